@@ -1,0 +1,1 @@
+//! Audio stages shared by ingest and playout: decode, analyse, normalise, encode. Sync code, no IO but the files it is handed.

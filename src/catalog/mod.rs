@@ -1,0 +1,1 @@
+//! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, download counters.

@@ -1,0 +1,1 @@
+//! Configuration: `antenne.toml` < `ANTENNE_*` variables < flags, resolved into validated [`Settings`].

@@ -1,0 +1,1 @@
+//! HTTP surfaces: the only module that knows axum and JSON.

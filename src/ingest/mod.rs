@@ -1,0 +1,1 @@
+//! Ingest jobs: a recording in, a normalised MP3 episode in the catalog out, on blocking threads.

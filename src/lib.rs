@@ -1,0 +1,20 @@
+//! Antenne: a community radio daemon.
+//!
+//! Two pipelines share the [`audio`] stages:
+//! - ingest: decode → analyse → normalise → encode → store ([`ingest`], [`catalog`]);
+//! - playout: schedule → clock → PCM → encode → broadcast ([`schedule`], [`playout`], [`broadcast`]).
+//!
+//! [`http`] is the only module that knows axum and JSON; [`daemon`] owns every long-lived task.
+//! See `ARCHITECTURE.md` for the map and its invariants.
+
+pub mod audio;
+pub mod broadcast;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod feed;
+pub mod http;
+pub mod ingest;
+pub mod playout;
+pub mod schedule;

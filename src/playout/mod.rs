@@ -1,0 +1,1 @@
+//! Playout: renders the schedule as continuous PCM at the station rate, paced by the clock.
