@@ -119,3 +119,17 @@ impl Catalog {
         })
     }
 }
+
+/// A new token secret: 256 random bits, hex, with a prefix that makes it recognisable in a
+/// leaked paste.
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("ant_{}", hex::encode(bytes))
+}
+
+/// What the catalog stores for a secret. A plain SHA-256 suffices: the secret is 256 random
+/// bits, so there is nothing to brute-force (a password would need argon2).
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
