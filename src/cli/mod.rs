@@ -20,6 +20,9 @@ impl CliError {
     }
 }
 
+pub mod check;
+pub mod schedule;
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     0
