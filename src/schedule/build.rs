@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use toml::de::{DeTable, DeValue};
 
 use super::crontab;
+use super::recur;
 use super::diag::{Sink, WithHint};
 use super::fields::{Obj, Value, closest, date_value};
 use super::types::*;
@@ -617,6 +618,14 @@ fn exceptions(
                 }
             };
             for (date, span) in dates {
+                let mut walls = Vec::new();
+                recur::walls(&slot.recurrence, slot.weeks, date, date, &mut walls);
+                if walls.is_empty() {
+                    let day = date.strftime("%A");
+                    sink.error(span.clone(), format!("slot `{slot_id}` does not air on {date} (a {day})"))
+                        .hint("an exception must fall on a date the slot airs; check the date and the slot's days");
+                    continue;
+                }
                 if overrides.insert((idx, date), action.clone()).is_some() {
                     sink.error(span.clone(), format!("slot `{slot_id}` already has an exception on {date}"));
                 }

@@ -9,12 +9,10 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::build::Spans;
 use super::diag::{Sink, WithHint};
-use super::recur;
 use super::types::*;
 use super::{CHECK_HORIZON_DAYS, Schedule};
 
 pub(crate) fn run(s: &Schedule, spans: &Spans, now: Timestamp, facts: &dyn Facts, sink: &mut Sink<'_>) {
-    exceptions_refer(s, spans, sink);
     let horizon = now
         .saturating_add(SignedDuration::from_hours(24 * CHECK_HORIZON_DAYS))
         .unwrap_or(now);
@@ -61,21 +59,6 @@ fn local(tz: &TimeZone, t: Timestamp) -> String {
 
 fn hm(tz: &TimeZone, t: Timestamp) -> String {
     t.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string()
-}
-
-fn exceptions_refer(s: &Schedule, spans: &Spans, sink: &mut Sink<'_>) {
-    let mut keys: Vec<_> = spans.overrides.iter().collect();
-    keys.sort_by_key(|(_, span)| span.start);
-    for (&(idx, date), span) in keys {
-        let slot = &s.slots[idx];
-        let mut walls = Vec::new();
-        recur::walls(&slot.recurrence, slot.weeks, date, date, &mut walls);
-        if walls.is_empty() {
-            let day = date.strftime("%A");
-            sink.error(span.clone(), format!("slot `{}` does not air on {date} (a {day})", slot.id))
-                .hint("an exception must fall on a date the slot airs; check the date and the slot's days");
-        }
-    }
 }
 
 fn overlaps(s: &Schedule, occ: &[Occurrence], at: &Locator<'_>, sink: &mut Sink<'_>) {
@@ -223,8 +206,12 @@ fn with_facts(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_
             (Some(PathFact::Folder { .. }), false) => format!("`{shown}` is a folder, not a file"),
             _ => continue,
         };
-        sink.warning(span.clone(), msg)
-            .hint("the fallback rotation airs instead of it");
+        let hint = if *folder {
+            "an empty or missing folder airs the fallback rotation (or silence) instead"
+        } else {
+            "a missing file airs the fallback rotation instead"
+        };
+        sink.warning(span.clone(), msg).hint(hint);
     }
 }
 

@@ -20,6 +20,7 @@ mod types;
 use std::collections::HashMap;
 
 use jiff::civil::{Date, DateTime};
+use diag::WithHint as _;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 pub use diag::{Diagnostic, Severity};
@@ -82,7 +83,11 @@ impl Schedule {
         if !errors.is_empty() {
             for e in errors {
                 let span = e.span().unwrap_or(text.len()..text.len());
-                sink.error(span, format!("TOML syntax: {}", e.message().trim_end()));
+                let msg = e.message().trim_end();
+                let d = sink.error(span, format!("TOML syntax: {msg}"));
+                if msg.contains("boolean") || msg.contains("invalid") && msg.contains("expected") {
+                    d.hint("text values are written in double quotes, e.g. language = \"fr\"");
+                }
             }
             return Err(sink.finish());
         }
@@ -129,11 +134,20 @@ impl Schedule {
         let first = tz.to_datetime(from).date().saturating_sub(back.days());
         let last = tz.to_datetime(to).date().saturating_add(1.days());
         let mut walls = Vec::new();
+        let mut starts: Vec<(Timestamp, bool, DateTime, WallShift)> = Vec::new();
         for (idx, slot) in self.slots.iter().enumerate() {
             walls.clear();
             recur::walls(&slot.recurrence, slot.weeks, first, last, &mut walls);
-            let mut prev_start = None;
-            for &wall in &walls {
+            starts.clear();
+            starts.extend(walls.iter().filter_map(|&wall| {
+                let (start, shift) = recur::resolve(tz, wall)?;
+                Some((start, shift != WallShift::None, wall, shift))
+            }));
+            // Wall times in a gap can land on an instant that also exists as a real wall time
+            // (02:00 and 03:00 on a spring-forward day): RFC 5545 keeps one, the real one.
+            starts.sort_unstable_by_key(|&(start, shifted, ..)| (start, shifted));
+            starts.dedup_by_key(|x| x.0);
+            for &(start, _, wall, shift) in &starts {
                 let (show, play, duration, overrun, underrun, exceptional) =
                     match self.overrides.get(&(idx, wall.date())) {
                         Some(Override::Cancel) => continue,
@@ -146,12 +160,6 @@ impl Schedule {
                         }) => (show, play, *duration, *overrun, *underrun, true),
                         None => (&slot.show, &slot.play, slot.duration, slot.overrun, slot.underrun, false),
                     };
-                let Some((start, shift)) = recur::resolve(tz, wall) else { continue };
-                // Two wall times in one gap land on one instant: RFC 5545 keeps one.
-                if prev_start == Some(start) {
-                    continue;
-                }
-                prev_start = Some(start);
                 let end = start.saturating_add(duration).unwrap_or(start);
                 if start < to && end > from {
                     out.push(Occurrence {
