@@ -48,16 +48,29 @@ fn check_exit_codes() {
     // The demo schedule: valid; the missing idents folder is a warning (exit 0).
     let (r, out) = run_check(&[], &s);
     assert!(r.is_ok(), "{out}");
-    assert!(out.contains("warning: folder `idents` does not exist in media_dir"), "{out}");
-    assert!(out.contains("schedules/weekly.toml: ok (5 shows, 7 slots"), "{out}");
+    assert!(
+        out.contains("warning: folder `idents` does not exist in media_dir"),
+        "{out}"
+    );
+    assert!(
+        out.contains("schedules/weekly.toml: ok (5 shows, 7 slots"),
+        "{out}"
+    );
 
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[station]\nname = \"x\"\ntimezone = \"Mars/Olympus\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[station]\nname = \"x\"\ntimezone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
     let (r, out) = run_check(&[bad.to_str().unwrap()], &s);
     let err = r.unwrap_err();
     assert_eq!(err.exit_code(), 1);
     assert!(matches!(err, CliError::User(_)));
-    assert!(out.contains(":3:12: error: unknown time zone `Mars/Olympus`"), "{out}");
+    assert!(
+        out.contains(":3:12: error: unknown time zone `Mars/Olympus`"),
+        "{out}"
+    );
 
     let (r, _) = run_check(&[dir.path().join("missing.toml").to_str().unwrap()], &s);
     assert_eq!(r.unwrap_err().exit_code(), 1);
@@ -78,7 +91,10 @@ fn schedule_json_has_show_start_end_play() {
         }
         let start = it["start"].as_str().unwrap();
         assert!(start.parse::<jiff::Timestamp>().is_ok(), "{start}");
-        assert!(start.ends_with("+01:00") || start.ends_with("+02:00"), "{start}");
+        assert!(
+            start.ends_with("+01:00") || start.ends_with("+02:00"),
+            "{start}"
+        );
     }
     // Saturday 28 March 2026: the night show ends at 01:00, before clocks go forward at 02:00.
     let nuit = items
@@ -97,16 +113,30 @@ fn schedule_timeline_and_diff() {
     let s = settings(dir.path());
     let (r, out) = run_schedule(&["--from", "2026-06-01T00:00", "--days", "1"], &s);
     assert!(r.is_ok(), "{out}");
-    assert!(out.contains("Mon 2026-06-01 07:00 +02:00 – 08:00 +02:00  la-matinale"), "{out}");
+    assert!(
+        out.contains("Mon 2026-06-01 07:00 +02:00 – 08:00 +02:00  la-matinale"),
+        "{out}"
+    );
 
     let new = dir.path().join("new.toml");
     let demo = std::fs::read_to_string("schedules/weekly.toml").unwrap();
     std::fs::write(&new, demo.replace("start = \"18:00\"", "start = \"18:15\"")).unwrap();
     let (r, out) = run_schedule(
-        &["diff", "schedules/weekly.toml", new.to_str().unwrap(), "--from", "2026-06-01", "--days", "7"],
+        &[
+            "diff",
+            "schedules/weekly.toml",
+            new.to_str().unwrap(),
+            "--from",
+            "2026-06-01",
+            "--days",
+            "7",
+        ],
         &s,
     );
     assert!(r.is_ok(), "{out}");
-    assert!(out.contains("0 added, 0 removed, 1 moved or changed"), "{out}");
+    assert!(
+        out.contains("0 added, 0 removed, 1 moved or changed"),
+        "{out}"
+    );
     assert!(out.contains("~ Wed 2026-06-03 18:00 +02:00"), "{out}");
 }

@@ -42,5 +42,8 @@ fn demo_week_in_july_2026() {
     // The matinale is cancelled on 14 July, a special airs instead at 15:00.
     let matinales: Vec<_> = occ.iter().filter(|o| o.slot == "matinale").collect();
     assert_eq!(matinales.len(), 4);
-    assert!(occ.iter().any(|o| o.slot == "fete-des-ors" && o.play == Play::Live));
+    assert!(
+        occ.iter()
+            .any(|o| o.slot == "fete-des-ors" && o.play == Play::Live)
+    );
 }

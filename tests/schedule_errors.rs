@@ -36,7 +36,10 @@ const BROKEN: &[(&str, &str)] = &[
         "[station]\nname = \"Test\"\ntimezon = \"Europe/Paris\"\n\n[[show]]\nslug = \"matinale\"\ntitle = \"M\"\ncolour = \"red\"\n\n[[slot]]\nshow = \"matinale\"\ndays = [\"mon\"]\nstart = \"07:00\"\nduraton = \"1h\"\n\n[[slots]]\nshow = \"matinale\"\n",
     ),
     ("missing_station", "[[show]]\nslug = \"a\"\ntitle = \"A\"\n"),
-    ("unknown_time_zone", "[station]\nname = \"Test\"\ntimezone = \"Europe/Pariss\"\n"),
+    (
+        "unknown_time_zone",
+        "[station]\nname = \"Test\"\ntimezone = \"Europe/Pariss\"\n",
+    ),
     (
         "unknown_show",
         "[[slot]]\nshow = \"matinal\"\ndays = [\"mon\"]\nstart = \"07:00\"\nduration = \"1h\"\n",
@@ -86,7 +89,9 @@ const BROKEN: &[(&str, &str)] = &[
 #[test]
 fn broken_files() {
     for (name, body) in BROKEN {
-        let src = if name.starts_with("syntax") || name.contains("station") || name.contains("time_zone")
+        let src = if name.starts_with("syntax")
+            || name.contains("station")
+            || name.contains("time_zone")
             || *name == "unknown_keys"
         {
             body.to_string()

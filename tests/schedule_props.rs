@@ -5,7 +5,12 @@ use antenne::schedule::{NoFacts, Schedule, WallShift};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
-const ZONES: [&str; 4] = ["Europe/Paris", "Australia/Sydney", "America/New_York", "UTC"];
+const ZONES: [&str; 4] = [
+    "Europe/Paris",
+    "Australia/Sydney",
+    "America/New_York",
+    "UTC",
+];
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 #[derive(Debug, Clone)]
@@ -19,20 +24,49 @@ struct SlotGen {
 }
 
 fn slot_gen() -> impl Strategy<Value = SlotGen> {
-    (1u8..128, 0u8..24, prop::sample::select(vec![0u8, 15, 30, 45]), 5u16..300, any::<bool>(), any::<bool>())
-        .prop_map(|(days, hour, minute, minutes, cron, odd)| SlotGen { days, hour, minute, minutes, cron, odd })
+    (
+        1u8..128,
+        0u8..24,
+        prop::sample::select(vec![0u8, 15, 30, 45]),
+        5u16..300,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(days, hour, minute, minutes, cron, odd)| SlotGen {
+            days,
+            hour,
+            minute,
+            minutes,
+            cron,
+            odd,
+        })
 }
 
 fn render(zone: &str, slots: &[SlotGen]) -> String {
-    let mut s = format!("[station]\nname = \"P\"\ntimezone = \"{zone}\"\n\n[[show]]\nslug = \"s\"\ntitle = \"S\"\n\n");
+    let mut s = format!(
+        "[station]\nname = \"P\"\ntimezone = \"{zone}\"\n\n[[show]]\nslug = \"s\"\ntitle = \"S\"\n\n"
+    );
     for g in slots {
-        let days: Vec<&str> = (0..7).filter(|i| g.days & (1 << i) != 0).map(|i| DAYS[i]).collect();
+        let days: Vec<&str> = (0..7)
+            .filter(|i| g.days & (1 << i) != 0)
+            .map(|i| DAYS[i])
+            .collect();
         s.push_str("[[slot]]\nshow = \"s\"\n");
         if g.cron {
-            s.push_str(&format!("cron = \"{} {} * * {}\"\n", g.minute, g.hour, days.join(",")));
+            s.push_str(&format!(
+                "cron = \"{} {} * * {}\"\n",
+                g.minute,
+                g.hour,
+                days.join(",")
+            ));
         } else {
             let quoted: Vec<String> = days.iter().map(|d| format!("\"{d}\"")).collect();
-            s.push_str(&format!("days = [{}]\nstart = \"{:02}:{:02}\"\n", quoted.join(", "), g.hour, g.minute));
+            s.push_str(&format!(
+                "days = [{}]\nstart = \"{:02}:{:02}\"\n",
+                quoted.join(", "),
+                g.hour,
+                g.minute
+            ));
         }
         if g.odd {
             s.push_str("weeks = \"odd\"\n");

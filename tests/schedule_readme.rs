@@ -32,10 +32,20 @@ fn every_toml_example_in_the_readme_parses() {
     let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     for block in &blocks {
         // Snippets are read as additions to the demo schedule they refer to.
-        let src = if block.contains("[station]") { block.clone() } else { format!("{demo}\n{block}") };
+        let src = if block.contains("[station]") {
+            block.clone()
+        } else {
+            format!("{demo}\n{block}")
+        };
         if let Err(d) = Schedule::parse(&src, "README.md", now, &NoFacts) {
-            panic!("{block}\n{}", d.iter().map(|d| format!("{d}\n")).collect::<String>());
+            panic!(
+                "{block}\n{}",
+                d.iter().map(|d| format!("{d}\n")).collect::<String>()
+            );
         }
     }
-    assert!(blocks.iter().any(|b| *b == demo), "the README shows schedules/weekly.toml verbatim");
+    assert!(
+        blocks.iter().any(|b| *b == demo),
+        "the README shows schedules/weekly.toml verbatim"
+    );
 }

@@ -26,7 +26,11 @@ fn local(s: &Schedule, occ: &[Occurrence]) -> Vec<String> {
         .map(|o| {
             let a = o.start.to_zoned_datetime(tz.clone());
             let b = o.end.to_zoned_datetime(tz.clone());
-            format!("{} {}", a.strftime("%a %Y-%m-%d %H:%M%:z"), b.strftime("%H:%M%:z"))
+            format!(
+                "{} {}",
+                a.strftime("%a %Y-%m-%d %H:%M%:z"),
+                b.strftime("%H:%M%:z")
+            )
         })
         .collect()
 }
@@ -65,7 +69,10 @@ fn paris_2026_fall_back_airs_once_at_the_first_0230() {
         DAILY_0230,
         "2026-10-24T12:00:00Z",
         "2026-10-26T12:00:00Z",
-        &["Sun 2026-10-25 02:30+02:00 02:45+02:00", "Mon 2026-10-26 02:30+01:00 02:45+01:00"],
+        &[
+            "Sun 2026-10-25 02:30+02:00 02:45+02:00",
+            "Mon 2026-10-26 02:30+01:00 02:45+01:00",
+        ],
     );
     assert_eq!(occ[0].shift, WallShift::Fold);
     assert_eq!(occ[0].start, ts("2026-10-25T00:30:00Z"));
@@ -105,7 +112,10 @@ fn sydney_changes_south_of_the_equator() {
         DAILY_0230,
         "2026-10-02T12:00:00Z",
         "2026-10-04T12:00:00Z",
-        &["Sat 2026-10-03 02:30+10:00 02:45+10:00", "Sun 2026-10-04 03:30+11:00 03:45+11:00"],
+        &[
+            "Sat 2026-10-03 02:30+10:00 02:45+10:00",
+            "Sun 2026-10-04 03:30+11:00 03:45+11:00",
+        ],
     );
 }
 
@@ -136,12 +146,17 @@ fn a_slot_spanning_midnight() {
         "Europe/Paris",
         "[[slot]]\nshow = \"a\"\ndays = [\"tue\"]\nstart = \"23:00\"\nduration = \"2h\"\n",
     );
-    let on = s.slot_at(ts("2026-06-03T00:30:00+02:00")).expect("on air after midnight");
+    let on = s
+        .slot_at(ts("2026-06-03T00:30:00+02:00"))
+        .expect("on air after midnight");
     assert_eq!(on.wall.to_string(), "2026-06-02T23:00:00");
     assert_eq!(on.end, ts("2026-06-03T01:00:00+02:00"));
     assert_eq!(s.slot_at(ts("2026-06-03T01:00:00+02:00")), None);
     // A window that starts after midnight still sees the show that began the day before.
-    let occ = s.occurrences(ts("2026-06-03T00:00:00+02:00"), ts("2026-06-03T02:00:00+02:00"));
+    let occ = s.occurrences(
+        ts("2026-06-03T00:00:00+02:00"),
+        ts("2026-06-03T02:00:00+02:00"),
+    );
     assert_eq!(occ.len(), 1);
 }
 
@@ -183,9 +198,20 @@ fn cron_1_to_5_is_monday_to_friday() {
         ],
     );
     assert_eq!(occ[0].id, "a/2026-06-01T07:00");
-    for (line, day) in [("0 7 * * 0", "Sun"), ("0 7 * * 7", "Sun"), ("0 7 * * 6", "Sat"), ("0 0 7 * * Sun", "Sun")] {
-        let s = sched("Europe/Paris", &format!("[[slot]]\nshow = \"a\"\ncron = \"{line}\"\nduration = \"1h\"\n"));
-        let occ = s.occurrences(ts("2026-06-01T00:00:00+02:00"), ts("2026-06-08T00:00:00+02:00"));
+    for (line, day) in [
+        ("0 7 * * 0", "Sun"),
+        ("0 7 * * 7", "Sun"),
+        ("0 7 * * 6", "Sat"),
+        ("0 0 7 * * Sun", "Sun"),
+    ] {
+        let s = sched(
+            "Europe/Paris",
+            &format!("[[slot]]\nshow = \"a\"\ncron = \"{line}\"\nduration = \"1h\"\n"),
+        );
+        let occ = s.occurrences(
+            ts("2026-06-01T00:00:00+02:00"),
+            ts("2026-06-08T00:00:00+02:00"),
+        );
         assert_eq!(local(&s, &occ)[0][..3], *day, "{line}");
         assert_eq!(occ.len(), 1, "{line}");
     }
@@ -211,7 +237,10 @@ fn cron_day_of_month_or_day_of_week_like_vixie() {
 
 #[test]
 fn cron_half_hourly_through_the_gap_keeps_one_occurrence_per_instant() {
-    let s = sched("Europe/Paris", "[[slot]]\nshow = \"a\"\ncron = \"*/30 * * * *\"\nduration = \"30m\"\n");
+    let s = sched(
+        "Europe/Paris",
+        "[[slot]]\nshow = \"a\"\ncron = \"*/30 * * * *\"\nduration = \"30m\"\n",
+    );
     let occ = s.occurrences(ts("2026-03-29T00:00:00Z"), ts("2026-03-29T02:00:00Z"));
     assert_eq!(
         local(&s, &occ),
@@ -277,11 +306,20 @@ fn slot_at_and_next_change() {
     );
     let t = ts("2026-06-01T06:59:59+02:00");
     assert_eq!(s.slot_at(t), None);
-    assert_eq!(s.next_change_after(t), Some(ts("2026-06-01T07:00:00+02:00")));
+    assert_eq!(
+        s.next_change_after(t),
+        Some(ts("2026-06-01T07:00:00+02:00"))
+    );
     let at7 = ts("2026-06-01T07:00:00+02:00");
     assert_eq!(s.slot_at(at7).unwrap().show, "a");
-    assert_eq!(s.next_change_after(at7), Some(ts("2026-06-01T08:00:00+02:00")));
-    assert_eq!(s.slot_at(ts("2026-06-01T08:00:00+02:00")).unwrap().show, "b");
+    assert_eq!(
+        s.next_change_after(at7),
+        Some(ts("2026-06-01T08:00:00+02:00"))
+    );
+    assert_eq!(
+        s.slot_at(ts("2026-06-01T08:00:00+02:00")).unwrap().show,
+        "b"
+    );
     assert_eq!(
         s.next_change_after(ts("2026-06-01T08:00:00+02:00")),
         Some(ts("2026-06-01T08:30:00+02:00"))
@@ -298,14 +336,26 @@ fn rrules_for_the_feed() {
         "Europe/Paris",
         "[[slot]]\nshow = \"a\"\ndays = [\"mon\",\"wed\"]\nstart = \"18:00\"\nduration = \"1h\"\n\n[[slot]]\nshow = \"a\"\ndays = [\"fri\"]\nstart = \"18:00\"\nduration = \"1h\"\n\n[[slot]]\nshow = \"b\"\ncron = \"30 7 * * 1-5\"\nduration = \"20m\"\n",
     );
-    assert_eq!(s.rrule_for_show("a").unwrap(), "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=18;BYMINUTE=0");
-    assert_eq!(s.rrule_for_show("b").unwrap(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=7;BYMINUTE=30");
+    assert_eq!(
+        s.rrule_for_show("a").unwrap(),
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=18;BYMINUTE=0"
+    );
+    assert_eq!(
+        s.rrule_for_show("b").unwrap(),
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=7;BYMINUTE=30"
+    );
     let s = sched(
         "Europe/Paris",
         "[[slot]]\nshow = \"a\"\ndays = [\"thu\"]\nstart = \"18:30\"\nduration = \"1h\"\nweeks = \"odd\"\n\n[[slot]]\nshow = \"b\"\ncron = \"0 10 1 * *\"\nduration = \"1h\"\n",
     );
-    assert_eq!(s.rrule_for_show("a").unwrap(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=18;BYMINUTE=30");
-    assert_eq!(s.rrule_for_show("b").unwrap(), "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=10;BYMINUTE=0");
+    assert_eq!(
+        s.rrule_for_show("a").unwrap(),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=18;BYMINUTE=30"
+    );
+    assert_eq!(
+        s.rrule_for_show("b").unwrap(),
+        "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=10;BYMINUTE=0"
+    );
     assert_eq!(s.rrule_for_show("nope"), None);
 }
 
@@ -319,11 +369,33 @@ fn diff_lists_added_removed_and_moved() {
         "Europe/Paris",
         "[[slot]]\nid = \"m\"\nshow = \"a\"\ndays = [\"mon\"]\nstart = \"18:30\"\nduration = \"1h\"\n\n[[slot]]\nid = \"f\"\nshow = \"b\"\ndays = [\"fri\"]\nstart = \"18:00\"\nduration = \"1h\"\n",
     );
-    let d = diff(&old, &new, ts("2026-06-01T00:00:00+02:00"), ts("2026-06-08T00:00:00+02:00"));
+    let d = diff(
+        &old,
+        &new,
+        ts("2026-06-01T00:00:00+02:00"),
+        ts("2026-06-08T00:00:00+02:00"),
+    );
     assert_eq!(d.moved.len(), 1);
     assert_eq!(d.moved[0].new.start, ts("2026-06-01T18:30:00+02:00"));
     assert!(d.moved[0].times_changed());
-    assert_eq!(d.removed.iter().map(|o| o.slot.as_str()).collect::<Vec<_>>(), ["w"]);
-    assert_eq!(d.added.iter().map(|o| o.slot.as_str()).collect::<Vec<_>>(), ["f"]);
-    assert!(diff(&old, &old, ts("2026-06-01T00:00:00Z"), ts("2026-07-01T00:00:00Z")).is_empty());
+    assert_eq!(
+        d.removed
+            .iter()
+            .map(|o| o.slot.as_str())
+            .collect::<Vec<_>>(),
+        ["w"]
+    );
+    assert_eq!(
+        d.added.iter().map(|o| o.slot.as_str()).collect::<Vec<_>>(),
+        ["f"]
+    );
+    assert!(
+        diff(
+            &old,
+            &old,
+            ts("2026-06-01T00:00:00Z"),
+            ts("2026-07-01T00:00:00Z")
+        )
+        .is_empty()
+    );
 }

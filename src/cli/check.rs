@@ -22,7 +22,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
-    let path = args.file.clone().unwrap_or_else(|| settings.schedule.clone());
+    let path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| settings.schedule.clone());
     let facts = MediaFacts {
         media_dir: settings.media_dir.clone(),
     };

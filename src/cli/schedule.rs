@@ -61,14 +61,18 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
         let (from, to) = window_of(window, &b.station().timezone, now)?;
         return print_diff(&a, &b, from, to, out).map_err(io_err);
     }
-    let path = args.file.clone().unwrap_or_else(|| settings.schedule.clone());
+    let path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| settings.schedule.clone());
     let (schedule, _) = load(&path, &facts, now, out)?;
     let tz = schedule.station().timezone.clone();
     let (from, to) = window_of(&args.window, &tz, now)?;
     let occ = schedule.occurrences(from, to);
     if args.json {
         let items: Vec<serde_json::Value> = occ.iter().map(|o| to_json(&schedule, o)).collect();
-        let text = serde_json::to_string_pretty(&items).map_err(|e| CliError::Internal(e.into()))?;
+        let text =
+            serde_json::to_string_pretty(&items).map_err(|e| CliError::Internal(e.into()))?;
         writeln!(out, "{text}").map_err(io_err)?;
         return Ok(());
     }
@@ -91,7 +95,11 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
 }
 
 /// The instant range `--from`/`--days` names.
-fn window_of(w: &Window, tz: &TimeZone, now: Timestamp) -> Result<(Timestamp, Timestamp), CliError> {
+fn window_of(
+    w: &Window,
+    tz: &TimeZone,
+    now: Timestamp,
+) -> Result<(Timestamp, Timestamp), CliError> {
     let from = match &w.from {
         None => now,
         Some(s) => parse_from(s, tz).map_err(|e| CliError::User(anyhow!("--from {s:?}: {e}")))?,
@@ -112,9 +120,13 @@ pub fn parse_from(s: &str, tz: &TimeZone) -> Result<Timestamp, String> {
     } else if let Ok(d) = s.parse::<Date>() {
         d.to_datetime(jiff::civil::Time::midnight())
     } else {
-        return Err("expected a date (2026-03-29), a local date-time (2026-03-29T18:00) or RFC 3339".into());
+        return Err(
+            "expected a date (2026-03-29), a local date-time (2026-03-29T18:00) or RFC 3339".into(),
+        );
     };
-    tz.to_ambiguous_timestamp(wall).compatible().map_err(|e| e.to_string())
+    tz.to_ambiguous_timestamp(wall)
+        .compatible()
+        .map_err(|e| e.to_string())
 }
 
 /// RFC 3339 with the station's offset, to the second.
@@ -157,7 +169,10 @@ fn line(tz: &TimeZone, o: &Occurrence) -> String {
         o.play
     );
     match o.shift {
-        WallShift::Gap(_) => l.push_str(&format!("  (declared {}, not a local time that day)", o.wall.strftime("%H:%M"))),
+        WallShift::Gap(_) => l.push_str(&format!(
+            "  (declared {}, not a local time that day)",
+            o.wall.strftime("%H:%M")
+        )),
         WallShift::Fold => l.push_str("  (first of two identical local times)"),
         WallShift::None => {}
     }
@@ -167,7 +182,13 @@ fn line(tz: &TimeZone, o: &Occurrence) -> String {
     l
 }
 
-fn print_diff(a: &Schedule, b: &Schedule, from: Timestamp, to: Timestamp, out: &mut dyn Write) -> std::io::Result<()> {
+fn print_diff(
+    a: &Schedule,
+    b: &Schedule,
+    from: Timestamp,
+    to: Timestamp,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let tz = &b.station().timezone;
     let d = diff(a, b, from, to);
     for o in &d.removed {

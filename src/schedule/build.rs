@@ -9,9 +9,9 @@ use jiff::tz::TimeZone;
 use toml::de::{DeTable, DeValue};
 
 use super::crontab;
-use super::recur;
 use super::diag::{Sink, WithHint};
 use super::fields::{Obj, Value, closest, date_value};
+use super::recur;
 use super::types::*;
 use super::{Override, Schedule, Special};
 
@@ -58,12 +58,12 @@ const SHOW: &[&str] = &[
     "kind",
 ];
 const SLOT: &[&str] = &[
-    "id", "show", "days", "start", "cron", "weeks", "every", "anchor", "duration", "play", "playlist",
-    "shuffle", "overrun", "underrun",
+    "id", "show", "days", "start", "cron", "weeks", "every", "anchor", "duration", "play",
+    "playlist", "shuffle", "overrun", "underrun",
 ];
 const EXCEPTION: &[&str] = &[
-    "id", "date", "slot", "cancel", "show", "start", "duration", "play", "playlist", "shuffle", "file",
-    "overrun", "underrun",
+    "id", "date", "slot", "cancel", "show", "start", "duration", "play", "playlist", "shuffle",
+    "file", "overrun", "underrun",
 ];
 const FALLBACK: &[&str] = &["playlist", "ident", "shuffle"];
 
@@ -74,27 +74,26 @@ pub(crate) fn build(sink: &mut Sink<'_>, root: &DeTable<'_>) -> Option<(Schedule
             let d = sink.error(k.span(), format!("unknown section `{key}`"));
             match closest(key, TOP.iter().copied()) {
                 Some(c) => d.hint(format!("did you mean `{c}`?")),
-                None => d.hint("sections are [station], [fallback], [[show]], [[slot]] and [[exception]]"),
+                None => d.hint(
+                    "sections are [station], [fallback], [[show]], [[slot]] and [[exception]]",
+                ),
             }
         }
     }
     let mut spans = Spans::default();
     let station = station(sink, root.get("station"));
     let fallback = fallback(sink, root.get("fallback"), &mut spans);
-    let lang = station.as_ref().map_or("fr", |s| s.language.as_str()).to_string();
+    let lang = station
+        .as_ref()
+        .map_or("fr", |s| s.language.as_str())
+        .to_string();
     let show_items = array(sink, root.get("show"), "show");
     let slot_items = array(sink, root.get("slot"), "slot");
     let exception_items = array(sink, root.get("exception"), "exception");
     let shows = shows(sink, show_items, &lang, &mut spans);
     let slugs: Vec<&str> = shows.iter().map(|s| s.slug.as_str()).collect();
     let slots = slots(sink, slot_items, &slugs, &mut spans);
-    let (overrides, specials) = exceptions(
-        sink,
-        exception_items,
-        &slugs,
-        &slots,
-        &mut spans,
-    );
+    let (overrides, specials) = exceptions(sink, exception_items, &slugs, &slots, &mut spans);
     if sink.has_errors() {
         return None;
     }
@@ -146,7 +145,10 @@ fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>) -> Option<Station> {
     let opt = |sink: &mut Sink<'_>, k| o.string(sink, k).map(|(s, _)| s);
     let (tz_name, timezone) = match o.string(sink, "timezone") {
         None if o.has("timezone") => return None,
-        None => ("Europe/Paris".to_string(), TimeZone::get("Europe/Paris").ok()?),
+        None => (
+            "Europe/Paris".to_string(),
+            TimeZone::get("Europe/Paris").ok()?,
+        ),
         Some((n, span)) => match TimeZone::get(&n) {
             Ok(tz) => (n, tz),
             Err(_) => {
@@ -211,14 +213,17 @@ fn fallback(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Fa
 
 fn valid_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
 }
 
 fn shows(sink: &mut Sink<'_>, items: &[Value<'_>], lang: &str, spans: &mut Spans) -> Vec<Show> {
     let mut out: Vec<Show> = Vec::new();
     for v in items {
-        let Some(o) = Obj::new(sink, v, "[[show]]", SHOW) else { continue };
+        let Some(o) = Obj::new(sink, v, "[[show]]", SHOW) else {
+            continue;
+        };
         let slug = o.required_string(sink, "slug");
         let title = o.required_string(sink, "title");
         let opt = |sink: &mut Sink<'_>, k| o.string(sink, k).map(|(s, _)| s);
@@ -235,10 +240,15 @@ fn shows(sink: &mut Sink<'_>, items: &[Value<'_>], lang: &str, spans: &mut Spans
             },
         };
         let hosts = o.strings(sink, "hosts").unwrap_or_default();
-        let Some((slug, slug_span)) = slug else { continue };
+        let Some((slug, slug_span)) = slug else {
+            continue;
+        };
         if !valid_slug(&slug) {
-            sink.error(slug_span.clone(), format!("slug `{slug}` must be lowercase letters, digits and dashes"))
-                .hint("it appears in URLs, e.g. \"la-matinale\"");
+            sink.error(
+                slug_span.clone(),
+                format!("slug `{slug}` must be lowercase letters, digits and dashes"),
+            )
+            .hint("it appears in URLs, e.g. \"la-matinale\"");
         }
         if out.iter().any(|s| s.slug == slug) {
             sink.error(slug_span.clone(), format!("show `{slug}` is defined twice"));
@@ -260,7 +270,12 @@ fn shows(sink: &mut Sink<'_>, items: &[Value<'_>], lang: &str, spans: &mut Spans
     out
 }
 
-fn show_ref(sink: &mut Sink<'_>, o: &Obj<'_, '_>, slugs: &[&str], required: bool) -> Option<String> {
+fn show_ref(
+    sink: &mut Sink<'_>,
+    o: &Obj<'_, '_>,
+    slugs: &[&str],
+    required: bool,
+) -> Option<String> {
     let (show, span) = if required {
         o.required_string(sink, "show")?
     } else {
@@ -279,18 +294,29 @@ fn show_ref(sink: &mut Sink<'_>, o: &Obj<'_, '_>, slugs: &[&str], required: bool
 }
 
 /// `play` / `playlist` (+ `shuffle`) / `file` (exceptions only).
-fn play(sink: &mut Sink<'_>, o: &Obj<'_, '_>, allow_file: bool, spans: &mut Spans) -> Option<Option<Play>> {
+fn play(
+    sink: &mut Sink<'_>,
+    o: &Obj<'_, '_>,
+    allow_file: bool,
+    spans: &mut Spans,
+) -> Option<Option<Play>> {
     let keys: Vec<&str> = ["play", "playlist", "file"]
         .into_iter()
         .filter(|k| o.has(k))
         .collect();
     if keys.len() > 1 {
-        sink.error(o.span_of(keys[1]), format!("`{}` and `{}` both say what to play", keys[0], keys[1]))
-            .hint("keep one of them");
+        sink.error(
+            o.span_of(keys[1]),
+            format!("`{}` and `{}` both say what to play", keys[0], keys[1]),
+        )
+        .hint("keep one of them");
         return None;
     }
     if o.has("shuffle") && !o.has("playlist") {
-        sink.error(o.span_of("shuffle"), "`shuffle` applies to a `playlist` only");
+        sink.error(
+            o.span_of("shuffle"),
+            "`shuffle` applies to a `playlist` only",
+        );
     }
     match keys.first().copied() {
         None => Some(None),
@@ -302,7 +328,10 @@ fn play(sink: &mut Sink<'_>, o: &Obj<'_, '_>, allow_file: bool, spans: &mut Span
                 "rerun" => Play::Rerun,
                 "live" => Play::Live,
                 "playlist" | "file" => {
-                    sink.error(span, format!("write {p} = \"folder\" instead of play = \"{p}\""));
+                    sink.error(
+                        span,
+                        format!("write {p} = \"folder\" instead of play = \"{p}\""),
+                    );
                     return None;
                 }
                 _ => {
@@ -325,8 +354,11 @@ fn play(sink: &mut Sink<'_>, o: &Obj<'_, '_>, allow_file: bool, spans: &mut Span
         }
         Some(_) => {
             if !allow_file {
-                sink.error(o.span_of("file"), "`file` is for one-off [[exception]] entries")
-                    .hint("a recurring slot plays an episode or a playlist folder");
+                sink.error(
+                    o.span_of("file"),
+                    "`file` is for one-off [[exception]] entries",
+                )
+                .hint("a recurring slot plays an episode or a playlist folder");
                 return None;
             }
             let (file, span) = o.media_path(sink, "file")?;
@@ -337,22 +369,28 @@ fn play(sink: &mut Sink<'_>, o: &Obj<'_, '_>, allow_file: bool, spans: &mut Span
 }
 
 fn overrun_underrun(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> (Option<Overrun>, Option<Underrun>) {
-    let over = o.string(sink, "overrun").and_then(|(s, span)| match s.as_str() {
-        "fade" => Some(Overrun::Fade),
-        "cut" => Some(Overrun::Cut),
-        _ => {
-            sink.error(span, format!("unknown overrun `{s}`")).hint("\"fade\" or \"cut\"");
-            None
-        }
-    });
-    let under = o.string(sink, "underrun").and_then(|(s, span)| match s.as_str() {
-        "fallback" => Some(Underrun::Fallback),
-        "silence" => Some(Underrun::Silence),
-        _ => {
-            sink.error(span, format!("unknown underrun `{s}`")).hint("\"fallback\" or \"silence\"");
-            None
-        }
-    });
+    let over = o
+        .string(sink, "overrun")
+        .and_then(|(s, span)| match s.as_str() {
+            "fade" => Some(Overrun::Fade),
+            "cut" => Some(Overrun::Cut),
+            _ => {
+                sink.error(span, format!("unknown overrun `{s}`"))
+                    .hint("\"fade\" or \"cut\"");
+                None
+            }
+        });
+    let under = o
+        .string(sink, "underrun")
+        .and_then(|(s, span)| match s.as_str() {
+            "fallback" => Some(Underrun::Fallback),
+            "silence" => Some(Underrun::Silence),
+            _ => {
+                sink.error(span, format!("unknown underrun `{s}`"))
+                    .hint("\"fallback\" or \"silence\"");
+                None
+            }
+        });
     (over, under)
 }
 
@@ -370,12 +408,19 @@ fn weekday(name: &str) -> Option<usize> {
     NAMES.iter().position(|n| n.contains(&lower.as_str()))
 }
 
-fn recurrence(sink: &mut Sink<'_>, o: &Obj<'_, '_>, src_text: &str) -> Option<(Recurrence, Range<usize>)> {
+fn recurrence(
+    sink: &mut Sink<'_>,
+    o: &Obj<'_, '_>,
+    src_text: &str,
+) -> Option<(Recurrence, Range<usize>)> {
     match (o.has("cron"), o.has("days") || o.has("start")) {
         (true, true) => {
             let k = if o.has("days") { "days" } else { "start" };
-            sink.error(o.span_of(k), format!("`{k}` and `cron` both say when the slot airs"))
-                .hint("use days + start for a weekly slot, or cron alone");
+            sink.error(
+                o.span_of(k),
+                format!("`{k}` and `cron` both say when the slot airs"),
+            )
+            .hint("use days + start for a weekly slot, or cron alone");
             None
         }
         (false, false) => {
@@ -447,8 +492,11 @@ fn recurrence(sink: &mut Sink<'_>, o: &Obj<'_, '_>, src_text: &str) -> Option<(R
 
 fn weeks(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Option<Weeks> {
     if o.has("weeks") && o.has("every") {
-        sink.error(o.span_of("every"), "`weeks` and `every` both say which weeks")
-            .hint("keep one of them");
+        sink.error(
+            o.span_of("every"),
+            "`weeks` and `every` both say which weeks",
+        )
+        .hint("keep one of them");
         return None;
     }
     if let Some((w, span)) = o.string(sink, "weeks") {
@@ -457,8 +505,9 @@ fn weeks(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Option<Weeks> {
             "odd" => Some(Weeks::Odd),
             "even" => Some(Weeks::Even),
             _ => {
-                sink.error(span, format!("unknown weeks `{w}`"))
-                    .hint("\"odd\" or \"even\" (ISO week numbers), or every = \"2w\" with an anchor date");
+                sink.error(span, format!("unknown weeks `{w}`")).hint(
+                    "\"odd\" or \"even\" (ISO week numbers), or every = \"2w\" with an anchor date",
+                );
                 None
             }
         };
@@ -467,14 +516,19 @@ fn weeks(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Option<Weeks> {
         sink.error(o.span_of("anchor"), "`anchor` goes with `every`");
     }
     let Some((e, span)) = o.string(sink, "every") else {
-        return if o.has("weeks") || o.has("every") { None } else { Some(Weeks::All) };
+        return if o.has("weeks") || o.has("every") {
+            None
+        } else {
+            Some(Weeks::All)
+        };
     };
     let n = e
         .strip_suffix('w')
         .and_then(|n| n.parse::<u32>().ok())
         .filter(|n| (1..=52).contains(n));
     let Some(n) = n else {
-        sink.error(span, format!("bad `every` \"{e}\"")).hint("a number of weeks like \"2w\"");
+        sink.error(span, format!("bad `every` \"{e}\""))
+            .hint("a number of weeks like \"2w\"");
         return None;
     };
     let anchor = if o.has("anchor") {
@@ -484,7 +538,11 @@ fn weeks(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Option<Weeks> {
             .hint("anchor = 2026-01-05: any date in a week the slot airs");
         return None;
     };
-    Some(if n == 1 { Weeks::All } else { Weeks::Every { n, anchor } })
+    Some(if n == 1 {
+        Weeks::All
+    } else {
+        Weeks::Every { n, anchor }
+    })
 }
 
 fn slots(sink: &mut Sink<'_>, items: &[Value<'_>], slugs: &[&str], spans: &mut Spans) -> Vec<Slot> {
@@ -492,28 +550,39 @@ fn slots(sink: &mut Sink<'_>, items: &[Value<'_>], slugs: &[&str], spans: &mut S
     let mut out: Vec<Slot> = Vec::new();
     let mut ids: HashSet<String> = HashSet::new();
     for v in items {
-        let Some(o) = Obj::new(sink, v, "[[slot]]", SLOT) else { continue };
+        let Some(o) = Obj::new(sink, v, "[[slot]]", SLOT) else {
+            continue;
+        };
         let show = show_ref(sink, &o, slugs, true);
         let rec = recurrence(sink, &o, src_text);
         let weeks = weeks(sink, &o);
         let duration = if o.has("duration") {
             o.duration(sink, "duration")
         } else {
-            sink.error(o.span.clone(), "[[slot]] needs a `duration`").hint("e.g. duration = \"1h\"");
+            sink.error(o.span.clone(), "[[slot]] needs a `duration`")
+                .hint("e.g. duration = \"1h\"");
             None
         };
         let play = play(sink, &o, false, spans);
         let (over, under) = overrun_underrun(sink, &o);
         let id = o.string(sink, "id");
-        let (Some(show), Some((recurrence, when)), Some(weeks), Some((duration, dspan)), Some(play)) =
-            (show, rec, weeks, duration, play)
+        let (
+            Some(show),
+            Some((recurrence, when)),
+            Some(weeks),
+            Some((duration, dspan)),
+            Some(play),
+        ) = (show, rec, weeks, duration, play)
         else {
             continue;
         };
         let id = match id {
             Some((id, span)) => {
                 if !valid_slug(&id) {
-                    sink.error(span.clone(), format!("slot id `{id}` must be lowercase letters, digits and dashes"));
+                    sink.error(
+                        span.clone(),
+                        format!("slot id `{id}` must be lowercase letters, digits and dashes"),
+                    );
                 }
                 if !ids.insert(id.clone()) {
                     sink.error(span, format!("slot id `{id}` is used twice"));
@@ -563,19 +632,30 @@ fn exceptions(
     let mut overrides = HashMap::new();
     let mut specials = Vec::new();
     for v in items {
-        let Some(o) = Obj::new(sink, v, "[[exception]]", EXCEPTION) else { continue };
+        let Some(o) = Obj::new(sink, v, "[[exception]]", EXCEPTION) else {
+            continue;
+        };
         let dates = exception_dates(sink, &o);
         let cancel = o.boolean(sink, "cancel").unwrap_or(false);
         let show = show_ref(sink, &o, slugs, false);
         let play = play(sink, &o, true, spans);
         let (over, under) = overrun_underrun(sink, &o);
-        let duration = if o.has("duration") { o.duration(sink, "duration") } else { None };
-        let replaces = ["show", "play", "playlist", "file", "duration", "overrun", "underrun", "start"]
-            .into_iter()
-            .find(|k| o.has(k));
+        let duration = if o.has("duration") {
+            o.duration(sink, "duration")
+        } else {
+            None
+        };
+        let replaces = [
+            "show", "play", "playlist", "file", "duration", "overrun", "underrun", "start",
+        ]
+        .into_iter()
+        .find(|k| o.has(k));
         if let Some((slot_id, slot_span)) = o.string(sink, "slot") {
             let Some(idx) = slots.iter().position(|s| s.id == slot_id) else {
-                let d = sink.error(slot_span, format!("exception refers to unknown slot `{slot_id}`"));
+                let d = sink.error(
+                    slot_span,
+                    format!("exception refers to unknown slot `{slot_id}`"),
+                );
                 let ids: Vec<&str> = slots.iter().map(|s| s.id.as_str()).collect();
                 match closest(&slot_id, ids.iter().copied()) {
                     Some(c) => d.hint(format!("did you mean `{c}`?")),
@@ -586,8 +666,11 @@ fn exceptions(
             let slot = &slots[idx];
             let action = if cancel {
                 if let Some(k) = replaces {
-                    sink.error(o.span_of(k), format!("`{k}` has no effect on a cancelled slot"))
-                        .hint("remove `cancel = true` to replace the programme instead");
+                    sink.error(
+                        o.span_of(k),
+                        format!("`{k}` has no effect on a cancelled slot"),
+                    )
+                    .hint("remove `cancel = true` to replace the programme instead");
                     continue;
                 }
                 Override::Cancel
@@ -605,8 +688,10 @@ fn exceptions(
                     }
                     Some(_) => {}
                 }
-                let (Some(play), Some(show)) = (play, show.or_else(|| (!o.has("show")).then(|| slot.show.clone())))
-                else {
+                let (Some(play), Some(show)) = (
+                    play,
+                    show.or_else(|| (!o.has("show")).then(|| slot.show.clone())),
+                ) else {
                     continue;
                 };
                 Override::Replace {
@@ -627,7 +712,10 @@ fn exceptions(
                     continue;
                 }
                 if overrides.insert((idx, date), action.clone()).is_some() {
-                    sink.error(span.clone(), format!("slot `{slot_id}` already has an exception on {date}"));
+                    sink.error(
+                        span.clone(),
+                        format!("slot `{slot_id}` already has an exception on {date}"),
+                    );
                 }
                 spans.overrides.insert((idx, date), span);
             }
@@ -638,7 +726,10 @@ fn exceptions(
                 continue;
             }
             if !o.has("show") {
-                sink.error(o.span.clone(), "a special broadcast (an exception without `slot`) needs `show`");
+                sink.error(
+                    o.span.clone(),
+                    "a special broadcast (an exception without `slot`) needs `show`",
+                );
             }
             if !o.has("start") {
                 sink.error(o.span.clone(), "a special broadcast needs a `start` time");
@@ -648,12 +739,15 @@ fn exceptions(
             }
             let start = o.time(sink, "start");
             let id = o.string(sink, "id");
-            let (Some(show), Some((start, _)), Some((duration, _)), Some(play)) = (show, start, duration, play)
+            let (Some(show), Some((start, _)), Some((duration, _)), Some(play)) =
+                (show, start, duration, play)
             else {
                 continue;
             };
             for (date, span) in dates {
-                let id = id.as_ref().map_or_else(|| format!("{show}-special"), |i| i.0.clone());
+                let id = id
+                    .as_ref()
+                    .map_or_else(|| format!("{show}-special"), |i| i.0.clone());
                 spans.specials.push(span);
                 specials.push(Special {
                     id,
@@ -673,7 +767,8 @@ fn exceptions(
 /// `date` as one date or an array of dates.
 fn exception_dates(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Vec<(Date, Range<usize>)> {
     let Some(v) = o.get("date") else {
-        sink.error(o.span.clone(), "[[exception]] needs a `date`").hint("date = 2026-07-14");
+        sink.error(o.span.clone(), "[[exception]] needs a `date`")
+            .hint("date = 2026-07-14");
         return Vec::new();
     };
     match v.get_ref() {
@@ -681,6 +776,9 @@ fn exception_dates(sink: &mut Sink<'_>, o: &Obj<'_, '_>) -> Vec<(Date, Range<usi
             .iter()
             .filter_map(|i| date_value(sink, "date", i).map(|d| (d, i.span())))
             .collect(),
-        _ => date_value(sink, "date", v).map(|d| (d, v.span())).into_iter().collect(),
+        _ => date_value(sink, "date", v)
+            .map(|d| (d, v.span()))
+            .into_iter()
+            .collect(),
     }
 }

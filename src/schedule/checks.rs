@@ -12,7 +12,13 @@ use super::diag::{Sink, WithHint};
 use super::types::*;
 use super::{CHECK_HORIZON_DAYS, Schedule};
 
-pub(crate) fn run(s: &Schedule, spans: &Spans, now: Timestamp, facts: &dyn Facts, sink: &mut Sink<'_>) {
+pub(crate) fn run(
+    s: &Schedule,
+    spans: &Spans,
+    now: Timestamp,
+    facts: &dyn Facts,
+    sink: &mut Sink<'_>,
+) {
     let horizon = now
         .saturating_add(SignedDuration::from_hours(24 * CHECK_HORIZON_DAYS))
         .unwrap_or(now);
@@ -32,12 +38,23 @@ struct Locator<'a> {
 
 impl<'a> Locator<'a> {
     fn new(s: &'a Schedule, spans: &'a Spans) -> Self {
-        let slots = s.slots.iter().enumerate().map(|(i, sl)| (sl.id.as_str(), i)).collect();
+        let slots = s
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, sl)| (sl.id.as_str(), i))
+            .collect();
         let mut specials = HashMap::new();
         for (sp, span) in s.specials.iter().zip(&spans.specials) {
-            specials.entry(sp.id.as_str()).or_insert_with(|| span.clone());
+            specials
+                .entry(sp.id.as_str())
+                .or_insert_with(|| span.clone());
         }
-        Locator { slots, specials, spans }
+        Locator {
+            slots,
+            specials,
+            spans,
+        }
     }
 
     fn span(&self, o: &Occurrence) -> Range<usize> {
@@ -54,11 +71,15 @@ impl<'a> Locator<'a> {
 }
 
 fn local(tz: &TimeZone, t: Timestamp) -> String {
-    t.to_zoned_datetime(tz.clone()).strftime("%a %Y-%m-%d %H:%M %:z").to_string()
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%a %Y-%m-%d %H:%M %:z")
+        .to_string()
 }
 
 fn hm(tz: &TimeZone, t: Timestamp) -> String {
-    t.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string()
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%H:%M")
+        .to_string()
 }
 
 fn overlaps(s: &Schedule, occ: &[Occurrence], at: &Locator<'_>, sink: &mut Sink<'_>) {
@@ -126,7 +147,9 @@ fn dst(s: &Schedule, occ: &[Occurrence], spans: &Spans, sink: &mut Sink<'_>) {
         if o.shift == WallShift::None || o.exceptional {
             continue;
         }
-        let Some(idx) = s.slots.iter().position(|sl| sl.id == o.slot) else { continue };
+        let Some(idx) = s.slots.iter().position(|sl| sl.id == o.slot) else {
+            continue;
+        };
         if !warned.insert(idx) {
             continue;
         }
@@ -169,8 +192,11 @@ fn with_facts(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_
             .iter()
             .any(|sl| sl.show == show.slug && sl.play.uses_episodes());
         if plays_episodes && facts.episode_count(&show.slug) == Some(0) {
-            sink.warning(span.clone(), format!("show `{}` has no episodes yet", show.slug))
-                .hint("its slots play the fallback until an episode is ready");
+            sink.warning(
+                span.clone(),
+                format!("show `{}` has no episodes yet", show.slug),
+            )
+            .hint("its slots play the fallback until an episode is ready");
         }
     }
     for (slot, sp) in s.slots.iter().zip(&spans.slots) {
@@ -199,8 +225,12 @@ fn with_facts(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_
     for (path, span, folder) in &spans.paths {
         let shown = path.display();
         let msg = match (facts.path(path), folder) {
-            (Some(PathFact::Missing), true) => format!("folder `{shown}` does not exist in media_dir"),
-            (Some(PathFact::Missing), false) => format!("file `{shown}` does not exist in media_dir"),
+            (Some(PathFact::Missing), true) => {
+                format!("folder `{shown}` does not exist in media_dir")
+            }
+            (Some(PathFact::Missing), false) => {
+                format!("file `{shown}` does not exist in media_dir")
+            }
             (Some(PathFact::Folder { entries: 0 }), true) => format!("folder `{shown}` is empty"),
             (Some(PathFact::File), true) => format!("`{shown}` is a file, not a folder"),
             (Some(PathFact::Folder { .. }), false) => format!("`{shown}` is a folder, not a file"),

@@ -98,7 +98,13 @@ pub fn parse(line: &str) -> Result<Crontab, Vec<CronError>> {
     }
     let fields: Vec<(usize, &str)> = split_fields(line);
     let kinds: &[Kind] = match fields.len() {
-        5 => &[Kind::Minute, Kind::Hour, Kind::Dom, Kind::Month, Kind::Dow { names_only: false }],
+        5 => &[
+            Kind::Minute,
+            Kind::Hour,
+            Kind::Dom,
+            Kind::Month,
+            Kind::Dow { names_only: false },
+        ],
         6 => &[
             Kind::Second,
             Kind::Minute,
@@ -152,7 +158,12 @@ pub fn parse(line: &str) -> Result<Crontab, Vec<CronError>> {
     let hours = sets.next().expect("field");
     let days_of_month = sets.next().expect("field");
     let months = sets.next().expect("field");
-    let weekdays: BTreeSet<u32> = sets.next().expect("field").into_iter().map(|d| d % 7).collect();
+    let weekdays: BTreeSet<u32> = sets
+        .next()
+        .expect("field")
+        .into_iter()
+        .map(|d| d % 7)
+        .collect();
     let off = fields.len() - 5;
     let dom_restricted = restricted[off + 2];
     let dow_restricted = restricted[off + 4];
@@ -253,21 +264,31 @@ fn parse_field(text: &str, kind: Kind) -> Result<BTreeSet<u32>, FieldError> {
     Ok(set)
 }
 
-fn parse_part(part: &str, kind: Kind, set: &mut BTreeSet<u32>) -> Result<(), (String, Option<String>)> {
+fn parse_part(
+    part: &str,
+    kind: Kind,
+    set: &mut BTreeSet<u32>,
+) -> Result<(), (String, Option<String>)> {
     let (lo, hi) = kind.bounds();
     let (range, step) = match part.split_once('/') {
         Some((r, s)) => {
-            let step: u32 = s
-                .parse()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| (format!("bad step `{s}` in the {} field", kind.name()), None))?;
+            let step: u32 =
+                s.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    (format!("bad step `{s}` in the {} field", kind.name()), None)
+                })?;
             (r, step)
         }
         None => (part, 1),
     };
     let (a, b) = if range == "*" {
-        (lo, if matches!(kind, Kind::Dow { .. }) { 6 } else { hi })
+        (
+            lo,
+            if matches!(kind, Kind::Dow { .. }) {
+                6
+            } else {
+                hi
+            },
+        )
     } else if let Some((x, y)) = range.split_once('-') {
         (value(x, kind)?, value(y, kind)?)
     } else {
@@ -277,7 +298,10 @@ fn parse_part(part: &str, kind: Kind, set: &mut BTreeSet<u32>) -> Result<(), (St
     };
     if a > b {
         return Err((
-            format!("range `{range}` runs backwards in the {} field", kind.name()),
+            format!(
+                "range `{range}` runs backwards in the {} field",
+                kind.name()
+            ),
             Some("write the smaller value first, or split it into a list".into()),
         ));
     }
@@ -293,7 +317,10 @@ fn value(s: &str, kind: Kind) -> Result<u32, (String, Option<String>)> {
     let (lo, hi) = kind.bounds();
     let lower = s.to_ascii_lowercase();
     if let Kind::Dow { names_only } = kind {
-        if let Some(i) = DOW_NAMES.iter().position(|n| n.eq_ignore_ascii_case(&lower)) {
+        if let Some(i) = DOW_NAMES
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(&lower))
+        {
             return Ok(i as u32);
         }
         if names_only && s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
@@ -314,13 +341,18 @@ fn value(s: &str, kind: Kind) -> Result<u32, (String, Option<String>)> {
     match s.parse::<u32>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
         Ok(v) => Err((
-            format!("{v} is out of range for the {} field ({lo}-{hi})", kind.name()),
+            format!(
+                "{v} is out of range for the {} field ({lo}-{hi})",
+                kind.name()
+            ),
             None,
         )),
         Err(_) => Err((
             format!("`{s}` is not a valid {} value", kind.name()),
             match kind {
-                Kind::Dow { .. } => Some("use 0-7 (0 and 7 = Sunday, 1 = Monday) or sun-sat".into()),
+                Kind::Dow { .. } => {
+                    Some("use 0-7 (0 and 7 = Sunday, 1 = Monday) or sun-sat".into())
+                }
                 Kind::Month => Some("use 1-12 or jan-dec".into()),
                 _ => None,
             },

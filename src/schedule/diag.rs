@@ -97,11 +97,19 @@ impl<'s> Sink<'s> {
         }
     }
 
-    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.push(Severity::Error, span, message.into())
     }
 
-    pub(crate) fn warning(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn warning(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.push(Severity::Warning, span, message.into())
     }
 
@@ -140,7 +148,13 @@ impl WithHint for Diagnostic {
     }
 }
 
-fn locate(src: &str, file: &str, severity: Severity, span: Range<usize>, message: String) -> Diagnostic {
+fn locate(
+    src: &str,
+    file: &str,
+    severity: Severity,
+    span: Range<usize>,
+    message: String,
+) -> Diagnostic {
     let start = floor_char(src, span.start.min(src.len()));
     let end = floor_char(src, span.end.clamp(start, src.len()));
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -148,7 +162,10 @@ fn locate(src: &str, file: &str, severity: Severity, span: Range<usize>, message
     let line = src[..start].matches('\n').count() + 1;
     let column = src[line_start..start].chars().count() + 1;
     let source_line = src[line_start..line_end].trim_end_matches('\r').to_string();
-    let width = src[start..end.min(line_end).max(start)].chars().count().max(1);
+    let width = src[start..end.min(line_end).max(start)]
+        .chars()
+        .count()
+        .max(1);
     Diagnostic {
         severity,
         file: file.to_string(),

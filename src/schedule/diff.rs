@@ -45,7 +45,9 @@ pub fn diff(old: &Schedule, new: &Schedule, from: Timestamp, to: Timestamp) -> D
     let group = |occ: Vec<Occurrence>| {
         let mut m: BTreeMap<(String, Date), Vec<Occurrence>> = BTreeMap::new();
         for o in occ {
-            m.entry((o.slot.clone(), o.wall.date())).or_default().push(o);
+            m.entry((o.slot.clone(), o.wall.date()))
+                .or_default()
+                .push(o);
         }
         m
     };

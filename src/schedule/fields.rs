@@ -98,7 +98,11 @@ impl<'a, 'i> Obj<'a, 'i> {
         }
     }
 
-    pub(crate) fn strings(&self, sink: &mut Sink<'_>, key: &str) -> Option<Vec<(String, Range<usize>)>> {
+    pub(crate) fn strings(
+        &self,
+        sink: &mut Sink<'_>,
+        key: &str,
+    ) -> Option<Vec<(String, Range<usize>)>> {
         let v = self.get(key)?;
         let DeValue::Array(items) = v.get_ref() else {
             let d = sink.error(v.span(), format!("`{key}` must be an array of strings"));
@@ -124,14 +128,19 @@ impl<'a, 'i> Obj<'a, 'i> {
         let v = self.get(key)?;
         let parsed = match v.get_ref() {
             DeValue::String(s) => parse_time(s),
-            DeValue::Datetime(dt) if dt.date.is_none() && dt.offset.is_none() => dt.time.and_then(|t| {
-                Time::new(t.hour as i8, t.minute as i8, t.second.unwrap_or(0) as i8, 0).ok()
-            }),
+            DeValue::Datetime(dt) if dt.date.is_none() && dt.offset.is_none() => {
+                dt.time.and_then(|t| {
+                    Time::new(t.hour as i8, t.minute as i8, t.second.unwrap_or(0) as i8, 0).ok()
+                })
+            }
             _ => None,
         };
         if parsed.is_none() {
-            sink.error(v.span(), format!("`{key}` must be a local time like \"18:00\""))
-                .hint("24-hour clock, HH:MM or HH:MM:SS, in the station's time zone");
+            sink.error(
+                v.span(),
+                format!("`{key}` must be a local time like \"18:00\""),
+            )
+            .hint("24-hour clock, HH:MM or HH:MM:SS, in the station's time zone");
         }
         parsed.map(|t| (t, v.span()))
     }
@@ -142,7 +151,11 @@ impl<'a, 'i> Obj<'a, 'i> {
         date_value(sink, key, v).map(|d| (d, v.span()))
     }
 
-    pub(crate) fn duration(&self, sink: &mut Sink<'_>, key: &str) -> Option<(SignedDuration, Range<usize>)> {
+    pub(crate) fn duration(
+        &self,
+        sink: &mut Sink<'_>,
+        key: &str,
+    ) -> Option<(SignedDuration, Range<usize>)> {
         let (s, span) = self.string(sink, key)?;
         match parse_duration(&s) {
             Some(d) if d.is_zero() => {
@@ -155,15 +168,20 @@ impl<'a, 'i> Obj<'a, 'i> {
             }
             Some(d) => Some((d, span)),
             None => {
-                sink.error(span, format!("bad duration \"{s}\""))
-                    .hint("write hours, minutes and seconds like \"1h\", \"45m\", \"1h30m\" or \"90s\"");
+                sink.error(span, format!("bad duration \"{s}\"")).hint(
+                    "write hours, minutes and seconds like \"1h\", \"45m\", \"1h30m\" or \"90s\"",
+                );
                 None
             }
         }
     }
 
     /// A path relative to `media_dir`.
-    pub(crate) fn media_path(&self, sink: &mut Sink<'_>, key: &str) -> Option<(PathBuf, Range<usize>)> {
+    pub(crate) fn media_path(
+        &self,
+        sink: &mut Sink<'_>,
+        key: &str,
+    ) -> Option<(PathBuf, Range<usize>)> {
         let (s, span) = self.string(sink, key)?;
         match media_path(&s) {
             Ok(p) => Some((p, span)),
@@ -291,7 +309,10 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("1h"), Some(SignedDuration::from_hours(1)));
         assert_eq!(parse_duration("1h30m"), Some(SignedDuration::from_mins(90)));
-        assert_eq!(parse_duration("1h 30m 15s"), Some(SignedDuration::from_secs(5415)));
+        assert_eq!(
+            parse_duration("1h 30m 15s"),
+            Some(SignedDuration::from_secs(5415))
+        );
         assert_eq!(parse_duration("45"), None);
         assert_eq!(parse_duration("1x"), None);
         assert_eq!(parse_duration(""), None);

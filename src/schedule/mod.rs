@@ -19,8 +19,8 @@ mod types;
 
 use std::collections::HashMap;
 
-use jiff::civil::{Date, DateTime};
 use diag::WithHint as _;
+use jiff::civil::{Date, DateTime};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 pub use diag::{Diagnostic, Severity};
@@ -97,7 +97,11 @@ impl Schedule {
         checks::run(&schedule, &spans, now, facts, &mut sink);
         let failed = sink.has_errors();
         let diags = sink.finish();
-        if failed { Err(diags) } else { Ok((schedule, diags)) }
+        if failed {
+            Err(diags)
+        } else {
+            Ok((schedule, diags))
+        }
     }
 
     pub fn station(&self) -> &Station {
@@ -158,7 +162,14 @@ impl Schedule {
                             overrun,
                             underrun,
                         }) => (show, play, *duration, *overrun, *underrun, true),
-                        None => (&slot.show, &slot.play, slot.duration, slot.overrun, slot.underrun, false),
+                        None => (
+                            &slot.show,
+                            &slot.play,
+                            slot.duration,
+                            slot.overrun,
+                            slot.underrun,
+                            false,
+                        ),
                     };
                 let end = start.saturating_add(duration).unwrap_or(start);
                 if start < to && end > from {
@@ -179,7 +190,9 @@ impl Schedule {
             }
         }
         for sp in &self.specials {
-            let Some((start, shift)) = recur::resolve(tz, sp.wall) else { continue };
+            let Some((start, shift)) = recur::resolve(tz, sp.wall) else {
+                continue;
+            };
             let end = start.saturating_add(sp.duration).unwrap_or(start);
             if start < to && end > from {
                 out.push(Occurrence {

@@ -15,7 +15,11 @@ use super::types::{Recurrence, WallShift, Weeks};
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub(crate) fn day_number(d: Date) -> i64 {
-    let (y, m, day) = (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()));
+    let (y, m, day) = (
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -60,14 +64,16 @@ pub(crate) fn walls(rec: &Recurrence, weeks: Weeks, from: Date, to: Date, out: &
             for sched in &tab.schedules {
                 for t in sched.after(&begin) {
                     let n = t.naive_utc();
-                    let Ok(date) = Date::new(n.year() as i16, n.month() as i8, n.day() as i8) else {
+                    let Ok(date) = Date::new(n.year() as i16, n.month() as i8, n.day() as i8)
+                    else {
                         break;
                     };
                     if date > to {
                         break;
                     }
                     if week_ok(weeks, date) {
-                        let time = Time::constant(n.hour() as i8, n.minute() as i8, n.second() as i8, 0);
+                        let time =
+                            Time::constant(n.hour() as i8, n.minute() as i8, n.second() as i8, 0);
                         out.push(date.to_datetime(time));
                     }
                 }
@@ -92,9 +98,9 @@ pub(crate) fn resolve(tz: &TimeZone, wall: DateTime) -> Option<(Timestamp, WallS
     let amb = tz.to_ambiguous_timestamp(wall);
     let shift = match amb.offset() {
         AmbiguousOffset::Unambiguous { .. } => WallShift::None,
-        AmbiguousOffset::Gap { before, after } => {
-            WallShift::Gap(SignedDuration::from_secs(i64::from(after.seconds() - before.seconds())))
-        }
+        AmbiguousOffset::Gap { before, after } => WallShift::Gap(SignedDuration::from_secs(
+            i64::from(after.seconds() - before.seconds()),
+        )),
         AmbiguousOffset::Fold { .. } => WallShift::Fold,
     };
     amb.compatible().ok().map(|t| (t, shift))

@@ -50,8 +50,16 @@ impl Rule {
                     } else {
                         tab.weekdays.iter().map(|d| (d + 6) % 7).collect()
                     },
-                    month_days: if monthly { tab.days_of_month.clone() } else { BTreeSet::new() },
-                    months: if tab.months.len() == 12 { BTreeSet::new() } else { tab.months.clone() },
+                    month_days: if monthly {
+                        tab.days_of_month.clone()
+                    } else {
+                        BTreeSet::new()
+                    },
+                    months: if tab.months.len() == 12 {
+                        BTreeSet::new()
+                    } else {
+                        tab.months.clone()
+                    },
                     hours: tab.hours.clone(),
                     minutes: tab.minutes.clone(),
                     seconds: tab.seconds.clone(),
@@ -68,7 +76,11 @@ impl Rule {
         } else {
             self.days.len() * 52 / self.interval as usize
         };
-        let months = if self.months.is_empty() { 12 } else { self.months.len() };
+        let months = if self.months.is_empty() {
+            12
+        } else {
+            self.months.len()
+        };
         per_day * days * months / 12
     }
 
@@ -105,7 +117,12 @@ pub(crate) fn for_slots<'a>(slots: impl Iterator<Item = &'a Slot>) -> Option<Str
     for slot in slots {
         let r = Rule::of(slot);
         let same_but_days = rules.iter_mut().find(|x| {
-            !x.monthly && !r.monthly && Rule { days: r.days.clone(), ..(*x).clone() } == r
+            !x.monthly
+                && !r.monthly
+                && Rule {
+                    days: r.days.clone(),
+                    ..(*x).clone()
+                } == r
         });
         match same_but_days {
             Some(x) => x.days.extend(r.days),

@@ -150,7 +150,10 @@ pub enum Weeks {
     Odd,
     Even,
     /// Every `n` weeks, counting from the week holding `anchor`.
-    Every { n: u32, anchor: Date },
+    Every {
+        n: u32,
+        anchor: Date,
+    },
 }
 
 /// `[[slot]]`: a recurring place in the week for a show.
