@@ -3,6 +3,8 @@
 //! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error. Errors
 //! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
 
+pub mod check;
+pub mod schedule;
 pub mod serve;
 pub mod token;
 
@@ -53,12 +55,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the station: playout, live stream, feeds, web page, API, metrics
     Serve(serve::Args),
+    /// Validate a schedule file: every error and warning at once, with line and column
+    Check(check::Args),
+    /// Print the timeline of occurrences, or compare two schedule files (`schedule diff`)
+    Schedule(schedule::Args),
     /// Manage upload tokens (add, list, revoke)
     Token(token::Args),
 }
-
-pub mod check;
-pub mod schedule;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
@@ -90,6 +93,8 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
     match command {
         Command::Serve(args) => serve::run(args, settings, &mut out),
         Command::Token(args) => token::run(args, settings, &mut out),
+        Command::Check(args) => check::run(args, settings, &mut out),
+        Command::Schedule(args) => schedule::run(args, settings, &mut out),
     }
 }
 

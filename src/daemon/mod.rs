@@ -4,6 +4,7 @@
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
+pub mod schedule;
 mod state;
 
 use std::future::Future;
@@ -24,6 +25,7 @@ pub async fn run(
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let state = AppState::open(settings).await?;
+    start_tasks(&state);
     let base = &state.settings().public_url;
     println!("Antenne is on air.");
     println!("  page:   {base}/");
@@ -32,6 +34,16 @@ pub async fn run(
     crate::http::serve(listener, state.clone(), shutdown).await?;
     state.stop().await;
     Ok(())
+}
+
+/// Starts every long-lived task of the station.
+fn start_tasks(state: &AppState) {
+    state.spawn(schedule::reload_task(
+        state.schedule_sender().clone(),
+        state.settings().media_dir.clone(),
+        state.catalog().clone(),
+        state.shutdown_token().clone(),
+    ));
 }
 
 /// The station cannot start because of its input (e.g. the schedule is invalid): exit 1.

@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::catalog::Catalog;
 use crate::config::Settings;
+use crate::daemon::schedule::ScheduleState;
 
 /// Process-wide counters exported at `/metrics`.
 #[derive(Debug, Default)]
@@ -27,6 +28,7 @@ impl Metrics {
 struct Inner {
     settings: Settings,
     catalog: Catalog,
+    schedule: tokio::sync::watch::Sender<ScheduleState>,
     started_at: jiff::Timestamp,
     started: tokio::time::Instant,
     shutdown: CancellationToken,
@@ -39,15 +41,21 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// Opens the catalog (creating it on first run) and prepares the station.
+    /// Opens the catalog (creating it on first run) and loads the schedule: the station does
+    /// not start without a valid one ([`crate::daemon::StartError`]).
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
-        let data_dir = settings.data_dir.clone();
-        let catalog = tokio::task::spawn_blocking(move || Catalog::open(&data_dir))
-            .await
-            .context("catalog task")??;
+        let s = settings.clone();
+        let (catalog, schedule) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let catalog = Catalog::open(&s.data_dir)?;
+            let schedule = crate::daemon::schedule::initial(&s.schedule, &s.media_dir, &catalog)?;
+            Ok((catalog, schedule))
+        })
+        .await
+        .context("start-up task")??;
         Ok(AppState(Arc::new(Inner {
             settings,
             catalog,
+            schedule: tokio::sync::watch::Sender::new(schedule),
             started_at: jiff::Timestamp::now(),
             started: tokio::time::Instant::now(),
             shutdown: CancellationToken::new(),
@@ -62,6 +70,16 @@ impl AppState {
 
     pub fn catalog(&self) -> &Catalog {
         &self.0.catalog
+    }
+
+    /// The schedule in force and the last reload's outcome.
+    pub fn schedule(&self) -> tokio::sync::watch::Ref<'_, ScheduleState> {
+        self.0.schedule.borrow()
+    }
+
+    /// The sender side, for the reload task and tests.
+    pub fn schedule_sender(&self) -> &tokio::sync::watch::Sender<ScheduleState> {
+        &self.0.schedule
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -91,7 +109,6 @@ impl AppState {
     }
 
     /// Spawns a long-lived task owned by the daemon.
-    #[allow(dead_code)] // the ingest, playout and reload tasks land with their modules
     pub(crate) fn spawn<F>(&self, task: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,

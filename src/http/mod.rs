@@ -5,7 +5,9 @@
 //! [`AppState::with_catalog`], audio work is the daemon's tasks'.
 
 mod error;
+mod schedule;
 mod status;
+pub mod wire;
 
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
@@ -24,6 +26,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/api/schedule", get(schedule::schedule))
+        .route("/api/now", get(schedule::now))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
