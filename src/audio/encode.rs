@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use mp3lame_encoder::{Bitrate, Builder, Encoder, FlushNoGap, InterleavedPcm, Mode, Quality};
+use mp3lame_encoder::{Bitrate, Builder, Encoder, FlushGap, InterleavedPcm, Mode, Quality};
 
 use super::AudioError;
 use super::id3::{EpisodeTags, encode_tag};
@@ -87,7 +87,7 @@ impl Mp3StreamEncoder {
     /// Pads and emits the last frames.
     pub fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), AudioError> {
         out.reserve(7200);
-        self.enc.flush_to_vec::<FlushNoGap>(out).map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
+        self.enc.flush_to_vec::<FlushGap>(out).map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
         Ok(())
     }
 }
@@ -139,7 +139,7 @@ impl Mp3FileWriter {
         self.buf.clear();
         self.buf.reserve(7200);
         self.enc
-            .flush_to_vec::<FlushNoGap>(&mut self.buf)
+            .flush_to_vec::<FlushGap>(&mut self.buf)
             .map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
         self.write_buf()?;
         let mut info = Vec::with_capacity(self.enc.lame_tag_size().max(1024));
