@@ -87,11 +87,11 @@ fn check_render(input: &Path, expected_kept_s: f64) -> antenne::audio::RenderRep
     report
 }
 
-/// 1.5 s of silence, `secs` of programme, 1.2 s of silence; keep 0.5 s each side.
+/// 0.8 s of silence, `secs` of programme, 0.7 s of silence; keep 0.5 s each side.
 fn padded(rate: u32, channels: usize, secs: f64, amp: f32) -> (Vec<f32>, f64) {
-    let mut v = silence(rate, channels, 1.5);
+    let mut v = silence(rate, channels, 0.8);
     v.extend(programme(rate, channels, secs, amp));
-    v.extend(silence(rate, channels, 1.2));
+    v.extend(silence(rate, channels, 0.7));
     (v, secs + 1.0)
 }
 
@@ -99,25 +99,44 @@ fn dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-#[test]
-fn wav_formats_rates_and_layouts_publish_at_target() {
+fn check_wav(rate: u32, ch: usize, fmt: Fmt) {
     let d = dir();
-    let cases: &[(u32, usize, Fmt)] = &[
-        (44_100, 2, Fmt::Int(16)),
-        (48_000, 1, Fmt::Int(24)),
-        (22_050, 2, Fmt::Int(8)),
-        (96_000, 6, Fmt::Float),
-        (8_000, 1, Fmt::Int(32)),
-        (192_000, 2, Fmt::Int(24)),
-    ];
-    for (i, &(rate, ch, fmt)) in cases.iter().enumerate() {
-        let (samples, kept) = padded(rate, ch, 2.0, 0.1);
-        let path = d.path().join(format!("in{i}.wav"));
-        write_wav(&path, rate, ch, fmt, &samples);
-        let r = check_render(&path, kept);
-        assert_eq!(r.before.sample_rate, rate);
-        assert_eq!(r.before.channels, ch);
-    }
+    let (samples, kept) = padded(rate, ch, 1.0, 0.1);
+    let path = d.path().join(format!("in-{rate}-{ch}.wav"));
+    write_wav(&path, rate, ch, fmt, &samples);
+    let r = check_render(&path, kept);
+    assert_eq!(r.before.sample_rate, rate);
+    assert_eq!(r.before.channels, ch);
+}
+
+#[test]
+fn wav_16bit_44k_stereo() {
+    check_wav(44_100, 2, Fmt::Int(16));
+}
+
+#[test]
+fn wav_24bit_48k_mono_field_recorder() {
+    check_wav(48_000, 1, Fmt::Int(24));
+}
+
+#[test]
+fn wav_8bit_22k_old_mixer() {
+    check_wav(22_050, 2, Fmt::Int(8));
+}
+
+#[test]
+fn wav_float_96k_5_1_downmixed() {
+    check_wav(96_000, 6, Fmt::Float);
+}
+
+#[test]
+fn wav_32bit_8k_mono() {
+    check_wav(8_000, 1, Fmt::Int(32));
+}
+
+#[test]
+fn wav_24bit_192k_stereo() {
+    check_wav(192_000, 2, Fmt::Int(24));
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //!
 //! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error.
 
+pub mod analyze;
+pub mod ingest;
+
 /// How a subcommand failed: the user's input, or Antenne itself.
 #[derive(Debug)]
 pub enum CliError {

@@ -1,0 +1,1 @@
+//! `antenne ingest`: waiting for the catalog.
