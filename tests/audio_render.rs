@@ -42,7 +42,12 @@ fn write_wav(path: &Path, rate: u32, channels: usize, fmt: Fmt, samples: &[f32])
         Fmt::Int(b) => (b, hound::SampleFormat::Int),
         Fmt::Float => (32, hound::SampleFormat::Float),
     };
-    let spec = hound::WavSpec { channels: channels as u16, sample_rate: rate, bits_per_sample: bits, sample_format: format };
+    let spec = hound::WavSpec {
+        channels: channels as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: format,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for &s in samples {
         let s = s.clamp(-1.0, 1.0);
@@ -50,15 +55,25 @@ fn write_wav(path: &Path, rate: u32, channels: usize, fmt: Fmt, samples: &[f32])
             Fmt::Float => w.write_sample(s).unwrap(),
             Fmt::Int(8) => w.write_sample((s * 127.0) as i8).unwrap(),
             Fmt::Int(16) => w.write_sample((s * 32_767.0) as i16).unwrap(),
-            Fmt::Int(b) => w.write_sample((s as f64 * ((1i64 << (b - 1)) - 1) as f64) as i32).unwrap(),
+            Fmt::Int(b) => w
+                .write_sample((s as f64 * ((1i64 << (b - 1)) - 1) as f64) as i32)
+                .unwrap(),
         }
     }
     w.finalize().unwrap();
 }
 
 fn opts() -> RenderOptions {
-    let mut o = RenderOptions::from_settings(&antenne::config::Settings::default(), EpisodeTags::default());
-    o.tags = EpisodeTags { title: "Épisode test".into(), show: "Au fil des quartiers".into(), date: "2025-06-01".into(), ..Default::default() };
+    let mut o = RenderOptions::from_settings(
+        &antenne::config::Settings::default(),
+        EpisodeTags::default(),
+    );
+    o.tags = EpisodeTags {
+        title: "Épisode test".into(),
+        show: "Au fil des quartiers".into(),
+        date: "2025-06-01".into(),
+        ..Default::default()
+    };
     o
 }
 
@@ -66,16 +81,35 @@ fn opts() -> RenderOptions {
 fn check_render(input: &Path, expected_kept_s: f64) -> antenne::audio::RenderReport {
     let out = input.with_extension("out.mp3");
     let o = opts();
-    let report = render_episode(input, &out, &o).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+    let report =
+        render_episode(input, &out, &o).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
     // Measure independently of the report: decode the published file again.
     let after = analyze_file(&out, o.rate, None, 3600.0).unwrap().report;
     let lufs = after.integrated_lufs.unwrap();
-    assert!((lufs - o.target_lufs).abs() <= 0.5, "{}: published at {lufs:.2} LUFS", input.display());
-    assert!(after.true_peak_dbtp <= o.ceiling_dbtp - 0.2, "{}: true peak {:.2} dBTP", input.display(), after.true_peak_dbtp);
+    assert!(
+        (lufs - o.target_lufs).abs() <= 0.5,
+        "{}: published at {lufs:.2} LUFS",
+        input.display()
+    );
+    assert!(
+        after.true_peak_dbtp <= o.ceiling_dbtp - 0.2,
+        "{}: true peak {:.2} dBTP",
+        input.display(),
+        after.true_peak_dbtp
+    );
     let kept = report.trim_end_frames - report.trim_start_frames;
-    assert_eq!(after.duration_frames, kept, "{}: gapless length", input.display());
+    assert_eq!(
+        after.duration_frames,
+        kept,
+        "{}: gapless length",
+        input.display()
+    );
     let kept_s = kept as f64 / o.rate as f64;
-    assert!((kept_s - expected_kept_s).abs() <= 0.05, "{}: kept {kept_s:.3} s, expected {expected_kept_s:.3}", input.display());
+    assert!(
+        (kept_s - expected_kept_s).abs() <= 0.05,
+        "{}: kept {kept_s:.3} s, expected {expected_kept_s:.3}",
+        input.display()
+    );
     assert_eq!(report.after, after);
     // No temp file left behind.
     let leftovers: Vec<_> = std::fs::read_dir(out.parent().unwrap())
@@ -148,7 +182,10 @@ fn very_quiet_and_clipped_material() {
     write_wav(&p, 44_100, 2, Fmt::Int(24), &quiet);
     check_render(&p, kept);
     // Clipped: driven 4x into full scale, square-ish with peaks at 0 dBFS.
-    let loud: Vec<f32> = programme(44_100, 2, 3.0, 4.0).into_iter().map(|s| s.clamp(-1.0, 1.0)).collect();
+    let loud: Vec<f32> = programme(44_100, 2, 3.0, 4.0)
+        .into_iter()
+        .map(|s| s.clamp(-1.0, 1.0))
+        .collect();
     let p = d.path().join("loud.wav");
     write_wav(&p, 44_100, 2, Fmt::Int(16), &loud);
     let r = check_render(&p, 3.0);
@@ -195,9 +232,15 @@ fn expect_rejected(path: &Path, needle: &str) {
     let out = path.with_extension("never.mp3");
     let err = render_episode(path, &out, &opts()).expect_err("must be rejected");
     let msg = err.to_string();
-    assert!(msg.contains(&path.display().to_string()), "message must name the file: {msg}");
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "message must name the file: {msg}"
+    );
     assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
-    assert!(matches!(err, AudioError::Decode { .. } | AudioError::Rejected { .. }), "{err:?}");
+    assert!(
+        matches!(err, AudioError::Decode { .. } | AudioError::Rejected { .. }),
+        "{err:?}"
+    );
     assert!(!out.exists());
 }
 
@@ -209,7 +252,11 @@ fn bad_inputs_give_clear_errors() {
     expect_rejected(&empty, "empty file");
 
     let text = d.path().join("notes.mp3");
-    std::fs::write(&text, "Bonjour, ceci n'est pas un fichier audio.\n".repeat(50)).unwrap();
+    std::fs::write(
+        &text,
+        "Bonjour, ceci n'est pas un fichier audio.\n".repeat(50),
+    )
+    .unwrap();
     expect_rejected(&text, "not a recognised audio file");
 
     let silent = d.path().join("silent.wav");
@@ -218,7 +265,13 @@ fn bad_inputs_give_clear_errors() {
 
     // Truncated: the header promises 3 s but the data stops after 40 bytes.
     let full = d.path().join("full.wav");
-    write_wav(&full, 44_100, 2, Fmt::Int(16), &programme(44_100, 2, 3.0, 0.3));
+    write_wav(
+        &full,
+        44_100,
+        2,
+        Fmt::Int(16),
+        &programme(44_100, 2, 3.0, 0.3),
+    );
     let bytes = std::fs::read(&full).unwrap();
     let cut = d.path().join("cut.wav");
     std::fs::write(&cut, &bytes[..84]).unwrap();
@@ -265,7 +318,10 @@ fn seeking_lands_on_the_exact_frame() {
     let tail = read_all(&mp3, Some(from));
     assert_eq!(tail.len(), all.len() - from as usize * 2);
     // MP3 decoding after a seek converges once the bit reservoir and overlap are primed.
-    let diff = tail[4096..].iter().zip(&all[from as usize * 2 + 4096..]).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    let diff = tail[4096..]
+        .iter()
+        .zip(&all[from as usize * 2 + 4096..])
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
     assert!(diff < 1e-3, "max difference after seek {diff}");
 }
 
@@ -273,7 +329,13 @@ fn seeking_lands_on_the_exact_frame() {
 fn resampled_source_reports_station_length() {
     let d = dir();
     let wav = d.path().join("r48.wav");
-    write_wav(&wav, 48_000, 2, Fmt::Int(16), &programme(48_000, 2, 2.0, 0.3));
+    write_wav(
+        &wav,
+        48_000,
+        2,
+        Fmt::Int(16),
+        &programme(48_000, 2, 2.0, 0.3),
+    );
     let src = open_pcm(&wav, 44_100).unwrap();
     assert_eq!(src.len_frames(), Some(88_200));
     assert_eq!(read_all(&wav, None).len(), 88_200 * 2);

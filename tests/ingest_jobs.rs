@@ -8,7 +8,12 @@ use antenne::config::Settings;
 use antenne::ingest::{IngestError, Submission, drain_queue, recover, submit, system_clock};
 
 fn tone_wav(path: &Path, secs: f64, freq: f32, amp: f32) {
-    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for i in 0..(secs * 44_100.0) as usize {
         let t = i as f32 / 44_100.0;
@@ -22,13 +27,21 @@ fn tone_wav(path: &Path, secs: f64, freq: f32, amp: f32) {
 
 fn setup() -> (tempfile::TempDir, Settings, Catalog) {
     let d = tempfile::tempdir().unwrap();
-    let settings = Settings { data_dir: d.path().join("data"), ..Settings::default() };
+    let settings = Settings {
+        data_dir: d.path().join("data"),
+        ..Settings::default()
+    };
     let catalog = Catalog::open(&settings.data_dir).unwrap();
     (d, settings, catalog)
 }
 
 fn sub(show: &str, title: &str) -> Submission {
-    Submission { show: show.into(), title: title.into(), date: Some("2025-06-01".into()), ..Default::default() }
+    Submission {
+        show: show.into(),
+        title: title.into(),
+        date: Some("2025-06-01".into()),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -47,7 +60,10 @@ fn two_queued_episodes_are_rendered_and_recorded() {
         let ep = catalog.episode(id).unwrap().unwrap();
         assert_eq!(ep.status, EpisodeStatus::Ready, "{:?}", ep.error);
         let rendition = settings.data_dir.join(ep.rendition_path.as_ref().unwrap());
-        assert_eq!(std::fs::metadata(&rendition).unwrap().len(), ep.rendition_bytes.unwrap());
+        assert_eq!(
+            std::fs::metadata(&rendition).unwrap().len(),
+            ep.rendition_bytes.unwrap()
+        );
         let after = ep.after.unwrap();
         assert!((after.integrated_lufs + 16.0).abs() <= 0.5, "{after:?}");
         assert!(after.true_peak_dbtp <= -1.2);
@@ -56,7 +72,10 @@ fn two_queued_episodes_are_rendered_and_recorded() {
     }
     // The original is kept byte for byte.
     let stored = catalog.episode(&ea.id).unwrap().unwrap().original_path;
-    assert_eq!(std::fs::read(settings.data_dir.join(stored)).unwrap(), original);
+    assert_eq!(
+        std::fs::read(settings.data_dir.join(stored)).unwrap(),
+        original
+    );
 }
 
 #[test]
@@ -72,7 +91,9 @@ fn the_same_recording_is_not_ingested_twice() {
         Err(IngestError::Duplicate { existing, .. }) => assert_eq!(existing, first.id),
         other => panic!("expected a duplicate, got {other:?}"),
     }
-    let originals = std::fs::read_dir(catalog.data_dir().join("originals")).unwrap().count();
+    let originals = std::fs::read_dir(catalog.data_dir().join("originals"))
+        .unwrap()
+        .count();
     assert_eq!(originals, 1);
 }
 
@@ -90,10 +111,21 @@ fn a_bad_file_fails_its_job_only() {
     let failed = catalog.episode(&eb.id).unwrap().unwrap();
     assert_eq!(failed.status, EpisodeStatus::Failed);
     let reason = failed.error.unwrap();
-    assert!(reason.contains("interview.mp3") && reason.contains("not a recognised audio file"), "{reason}");
+    assert!(
+        reason.contains("interview.mp3") && reason.contains("not a recognised audio file"),
+        "{reason}"
+    );
     assert!(failed.rendition_path.is_none());
-    assert_eq!(catalog.episode(&eg.id).unwrap().unwrap().status, EpisodeStatus::Ready);
-    assert!(!settings.data_dir.join(format!("renditions/{}.mp3", eb.id)).exists());
+    assert_eq!(
+        catalog.episode(&eg.id).unwrap().unwrap().status,
+        EpisodeStatus::Ready
+    );
+    assert!(
+        !settings
+            .data_dir
+            .join(format!("renditions/{}.mp3", eb.id))
+            .exists()
+    );
 }
 
 #[test]
@@ -109,14 +141,23 @@ fn interrupted_jobs_are_retried_after_restart() {
     std::fs::create_dir_all(&renditions).unwrap();
     let tmp = renditions.join(format!(".{}.mp3.999.tmp", ep.id));
     std::fs::write(&tmp, b"half").unwrap();
-    assert_eq!(catalog.episode(&ep.id).unwrap().unwrap().status, EpisodeStatus::Processing);
+    assert_eq!(
+        catalog.episode(&ep.id).unwrap().unwrap().status,
+        EpisodeStatus::Processing
+    );
     let catalog = Catalog::open(&settings.data_dir).unwrap();
     let r = recover(&catalog, &clock).unwrap();
     assert_eq!(r.requeued, 1);
     assert!(!tmp.exists());
-    assert_eq!(catalog.episode(&ep.id).unwrap().unwrap().status, EpisodeStatus::Queued);
+    assert_eq!(
+        catalog.episode(&ep.id).unwrap().unwrap().status,
+        EpisodeStatus::Queued
+    );
     drain_queue(&catalog, &settings, 2, &clock).unwrap();
-    assert_eq!(catalog.episode(&ep.id).unwrap().unwrap().status, EpisodeStatus::Ready);
+    assert_eq!(
+        catalog.episode(&ep.id).unwrap().unwrap().status,
+        EpisodeStatus::Ready
+    );
 }
 
 #[test]
@@ -124,7 +165,10 @@ fn cli_analyze_json_and_rejection() {
     let (d, settings, _catalog) = setup();
     let a = d.path().join("a.wav");
     tone_wav(&a, 1.0, 440.0, 0.2);
-    let args = antenne::cli::analyze::Args { file: a, json: true };
+    let args = antenne::cli::analyze::Args {
+        file: a,
+        json: true,
+    };
     let mut out = Vec::new();
     antenne::cli::analyze::run(&args, &settings, &mut out).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -132,14 +176,26 @@ fn cli_analyze_json_and_rejection() {
     keys.sort();
     assert_eq!(
         keys,
-        ["channels", "codec", "duration_s", "integrated_lufs", "loudness_range_lu", "sample_peak_dbfs", "sample_rate", "true_peak_dbtp"]
+        [
+            "channels",
+            "codec",
+            "duration_s",
+            "integrated_lufs",
+            "loudness_range_lu",
+            "sample_peak_dbfs",
+            "sample_rate",
+            "true_peak_dbtp"
+        ]
     );
     assert_eq!(v["sample_rate"], 44_100);
     assert!((v["duration_s"].as_f64().unwrap() - 1.0).abs() < 0.001);
 
     let bad = d.path().join("bad.flac");
     std::fs::write(&bad, b"fLaC but not really").unwrap();
-    let args = antenne::cli::analyze::Args { file: bad, json: true };
+    let args = antenne::cli::analyze::Args {
+        file: bad,
+        json: true,
+    };
     let err = antenne::cli::analyze::run(&args, &settings, &mut Vec::new()).unwrap_err();
     assert_eq!(err.exit_code(), 1);
 }

@@ -78,11 +78,18 @@ fn ebu_err(e: ebur128::Error) -> AudioError {
 impl Analyser {
     /// `lowpass_hz`: also estimate the loudness of the signal lowpassed there (LAME's cutoff).
     pub fn new(rate: u32, lowpass_hz: Option<f64>) -> Result<Analyser, AudioError> {
-        let ebu = EbuR128::new(2, rate, Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK).map_err(ebu_err)?;
+        let ebu = EbuR128::new(
+            2,
+            rate,
+            Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK,
+        )
+        .map_err(ebu_err)?;
         let lowpass = match lowpass_hz {
-            Some(hz) if hz < rate as f64 * 0.45 => {
-                Some((Lowpass::new(hz, rate as f64), EbuR128::new(2, rate, Mode::I).map_err(ebu_err)?, Vec::new()))
-            }
+            Some(hz) if hz < rate as f64 * 0.45 => Some((
+                Lowpass::new(hz, rate as f64),
+                EbuR128::new(2, rate, Mode::I).map_err(ebu_err)?,
+                Vec::new(),
+            )),
             _ => None,
         };
         Ok(Analyser {
@@ -122,7 +129,11 @@ impl Analyser {
             let take = (BLOCK_FRAMES - self.block_fill).min(frames.len() / 2);
             let (now, rest) = frames.split_at(take * 2);
             self.ebu.add_frames_f32(now).map_err(ebu_err)?;
-            let peak = self.ebu.prev_true_peak(0).map_err(ebu_err)?.max(self.ebu.prev_true_peak(1).map_err(ebu_err)?) as f32;
+            let peak = self
+                .ebu
+                .prev_true_peak(0)
+                .map_err(ebu_err)?
+                .max(self.ebu.prev_true_peak(1).map_err(ebu_err)?) as f32;
             if self.block_fill == 0 {
                 self.block_peaks.push(peak);
             } else if let Some(last) = self.block_peaks.last_mut() {
@@ -135,16 +146,32 @@ impl Analyser {
     }
 
     pub fn finish(self, facts: SourceFacts) -> Result<Analysis, AudioError> {
-        let db = |x: f64| if x > 0.0 { 20.0 * x.log10() } else { f64::NEG_INFINITY };
+        let db = |x: f64| {
+            if x > 0.0 {
+                20.0 * x.log10()
+            } else {
+                f64::NEG_INFINITY
+            }
+        };
         let integrated = self.ebu.loudness_global().map_err(ebu_err)?;
-        let tp = self.ebu.true_peak(0).map_err(ebu_err)?.max(self.ebu.true_peak(1).map_err(ebu_err)?);
-        let sp = self.ebu.sample_peak(0).map_err(ebu_err)?.max(self.ebu.sample_peak(1).map_err(ebu_err)?);
+        let tp = self
+            .ebu
+            .true_peak(0)
+            .map_err(ebu_err)?
+            .max(self.ebu.true_peak(1).map_err(ebu_err)?);
+        let sp = self
+            .ebu
+            .sample_peak(0)
+            .map_err(ebu_err)?
+            .max(self.ebu.sample_peak(1).map_err(ebu_err)?);
         let (leading, trailing) = match self.first_loud {
             Some(first) => (first, self.frames - self.last_loud - 1),
             None => (self.frames, self.frames),
         };
         let lowpassed_lufs = match &self.lowpass {
-            Some((_, ebu, _)) => Some(ebu.loudness_global().map_err(ebu_err)?).filter(|l| l.is_finite()),
+            Some((_, ebu, _)) => {
+                Some(ebu.loudness_global().map_err(ebu_err)?).filter(|l| l.is_finite())
+            }
             None => None,
         };
         Ok(Analysis {

@@ -50,13 +50,19 @@ pub struct Decoder {
 const MAX_BAD_PACKETS: u32 = 200;
 
 fn decode_err(path: &Path, reason: impl Into<String>) -> AudioError {
-    AudioError::Decode { path: path.to_path_buf(), reason: reason.into() }
+    AudioError::Decode {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
 }
 
 impl Decoder {
     /// Probes `path` and prepares a decoder for its default audio track.
     pub fn open(path: &Path) -> Result<Decoder, AudioError> {
-        let file = File::open(path).map_err(|source| AudioError::Io { path: path.to_path_buf(), source })?;
+        let file = File::open(path).map_err(|source| AudioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
             return Err(decode_err(path, "empty file (0 bytes)"));
@@ -67,7 +73,12 @@ impl Decoder {
             hint.with_extension(ext);
         }
         let format = symphonia::default::get_probe()
-            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
             .map_err(|e| decode_err(path, format!("not a recognised audio file ({e})")))?;
         let track = format
             .default_track(TrackType::Audio)
@@ -94,7 +105,12 @@ impl Decoder {
             format,
             decoder,
             track_id,
-            info: ProbeInfo { codec, sample_rate, channels, len_frames: num_frames },
+            info: ProbeInfo {
+                codec,
+                sample_rate,
+                channels,
+                len_frames: num_frames,
+            },
             skip: 0,
             seek_target: None,
             scratch: Vec::new(),
@@ -123,7 +139,9 @@ impl Decoder {
             let packet = match self.format.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(0),
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(0);
+                }
                 Err(SymError::ResetRequired) => {
                     self.decoder.reset();
                     continue;
@@ -133,14 +151,21 @@ impl Decoder {
             if packet.track_id != self.track_id {
                 continue;
             }
-            let first_ts = packet.pts.get().saturating_add(packet.trim_start.get() as i64).max(0) as u64;
+            let first_ts = packet
+                .pts
+                .get()
+                .saturating_add(packet.trim_start.get() as i64)
+                .max(0) as u64;
             let buf = match self.decoder.decode(&packet) {
                 Ok(buf) => buf,
                 Err(SymError::DecodeError(e)) => {
                     self.bad_run += 1;
                     tracing::warn!(file = %self.path.display(), "skipping undecodable packet: {e}");
                     if self.bad_run > MAX_BAD_PACKETS {
-                        return Err(decode_err(&self.path, format!("too many undecodable packets ({e})")));
+                        return Err(decode_err(
+                            &self.path,
+                            format!("too many undecodable packets ({e})"),
+                        ));
                     }
                     continue;
                 }
@@ -183,8 +208,16 @@ impl Decoder {
     /// Moves to `frame` at the file's own rate; the next frames returned start exactly there.
     pub fn seek(&mut self, frame: u64) -> Result<(), AudioError> {
         let rate = self.info.sample_rate as u64;
-        let time = Time::from_nanos_u64(frame / rate * 1_000_000_000 + (frame % rate) * 1_000_000_000 / rate);
-        let res = self.format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(self.track_id) });
+        let time = Time::from_nanos_u64(
+            frame / rate * 1_000_000_000 + (frame % rate) * 1_000_000_000 / rate,
+        );
+        let res = self.format.seek(
+            SeekMode::Accurate,
+            SeekTo::Time {
+                time,
+                track_id: Some(self.track_id),
+            },
+        );
         match res {
             Ok(_) => {
                 self.decoder.reset();
@@ -192,7 +225,10 @@ impl Decoder {
                 self.skip = 0;
                 Ok(())
             }
-            Err(e) => Err(decode_err(&self.path, format!("cannot seek to frame {frame}: {e}"))),
+            Err(e) => Err(decode_err(
+                &self.path,
+                format!("cannot seek to frame {frame}: {e}"),
+            )),
         }
     }
 }
@@ -215,7 +251,10 @@ pub struct StationSource {
 pub fn open_station(path: &Path, station_rate: u32) -> Result<StationSource, AudioError> {
     let decoder = Decoder::open(path)?;
     let resampler = if decoder.info().sample_rate != station_rate {
-        Some(Resampler::new(decoder.info().sample_rate, station_rate).map_err(|e| decode_err(path, e))?)
+        Some(
+            Resampler::new(decoder.info().sample_rate, station_rate)
+                .map_err(|e| decode_err(path, e))?,
+        )
     } else {
         None
     };
@@ -264,7 +303,9 @@ impl StationSource {
         }
         let channels = self.decoder.info().channels;
         let layout = self.decoder.channel_layout();
-        let downmix = self.downmix.get_or_insert_with(|| Downmix::new(channels, layout.as_ref()));
+        let downmix = self
+            .downmix
+            .get_or_insert_with(|| Downmix::new(channels, layout.as_ref()));
         if downmix.input_channels() != channels {
             *downmix = Downmix::new(channels, layout.as_ref());
         }

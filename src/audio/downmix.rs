@@ -19,7 +19,9 @@ impl Downmix {
     /// otherwise the WAV/SMPTE order (FL FR FC LFE BL BR SL SR) is assumed.
     pub fn new(channels: usize, layout: Option<&Channels>) -> Downmix {
         let positions: Vec<Position> = match layout {
-            Some(Channels::Positioned(p)) if p.bits().count_ones() as usize == channels => p.iter().collect(),
+            Some(Channels::Positioned(p)) if p.bits().count_ones() as usize == channels => {
+                p.iter().collect()
+            }
             _ => default_order(channels),
         };
         let weights = positions.iter().map(|p| weight(*p)).collect();
@@ -68,14 +70,22 @@ fn default_order(channels: usize) -> Vec<Position> {
         Position::SIDE_LEFT,
         Position::SIDE_RIGHT,
     ];
-    (0..channels).map(|i| ORDER.get(i).copied().unwrap_or(Position::empty())).collect()
+    (0..channels)
+        .map(|i| ORDER.get(i).copied().unwrap_or(Position::empty()))
+        .collect()
 }
 
 /// BS.775 stereo fold-down weights of one speaker position.
 fn weight(p: Position) -> (f32, f32) {
-    if p == Position::FRONT_LEFT || p == Position::FRONT_LEFT_WIDE || p == Position::FRONT_LEFT_CENTER {
+    if p == Position::FRONT_LEFT
+        || p == Position::FRONT_LEFT_WIDE
+        || p == Position::FRONT_LEFT_CENTER
+    {
         (1.0, 0.0)
-    } else if p == Position::FRONT_RIGHT || p == Position::FRONT_RIGHT_WIDE || p == Position::FRONT_RIGHT_CENTER {
+    } else if p == Position::FRONT_RIGHT
+        || p == Position::FRONT_RIGHT_WIDE
+        || p == Position::FRONT_RIGHT_CENTER
+    {
         (0.0, 1.0)
     } else if p == Position::FRONT_CENTER || p == Position::REAR_CENTER {
         (MINUS_3DB, MINUS_3DB)
@@ -96,7 +106,10 @@ mod tests {
     fn check(channels: usize, frame: &[f32], expected: [f32; 2]) {
         let mut out = Vec::new();
         Downmix::new(channels, None).process(frame, &mut out);
-        assert!((out[0] - expected[0]).abs() < 1e-6 && (out[1] - expected[1]).abs() < 1e-6, "{out:?}");
+        assert!(
+            (out[0] - expected[0]).abs() < 1e-6 && (out[1] - expected[1]).abs() < 1e-6,
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -43,24 +43,35 @@ fn bitrate(kbps: u32) -> Result<Bitrate, AudioError> {
         192 => Bitrate::Kbps192,
         256 => Bitrate::Kbps256,
         320 => Bitrate::Kbps320,
-        other => return Err(AudioError::Stage(format!("unsupported MP3 bitrate {other} kbps"))),
+        other => {
+            return Err(AudioError::Stage(format!(
+                "unsupported MP3 bitrate {other} kbps"
+            )));
+        }
     })
 }
 
 fn build(rate: u32, kbps: u32, info_tag: bool) -> Result<Encoder, AudioError> {
-    let err = |e: &dyn std::fmt::Display| AudioError::Stage(format!("LAME setup ({rate} Hz, {kbps} kbps): {e}"));
+    let err = |e: &dyn std::fmt::Display| {
+        AudioError::Stage(format!("LAME setup ({rate} Hz, {kbps} kbps): {e}"))
+    };
     let mut b = Builder::new().ok_or_else(|| AudioError::Stage("LAME: out of memory".into()))?;
     b.set_num_channels(2).map_err(|e| err(&e))?;
     b.set_sample_rate(rate).map_err(|e| err(&e))?;
     b.set_brate(bitrate(kbps)?).map_err(|e| err(&e))?;
     b.set_mode(Mode::JointStereo).map_err(|e| err(&e))?;
     b.set_quality(QUALITY).map_err(|e| err(&e))?;
-    b.set_vbr_mode(mp3lame_encoder::VbrMode::Off).map_err(|e| err(&e))?;
+    b.set_vbr_mode(mp3lame_encoder::VbrMode::Off)
+        .map_err(|e| err(&e))?;
     b.set_to_write_vbr_tag(info_tag).map_err(|e| err(&e))?;
     b.build().map_err(|e| err(&e))
 }
 
-fn encode_into(enc: &mut Encoder, interleaved: &[f32], out: &mut Vec<u8>) -> Result<(), AudioError> {
+fn encode_into(
+    enc: &mut Encoder,
+    interleaved: &[f32],
+    out: &mut Vec<u8>,
+) -> Result<(), AudioError> {
     // The encoder wants whole stereo frames; LAME's bound is 1.25 * samples + 7200.
     let frames = interleaved.len() / 2;
     out.reserve(frames * 5 / 4 + 7200);
@@ -76,7 +87,9 @@ pub struct Mp3StreamEncoder {
 
 impl Mp3StreamEncoder {
     pub fn new(sample_rate: u32, bitrate_kbps: u32) -> Result<Mp3StreamEncoder, AudioError> {
-        Ok(Mp3StreamEncoder { enc: build(sample_rate, bitrate_kbps, false)? })
+        Ok(Mp3StreamEncoder {
+            enc: build(sample_rate, bitrate_kbps, false)?,
+        })
     }
 
     /// Encodes interleaved stereo `f32` in ±1.0, appending whatever MP3 bytes are ready.
@@ -87,7 +100,9 @@ impl Mp3StreamEncoder {
     /// Pads and emits the last frames.
     pub fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), AudioError> {
         out.reserve(7200);
-        self.enc.flush_to_vec::<FlushGap>(out).map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
+        self.enc
+            .flush_to_vec::<FlushGap>(out)
+            .map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
         Ok(())
     }
 }
@@ -104,8 +119,16 @@ pub struct Mp3FileWriter {
 
 impl Mp3FileWriter {
     /// Creates `path` (truncating) and writes the tag.
-    pub fn create(path: &Path, rate: u32, kbps: u32, tags: &EpisodeTags) -> Result<Mp3FileWriter, AudioError> {
-        let werr = |source| AudioError::Write { path: path.to_path_buf(), source };
+    pub fn create(
+        path: &Path,
+        rate: u32,
+        kbps: u32,
+        tags: &EpisodeTags,
+    ) -> Result<Mp3FileWriter, AudioError> {
+        let werr = |source| AudioError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::create(path).map_err(werr)?;
         let mut file = BufWriter::with_capacity(1 << 20, file);
         let tag = encode_tag(tags);
@@ -129,7 +152,10 @@ impl Mp3FileWriter {
     fn write_buf(&mut self) -> Result<(), AudioError> {
         self.file
             .write_all(&self.buf)
-            .map_err(|source| AudioError::Write { path: self.path.clone(), source })?;
+            .map_err(|source| AudioError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
         self.bytes += self.buf.len() as u64;
         Ok(())
     }
@@ -144,7 +170,10 @@ impl Mp3FileWriter {
         self.write_buf()?;
         let mut info = Vec::with_capacity(self.enc.lame_tag_size().max(1024));
         self.enc.lame_tag_encode_to_vec(&mut info);
-        let werr = |source| AudioError::Write { path: self.path.clone(), source };
+        let werr = |source| AudioError::Write {
+            path: self.path.clone(),
+            source,
+        };
         let mut file = self.file.into_inner().map_err(|e| werr(e.into_error()))?;
         if !info.is_empty() {
             file.seek(SeekFrom::Start(self.tag_len)).map_err(werr)?;

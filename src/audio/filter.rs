@@ -16,7 +16,11 @@ impl Biquad {
         let alpha = s / (2.0 * q);
         let a0 = 1.0 + alpha;
         let b1 = (1.0 - c) / a0;
-        Biquad { b: [b1 / 2.0, b1, b1 / 2.0], a: [-2.0 * c / a0, (1.0 - alpha) / a0], z: [[0.0; 2]; 2] }
+        Biquad {
+            b: [b1 / 2.0, b1, b1 / 2.0],
+            a: [-2.0 * c / a0, (1.0 - alpha) / a0],
+            z: [[0.0; 2]; 2],
+        }
     }
 
     fn run(&mut self, ch: usize, x: f64) -> f64 {
@@ -37,7 +41,12 @@ pub struct Lowpass {
 impl Lowpass {
     pub fn new(hz: f64, rate: f64) -> Lowpass {
         // Butterworth 4th order: two sections with Q = 0.5412 and 1.3066.
-        Lowpass { stages: [Biquad::lowpass(hz, rate, 0.541_196), Biquad::lowpass(hz, rate, 1.306_563)] }
+        Lowpass {
+            stages: [
+                Biquad::lowpass(hz, rate, 0.541_196),
+                Biquad::lowpass(hz, rate, 1.306_563),
+            ],
+        }
     }
 
     pub fn process(&mut self, frames: &mut [f32]) {

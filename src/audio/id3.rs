@@ -15,7 +15,12 @@ pub struct EpisodeTags {
 }
 
 fn syncsafe(n: usize) -> [u8; 4] {
-    [(n >> 21) as u8 & 0x7f, (n >> 14) as u8 & 0x7f, (n >> 7) as u8 & 0x7f, n as u8 & 0x7f]
+    [
+        (n >> 21) as u8 & 0x7f,
+        (n >> 14) as u8 & 0x7f,
+        (n >> 7) as u8 & 0x7f,
+        n as u8 & 0x7f,
+    ]
 }
 
 fn frame(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
@@ -41,7 +46,11 @@ pub fn encode_tag(tags: &EpisodeTags) -> Vec<u8> {
     text(&mut frames, b"TALB", &tags.show);
     text(&mut frames, b"TPE1", &tags.show);
     text(&mut frames, b"TDRC", &tags.date);
-    text(&mut frames, b"TCON", if tags.title.is_empty() { "" } else { "Podcast" });
+    text(
+        &mut frames,
+        b"TCON",
+        if tags.title.is_empty() { "" } else { "Podcast" },
+    );
     if !tags.description.is_empty() {
         let mut body = vec![3u8];
         body.extend_from_slice(b"fra");
@@ -50,7 +59,11 @@ pub fn encode_tag(tags: &EpisodeTags) -> Vec<u8> {
         frame(&mut frames, b"COMM", &body);
     }
     if let Some(art) = tags.artwork.as_ref().filter(|a| !a.is_empty()) {
-        let mime: &[u8] = if art.starts_with(b"\x89PNG") { b"image/png" } else { b"image/jpeg" };
+        let mime: &[u8] = if art.starts_with(b"\x89PNG") {
+            b"image/png"
+        } else {
+            b"image/jpeg"
+        };
         let mut body = vec![0u8];
         body.extend_from_slice(mime);
         body.push(0);
@@ -74,9 +87,14 @@ mod tests {
 
     #[test]
     fn header_and_utf8_title() {
-        let tag = encode_tag(&EpisodeTags { title: "Été".into(), ..Default::default() });
+        let tag = encode_tag(&EpisodeTags {
+            title: "Été".into(),
+            ..Default::default()
+        });
         assert_eq!(&tag[..5], b"ID3\x04\x00");
-        let size = tag[6..10].iter().fold(0usize, |a, b| (a << 7) | *b as usize);
+        let size = tag[6..10]
+            .iter()
+            .fold(0usize, |a, b| (a << 7) | *b as usize);
         assert_eq!(size, tag.len() - 10);
         assert!(tag.windows(5).any(|w| w == "Été".as_bytes()));
         assert!(encode_tag(&EpisodeTags::default()).is_empty());

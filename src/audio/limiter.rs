@@ -25,7 +25,11 @@ pub struct LimiterParams {
 
 impl Default for LimiterParams {
     fn default() -> Self {
-        LimiterParams { ceiling_db: -1.5, lookahead_ms: 5.0, release_ms: 150.0 }
+        LimiterParams {
+            ceiling_db: -1.5,
+            lookahead_ms: 5.0,
+            release_ms: 150.0,
+        }
     }
 }
 
@@ -53,7 +57,8 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(rate: u32, params: LimiterParams) -> Limiter {
-        let lookahead = ((params.lookahead_ms * rate as f64 / 1000.0).round() as usize).clamp(1, (RING - TAPS) / 2 - 1);
+        let lookahead = ((params.lookahead_ms * rate as f64 / 1000.0).round() as usize)
+            .clamp(1, (RING - TAPS) / 2 - 1);
         let release = 1.0 - (-1.0 / (params.release_ms * rate as f64 / 1000.0)).exp();
         Limiter {
             ceiling: 10f64.powf(params.ceiling_db / 20.0) as f32,
@@ -125,7 +130,11 @@ impl Limiter {
                 peak = peak.max(l.abs()).max(r.abs());
             }
         }
-        let g_req = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };
+        let g_req = if peak > self.ceiling {
+            self.ceiling / peak
+        } else {
+            1.0
+        };
         // 2. Instant attack, exponential release.
         let released = self.r_prev + (1.0 - self.r_prev) * self.release as f32;
         let r = g_req.min(released);
@@ -171,7 +180,11 @@ fn interpolation_coefs() -> [[f32; TAPS]; PHASES - 1] {
         for (k, hk) in h.iter_mut().enumerate() {
             // Tap k multiplies x[d + k + 1 - TAPS/2]; its distance from the point d + frac:
             let u = (k as f64 + 1.0 - (TAPS / 2) as f64) - frac;
-            let sinc = if u == 0.0 { 1.0 } else { (std::f64::consts::PI * u).sin() / (std::f64::consts::PI * u) };
+            let sinc = if u == 0.0 {
+                1.0
+            } else {
+                (std::f64::consts::PI * u).sin() / (std::f64::consts::PI * u)
+            };
             let w_pos = (u + TAPS as f64 / 2.0) / TAPS as f64; // 0..1 across the span
             let pi2 = 2.0 * std::f64::consts::PI * w_pos;
             let window = 0.42 - 0.5 * pi2.cos() + 0.08 * (2.0 * pi2).cos();
@@ -201,7 +214,9 @@ mod tests {
 
     #[test]
     fn frame_exact_and_transparent_below_ceiling() {
-        let input: Vec<f32> = (0..44_100 * 2).map(|i| 0.2 * ((i / 2) as f32 * 0.05).sin()).collect();
+        let input: Vec<f32> = (0..44_100 * 2)
+            .map(|i| 0.2 * ((i / 2) as f32 * 0.05).sin())
+            .collect();
         let (out, lim) = run(&input, LimiterParams::default());
         assert_eq!(out.len(), input.len());
         assert_eq!(out, input);
@@ -213,7 +228,11 @@ mod tests {
         // Quiet tone, then a sudden full-scale burst near fs/4 (large inter-sample peaks).
         let mut input = Vec::new();
         for i in 0..44_100usize {
-            let a = if (20_000..30_000).contains(&i) { 1.0 } else { 0.1 };
+            let a = if (20_000..30_000).contains(&i) {
+                1.0
+            } else {
+                0.1
+            };
             let s = a * (i as f32 * std::f32::consts::FRAC_PI_2 + 0.785).sin();
             input.extend([s, -s]);
         }

@@ -54,6 +54,9 @@ pub enum AudioError {
 impl AudioError {
     /// True when the input itself is at fault (bad file), not the machine.
     pub fn is_input_error(&self) -> bool {
-        matches!(self, AudioError::Decode { .. } | AudioError::Rejected { .. })
+        matches!(
+            self,
+            AudioError::Decode { .. } | AudioError::Rejected { .. }
+        )
     }
 }

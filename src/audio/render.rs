@@ -75,11 +75,20 @@ pub struct RenderReport {
 }
 
 fn facts(info: &super::ProbeInfo) -> SourceFacts {
-    SourceFacts { sample_rate: info.sample_rate, channels: info.channels, codec: info.codec.clone() }
+    SourceFacts {
+        sample_rate: info.sample_rate,
+        channels: info.channels,
+        codec: info.codec.clone(),
+    }
 }
 
 /// Decodes `path` at `rate` and measures it (pass 1, or the check of a published file).
-pub fn analyze_file(path: &Path, rate: u32, lowpass_hz: Option<f64>, max_duration_s: f64) -> Result<Analysis, AudioError> {
+pub fn analyze_file(
+    path: &Path,
+    rate: u32,
+    lowpass_hz: Option<f64>,
+    max_duration_s: f64,
+) -> Result<Analysis, AudioError> {
     let mut src = open_station(path, rate)?;
     let facts = facts(src.info());
     let mut analyser = Analyser::new(rate, lowpass_hz)?;
@@ -98,13 +107,19 @@ pub fn analyze_file(path: &Path, rate: u32, lowpass_hz: Option<f64>, max_duratio
             });
         }
     }
-    let facts = SourceFacts { channels: src.info().channels.max(facts.channels), ..facts };
+    let facts = SourceFacts {
+        channels: src.info().channels.max(facts.channels),
+        ..facts
+    };
     analyser.finish(facts)
 }
 
 /// Rejects what cannot be an episode; returns the integrated loudness.
 fn check_usable(path: &Path, report: &LoudnessReport) -> Result<f64, AudioError> {
-    let reject = |reason: &str| AudioError::Rejected { path: path.to_path_buf(), reason: reason.to_string() };
+    let reject = |reason: &str| AudioError::Rejected {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
     if report.duration_frames == 0 {
         return Err(reject("no audio frames (truncated or empty stream)"));
     }
@@ -130,7 +145,10 @@ pub fn contained<T: Send + 'static>(
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(AudioError::Decode { path: path.to_path_buf(), reason: format!("the decoder crashed on this file ({msg})") })
+        Err(AudioError::Decode {
+            path: path.to_path_buf(),
+            reason: format!("the decoder crashed on this file ({msg})"),
+        })
     })
 }
 
@@ -146,7 +164,13 @@ struct Normalised {
 }
 
 impl Normalised {
-    fn open(path: &Path, rate: u32, gain_db: f64, params: LimiterParams, trim: TrimRange) -> Result<Normalised, AudioError> {
+    fn open(
+        path: &Path,
+        rate: u32,
+        gain_db: f64,
+        params: LimiterParams,
+        trim: TrimRange,
+    ) -> Result<Normalised, AudioError> {
         Ok(Normalised {
             src: Box::new(open_station(path, rate)?),
             gain_db,
@@ -178,7 +202,13 @@ impl Normalised {
 }
 
 /// Loudness (after the encoder's lowpass) of the normalised stream, without encoding.
-fn simulate(path: &Path, opts: &RenderOptions, gain_db: f64, params: LimiterParams, trim: TrimRange) -> Result<f64, AudioError> {
+fn simulate(
+    path: &Path,
+    opts: &RenderOptions,
+    gain_db: f64,
+    params: LimiterParams,
+    trim: TrimRange,
+) -> Result<f64, AudioError> {
     let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
     let mut analyser = Analyser::new(opts.rate, Some(lame_lowpass_hz(opts.bitrate_kbps)))?;
     let mut buf = Vec::with_capacity(CHUNK * 2);
@@ -186,8 +216,14 @@ fn simulate(path: &Path, opts: &RenderOptions, gain_db: f64, params: LimiterPara
         analyser.add(&buf)?;
         buf.clear();
     }
-    let a = analyser.finish(SourceFacts { sample_rate: opts.rate, channels: 2, codec: String::new() })?;
-    Ok(a.lowpassed_lufs.or(a.report.integrated_lufs).unwrap_or(f64::NEG_INFINITY))
+    let a = analyser.finish(SourceFacts {
+        sample_rate: opts.rate,
+        channels: 2,
+        codec: String::new(),
+    })?;
+    Ok(a.lowpassed_lufs
+        .or(a.report.integrated_lufs)
+        .unwrap_or(f64::NEG_INFINITY))
 }
 
 /// Encodes the normalised stream into `tmp`; decode/normalise on a helper thread, LAME here.
@@ -209,7 +245,9 @@ fn encode_pass(
         .spawn(move || -> Result<f64, AudioError> {
             let mut norm = Normalised::open(&path, rate, gain_db, params, trim)?;
             loop {
-                let mut buf = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK * 2));
+                let mut buf = back_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK * 2));
                 buf.clear();
                 if !norm.next(&mut buf)? {
                     break;
@@ -229,7 +267,10 @@ fn encode_pass(
         let _ = back_tx.try_send(buf);
     }
     let reduction = producer.join().unwrap_or_else(|_| {
-        Err(AudioError::Decode { path: input.to_path_buf(), reason: "the decoder crashed on this file".into() })
+        Err(AudioError::Decode {
+            path: input.to_path_buf(),
+            reason: "the decoder crashed on this file".into(),
+        })
     })?;
     result?;
     let bytes = writer.finish()?;
@@ -237,23 +278,38 @@ fn encode_pass(
 }
 
 fn temp_path(output: &Path) -> PathBuf {
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "episode.mp3".into());
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "episode.mp3".into());
     output.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// Renders `input` into the published MP3 `output` and reports loudness before and after.
-pub fn render_episode(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, AudioError> {
+pub fn render_episode(
+    input: &Path,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, AudioError> {
     let lowpass = lame_lowpass_hz(opts.bitrate_kbps);
     let analysis = analyze_file(input, opts.rate, Some(lowpass), opts.max_duration_s)?;
     let before = analysis.report.clone();
     let integrated = check_usable(input, &before)?;
     let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
-    let trim = TrimRange::new(before.duration_frames, before.leading_silence_frames, before.trailing_silence_frames, keep);
+    let trim = TrimRange::new(
+        before.duration_frames,
+        before.leading_silence_frames,
+        before.trailing_silence_frames,
+        keep,
+    );
 
     // The gain aims at the loudness left after the encoder's lowpass.
     let predicted = analysis.lowpassed_lufs.unwrap_or(integrated);
     let mut gain_db = opts.target_lufs - predicted;
-    let mut params = LimiterParams { ceiling_db: opts.ceiling_dbtp - TP_MARGIN_DB - ENCODER_HEADROOM_DB, ..Default::default() };
+    let mut params = LimiterParams {
+        ceiling_db: opts.ceiling_dbtp - TP_MARGIN_DB - ENCODER_HEADROOM_DB,
+        ..Default::default()
+    };
     let ceiling_lin = 10f64.powf(params.ceiling_db / 20.0);
     let loudest_block = analysis.block_peaks.iter().fold(0.0f32, |m, p| m.max(*p)) as f64;
     let needs_limiter = loudest_block * 10f64.powf(gain_db / 20.0) > ceiling_lin;
@@ -277,8 +333,11 @@ pub fn render_episode(input: &Path, output: &Path, opts: &RenderOptions) -> Resu
     let mut passes = 0;
     loop {
         passes += 1;
-        let (bytes, reduction) = encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
-        let after = analyze_file(&tmp, opts.rate, None, opts.max_duration_s + 60.0).map_err(cleanup)?.report;
+        let (bytes, reduction) =
+            encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
+        let after = analyze_file(&tmp, opts.rate, None, opts.max_duration_s + 60.0)
+            .map_err(cleanup)?
+            .report;
         let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp_excess = after.true_peak_dbtp - (opts.ceiling_dbtp - TP_MARGIN_DB);
         let off = opts.target_lufs - loud;
@@ -309,10 +368,15 @@ pub fn render_episode(input: &Path, output: &Path, opts: &RenderOptions) -> Resu
 
 /// fsync the finished temp file's folder entry: rename into place, then fsync the folder.
 fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
-    let werr = |source| AudioError::Write { path: output.to_path_buf(), source };
+    let werr = |source| AudioError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
     std::fs::rename(tmp, output).map_err(werr)?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(werr)?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(werr)?;
     }
     Ok(())
 }

@@ -23,8 +23,14 @@ pub struct Resampler {
 
 impl Resampler {
     pub fn new(rate_in: u32, rate_out: u32) -> Result<Resampler, String> {
-        let inner = Fft::<f32>::new(rate_in as usize, rate_out as usize, CHUNK, CHANNELS, FixedSync::Input)
-            .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
+        let inner = Fft::<f32>::new(
+            rate_in as usize,
+            rate_out as usize,
+            CHUNK,
+            CHANNELS,
+            FixedSync::Input,
+        )
+        .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
         let drop = inner.output_delay();
         let max = inner.output_frames_max();
         Ok(Resampler {
@@ -89,14 +95,19 @@ impl Resampler {
 
     fn run(&mut self, offset: usize, partial: Option<usize>) -> usize {
         let frames = self.pending.len() / CHANNELS;
-        let input = InterleavedSlice::new(&self.pending[..], CHANNELS, frames).expect("interleaved input");
+        let input =
+            InterleavedSlice::new(&self.pending[..], CHANNELS, frames).expect("interleaved input");
         let cap = self.out_buf.len() / CHANNELS;
-        let mut output = InterleavedSlice::new_mut(&mut self.out_buf[..], CHANNELS, cap).expect("interleaved output");
+        let mut output = InterleavedSlice::new_mut(&mut self.out_buf[..], CHANNELS, cap)
+            .expect("interleaved output");
         let mut indexing = Indexing::new().input_offset(offset);
         if let Some(n) = partial {
             indexing = indexing.partial_len(n);
         }
-        match self.inner.process_into_buffer(&input, &mut output, Some(&indexing)) {
+        match self
+            .inner
+            .process_into_buffer(&input, &mut output, Some(&indexing))
+        {
             Ok((_, produced)) => produced,
             Err(e) => {
                 tracing::warn!("resampler chunk failed: {e}");
@@ -119,7 +130,12 @@ mod tests {
 
     #[test]
     fn output_length_is_exact_and_delay_removed() {
-        for (rin, rout) in [(48_000u32, 44_100u32), (22_050, 44_100), (8_000, 44_100), (192_000, 44_100)] {
+        for (rin, rout) in [
+            (48_000u32, 44_100u32),
+            (22_050, 44_100),
+            (8_000, 44_100),
+            (192_000, 44_100),
+        ] {
             let mut r = Resampler::new(rin, rout).unwrap();
             let n = rin as usize / 2 + 17;
             // An impulse at frame rin/4 must come out at frame rout/4.
@@ -130,9 +146,22 @@ mod tests {
                 r.process(chunk, &mut out);
             }
             r.finish(&mut out);
-            assert_eq!(out.len() / 2, (n as u64 * rout as u64).div_ceil(rin as u64) as usize, "{rin}->{rout}");
-            let peak = out.iter().step_by(2).enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap().0;
-            assert!((peak as i64 - rout as i64 / 4).abs() <= 1, "{rin}->{rout}: impulse at {peak}");
+            assert_eq!(
+                out.len() / 2,
+                (n as u64 * rout as u64).div_ceil(rin as u64) as usize,
+                "{rin}->{rout}"
+            );
+            let peak = out
+                .iter()
+                .step_by(2)
+                .enumerate()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .unwrap()
+                .0;
+            assert!(
+                (peak as i64 - rout as i64 / 4).abs() <= 1,
+                "{rin}->{rout}: impulse at {peak}"
+            );
         }
     }
 }

@@ -16,7 +16,10 @@ impl TrimRange {
         }
         let start = leading.saturating_sub(keep);
         let end = total - trailing.saturating_sub(keep);
-        TrimRange { start, end: end.max(start) }
+        TrimRange {
+            start,
+            end: end.max(start),
+        }
     }
 
     pub fn len(&self) -> u64 {

@@ -36,8 +36,17 @@ fn finite(x: f64) -> Option<f64> {
 
 /// Human-readable report lines.
 pub fn report_text(r: &LoudnessReport) -> String {
-    let db = |x: f64| if x.is_finite() { format!("{x:.1}") } else { "-inf".into() };
-    let lufs = r.integrated_lufs.map(|l| format!("{l:.1} LUFS")).unwrap_or_else(|| "silent".into());
+    let db = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.1}")
+        } else {
+            "-inf".into()
+        }
+    };
+    let lufs = r
+        .integrated_lufs
+        .map(|l| format!("{l:.1} LUFS"))
+        .unwrap_or_else(|| "silent".into());
     format!(
         "integrated loudness  {lufs}\nloudness range       {:.1} LU\ntrue peak            {} dBTP\nsample peak          {} dBFS\n\
          duration             {:.3} s\nsource               {}, {} Hz, {} ch\nleading silence      {:.3} s\ntrailing silence     {:.3} s\n",
@@ -55,18 +64,33 @@ pub fn report_text(r: &LoudnessReport) -> String {
 
 /// Maps an audio failure to the CLI's exit codes: a bad file is the user's (1).
 pub fn cli_error(e: AudioError) -> CliError {
-    if e.is_input_error() { CliError::User(e.into()) } else { CliError::Internal(e.into()) }
+    if e.is_input_error() {
+        CliError::User(e.into())
+    } else {
+        CliError::Internal(e.into())
+    }
 }
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let path = args.file.clone();
     let rate = settings.sample_rate;
-    let analysis = contained(&args.file, move || analyze_file(&path, rate, None, 24.0 * 3600.0)).map_err(cli_error)?;
+    let analysis = contained(&args.file, move || {
+        analyze_file(&path, rate, None, 24.0 * 3600.0)
+    })
+    .map_err(cli_error)?;
     let r = &analysis.report;
     if r.duration_frames == 0 {
-        return Err(CliError::User(anyhow::anyhow!("{}: no audio frames (truncated or empty stream)", args.file.display())));
+        return Err(CliError::User(anyhow::anyhow!(
+            "{}: no audio frames (truncated or empty stream)",
+            args.file.display()
+        )));
     }
-    let text = if args.json { format!("{}\n", report_json(r)) } else { report_text(r) };
-    out.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
+    let text = if args.json {
+        format!("{}\n", report_json(r))
+    } else {
+        report_text(r)
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| CliError::Internal(e.into()))?;
     Ok(())
 }

@@ -39,7 +39,10 @@ fn loudness_json(l: &Option<Loudness>) -> serde_json::Value {
 }
 
 fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
-    let abs = |p: &Option<String>| p.as_ref().map(|p| settings.data_dir.join(p).display().to_string());
+    let abs = |p: &Option<String>| {
+        p.as_ref()
+            .map(|p| settings.data_dir.join(p).display().to_string())
+    };
     serde_json::json!({
         "id": ep.id,
         "show": ep.show,
@@ -58,7 +61,9 @@ fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
 
 fn user(e: IngestError) -> CliError {
     match e {
-        IngestError::Duplicate { .. } | IngestError::Invalid { .. } | IngestError::Read(..) => CliError::User(e.into()),
+        IngestError::Duplicate { .. } | IngestError::Invalid { .. } | IngestError::Read(..) => {
+            CliError::User(e.into())
+        }
         other => CliError::Internal(other.into()),
     }
 }
@@ -77,22 +82,39 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Re
     let ep = submit(&catalog, &args.file, &sub, &clock).map_err(user)?;
     // Two workers: this episode and anything else queued share both cores.
     drain_queue(&catalog, settings, 2, &clock).map_err(user)?;
-    let ep = catalog.episode(&ep.id)?.ok_or_else(|| CliError::Internal(anyhow::anyhow!("episode {} vanished", ep.id)))?;
+    let ep = catalog
+        .episode(&ep.id)?
+        .ok_or_else(|| CliError::Internal(anyhow::anyhow!("episode {} vanished", ep.id)))?;
     let text = if args.json {
         format!("{}\n", episode_json(&ep, settings))
     } else {
-        let a = ep.after.map(|l| format!("{:.1} LUFS, {:.1} dBTP", l.integrated_lufs, l.true_peak_dbtp)).unwrap_or_default();
+        let a = ep
+            .after
+            .map(|l| {
+                format!(
+                    "{:.1} LUFS, {:.1} dBTP",
+                    l.integrated_lufs, l.true_peak_dbtp
+                )
+            })
+            .unwrap_or_default();
         format!(
             "episode {}  {}  {}\nrendition {}\n{a}\n",
             ep.id,
             ep.status.as_str(),
             ep.title,
-            ep.rendition_path.as_deref().map(|p| settings.data_dir.join(p).display().to_string()).unwrap_or_default()
+            ep.rendition_path
+                .as_deref()
+                .map(|p| settings.data_dir.join(p).display().to_string())
+                .unwrap_or_default()
         )
     };
-    out.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
+    out.write_all(text.as_bytes())
+        .map_err(|e| CliError::Internal(e.into()))?;
     if ep.status == EpisodeStatus::Failed {
-        return Err(CliError::User(anyhow::anyhow!("{}", ep.error.unwrap_or_else(|| "ingest failed".into()))));
+        return Err(CliError::User(anyhow::anyhow!(
+            "{}",
+            ep.error.unwrap_or_else(|| "ingest failed".into())
+        )));
     }
     Ok(())
 }

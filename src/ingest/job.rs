@@ -25,14 +25,23 @@ fn loudness(r: &LoudnessReport) -> Loudness {
 
 /// Renders `job` and marks it ready, or failed with the reason. Errors returned here are the
 /// catalog's own (the job's outcome is already recorded when it is the input's fault).
-pub fn process_job(catalog: &Catalog, settings: &Settings, job: &Job, clock: &Clock) -> Result<Option<RenderReport>, IngestError> {
+pub fn process_job(
+    catalog: &Catalog,
+    settings: &Settings,
+    job: &Job,
+    clock: &Clock,
+) -> Result<Option<RenderReport>, IngestError> {
     let ep = &job.episode;
     let input = catalog.data_dir().join(&ep.original_path);
     let rel = format!("{RENDITIONS}/{}.mp3", ep.id);
     let output = catalog.data_dir().join(&rel);
     let dir = catalog.data_dir().join(RENDITIONS);
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        catalog.fail_job(job.id, &format!("cannot create {}: {e}", dir.display()), clock())?;
+        catalog.fail_job(
+            job.id,
+            &format!("cannot create {}: {e}", dir.display()),
+            clock(),
+        )?;
         return Ok(None);
     }
     let tags = EpisodeTags {
@@ -40,17 +49,24 @@ pub fn process_job(catalog: &Catalog, settings: &Settings, job: &Job, clock: &Cl
         show: ep.show.clone(),
         date: ep.date.clone().unwrap_or_default(),
         description: ep.description.clone(),
-        artwork: ep.artwork_path.as_ref().and_then(|p| std::fs::read(catalog.data_dir().join(p)).ok()),
+        artwork: ep
+            .artwork_path
+            .as_ref()
+            .and_then(|p| std::fs::read(catalog.data_dir().join(p)).ok()),
     };
     let opts = RenderOptions::from_settings(settings, tags);
     let (i, o) = (input.clone(), output.clone());
-    let shown = ep.original_name.clone().unwrap_or_else(|| ep.original_path.clone());
+    let shown = ep
+        .original_name
+        .clone()
+        .unwrap_or_else(|| ep.original_path.clone());
     match contained(&input, move || render_episode(&i, &o, &opts)) {
         Ok(report) => {
             let done = Completed {
                 rendition_path: rel,
                 rendition_bytes: report.output_bytes,
-                duration_ms: report.after.duration_frames * 1000 / report.after.analysis_rate as u64,
+                duration_ms: report.after.duration_frames * 1000
+                    / report.after.analysis_rate as u64,
                 before: loudness(&report.before),
                 after: loudness(&report.after),
                 gain_db: report.gain_db,

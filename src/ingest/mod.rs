@@ -32,7 +32,10 @@ pub enum IngestError {
     #[error("cannot store the original under {0}: {1}")]
     Store(std::path::PathBuf, std::io::Error),
     #[error("{path}: this recording was already uploaded as episode {existing}")]
-    Duplicate { path: std::path::PathBuf, existing: String },
+    Duplicate {
+        path: std::path::PathBuf,
+        existing: String,
+    },
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error(transparent)]

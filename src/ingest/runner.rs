@@ -32,7 +32,12 @@ pub fn recover(catalog: &Catalog, clock: &Clock) -> Result<Recovery, IngestError
 }
 
 /// Processes queued jobs on `workers` threads until the queue is empty (the CLI's way).
-pub fn drain_queue(catalog: &Catalog, settings: &Settings, workers: usize, clock: &Clock) -> Result<u32, IngestError> {
+pub fn drain_queue(
+    catalog: &Catalog,
+    settings: &Settings,
+    workers: usize,
+    clock: &Clock,
+) -> Result<u32, IngestError> {
     let done = Arc::new(Mutex::new(0u32));
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers.max(1))
@@ -48,7 +53,12 @@ pub fn drain_queue(catalog: &Catalog, settings: &Settings, workers: usize, clock
             })
             .collect();
         for h in handles {
-            h.join().unwrap_or_else(|_| Err(IngestError::Invalid { field: "worker", reason: "ingest worker panicked".into() }))?;
+            h.join().unwrap_or_else(|_| {
+                Err(IngestError::Invalid {
+                    field: "worker",
+                    reason: "ingest worker panicked".into(),
+                })
+            })?;
         }
         Ok(*done.lock().unwrap_or_else(|p| p.into_inner()))
     })
@@ -64,7 +74,12 @@ pub struct IngestRunner {
 
 impl IngestRunner {
     /// Starts `workers` threads (two on this machine: one episode per core).
-    pub fn start(catalog: Catalog, settings: Settings, workers: usize, clock: Clock) -> IngestRunner {
+    pub fn start(
+        catalog: Catalog,
+        settings: Settings,
+        workers: usize,
+        clock: Clock,
+    ) -> IngestRunner {
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handles = (0..workers.max(1))
@@ -77,7 +92,11 @@ impl IngestRunner {
                     .expect("spawn ingest worker")
             })
             .collect();
-        IngestRunner { wake, stop, handles }
+        IngestRunner {
+            wake,
+            stop,
+            handles,
+        }
     }
 
     /// A job was queued: wake the workers.
@@ -97,7 +116,13 @@ impl IngestRunner {
     }
 }
 
-fn worker(catalog: Catalog, settings: Settings, clock: Clock, wake: Arc<(Mutex<bool>, Condvar)>, stop: Arc<AtomicBool>) {
+fn worker(
+    catalog: Catalog,
+    settings: Settings,
+    clock: Clock,
+    wake: Arc<(Mutex<bool>, Condvar)>,
+    stop: Arc<AtomicBool>,
+) {
     while !stop.load(Ordering::SeqCst) {
         match catalog.claim_next_job(clock()) {
             Ok(Some(job)) => {
@@ -112,7 +137,10 @@ fn worker(catalog: Catalog, settings: Settings, clock: Clock, wake: Arc<(Mutex<b
         let (lock, cv) = &*wake;
         let mut woken = lock.lock().unwrap_or_else(|p| p.into_inner());
         if !*woken {
-            woken = cv.wait_timeout(woken, Duration::from_secs(5)).unwrap_or_else(|p| p.into_inner()).0;
+            woken = cv
+                .wait_timeout(woken, Duration::from_secs(5))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
         *woken = false;
     }

@@ -28,21 +28,34 @@ pub struct Submission {
 fn validate(s: &Submission) -> Result<(), IngestError> {
     let slug_ok = !s.show.is_empty()
         && s.show.len() <= 64
-        && s.show.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && s.show
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !slug_ok {
-        return Err(IngestError::Invalid { field: "show", reason: format!("{:?} is not a show slug (a-z, 0-9, -)", s.show) });
+        return Err(IngestError::Invalid {
+            field: "show",
+            reason: format!("{:?} is not a show slug (a-z, 0-9, -)", s.show),
+        });
     }
     if let Some(d) = &s.date
         && d.parse::<jiff::civil::Date>().is_err()
     {
-        return Err(IngestError::Invalid { field: "date", reason: format!("{d:?} is not a YYYY-MM-DD date") });
+        return Err(IngestError::Invalid {
+            field: "date",
+            reason: format!("{d:?} is not a YYYY-MM-DD date"),
+        });
     }
     Ok(())
 }
 
 /// Copies `src` into the originals folder and queues its episode. A recording whose sha256 is
 /// already in the catalog is refused with [`IngestError::Duplicate`] and nothing is stored.
-pub fn submit(catalog: &Catalog, src: &Path, sub: &Submission, clock: &Clock) -> Result<Episode, IngestError> {
+pub fn submit(
+    catalog: &Catalog,
+    src: &Path,
+    sub: &Submission,
+    clock: &Clock,
+) -> Result<Episode, IngestError> {
     validate(sub)?;
     let dir = catalog.data_dir().join(ORIGINALS);
     std::fs::create_dir_all(&dir).map_err(|e| IngestError::Store(dir.clone(), e))?;
@@ -57,7 +70,10 @@ pub fn submit(catalog: &Catalog, src: &Path, sub: &Submission, clock: &Clock) ->
     };
     if let Some(existing) = catalog.find_by_sha256(&sha)? {
         let _ = std::fs::remove_file(&tmp);
-        return Err(IngestError::Duplicate { path: src.to_path_buf(), existing: existing.id });
+        return Err(IngestError::Duplicate {
+            path: src.to_path_buf(),
+            existing: existing.id,
+        });
     }
     let ext = src
         .extension()
@@ -72,7 +88,11 @@ pub fn submit(catalog: &Catalog, src: &Path, sub: &Submission, clock: &Clock) ->
     let new = NewEpisode {
         id: uuid::Uuid::new_v4().to_string(),
         show: sub.show.clone(),
-        title: if sub.title.is_empty() { default_title(src) } else { sub.title.clone() },
+        title: if sub.title.is_empty() {
+            default_title(src)
+        } else {
+            sub.title.clone()
+        },
         description: sub.description.clone(),
         date: sub.date.clone(),
         season: None,
@@ -80,7 +100,10 @@ pub fn submit(catalog: &Catalog, src: &Path, sub: &Submission, clock: &Clock) ->
         original_sha256: sha,
         original_path: rel,
         original_bytes: bytes,
-        original_name: sub.original_name.clone().or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned())),
+        original_name: sub
+            .original_name
+            .clone()
+            .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned())),
         transcript_path: None,
         transcript_type: None,
         chapters_path: None,
@@ -88,13 +111,18 @@ pub fn submit(catalog: &Catalog, src: &Path, sub: &Submission, clock: &Clock) ->
     };
     match catalog.create_episode(&new, clock()) {
         Ok(ep) => Ok(ep),
-        Err(CatalogError::Duplicate(existing)) => Err(IngestError::Duplicate { path: src.to_path_buf(), existing }),
+        Err(CatalogError::Duplicate(existing)) => Err(IngestError::Duplicate {
+            path: src.to_path_buf(),
+            existing,
+        }),
         Err(e) => Err(e.into()),
     }
 }
 
 fn default_title(src: &Path) -> String {
-    src.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "Sans titre".into())
+    src.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "Sans titre".into())
 }
 
 fn copy_hashing(src: &Path, tmp: &Path) -> Result<(String, u64), IngestError> {
@@ -104,15 +132,19 @@ fn copy_hashing(src: &Path, tmp: &Path) -> Result<(String, u64), IngestError> {
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
-        let n = input.read(&mut buf).map_err(|e| IngestError::Read(src.to_path_buf(), e))?;
+        let n = input
+            .read(&mut buf)
+            .map_err(|e| IngestError::Read(src.to_path_buf(), e))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(|e| IngestError::Store(tmp.to_path_buf(), e))?;
+        out.write_all(&buf[..n])
+            .map_err(|e| IngestError::Store(tmp.to_path_buf(), e))?;
         total += n as u64;
     }
-    out.sync_all().map_err(|e| IngestError::Store(tmp.to_path_buf(), e))?;
+    out.sync_all()
+        .map_err(|e| IngestError::Store(tmp.to_path_buf(), e))?;
     Ok((hex::encode(hasher.finalize()), total))
 }
 
