@@ -3,7 +3,9 @@
 //! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error. Errors
 //! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
 
+pub mod analyze;
 pub mod check;
+pub mod ingest;
 pub mod schedule;
 pub mod serve;
 pub mod token;
@@ -55,6 +57,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the station: playout, live stream, feeds, web page, API, metrics
     Serve(serve::Args),
+    /// Measure a recording's loudness (EBU R128): integrated, range, true peak, duration
+    Analyze(analyze::Args),
+    /// Ingest a recording into the catalog: decode, normalise, encode, publish
+    Ingest(ingest::Args),
     /// Validate a schedule file: every error and warning at once, with line and column
     Check(check::Args),
     /// Print the timeline of occurrences, or compare two schedule files (`schedule diff`)
@@ -94,6 +100,8 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args, settings, &mut out),
         Command::Token(args) => token::run(args, settings, &mut out),
         Command::Check(args) => check::run(args, settings, &mut out),
+        Command::Analyze(args) => analyze::run(args, settings, &mut out),
+        Command::Ingest(args) => ingest::run(args, settings, &mut out),
         Command::Schedule(args) => schedule::run(args, settings, &mut out),
     }
 }
