@@ -4,7 +4,7 @@
 //! environment or the file on its own.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The validated configuration every subcommand runs with.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,5 +70,301 @@ impl Default for Settings {
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             icecast: Vec::new(),
         }
+    }
+}
+
+/// The keys of `antenne.toml`; every one optional. Unknown keys are errors.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub media_dir: Option<PathBuf>,
+    pub schedule: Option<PathBuf>,
+    pub loudness_target: Option<f64>,
+    pub true_peak_ceiling: Option<f64>,
+    pub bitrate: Option<u32>,
+    pub sample_rate: Option<u32>,
+    pub keep_silence: Option<f64>,
+    pub burst_seconds: Option<f64>,
+    pub max_listeners: Option<usize>,
+    pub listener_backlog: Option<usize>,
+    pub upload_limit: Option<u64>,
+    #[serde(default)]
+    pub icecast: Vec<FileIcecast>,
+}
+
+/// `[[icecast]]` in `antenne.toml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIcecast {
+    pub url: String,
+    #[serde(default = "source_user")]
+    pub user: String,
+    pub password: String,
+}
+
+fn source_user() -> String {
+    "source".into()
+}
+
+/// The same keys, from flags and `ANTENNE_*` variables (clap merges those two, flag first).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Configuration file [default: ./antenne.toml when it exists]
+    #[arg(long, global = true, env = "ANTENNE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, global = true, env = "ANTENNE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Absolute base URL of feed and stream links [default: http://LISTEN]
+    #[arg(long, global = true, env = "ANTENNE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Catalog and renditions [default: data]
+    #[arg(long, global = true, env = "ANTENNE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Media folder; schedule paths resolve against it [default: media]
+    #[arg(long, global = true, env = "ANTENNE_MEDIA_DIR", value_name = "DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// Weekly schedule file [default: schedules/weekly.toml]
+    #[arg(long, global = true, env = "ANTENNE_SCHEDULE", value_name = "FILE")]
+    pub schedule: Option<PathBuf>,
+    /// Integrated loudness target, LUFS [default: -16]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_LOUDNESS_TARGET",
+        allow_negative_numbers = true,
+        value_name = "LUFS"
+    )]
+    pub loudness_target: Option<f64>,
+    /// True-peak ceiling, dBTP [default: -1]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_TRUE_PEAK_CEILING",
+        allow_negative_numbers = true,
+        value_name = "DBTP"
+    )]
+    pub true_peak_ceiling: Option<f64>,
+    /// MP3 bitrate of renditions and stream, kbps [default: 128]
+    #[arg(long, global = true, env = "ANTENNE_BITRATE", value_name = "KBPS")]
+    pub bitrate: Option<u32>,
+    /// Station sample rate, Hz [default: 44100]
+    #[arg(long, global = true, env = "ANTENNE_SAMPLE_RATE", value_name = "HZ")]
+    pub sample_rate: Option<u32>,
+    /// Leading/trailing silence kept by ingest, seconds [default: 0.5]
+    #[arg(long, global = true, env = "ANTENNE_KEEP_SILENCE", value_name = "S")]
+    pub keep_silence: Option<f64>,
+    /// Seconds of audio a new listener receives at once [default: 2]
+    #[arg(long, global = true, env = "ANTENNE_BURST_SECONDS", value_name = "S")]
+    pub burst_seconds: Option<f64>,
+    /// Most simultaneous listeners; more get 503 [default: 10000]
+    #[arg(long, global = true, env = "ANTENNE_MAX_LISTENERS", value_name = "N")]
+    pub max_listeners: Option<usize>,
+    /// Bytes a listener may lag before it is dropped [default: 262144]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_LISTENER_BACKLOG",
+        value_name = "BYTES"
+    )]
+    pub listener_backlog: Option<usize>,
+    /// Largest upload, bytes [default: 2147483648]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_UPLOAD_LIMIT",
+        value_name = "BYTES"
+    )]
+    pub upload_limit: Option<u64>,
+}
+
+/// Why the configuration could not be built; a user error (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{file}:{line}:{col}: error: {message}")]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The configuration file to read: `--config`, else `./antenne.toml` when it exists.
+fn config_path(o: &Overrides, cwd: &Path) -> Option<PathBuf> {
+    match &o.config {
+        Some(p) => Some(p.clone()),
+        None => Some(cwd.join("antenne.toml")).filter(|p| p.is_file()),
+    }
+}
+
+/// Parses `antenne.toml` text; errors point at `file:line:col`.
+pub fn parse_file(text: &str, file: &Path) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ConfigError::Syntax {
+            file: file.to_path_buf(),
+            line,
+            col,
+            message: e.message().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Settings {
+    /// Resolves defaults < file < environment < flags (`o` already holds env and flags).
+    /// Relative paths from the file resolve against the file's folder, others against `cwd`.
+    pub fn resolve(o: &Overrides, cwd: &Path) -> Result<Settings, ConfigError> {
+        let (file, base) = match config_path(o, cwd) {
+            Some(path) => {
+                let path = cwd.join(path);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                let base = path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| cwd.into());
+                (parse_file(&text, &path)?, base)
+            }
+            None => (FileConfig::default(), cwd.to_path_buf()),
+        };
+        let d = Settings::default();
+        let path =
+            |flag: &Option<PathBuf>, key: &Option<PathBuf>, default: PathBuf| match (flag, key) {
+                (Some(p), _) => cwd.join(p),
+                (None, Some(p)) => base.join(p),
+                (None, None) => cwd.join(default),
+            };
+        let listen_text = o.listen.clone().or(file.listen.clone());
+        let listen = match listen_text {
+            Some(s) => s.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
+                key: "listen",
+                message: format!("{s:?} is not an address like 127.0.0.1:8080 ({e})"),
+            })?,
+            None => d.listen,
+        };
+        let public_url = match o.public_url.clone().or(file.public_url.clone()) {
+            Some(u) => {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        key: "public_url",
+                        message: format!("{u:?} must be an absolute http:// or https:// URL"),
+                    });
+                }
+                u.trim_end_matches('/').to_string()
+            }
+            None if listen.ip().is_unspecified() => format!("http://localhost:{}", listen.port()),
+            None => format!("http://{listen}"),
+        };
+        let s = Settings {
+            listen,
+            public_url,
+            data_dir: path(&o.data_dir, &file.data_dir, d.data_dir),
+            media_dir: path(&o.media_dir, &file.media_dir, d.media_dir),
+            schedule: path(&o.schedule, &file.schedule, d.schedule),
+            loudness_target: o
+                .loudness_target
+                .or(file.loudness_target)
+                .unwrap_or(d.loudness_target),
+            true_peak_ceiling: o
+                .true_peak_ceiling
+                .or(file.true_peak_ceiling)
+                .unwrap_or(d.true_peak_ceiling),
+            bitrate_kbps: o.bitrate.or(file.bitrate).unwrap_or(d.bitrate_kbps),
+            sample_rate: o.sample_rate.or(file.sample_rate).unwrap_or(d.sample_rate),
+            keep_silence_s: o
+                .keep_silence
+                .or(file.keep_silence)
+                .unwrap_or(d.keep_silence_s),
+            burst_s: o.burst_seconds.or(file.burst_seconds).unwrap_or(d.burst_s),
+            max_listeners: o
+                .max_listeners
+                .or(file.max_listeners)
+                .unwrap_or(d.max_listeners),
+            listener_backlog_bytes: o
+                .listener_backlog
+                .or(file.listener_backlog)
+                .unwrap_or(d.listener_backlog_bytes),
+            upload_limit_bytes: o
+                .upload_limit
+                .or(file.upload_limit)
+                .unwrap_or(d.upload_limit_bytes),
+            icecast: file
+                .icecast
+                .into_iter()
+                .map(|i| IcecastTarget {
+                    url: i.url,
+                    user: i.user,
+                    password: i.password,
+                })
+                .collect(),
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, message: String| Err(ConfigError::Invalid { key, message });
+        if !(-70.0..=0.0).contains(&self.loudness_target) {
+            return bad(
+                "loudness_target",
+                format!("{} LUFS is outside -70..0", self.loudness_target),
+            );
+        }
+        if !(-20.0..=0.0).contains(&self.true_peak_ceiling) {
+            return bad(
+                "true_peak_ceiling",
+                format!("{} dBTP is outside -20..0", self.true_peak_ceiling),
+            );
+        }
+        // LAME's CBR bitrates valid at 32/44.1/48 kHz.
+        const BITRATES: [u32; 14] = [
+            32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ];
+        if !BITRATES.contains(&self.bitrate_kbps) {
+            return bad(
+                "bitrate",
+                format!(
+                    "{} kbps is not an MP3 bitrate ({BITRATES:?})",
+                    self.bitrate_kbps
+                ),
+            );
+        }
+        if ![32_000, 44_100, 48_000].contains(&self.sample_rate) {
+            return bad(
+                "sample_rate",
+                format!("{} Hz: use 32000, 44100 or 48000", self.sample_rate),
+            );
+        }
+        if !(0.0..=60.0).contains(&self.keep_silence_s) || !(0.0..=30.0).contains(&self.burst_s) {
+            return bad(
+                "keep_silence/burst_seconds",
+                "must be between 0 and 60 / 30 seconds".into(),
+            );
+        }
+        for i in &self.icecast {
+            if !i.url.starts_with("http://") {
+                return bad(
+                    "icecast.url",
+                    format!("{:?} must start with http://", i.url),
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,14 @@
 //! The command line: clap definitions here, one subcommand per file.
 //!
-//! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error.
+//! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error. Errors
+//! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
+
+pub mod serve;
+pub mod token;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
 
 /// How a subcommand failed: the user's input, or Antenne itself.
 #[derive(Debug)]
@@ -18,9 +26,79 @@ impl CliError {
             CliError::Internal(_) => 2,
         }
     }
+
+    pub fn user(msg: impl std::fmt::Display) -> CliError {
+        CliError::User(anyhow::anyhow!("{msg}"))
+    }
+}
+
+impl From<crate::catalog::CatalogError> for CliError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        CliError::Internal(e.into())
+    }
+}
+
+/// Antenne, a community radio daemon: weekly schedule, loudness-normalised episodes, one
+/// live MP3 stream and podcast feeds.
+#[derive(Debug, Parser)]
+#[command(name = "antenne", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub overrides: Overrides,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the station: playout, live stream, feeds, web page, API, metrics
+    Serve(serve::Args),
+    /// Manage upload tokens (add, list, revoke)
+    Token(token::Args),
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are successes; usage errors are the user's.
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    init_logging(matches!(cli.command, Command::Serve(_)));
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let result = Settings::resolve(&cli.overrides, &cwd)
+        .map_err(|e| CliError::User(e.into()))
+        .and_then(|settings| run(&cli.command, &settings));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let (CliError::User(err) | CliError::Internal(err)) = &e;
+            eprintln!("error: {err:#}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Serve(args) => serve::run(args, settings, &mut out),
+        Command::Token(args) => token::run(args, settings, &mut out),
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` wins, else `info` for the daemon and `warn` for one-shot
+/// commands (their output is the answer, not the log).
+fn init_logging(daemon: bool) {
+    let default = if daemon { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

@@ -1,1 +1,70 @@
 //! HTTP surfaces: the only module that knows axum and JSON.
+//!
+//! [`router`] builds every route over an [`AppState`]; [`serve`] is what `main` and the tests
+//! both call. Handlers do no blocking work: catalog calls go through
+//! [`AppState::with_catalog`], audio work is the daemon's tasks'.
+
+mod error;
+mod status;
+
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+use crate::daemon::AppState;
+
+/// Every route of the station.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(status::healthz))
+        .route("/api/status", get(status::status))
+        .route("/metrics", get(status::metrics))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            status::count_requests,
+        ))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open
+/// stream bodies (through the state's shutdown token) and returns within a few seconds.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = state.shutdown_token().clone();
+    let app = router(state);
+    let signal = {
+        let token = token.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = token.cancelled() => {}
+            }
+            // Stream bodies end on this token; without it graceful shutdown would wait for
+            // every listener forever (axum#2673).
+            token.cancel();
+        }
+    };
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        res = &mut server => res,
+        () = async {
+            token.cancelled().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => {
+            tracing::warn!("connections still open 2 s after shutdown; closing them");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Versioned schema migrations, applied in order at start (`PRAGMA user_version` holds the
+//! version). Each migration runs in its own transaction with the version bump, so a crash
+//! mid-migration leaves the previous version intact.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::CatalogError;
+
+/// Every migration, in order; index + 1 is the schema version it produces. Never edit a
+/// published entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE shows (
+        slug TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE episodes (
+        id TEXT PRIMARY KEY,
+        show TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        date TEXT,
+        season INTEGER,
+        episode INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'ready', 'failed')),
+        error TEXT,
+        published INTEGER NOT NULL DEFAULT 1,
+        original_sha256 TEXT NOT NULL UNIQUE,
+        original_path TEXT NOT NULL,
+        original_bytes INTEGER NOT NULL,
+        original_name TEXT,
+        rendition_path TEXT,
+        rendition_bytes INTEGER,
+        duration_ms INTEGER,
+        before_lufs REAL, before_lra REAL, before_tp REAL, before_peak REAL,
+        after_lufs REAL, after_lra REAL, after_tp REAL, after_peak REAL,
+        gain_db REAL,
+        transcript_path TEXT,
+        transcript_type TEXT,
+        chapters_path TEXT,
+        artwork_path TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        ready_at INTEGER,
+        CHECK (status != 'ready' OR (rendition_path IS NOT NULL AND rendition_bytes IS NOT NULL))
+    );
+    CREATE INDEX episodes_show ON episodes (show, status, published);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        episode_id TEXT NOT NULL REFERENCES episodes (id),
+        state TEXT NOT NULL CHECK (state IN ('queued', 'processing', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        progress REAL NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER
+    );
+    CREATE INDEX jobs_state ON jobs (state, id);
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    );
+    CREATE TABLE token_shows (
+        token TEXT NOT NULL REFERENCES tokens (name),
+        show TEXT NOT NULL,
+        PRIMARY KEY (token, show)
+    );
+    CREATE TABLE airings (
+        occurrence_id TEXT PRIMARY KEY,
+        episode_id TEXT NOT NULL REFERENCES episodes (id),
+        started_at INTEGER NOT NULL
+    );
+    CREATE TABLE downloads (
+        episode_id TEXT NOT NULL REFERENCES episodes (id),
+        listener TEXT NOT NULL,
+        counted_at INTEGER NOT NULL
+    );
+    CREATE INDEX downloads_episode ON downloads (episode_id);",
+];
+
+/// The schema version this build knows.
+pub fn latest() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Brings the schema up to [`latest`], one transaction per step.
+pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), CatalogError> {
+    let sql = |source| CatalogError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let found = version(conn).map_err(sql)?;
+    if found > latest() {
+        return Err(CatalogError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: latest(),
+        });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute_batch(step).map_err(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)
+            .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        tracing::info!(version = i + 1, "catalog migrated");
+    }
+    Ok(())
+}

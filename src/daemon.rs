@@ -1,1 +1,0 @@
-//! The daemon: owns the state and every long-lived task, reloads and shuts down.

@@ -1,0 +1,246 @@
+//! The catalog: migrations, the episode/job lifecycle, crash recovery, tokens, downloads.
+
+use antenne::catalog::{
+    Catalog, CatalogError, Completed, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch,
+    NewEpisode,
+};
+use jiff::Timestamp;
+
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + s).unwrap()
+}
+
+fn new_episode(id: &str, sha: &str) -> NewEpisode {
+    NewEpisode {
+        id: id.into(),
+        show: "la-monnaie".into(),
+        title: format!("Épisode {id}"),
+        original_sha256: sha.into(),
+        original_path: format!("originals/{id}.wav"),
+        original_bytes: 1234,
+        ..Default::default()
+    }
+}
+
+fn loud(i: f64) -> Loudness {
+    Loudness {
+        integrated_lufs: i,
+        loudness_range_lu: 5.0,
+        true_peak_dbtp: -1.2,
+        sample_peak_dbfs: -1.5,
+    }
+}
+
+#[test]
+fn migrations_create_an_empty_catalog_and_reopen_an_existing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    let v = cat.schema_version().unwrap();
+    assert!(v >= 1);
+    cat.create_episode(&new_episode("a", "sha-a"), t(0))
+        .unwrap();
+    drop(cat);
+    // Reopening applies nothing new and keeps the rows.
+    let cat = Catalog::open(dir.path()).unwrap();
+    assert_eq!(cat.schema_version().unwrap(), v);
+    assert_eq!(cat.episode("a").unwrap().unwrap().title, "Épisode a");
+}
+
+#[test]
+fn a_catalog_from_a_newer_antenne_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Catalog::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("catalog.sqlite3")).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    let err = Catalog::open(dir.path()).err().unwrap();
+    assert!(
+        matches!(err, CatalogError::TooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_same_original_is_not_ingested_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    cat.create_episode(&new_episode("a", "same"), t(0)).unwrap();
+    let err = cat
+        .create_episode(&new_episode("b", "same"), t(1))
+        .unwrap_err();
+    assert!(
+        matches!(&err, CatalogError::Duplicate(id) if id == "a"),
+        "{err}"
+    );
+    assert!(cat.episode("b").unwrap().is_none());
+}
+
+#[test]
+fn job_lifecycle_queued_processing_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    cat.create_episode(&new_episode("a", "sha-a"), t(0))
+        .unwrap();
+    cat.create_episode(&new_episode("b", "sha-b"), t(1))
+        .unwrap();
+    let job = cat.claim_next_job(t(2)).unwrap().unwrap();
+    assert_eq!(job.episode.id, "a", "oldest first");
+    assert_eq!(
+        cat.episode("a").unwrap().unwrap().status,
+        EpisodeStatus::Processing
+    );
+    cat.set_progress(job.id, 0.5).unwrap();
+    assert_eq!(cat.job_progress("a").unwrap(), Some(0.5));
+    let done = Completed {
+        rendition_path: "renditions/a.mp3".into(),
+        rendition_bytes: 999,
+        duration_ms: 60_000,
+        before: loud(-23.0),
+        after: loud(-16.0),
+        gain_db: 7.0,
+    };
+    cat.complete_job(job.id, &done, t(3)).unwrap();
+    let a = cat.episode("a").unwrap().unwrap();
+    assert_eq!(a.status, EpisodeStatus::Ready);
+    assert_eq!(a.rendition_bytes, Some(999));
+    assert_eq!(a.after, Some(loud(-16.0)));
+    assert_eq!(a.before, Some(loud(-23.0)));
+    let job = cat.claim_next_job(t(4)).unwrap().unwrap();
+    cat.fail_job(job.id, "b.wav: not an audio file", t(5))
+        .unwrap();
+    let b = cat.episode("b").unwrap().unwrap();
+    assert_eq!(b.status, EpisodeStatus::Failed);
+    assert_eq!(b.error.as_deref(), Some("b.wav: not an audio file"));
+    assert!(cat.claim_next_job(t(6)).unwrap().is_none());
+    let c = cat.counts().unwrap();
+    assert_eq!((c.ready, c.failed, c.queued), (1, 1, 0));
+}
+
+#[test]
+fn interrupted_jobs_are_retried_then_failed_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let cat = Catalog::open(dir.path()).unwrap();
+        cat.create_episode(&new_episode("a", "sha-a"), t(0))
+            .unwrap();
+        cat.claim_next_job(t(1)).unwrap().unwrap();
+        // The process dies here: no complete, no fail.
+    }
+    for attempt in 1..=2 {
+        let cat = Catalog::open(dir.path()).unwrap();
+        let r = cat.recover_interrupted(3, t(10)).unwrap();
+        assert_eq!((r.requeued, r.failed), (1, 0), "attempt {attempt}");
+        assert_eq!(
+            cat.episode("a").unwrap().unwrap().status,
+            EpisodeStatus::Queued
+        );
+        assert!(cat.claim_next_job(t(11)).unwrap().is_some());
+    }
+    let cat = Catalog::open(dir.path()).unwrap();
+    let r = cat.recover_interrupted(3, t(20)).unwrap();
+    assert_eq!((r.requeued, r.failed), (0, 1));
+    let a = cat.episode("a").unwrap().unwrap();
+    assert_eq!(a.status, EpisodeStatus::Failed);
+    assert!(a.error.unwrap().contains("interrupted 3 times"));
+    assert!(a.rendition_path.is_none(), "never ready without its file");
+}
+
+#[test]
+fn a_ready_episode_always_has_its_rendition_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    cat.create_episode(&new_episode("a", "sha-a"), t(0))
+        .unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("catalog.sqlite3")).unwrap();
+    let err = conn.execute("UPDATE episodes SET status = 'ready' WHERE id = 'a'", []);
+    assert!(err.is_err(), "the schema refuses ready without a rendition");
+}
+
+#[test]
+fn metadata_edits_and_unpublish_keep_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    cat.create_episode(&new_episode("a", "sha-a"), t(0))
+        .unwrap();
+    let patch = MetadataPatch {
+        title: Some("Nouveau titre".into()),
+        season: Some(Some(2)),
+        ..Default::default()
+    };
+    let e = cat.update_metadata("a", &patch, t(1)).unwrap().unwrap();
+    assert_eq!(
+        (e.title.as_str(), e.season, e.id.as_str()),
+        ("Nouveau titre", Some(2), "a")
+    );
+    assert!(cat.update_metadata("zz", &patch, t(1)).unwrap().is_none());
+    assert!(cat.unpublish("a", t(2)).unwrap());
+    assert!(
+        cat.list_episodes(&EpisodeQuery::default())
+            .unwrap()
+            .is_empty()
+    );
+    let all = cat
+        .list_episodes(&EpisodeQuery {
+            include_unpublished: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    // The id stays taken: the same original cannot come back under a new guid.
+    assert!(
+        cat.create_episode(&new_episode("a", "other"), t(3))
+            .is_err()
+    );
+}
+
+#[test]
+fn tokens_are_stored_hashed_limited_and_revocable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    cat.add_token("amina", "hash1", &["la-monnaie".into()], t(0))
+        .unwrap();
+    cat.add_token("ops", "hash2", &[], t(0)).unwrap();
+    assert!(matches!(
+        cat.add_token("ops", "hash3", &[], t(0)),
+        Err(CatalogError::Exists(_))
+    ));
+    let amina = cat.token_by_hash("hash1").unwrap().unwrap();
+    assert!(amina.may_use("la-monnaie") && !amina.may_use("les-ors") && !amina.is_operator());
+    assert!(cat.token_by_hash("hash2").unwrap().unwrap().is_operator());
+    assert!(cat.revoke_token("amina", t(1)).unwrap());
+    assert!(cat.token_by_hash("hash1").unwrap().is_none());
+    assert_eq!(cat.list_tokens().unwrap().len(), 2);
+}
+
+#[test]
+fn airings_choose_once_per_occurrence() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(dir.path()).unwrap();
+    for (id, sha) in [("a", "1"), ("b", "2")] {
+        cat.create_episode(&new_episode(id, sha), t(0)).unwrap();
+        let job = cat.claim_next_job(t(0)).unwrap().unwrap();
+        let done = Completed {
+            rendition_path: format!("renditions/{id}.mp3"),
+            rendition_bytes: 1,
+            duration_ms: 1,
+            before: loud(-20.0),
+            after: loud(-16.0),
+            gain_db: 4.0,
+        };
+        cat.complete_job(job.id, &done, t(0)).unwrap();
+    }
+    assert_eq!(cat.unaired_ready("la-monnaie").unwrap().len(), 2);
+    assert_eq!(
+        cat.airing_for("occ1", Some("a"), t(5)).unwrap().as_deref(),
+        Some("a")
+    );
+    // A restart asks again with another choice: the first one stands.
+    assert_eq!(
+        cat.airing_for("occ1", Some("b"), t(6)).unwrap().as_deref(),
+        Some("a")
+    );
+    assert_eq!(cat.last_premiered("la-monnaie").unwrap().unwrap().id, "a");
+    assert_eq!(cat.unaired_ready("la-monnaie").unwrap()[0].id, "b");
+    cat.record_download("a", "h", t(7)).unwrap();
+    assert_eq!(cat.download_counts().unwrap()["a"], 1);
+}

@@ -1,0 +1,165 @@
+//! Configuration precedence: defaults < antenne.toml < ANTENNE_* < flags, and file errors
+//! that point at file:line:col.
+
+use std::path::Path;
+
+use antenne::config::{ConfigError, Overrides, Settings};
+use clap::Parser;
+
+#[derive(Parser)]
+struct Cmd {
+    #[command(flatten)]
+    o: Overrides,
+}
+
+/// Parses flags and environment the way the binary does (clap: flag > env).
+fn overrides(args: &[&str], env: &[(&str, &str)]) -> Overrides {
+    // clap reads env through std::env; tests run in threads, so each uses distinct variables
+    // only through this lock.
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock().unwrap();
+    for (k, v) in env {
+        unsafe { std::env::set_var(k, v) };
+    }
+    let o = Cmd::try_parse_from(std::iter::once("antenne").chain(args.iter().copied()))
+        .unwrap()
+        .o;
+    for (k, _) in env {
+        unsafe { std::env::remove_var(k) };
+    }
+    o
+}
+
+fn write(dir: &Path, text: &str) {
+    std::fs::write(dir.join("antenne.toml"), text).unwrap();
+}
+
+#[test]
+fn defaults_without_file_env_or_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.public_url, "http://127.0.0.1:8080");
+    assert_eq!(s.data_dir, dir.path().join("data"));
+    assert_eq!(s.schedule, dir.path().join("schedules/weekly.toml"));
+    assert_eq!(
+        (
+            s.loudness_target,
+            s.true_peak_ceiling,
+            s.bitrate_kbps,
+            s.sample_rate
+        ),
+        (-16.0, -1.0, 128, 44_100)
+    );
+}
+
+#[test]
+fn file_then_env_then_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "listen = \"127.0.0.1:9001\"\nbitrate = 96\nloudness_target = -18.0\ndata_dir = \"station-data\"\n",
+    );
+    let check = |args: &[&str], env: &[(&str, &str)], listen: &str, bitrate: u32, lufs: f64| {
+        let s = Settings::resolve(&overrides(args, env), dir.path()).unwrap();
+        assert_eq!(
+            (
+                s.listen.to_string().as_str(),
+                s.bitrate_kbps,
+                s.loudness_target
+            ),
+            (listen, bitrate, lufs),
+            "{args:?} {env:?}"
+        );
+        s
+    };
+    let s = check(&[], &[], "127.0.0.1:9001", 96, -18.0);
+    assert_eq!(
+        s.data_dir,
+        dir.path().join("station-data"),
+        "file paths resolve against the file's folder"
+    );
+    assert_eq!(
+        s.public_url, "http://127.0.0.1:9001",
+        "public_url follows listen"
+    );
+    check(
+        &[],
+        &[("ANTENNE_BITRATE", "160")],
+        "127.0.0.1:9001",
+        160,
+        -18.0,
+    );
+    check(
+        &["--bitrate", "192"],
+        &[("ANTENNE_BITRATE", "160")],
+        "127.0.0.1:9001",
+        192,
+        -18.0,
+    );
+    check(
+        &["--loudness-target", "-14", "--listen", "127.0.0.1:9002"],
+        &[("ANTENNE_LISTEN", "127.0.0.1:9003")],
+        "127.0.0.1:9002",
+        96,
+        -14.0,
+    );
+}
+
+#[test]
+fn explicit_config_path_and_unknown_keys_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "bitrate = 128\n\nlisten_addr = \"x\"\n",
+    )
+    .unwrap();
+    let err =
+        Settings::resolve(&overrides(&["--config", "other.toml"], &[]), dir.path()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Syntax {
+                line: 3,
+                col: 1,
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("other.toml:3:1: error: unknown field `listen_addr`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn invalid_values_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, key) in [
+        (&["--bitrate", "100"][..], "bitrate"),
+        (&["--sample-rate", "22050"][..], "sample_rate"),
+        (&["--listen", "nowhere"][..], "listen"),
+        (&["--public-url", "radio.example"][..], "public_url"),
+        (&["--true-peak-ceiling", "3"][..], "true_peak_ceiling"),
+    ] {
+        let err = Settings::resolve(&overrides(args, &[]), dir.path()).unwrap_err();
+        assert!(err.to_string().starts_with(key), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn icecast_targets_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "[[icecast]]\nurl = \"http://127.0.0.1:8000/live.mp3\"\npassword = \"hackme\"\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(s.icecast.len(), 1);
+    assert_eq!(
+        (s.icecast[0].user.as_str(), s.icecast[0].password.as_str()),
+        ("source", "hackme")
+    );
+}

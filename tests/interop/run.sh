@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The interop suite driver: starts the demo station on a scratch data folder, then runs every
+# tests/interop/check-*.sh with
+#   ANTENNE_BIN  the binary under test        ANTENNE_URL  the running daemon's base URL
+#   INTEROP_TMP  a scratch folder             INTEROP_DIR  this folder
+# Each check exits 0 (pass) or non-zero (fail) and prints what it checked. With CI=true a
+# missing tool fails the check (lib.sh's `need`); elsewhere it skips it.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+export ANTENNE_BIN=$bin INTEROP_DIR=$here
+export INTEROP_TMP=$(mktemp -d)
+export PATH="$repo/target/interop/venv/bin:$PATH"
+export NODE_PATH="$repo/target/interop/node/node_modules"
+port=$(( 20000 + RANDOM % 20000 ))
+export ANTENNE_URL="http://127.0.0.1:$port"
+cd "$repo"
+"$bin" serve --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$INTEROP_TMP"' EXIT
+for _ in $(seq 1 100); do
+  curl -fs "$ANTENNE_URL/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+passed=0 failed=0 skipped=0
+for check in "$here"/check-*.sh; do
+  name=$(basename "$check" .sh)
+  echo "--- $name"
+  bash "$check"
+  rc=$?
+  case $rc in
+    0) passed=$((passed + 1)); echo "ok: $name" ;;
+    77) skipped=$((skipped + 1)); echo "skipped: $name" ;;
+    *) failed=$((failed + 1)); echo "FAILED: $name (exit $rc)"; tail -n 30 "$INTEROP_TMP/daemon.log" ;;
+  esac
+done
+if ! kill -0 $daemon 2>/dev/null; then
+  echo "FAILED: the daemon died during the suite"; tail -n 50 "$INTEROP_TMP/daemon.log"; failed=$((failed + 1))
+fi
+echo "interop: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
