@@ -15,7 +15,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-node_dir="${FEEDS_NODE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/antenne-interop/node}"
+# podcast-partytime: where tests/interop/install.sh put it (NODE_PATH), else a cache folder.
+if [ -n "${NODE_PATH:-}" ] && [ -d "$NODE_PATH/podcast-partytime" ]; then
+    node_dir="$(dirname "$NODE_PATH")"
+else
+    node_dir="${FEEDS_NODE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/antenne-interop/node}"
+fi
 failures=0
 
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
