@@ -5,6 +5,7 @@
 //! pre-compressed gzip). Nothing here does IO or reads a clock: times come in the model.
 
 pub mod categories;
+pub mod conditional;
 pub mod cover;
 pub mod ids;
 pub mod model;
