@@ -1,0 +1,313 @@
+//! Serving rendered feeds: one [`FeedSnapshot`] per feed path, rendered when the catalog or the
+//! schedule changes, answered to every request without rendering (ETag, Last-Modified, 304,
+//! pre-compressed gzip, `application/rss+xml`, Cache-Control), plus 301 for moved feeds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+
+use crate::feed::conditional::{http_date, not_modified};
+use crate::feed::{CONTENT_TYPE, Channel, RenderedFeed};
+
+/// Podcast apps poll every few minutes to hours; five minutes keeps proxies useful and live
+/// item statuses fresh.
+const CACHE_CONTROL: &str = "public, max-age=300";
+
+/// One feed ready to serve.
+#[derive(Debug, Clone)]
+pub struct FeedSnapshot {
+    pub feed: RenderedFeed,
+    /// When its content last changed (the catalog or schedule change that triggered it).
+    pub last_modified: Timestamp,
+}
+
+impl FeedSnapshot {
+    pub fn render(channel: &Channel, last_modified: Timestamp) -> Self {
+        FeedSnapshot {
+            feed: RenderedFeed::new(channel),
+            last_modified,
+        }
+    }
+}
+
+/// Every feed by request path (`/feed.xml`, `/shows/{slug}/feed.xml`, with `?page=N` pages
+/// keyed as `/feed.xml?page=2`), and the moved ones' new absolute URLs.
+#[derive(Debug, Default)]
+pub struct FeedStore {
+    feeds: RwLock<HashMap<String, Arc<FeedSnapshot>>>,
+    moved: RwLock<HashMap<String, String>>,
+}
+
+impl FeedStore {
+    /// Replaces every feed at once (the rebuild after a change renders them all, off the
+    /// runtime, then swaps here).
+    pub fn replace(
+        &self,
+        feeds: HashMap<String, Arc<FeedSnapshot>>,
+        moved: HashMap<String, String>,
+    ) {
+        *self.feeds.write().unwrap_or_else(|e| e.into_inner()) = feeds;
+        *self.moved.write().unwrap_or_else(|e| e.into_inner()) = moved;
+    }
+
+    pub fn get(&self, path: &str) -> Option<Arc<FeedSnapshot>> {
+        self.feeds
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+    }
+
+    /// Answers a request for `path` (with its query string, if any).
+    pub fn respond(&self, path: &str, method: &Method, headers: &HeaderMap) -> Response {
+        if let Some(to) = self
+            .moved
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return moved_permanently(to);
+        }
+        match self.get(path) {
+            Some(snapshot) => respond(&snapshot, method, headers),
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+}
+
+/// `301` to a feed's new address (its new feed carries `itunes:new-feed-url`).
+pub fn moved_permanently(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(location) => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The response to a GET or HEAD of `snapshot`.
+pub fn respond(snapshot: &FeedSnapshot, method: &Method, headers: &HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let feed = &snapshot.feed;
+    let gzip = accepts_gzip(headers);
+    let (body, etag) = if gzip {
+        (&feed.gzip, &feed.etag_gzip)
+    } else {
+        (&feed.body, &feed.etag)
+    };
+    let last_modified = http_date(snapshot.last_modified);
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let inm = text(header::IF_NONE_MATCH);
+    // Either representation's validator means the client has the current version.
+    let fresh = not_modified(
+        inm,
+        text(header::IF_MODIFIED_SINCE),
+        &feed.etag,
+        snapshot.last_modified,
+    ) || inm
+        .is_some_and(|inm| not_modified(Some(inm), None, &feed.etag_gzip, snapshot.last_modified));
+
+    let mut builder = Response::builder()
+        .header(header::ETAG, etag.as_str())
+        .header(header::LAST_MODIFIED, last_modified)
+        .header(header::CACHE_CONTROL, CACHE_CONTROL)
+        .header(header::VARY, "Accept-Encoding");
+    if fresh {
+        builder = builder.status(StatusCode::NOT_MODIFIED);
+        return builder
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    builder = builder
+        .header(header::CONTENT_TYPE, CONTENT_TYPE)
+        .header(header::CONTENT_LENGTH, body.len());
+    if gzip {
+        builder = builder.header(header::CONTENT_ENCODING, "gzip");
+    }
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body.clone())
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Whether `Accept-Encoding` admits gzip (`gzip` or `*`, with a non-zero quality).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let zero_q = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0))
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !zero_q
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{Medium, Paging, ShowKind};
+
+    fn snapshot() -> FeedSnapshot {
+        let channel = Channel {
+            title: "Au fil des quartiers".into(),
+            link: "https://radio.example.org/".into(),
+            description: "La radio des quartiers.".into(),
+            language: "fr".into(),
+            self_url: "https://radio.example.org/feed.xml".into(),
+            image_url: "https://radio.example.org/cover.png".into(),
+            categories: vec![],
+            explicit: false,
+            author: "Radio".into(),
+            owner_name: "Radio".into(),
+            owner_email: "radio@example.org".into(),
+            kind: ShowKind::Episodic,
+            locked: false,
+            medium: Medium::Podcast,
+            update_frequency: None,
+            location: None,
+            new_feed_url: None,
+            paging: Paging::default(),
+            last_build: None,
+            items: vec![],
+            live_items: vec![],
+        };
+        FeedSnapshot::render(&channel, "2026-11-28T10:00:00Z".parse().unwrap())
+    }
+
+    fn request(method: Method, headers: &[(&'static str, &str)]) -> Response {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        respond(&snapshot(), &method, &map)
+    }
+
+    fn h<'a>(r: &'a Response, name: &str) -> &'a str {
+        r.headers().get(name).map_or("", |v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn ok_headers() {
+        let s = snapshot();
+        let r = request(Method::GET, &[]);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(h(&r, "content-type"), "application/rss+xml; charset=utf-8");
+        assert_eq!(h(&r, "etag"), s.feed.etag);
+        assert_eq!(h(&r, "last-modified"), "Sat, 28 Nov 2026 10:00:00 GMT");
+        assert_eq!(h(&r, "cache-control"), CACHE_CONTROL);
+        assert_eq!(h(&r, "content-length"), s.feed.body.len().to_string());
+        assert_eq!(h(&r, "content-encoding"), "");
+    }
+
+    #[test]
+    fn gzip_when_accepted() {
+        let s = snapshot();
+        for (accept, gzip) in [
+            ("gzip, deflate, br", true),
+            ("br;q=1.0, gzip;q=0.8", true),
+            ("*", true),
+            ("gzip;q=0", false),
+            ("identity", false),
+            ("deflate", false),
+        ] {
+            let r = request(Method::GET, &[("accept-encoding", accept)]);
+            assert_eq!(h(&r, "content-encoding") == "gzip", gzip, "{accept}");
+            let len = if gzip {
+                s.feed.gzip.len()
+            } else {
+                s.feed.body.len()
+            };
+            assert_eq!(h(&r, "content-length"), len.to_string(), "{accept}");
+        }
+    }
+
+    #[test]
+    fn not_modified_paths() {
+        let s = snapshot();
+        for (headers, status) in [
+            (
+                vec![("if-none-match", s.feed.etag.as_str())],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (
+                vec![
+                    ("if-none-match", s.feed.etag_gzip.as_str()),
+                    ("accept-encoding", "gzip"),
+                ],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (vec![("if-none-match", "\"old\"")], StatusCode::OK),
+            (
+                vec![("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (
+                vec![("if-modified-since", "Fri, 27 Nov 2026 10:00:00 GMT")],
+                StatusCode::OK,
+            ),
+        ] {
+            let r = request(Method::GET, &headers);
+            assert_eq!(r.status(), status, "{headers:?}");
+            assert!(!h(&r, "etag").is_empty());
+        }
+    }
+
+    #[test]
+    fn head_and_other_methods() {
+        let r = request(Method::HEAD, &[]);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            h(&r, "content-length"),
+            snapshot().feed.body.len().to_string()
+        );
+        assert_eq!(
+            request(Method::POST, &[]).status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
+
+    #[test]
+    fn store_routes_and_redirects() {
+        let store = FeedStore::default();
+        let feeds = HashMap::from([("/feed.xml".to_owned(), Arc::new(snapshot()))]);
+        let moved = HashMap::from([(
+            "/old.xml".to_owned(),
+            "https://radio.example.org/feed.xml".to_owned(),
+        )]);
+        store.replace(feeds, moved);
+        let empty = HeaderMap::new();
+        assert_eq!(
+            store.respond("/feed.xml", &Method::GET, &empty).status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            store.respond("/nope.xml", &Method::GET, &empty).status(),
+            StatusCode::NOT_FOUND
+        );
+        let r = store.respond("/old.xml", &Method::GET, &empty);
+        assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(h(&r, "location"), "https://radio.example.org/feed.xml");
+    }
+}
