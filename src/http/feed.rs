@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
+use crate::catalog::{Episode, EpisodeStatus};
 use crate::feed::conditional::{http_date, not_modified};
-use crate::feed::{CONTENT_TYPE, Channel, RenderedFeed};
+use crate::feed::{CONTENT_TYPE, Channel, Item, RenderedFeed, Transcript};
 
 /// Podcast apps poll every few minutes to hours; five minutes keeps proxies useful and live
 /// item statuses fresh.
@@ -77,6 +78,63 @@ impl FeedStore {
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }
+}
+
+/// The feed item of a catalog episode, or `None` while it is not a published, ready rendition.
+///
+/// URLs follow the media routes: `{base}/media/{id}.mp3` (ASCII by construction: the id is a
+/// UUID), `{id}.vtt`/`{id}.srt`, `{id}.chapters.json`, `{id}.jpg`/`.png`. The date is the one the
+/// volunteer gave (noon in `tz`), else the upload time: both survive re-ingest, unlike
+/// `ready_at`.
+pub fn item_from_episode(ep: &Episode, base: &str, tz: &jiff::tz::TimeZone) -> Option<Item> {
+    if ep.status != EpisodeStatus::Ready || !ep.published {
+        return None;
+    }
+    let length = ep.rendition_bytes?;
+    let id = &ep.id;
+    let pub_date = ep
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .and_then(|d| d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone()).ok())
+        .map_or(ep.created_at, |z| z.timestamp());
+    let transcript = ep.transcript_type.as_deref().map(|mime| {
+        let ext = if mime == "application/x-subrip" {
+            "srt"
+        } else {
+            "vtt"
+        };
+        Transcript {
+            url: format!("{base}/media/{id}.{ext}"),
+            mime: mime.to_owned(),
+        }
+    });
+    let image_url = ep.artwork_path.as_deref().map(|p| {
+        let ext = if p.to_ascii_lowercase().ends_with(".png") {
+            "png"
+        } else {
+            "jpg"
+        };
+        format!("{base}/media/{id}.{ext}")
+    });
+    Some(Item {
+        guid: id.clone(),
+        title: ep.title.clone(),
+        description: ep.description.clone(),
+        content_html: None,
+        pub_date,
+        enclosure_url: format!("{base}/media/{id}.mp3"),
+        enclosure_length: length,
+        duration_s: ep.duration_ms.map_or(0, |ms| (ms + 500) / 1000),
+        season: ep.season,
+        episode: ep.episode,
+        image_url,
+        transcript,
+        chapters_url: ep
+            .chapters_path
+            .as_ref()
+            .map(|_| format!("{base}/media/{id}.chapters.json")),
+    })
 }
 
 /// `301` to a feed's new address (its new feed carries `itunes:new-feed-url`).
@@ -286,6 +344,69 @@ mod tests {
             request(Method::POST, &[]).status(),
             StatusCode::METHOD_NOT_ALLOWED
         );
+    }
+
+    #[test]
+    fn items_from_catalog_episodes() {
+        let created: Timestamp = "2026-11-20T15:30:00Z".parse().unwrap();
+        let mut ep = Episode {
+            id: "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
+            show: "au-fil-des-quartiers".into(),
+            title: "Le marché".into(),
+            description: "Reportage.".into(),
+            date: Some("2026-11-21".into()),
+            season: None,
+            episode: Some(12),
+            status: EpisodeStatus::Ready,
+            error: None,
+            published: true,
+            original_sha256: String::new(),
+            original_path: "originals/x.wav".into(),
+            original_bytes: 1,
+            original_name: None,
+            rendition_path: Some("renditions/x.mp3".into()),
+            rendition_bytes: Some(28_800_417),
+            duration_ms: Some(1_799_600),
+            before: None,
+            after: None,
+            gain_db: None,
+            transcript_path: Some("t/x.srt".into()),
+            transcript_type: Some("application/x-subrip".into()),
+            chapters_path: None,
+            artwork_path: Some("art/x.PNG".into()),
+            created_at: created,
+            updated_at: created,
+            ready_at: Some(created),
+        };
+        let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let item = item_from_episode(&ep, "https://radio.example.org", &tz).unwrap();
+        assert_eq!(item.guid, ep.id);
+        assert_eq!(
+            item.enclosure_url,
+            format!("https://radio.example.org/media/{}.mp3", ep.id)
+        );
+        assert_eq!((item.enclosure_length, item.duration_s), (28_800_417, 1800));
+        assert_eq!(
+            item.pub_date,
+            "2026-11-21T11:00:00Z".parse().unwrap(),
+            "noon in Paris"
+        );
+        assert_eq!(
+            item.transcript.unwrap().url,
+            format!("https://radio.example.org/media/{}.srt", ep.id)
+        );
+        assert_eq!(
+            item.image_url,
+            Some(format!("https://radio.example.org/media/{}.png", ep.id))
+        );
+        assert_eq!(item.chapters_url, None);
+        ep.date = None;
+        assert_eq!(item_from_episode(&ep, "", &tz).unwrap().pub_date, created);
+        ep.published = false;
+        assert_eq!(item_from_episode(&ep, "", &tz), None);
+        ep.published = true;
+        ep.status = EpisodeStatus::Processing;
+        assert_eq!(item_from_episode(&ep, "", &tz), None);
     }
 
     #[test]
