@@ -6,7 +6,6 @@
 //! resolves it through the catalog; [`resolve_in`] then refuses anything that would leave the
 //! media store (absolute paths, `..`, symlinks pointing out).
 
-use std::io::SeekFrom;
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
 use crate::feed::conditional::{
@@ -55,6 +54,9 @@ pub fn resolve_in(root: &Path, relative: &str) -> Option<PathBuf> {
 
 /// Serves `path` (already resolved with [`resolve_in`]) as `content_type`, calling `report`
 /// once with what was delivered.
+///
+/// Opening, validating and (for bodies up to one chunk, such as `bytes=0-1` probes) reading
+/// happen in one blocking-pool hop; larger bodies stream in [`CHUNK`]s.
 pub async fn serve_file(
     path: &Path,
     content_type: &'static str,
@@ -70,12 +72,127 @@ pub async fn serve_file(
         )
             .into_response();
     }
-    let Ok(mut file) = tokio::fs::File::open(path).await else {
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let request = Conditions {
+        head,
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_modified_since: text(header::IF_MODIFIED_SINCE),
+        if_range: text(header::IF_RANGE),
+        range: text(header::RANGE),
+    };
+    let path = path.to_owned();
+    let Ok(Ok(plan)) = tokio::task::spawn_blocking(move || plan(&path, &request)).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Ok(meta) = file.metadata().await else {
-        return StatusCode::NOT_FOUND.into_response();
+    let base = Response::builder()
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, &plan.etag)
+        .header(header::LAST_MODIFIED, http_date(plan.modified))
+        .header(header::CACHE_CONTROL, CACHE_CONTROL);
+    let delivery = Delivery {
+        head,
+        status: plan.status.as_u16(),
+        start: plan.start,
+        bytes: 0,
     };
+    match plan.body {
+        PlannedBody::NotModified => {
+            report(delivery);
+            finish(base.status(StatusCode::NOT_MODIFIED).body(Body::empty()))
+        }
+        PlannedBody::Unsatisfiable => {
+            report(delivery);
+            finish(
+                base.status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{}", plan.len))
+                    .body(Body::empty()),
+            )
+        }
+        body => {
+            let mut builder = base
+                .status(plan.status)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_LENGTH, plan.count);
+            if plan.status == StatusCode::PARTIAL_CONTENT {
+                builder = builder.header(
+                    header::CONTENT_RANGE,
+                    content_range(plan.start, plan.end, plan.len),
+                );
+            }
+            let body = match body {
+                PlannedBody::Read(data) => {
+                    report(Delivery {
+                        bytes: data.len() as u64,
+                        ..delivery
+                    });
+                    Body::from(data)
+                }
+                PlannedBody::Stream(file) => {
+                    let stream = ReaderStream::with_capacity(
+                        tokio::fs::File::from_std(file).take(plan.count),
+                        CHUNK,
+                    );
+                    Body::from_stream(Counted {
+                        inner: stream,
+                        sent: 0,
+                        delivery,
+                        report: Some(Box::new(report)),
+                    })
+                }
+                _ => {
+                    report(delivery);
+                    Body::empty()
+                }
+            };
+            finish(builder.body(body))
+        }
+    }
+}
+
+/// The request's validators and range, owned so they can cross into the blocking pool.
+struct Conditions {
+    head: bool,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+    if_range: Option<String>,
+    range: Option<String>,
+}
+
+/// What to answer, decided next to the file.
+struct Plan {
+    status: StatusCode,
+    len: u64,
+    modified: jiff::Timestamp,
+    etag: String,
+    start: u64,
+    end: u64,
+    count: u64,
+    body: PlannedBody,
+}
+
+enum PlannedBody {
+    NotModified,
+    Unsatisfiable,
+    /// HEAD or an empty range: headers only.
+    Empty,
+    /// A small body, already read.
+    Read(Bytes),
+    /// A large body: the file, positioned at `start`.
+    Stream(std::fs::File),
+}
+
+fn plan(path: &Path, req: &Conditions) -> std::io::Result<Plan> {
+    use std::io::{Read, Seek};
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
     let len = meta.len();
     let modified = meta
         .modified()
@@ -83,82 +200,60 @@ pub async fn serve_file(
         .and_then(|m| jiff::Timestamp::try_from(m).ok())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let etag = file_etag(len, modified);
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-
-    let base = Response::builder()
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::ETAG, &etag)
-        .header(header::LAST_MODIFIED, http_date(modified))
-        .header(header::CACHE_CONTROL, CACHE_CONTROL);
+    let mut plan = Plan {
+        status: StatusCode::OK,
+        len,
+        modified,
+        etag,
+        start: 0,
+        end: 0,
+        count: 0,
+        body: PlannedBody::Empty,
+    };
     if not_modified(
-        text(header::IF_NONE_MATCH),
-        text(header::IF_MODIFIED_SINCE),
-        &etag,
+        req.if_none_match.as_deref(),
+        req.if_modified_since.as_deref(),
+        &plan.etag,
         modified,
     ) {
-        report(Delivery {
-            head,
-            status: 304,
-            start: 0,
-            bytes: 0,
-        });
-        return finish(base.status(StatusCode::NOT_MODIFIED).body(Body::empty()));
+        plan.status = StatusCode::NOT_MODIFIED;
+        plan.body = PlannedBody::NotModified;
+        return Ok(plan);
     }
     // If-Range: a range only applies to the representation the client validated.
-    let range_header = match text(header::IF_RANGE) {
-        Some(tag) if tag.trim() != etag => None,
-        _ => text(header::RANGE),
+    let range = match req.if_range.as_deref() {
+        Some(tag) if tag.trim() != plan.etag => None,
+        _ => req.range.as_deref(),
     };
-    let (status, start, end) = match evaluate_range(range_header, len) {
-        RangeOutcome::Full => (StatusCode::OK, 0, len.saturating_sub(1)),
-        RangeOutcome::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end),
-        RangeOutcome::Unsatisfiable => {
-            report(Delivery {
-                head,
-                status: 416,
-                start: 0,
-                bytes: 0,
-            });
-            return finish(
-                base.status(StatusCode::RANGE_NOT_SATISFIABLE)
-                    .header(header::CONTENT_RANGE, format!("bytes */{len}"))
-                    .body(Body::empty()),
-            );
+    match evaluate_range(range, len) {
+        RangeOutcome::Full => {
+            plan.end = len.saturating_sub(1);
+            plan.count = len;
         }
+        RangeOutcome::Partial { start, end } => {
+            plan.status = StatusCode::PARTIAL_CONTENT;
+            (plan.start, plan.end, plan.count) = (start, end, end - start + 1);
+        }
+        RangeOutcome::Unsatisfiable => {
+            plan.status = StatusCode::RANGE_NOT_SATISFIABLE;
+            plan.body = PlannedBody::Unsatisfiable;
+            return Ok(plan);
+        }
+    }
+    if req.head || plan.count == 0 {
+        return Ok(plan);
+    }
+    if plan.start > 0 {
+        file.seek(std::io::SeekFrom::Start(plan.start))?;
+    }
+    plan.body = if plan.count <= CHUNK as u64 {
+        let mut data = vec![0; plan.count as usize];
+        file.read_exact(&mut data)?;
+        PlannedBody::Read(Bytes::from(data))
+    } else {
+        PlannedBody::Stream(file)
     };
-    let count = if len == 0 { 0 } else { end - start + 1 };
-    let mut builder = base
-        .status(status)
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_LENGTH, count);
-    if status == StatusCode::PARTIAL_CONTENT {
-        builder = builder.header(header::CONTENT_RANGE, content_range(start, end, len));
-    }
-    if head || count == 0 {
-        report(Delivery {
-            head,
-            status: status.as_u16(),
-            start,
-            bytes: 0,
-        });
-        return finish(builder.body(Body::empty()));
-    }
-    if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let stream = ReaderStream::with_capacity(file.take(count), CHUNK);
-    let counted = Counted {
-        inner: stream,
-        sent: 0,
-        delivery: Delivery {
-            head,
-            status: status.as_u16(),
-            start,
-            bytes: 0,
-        },
-        report: Some(Box::new(report)),
-    };
-    finish(builder.body(Body::from_stream(counted)))
+    Ok(plan)
 }
 
 fn finish(r: Result<Response, axum::http::Error>) -> Response {

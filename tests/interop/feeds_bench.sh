@@ -33,14 +33,20 @@ http {
   server { listen 127.0.0.1:$port; root $work/root; }
 }
 CONF
+chmod -R a+rX "$work"   # nginx workers run unprivileged
 nginx -c "$work/nginx.conf" -p "$work"
 sleep 0.3
 nginx_base="http://127.0.0.1:$port"
+for url in "$feed_url" "$nginx_base/feed.xml" "$enclosure_url" "$nginx_base/media/ep.mp3"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+  [ "$code" = 200 ] || { echo "GET $url -> $code, not benchmarking"; cat "$work/logs/error.log"; exit 1; }
+done
 
 etag_of() { curl -sSI "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}'; }
 rps() { # url [header]
   local out
   if [ -n "${2:-}" ]; then out=$(wrk -t"$threads" -c"$conns" -d"${seconds}s" -H "$2" "$1"); else out=$(wrk -t"$threads" -c"$conns" -d"${seconds}s" "$1"); fi
+  if echo "$out" | grep -q "Non-2xx"; then echo "$out" >&2; echo "errors from $1" >&2; exit 1; fi
   echo "$out" | awk '/Requests\/sec/{print $2}'
 }
 row() { # name antenne nginx
