@@ -20,7 +20,7 @@ mkdir -p "$work/root/media" "$work/logs"
 curl -sSf -o "$work/root/feed.xml" "$feed_url"
 curl -sSf -o "$work/root/media/ep.mp3" "$enclosure_url"
 cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes auto;
 pid $work/nginx.pid;
 error_log $work/logs/error.log;
 events { worker_connections 1024; }
