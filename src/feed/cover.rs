@@ -49,14 +49,18 @@ fn draw(title: &str, side: u32) -> Vec<u8> {
         for x in 0..side {
             let dx = x as f32 + 0.5 - cx;
             let dy = y as f32 + 0.5 - cy;
-            let r = (dx * dx + dy * dy).sqrt();
-            let angle = dx.atan2(-dy).abs(); // 0 = straight up
-            let colour = if r < core_radius {
+            let r2 = dx * dx + dy * dy;
+            // The cheap tests first: atan2 only for pixels on a ring (debug builds draw this too).
+            let colour = if r2 < core_radius * core_radius {
                 core
-            } else if angle < half_angle && (r % spacing) < thickness && r < side_f * 1.5 {
-                wave
             } else {
-                background
+                let r = r2.sqrt();
+                let on_ring = (r % spacing) < thickness && r < side_f * 1.5;
+                if on_ring && dx.atan2(-dy).abs() < half_angle {
+                    wave
+                } else {
+                    background
+                }
             };
             pixels.extend_from_slice(&colour);
         }
