@@ -19,8 +19,7 @@ fn cover_is_a_square_rgb_png_apple_accepts() {
         "flat areas keep it small: {} bytes",
         bytes.len()
     );
-    assert_eq!(bytes, cover_png("Au fil des quartiers"), "deterministic");
-    assert_ne!(bytes, cover_png("La Monnaie en musique"));
+    // Determinism and per-title variation are unit-tested on small drawings (feed::cover).
 }
 
 /// Writes the demo cover for eyes and for the interop suite: to `$ANTENNE_COVER_FIXTURE` when
