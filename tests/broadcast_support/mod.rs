@@ -48,8 +48,7 @@ pub fn lame_tone(seconds: f64) -> Vec<u8> {
             [s, s]
         })
         .collect();
-    let mut out = Vec::new();
-    out.reserve(mp3lame_encoder::max_required_buffer_size(frames));
+    let mut out = Vec::with_capacity(mp3lame_encoder::max_required_buffer_size(frames));
     encoder
         .encode_to_vec(InterleavedPcm(&pcm), &mut out)
         .unwrap();
