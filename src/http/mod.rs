@@ -7,6 +7,7 @@
 mod error;
 mod schedule;
 mod status;
+pub mod stream;
 pub mod wire;
 
 use std::future::{Future, IntoFuture};
@@ -26,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/stream", get(live).head(live))
+        .route("/stream.mp3", get(live).head(live))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
         .fallback(|| async { ApiError::NotFound })
@@ -34,6 +37,14 @@ pub fn router(state: AppState) -> Router {
             status::count_requests,
         ))
         .with_state(state)
+}
+
+async fn live(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    stream::stream(state.hub(), state.station_info(), &headers, &method).await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open
