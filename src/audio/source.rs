@@ -10,7 +10,11 @@ pub const CHANNELS: usize = 2;
 pub trait PcmSource: Send {
     /// Appends up to `max_frames` frames to `out` and returns how many were appended;
     /// `Ok(0)` means the end of the source.
-    fn read(&mut self, out: &mut Vec<f32>, max_frames: usize) -> Result<usize, crate::audio::AudioError>;
+    fn read(
+        &mut self,
+        out: &mut Vec<f32>,
+        max_frames: usize,
+    ) -> Result<usize, crate::audio::AudioError>;
 
     /// Moves to `frame` (counted from the start of the source, at the station rate).
     fn seek(&mut self, frame: u64) -> Result<(), crate::audio::AudioError>;
