@@ -441,7 +441,7 @@ fn recurrence(
                 Err(errs) => {
                     // Point inside the string when it is written plainly between quotes.
                     let raw = &src_text[span.clone()];
-                    let inner = raw.len() >= 2 && raw[1..raw.len() - 1] == *line;
+                    let inner = raw.len() >= 2 && raw[1..raw.len() - 1] == line;
                     for e in errs {
                         let at = if inner {
                             span.start + 1 + e.range.start..span.start + 1 + e.range.end
