@@ -149,14 +149,15 @@ fn show_categories_must_be_apples() {
     .unwrap()
     .replace("category = \"History\"", "category = \"Histoire\"")
     .replace("subcategory = \"Food\"", "subcategory = \"Cooking\"");
-    let errs = antenne::schedule::Schedule::parse(
+    let parsed = antenne::schedule::Schedule::parse(
         &text,
         "weekly.toml",
         jiff::Timestamp::UNIX_EPOCH,
         &antenne::schedule::NoFacts,
-    )
-    .err()
-    .expect("refused");
+    );
+    let Err(errs) = parsed else {
+        panic!("a schedule with misspelled categories was accepted");
+    };
     let all: Vec<String> = errs
         .iter()
         .filter(|d| d.is_error())
