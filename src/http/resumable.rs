@@ -45,7 +45,10 @@ const OFFSET_CT: &str = "application/offset+octet-stream";
 mod tests {
     #[test]
     fn base64_decodes_tus_metadata() {
-        assert_eq!(super::base64_decode("w6lwaXNvZGUgMQ==").unwrap(), "épisode 1".as_bytes());
+        assert_eq!(
+            super::base64_decode("w6lwaXNvZGUgMQ==").unwrap(),
+            "épisode 1".as_bytes()
+        );
         assert_eq!(super::base64_decode("YQ").unwrap(), b"a");
         assert_eq!(super::base64_decode("").unwrap(), b"");
         assert!(super::base64_decode("a*b").is_none());
@@ -66,7 +69,10 @@ fn paths(data_dir: &Path, uid: &str) -> Option<(PathBuf, PathBuf)> {
     // The uid is ours (a UUID); anything else never reaches the file system.
     uuid::Uuid::parse_str(uid).ok()?;
     let dir = data_dir.join(UPLOADS_DIR);
-    Some((dir.join(format!("{uid}.tus")), dir.join(format!("{uid}.json"))))
+    Some((
+        dir.join(format!("{uid}.tus")),
+        dir.join(format!("{uid}.json")),
+    ))
 }
 
 fn tus_headers(h: &mut HeaderMap) {
@@ -243,8 +249,7 @@ async fn load(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
-            let st: UploadState =
-                serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
+            let st: UploadState = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
             let offset = match std::fs::metadata(&data) {
                 Ok(m) => m.len(),
                 // Completed: the data moved to the originals.
@@ -329,7 +334,9 @@ pub async fn patch(
         return Ok(with_tus(
             (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                axum::Json(serde_json::json!({ "error": format!("send Content-Type: {OFFSET_CT}") })),
+                axum::Json(
+                    serde_json::json!({ "error": format!("send Content-Type: {OFFSET_CT}") }),
+                ),
             )
                 .into_response(),
         ));
@@ -398,8 +405,8 @@ async fn finish(
     st: &UploadState,
     data: &Path,
 ) -> Result<String, ApiError> {
-    let mut meta = intake::validate(&st.fields, known_shows(state).as_deref())
-        .map_err(ApiError::Invalid)?;
+    let mut meta =
+        intake::validate(&st.fields, known_shows(state).as_deref()).map_err(ApiError::Invalid)?;
     auth.require_show(&meta.show)?;
     meta.original_name = st.original_name.clone();
     let catalog = state.catalog().clone();
@@ -454,7 +461,9 @@ async fn append(
             Ok(mut c) => {
                 if sent + c.len() as u64 > room {
                     c.truncate((room - sent) as usize);
-                    error = Some(format!("the body goes past Upload-Length: {room} bytes remained"));
+                    error = Some(format!(
+                        "the body goes past Upload-Length: {room} bytes remained"
+                    ));
                 }
                 sent += c.len() as u64;
                 if tx.send(c).await.is_err() || error.is_some() {

@@ -18,9 +18,13 @@
 //!   episode was deleted (its id is never reused) or belongs to a show this token may not use.
 
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
 use serde_json::json;
 
 use super::ApiError;
@@ -45,9 +49,16 @@ pub async fn create(
     {
         return Err(ApiError::TooLarge(limit));
     }
-    let multipart = Multipart::from_request(req, &state)
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("expected multipart/form-data: {e}")))?;
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest("expected Content-Type: multipart/form-data; boundary=...".into())
+        })?;
+    let body = OneChunkAtATime::new(req.into_body().into_data_stream());
+    let multipart = multer::Multipart::new(body, boundary);
     let mut stage = None;
     let received = receive(&state, &auth, multipart, limit, &mut stage).await;
     let (fields, original_name) = match received {
@@ -108,13 +119,13 @@ pub async fn create(
 async fn receive(
     state: &AppState,
     auth: &Auth,
-    mut multipart: Multipart,
+    mut multipart: multer::Multipart<'static>,
     limit: u64,
     stage: &mut Option<StagerHandle>,
 ) -> Result<(Vec<(String, String)>, Option<String>), ApiError> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut original_name = None;
-    let interrupted = |e: axum::extract::multipart::MultipartError| {
+    let interrupted = |e: multer::Error| {
         ApiError::BadRequest(format!("the upload was interrupted or malformed: {e}"))
     };
     while let Some(mut field) = multipart.next_field().await.map_err(interrupted)? {
@@ -168,6 +179,40 @@ async fn receive(
         }
     }
     Ok((fields, original_name))
+}
+
+/// Hands the multipart parser one chunk per poll. multer reads every chunk that is ready into
+/// its buffer before parsing any: a body that is always ready (a fast client on loopback, a
+/// generated stream) would otherwise be buffered whole in memory.
+struct OneChunkAtATime<S> {
+    inner: S,
+    yielded: bool,
+}
+
+impl<S> OneChunkAtATime<S> {
+    fn new(inner: S) -> Self {
+        OneChunkAtATime {
+            inner,
+            yielded: false,
+        }
+    }
+}
+
+impl<S: Stream + Unpin> Stream for OneChunkAtATime<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.yielded {
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        if matches!(next, Poll::Ready(Some(_))) {
+            self.yielded = true;
+        }
+        next
+    }
 }
 
 fn content_length(h: &HeaderMap) -> Option<u64> {

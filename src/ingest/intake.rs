@@ -293,7 +293,10 @@ pub fn validate(
         ),
         Some(s) if known_shows.is_some_and(|k| !k.iter().any(|x| x == s)) => {
             let known = known_shows.unwrap_or_default().join(", ");
-            bad("show", format!("no show named {s:?}; the shows are: {known}"));
+            bad(
+                "show",
+                format!("no show named {s:?}; the shows are: {known}"),
+            );
         }
         Some(s) => m.show = s.to_string(),
     }
@@ -302,9 +305,10 @@ pub fn validate(
         Some(t) if t.chars().count() > MAX_TITLE_CHARS => {
             bad("title", format!("longer than {MAX_TITLE_CHARS} characters"))
         }
-        Some(t) if t.chars().any(char::is_control) => {
-            bad("title", "must be one line without control characters".into())
-        }
+        Some(t) if t.chars().any(char::is_control) => bad(
+            "title",
+            "must be one line without control characters".into(),
+        ),
         Some(t) => m.title = t.to_string(),
     }
     if let Some(d) = get("description") {
@@ -327,7 +331,10 @@ pub fn validate(
         if let Some(v) = get(name) {
             match v.parse::<u32>() {
                 Ok(n) if (1..=100_000).contains(&n) => *slot = Some(n),
-                _ => bad(name, format!("{v:?} is not a whole number from 1 to 100000")),
+                _ => bad(
+                    name,
+                    format!("{v:?} is not a whole number from 1 to 100000"),
+                ),
             }
         }
     }
@@ -401,7 +408,12 @@ fn check_chapters(c: &str) -> Result<(), String> {
     for (i, ch) in list.iter().enumerate() {
         match ch.get("startTime").and_then(|t| t.as_f64()) {
             Some(t) if t >= 0.0 => {}
-            _ => return Err(format!("chapter {}: startTime must be a number of seconds >= 0", i + 1)),
+            _ => {
+                return Err(format!(
+                    "chapter {}: startTime must be a number of seconds >= 0",
+                    i + 1
+                ));
+            }
         }
     }
     Ok(())

@@ -204,7 +204,10 @@ impl WatchFolder {
                     toml::Value::Integer(i) => i.to_string(),
                     toml::Value::Datetime(d) => d.to_string(),
                     other => {
-                        errors.push(format!("{side}: {k} must be text, got {}", other.type_str()));
+                        errors.push(format!(
+                            "{side}: {k} must be text, got {}",
+                            other.type_str()
+                        ));
                         continue;
                     }
                 };
@@ -288,7 +291,14 @@ pub async fn run_watch_folder(
 
 fn is_recording_candidate(path: &Path) -> bool {
     let name = file_name(path);
-    let skip_ext = [".toml", ".part", ".tmp", ".crdownload", ".partial", ".error.txt"];
+    let skip_ext = [
+        ".toml",
+        ".part",
+        ".tmp",
+        ".crdownload",
+        ".partial",
+        ".error.txt",
+    ];
     path.is_file() && !name.starts_with('.') && !skip_ext.iter().any(|e| name.ends_with(e))
 }
 
