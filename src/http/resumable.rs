@@ -90,9 +90,9 @@ fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
 }
 
 /// `412` unless the client speaks tus 1.0.0.
-fn check_version(h: &HeaderMap) -> Result<(), Response> {
+fn version_refused(h: &HeaderMap) -> Option<Response> {
     match h.get("tus-resumable").and_then(|v| v.to_str().ok()) {
-        Some(TUS_VERSION) => Ok(()),
+        Some(TUS_VERSION) => None,
         _ => {
             let mut resp = (
                 StatusCode::PRECONDITION_FAILED,
@@ -101,7 +101,7 @@ fn check_version(h: &HeaderMap) -> Result<(), Response> {
                 .into_response();
             resp.headers_mut()
                 .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-            Err(with_tus(resp))
+            Some(with_tus(resp))
         }
     }
 }
@@ -168,7 +168,7 @@ pub async fn create(
     auth: Auth,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = check_version(&headers) {
+    if let Some(r) = version_refused(&headers) {
         return Ok(r);
     }
     let limit = state.settings().upload_limit_bytes;
@@ -326,7 +326,7 @@ pub async fn patch(
     UrlPath(uid): UrlPath<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = check_version(req.headers()) {
+    if let Some(r) = version_refused(req.headers()) {
         return Ok(r);
     }
     let ct = req.headers().get(header::CONTENT_TYPE);
