@@ -42,15 +42,15 @@ async fn upload(
     (code, v, loc)
 }
 
-const META: &[(&str, &str)] = &[("show", "la-monnaie"), ("title", "Le marché du samedi")];
+const META: &[(&str, &str)] = &[("show", "la-matinale"), ("title", "Le marché du samedi")];
 
 #[tokio::test]
 async fn an_upload_is_stored_under_its_id_and_queued() {
     let st = station_with_limit(10 << 20).await;
-    let secret = token(&st.state, "alice", &["la-monnaie"]);
+    let secret = token(&st.state, "alice", &["la-matinale"]);
     let audio = wav(4000, 1);
     let fields = [
-        ("show", "la-monnaie"),
+        ("show", "la-matinale"),
         ("title", "Le marché du samedi"),
         ("description", "Rencontres <b>au marché</b>"),
         ("date", "2026-03-14"),
@@ -110,7 +110,7 @@ async fn an_upload_is_stored_under_its_id_and_queued() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["status"], "processing");
     assert_eq!(v["title"], "Le marché du samedi");
-    let (code, body) = common::get(&st.state, "/api/episodes?show=la-monnaie").await;
+    let (code, body) = common::get(&st.state, "/api/episodes?show=la-matinale").await;
     assert_eq!(code, 200);
     assert!(body.contains(&id), "{body}");
 }
@@ -118,8 +118,8 @@ async fn an_upload_is_stored_under_its_id_and_queued() {
 #[tokio::test]
 async fn missing_wrong_revoked_and_other_show_tokens_are_refused() {
     let st = station_with_limit(10 << 20).await;
-    let alice = token(&st.state, "alice", &["la-monnaie"]);
-    let bob = token(&st.state, "bob", &["le-chaffal"]);
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let bob = token(&st.state, "bob", &["cuisines-du-monde"]);
     let audio = wav(800, 2);
     let file = Some(("a.wav", audio.as_slice()));
     for secret in [None, Some("ant_nope"), Some("")] {
@@ -265,7 +265,7 @@ async fn bad_fields_get_422_with_a_message_per_field() {
 #[tokio::test]
 async fn the_same_recording_twice_answers_the_existing_episode() {
     let st = station_with_limit(10 << 20).await;
-    let secret = token(&st.state, "alice", &["la-monnaie"]);
+    let secret = token(&st.state, "alice", &["la-matinale"]);
     let audio = wav(1200, 4);
     let (code, first, _) = upload(&st.state, Some(&secret), META, Some(("a.wav", &audio))).await;
     assert_eq!(code, 202);
@@ -300,11 +300,11 @@ async fn delete(state: &AppState, secret: &str, id: &str) -> u16 {
 #[tokio::test]
 async fn patch_edits_metadata_with_the_upload_rules() {
     let st = station_with_limit(10 << 20).await;
-    let alice = token(&st.state, "alice", &["la-monnaie"]);
-    let bob = token(&st.state, "bob", &["le-chaffal"]);
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let bob = token(&st.state, "bob", &["cuisines-du-monde"]);
     let op = token(&st.state, "operator", &[]);
     let fields = [
-        ("show", "la-monnaie"),
+        ("show", "la-matinale"),
         ("title", "Avant"),
         ("date", "2026-01-01"),
     ];
@@ -368,8 +368,8 @@ async fn patch_edits_metadata_with_the_upload_rules() {
 #[tokio::test]
 async fn delete_unpublishes_and_the_id_is_never_reused() {
     let st = station_with_limit(10 << 20).await;
-    let alice = token(&st.state, "alice", &["la-monnaie"]);
-    let bob = token(&st.state, "bob", &["le-chaffal"]);
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let bob = token(&st.state, "bob", &["cuisines-du-monde"]);
     let audio = wav(1000, 6);
     let (_, v, _) = upload(&st.state, Some(&alice), META, Some(("a.wav", &audio))).await;
     let id = v["id"].as_str().unwrap().to_string();

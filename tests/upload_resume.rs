@@ -64,12 +64,12 @@ fn create(secret: &str, length: usize, metadata: &str) -> Request<Body> {
 #[tokio::test]
 async fn an_upload_cut_mid_body_resumes_where_it_stopped() {
     let st = common::station().await;
-    let alice = token(&st.state, "alice", &["la-monnaie"]);
-    let bob = token(&st.state, "bob", &["la-monnaie"]);
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let bob = token(&st.state, "bob", &["la-matinale"]);
     let audio = wav(40_000, 9);
     let meta = format!(
         "show {},title {},filename {}",
-        b64("la-monnaie"),
+        b64("la-matinale"),
         b64("Reprise après coupure"),
         b64("reprise.wav")
     );
@@ -149,21 +149,21 @@ async fn an_upload_cut_mid_body_resumes_where_it_stopped() {
 #[tokio::test]
 async fn creation_checks_metadata_auth_and_size_first() {
     let st = common::station().await;
-    let alice = token(&st.state, "alice", &["la-monnaie"]);
-    let meta = format!("show {},title {}", b64("le-chaffal"), b64("x"));
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let meta = format!("show {},title {}", b64("cuisines-du-monde"), b64("x"));
     assert_eq!(
         send(&st.state, create(&alice, 100, &meta)).await.status(),
         403
     );
     let resp = send(
         &st.state,
-        create(&alice, 100, &format!("show {}", b64("la-monnaie"))),
+        create(&alice, 100, &format!("show {}", b64("la-matinale"))),
     )
     .await;
     let (code, v) = json(resp).await;
     assert_eq!((code, &v["fields"]["title"]), (422, &"required".into()));
     let limit = st.state.settings().upload_limit_bytes as usize;
-    let meta = format!("show {},title {}", b64("la-monnaie"), b64("x"));
+    let meta = format!("show {},title {}", b64("la-matinale"), b64("x"));
     assert_eq!(
         send(&st.state, create(&alice, limit + 1, &meta))
             .await

@@ -23,7 +23,7 @@ async fn a_200_mb_upload_streams_to_disk_with_flat_memory() {
     const CHUNK: usize = 64 * 1024;
     const CHUNKS: usize = 3200; // 200 MiB
     static ZEROS: [u8; CHUNK] = [0; CHUNK];
-    let mut head = form(&[("show", "la-monnaie"), ("title", "Long")], None);
+    let mut head = form(&[("show", "la-matinale"), ("title", "Long")], None);
     head.truncate(head.len() - tail().len());
     head.extend_from_slice(file_head("long.wav").as_bytes());
     // A WAV header announcing the data that follows: the sniffed container is WAV.

@@ -11,6 +11,14 @@ use tokio_util::task::TaskTracker;
 
 use crate::catalog::Catalog;
 use crate::config::Settings;
+use crate::schedule::Schedule;
+
+/// The schedule on air and the errors of the last refused reload (shown to operators).
+#[derive(Default)]
+struct ScheduleSlot {
+    current: Option<Arc<Schedule>>,
+    refused: Vec<String>,
+}
 
 /// Process-wide counters exported at `/metrics`.
 #[derive(Debug, Default)]
@@ -32,6 +40,7 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     metrics: Metrics,
+    schedule: std::sync::RwLock<ScheduleSlot>,
 }
 
 /// The shared state of a running station.
@@ -45,6 +54,7 @@ impl AppState {
         let catalog = tokio::task::spawn_blocking(move || Catalog::open(&data_dir))
             .await
             .context("catalog task")??;
+        let schedule = load_schedule(&settings);
         Ok(AppState(Arc::new(Inner {
             settings,
             catalog,
@@ -53,6 +63,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             metrics: Metrics::default(),
+            schedule: std::sync::RwLock::new(schedule),
         })))
     }
 
@@ -74,6 +85,33 @@ impl AppState {
 
     pub fn uptime(&self) -> Duration {
         self.0.started.elapsed()
+    }
+
+    /// The schedule on air, if a valid one was ever loaded.
+    pub fn schedule(&self) -> Option<Arc<Schedule>> {
+        let slot = self.0.schedule.read().unwrap_or_else(|p| p.into_inner());
+        slot.current.clone()
+    }
+
+    /// The errors of the last refused schedule reload (empty once a reload is accepted).
+    pub fn schedule_errors(&self) -> Vec<String> {
+        let slot = self.0.schedule.read().unwrap_or_else(|p| p.into_inner());
+        slot.refused.clone()
+    }
+
+    /// Puts a new valid schedule on air (clears the refused errors).
+    pub fn set_schedule(&self, schedule: Arc<Schedule>) {
+        let mut slot = self.0.schedule.write().unwrap_or_else(|p| p.into_inner());
+        *slot = ScheduleSlot {
+            current: Some(schedule),
+            refused: Vec::new(),
+        };
+    }
+
+    /// Records a refused reload: the current schedule stays, the errors are shown.
+    pub fn refuse_schedule(&self, errors: Vec<String>) {
+        let mut slot = self.0.schedule.write().unwrap_or_else(|p| p.into_inner());
+        slot.refused = errors;
     }
 
     /// Cancelled when the daemon stops: stream bodies and tasks end on it.
@@ -108,6 +146,39 @@ impl AppState {
             .is_err()
         {
             tracing::warn!("some tasks did not stop within 3 s");
+        }
+    }
+}
+
+/// The configured schedule, parsed at start; errors are kept for the operators' page.
+fn load_schedule(settings: &Settings) -> ScheduleSlot {
+    let path = &settings.schedule;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return ScheduleSlot {
+                current: None,
+                refused: vec![format!("cannot read schedule {}: {e}", path.display())],
+            };
+        }
+    };
+    let name = path.display().to_string();
+    match Schedule::parse(&text, &name, jiff::Timestamp::now(), &crate::schedule::NoFacts) {
+        Ok((s, _warnings)) => ScheduleSlot {
+            current: Some(Arc::new(s)),
+            refused: Vec::new(),
+        },
+        Err(diags) => {
+            let refused: Vec<String> = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.to_string())
+                .collect();
+            tracing::error!(schedule = %name, errors = refused.len(), "invalid schedule");
+            ScheduleSlot {
+                current: None,
+                refused,
+            }
         }
     }
 }

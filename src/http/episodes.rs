@@ -29,9 +29,10 @@ pub fn status_path(id: &str) -> String {
 }
 
 /// The shows uploads may target, when the station knows them (the schedule's shows).
-pub fn known_shows(_state: &AppState) -> Option<Vec<String>> {
-    // The schedule is not part of the state yet: every well-formed slug is accepted.
-    None
+pub fn known_shows(state: &AppState) -> Option<Vec<String>> {
+    state
+        .schedule()
+        .map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
 }
 
 fn loudness_json(l: &Loudness) -> Value {

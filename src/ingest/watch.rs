@@ -252,11 +252,31 @@ impl WatchFolder {
     }
 }
 
-/// Polls `media_dir/inbox/` every [`POLL_INTERVAL`] until `shutdown`; what the daemon spawns.
-pub async fn run_watch_folder(
+/// Polls `media_dir/inbox/` every [`POLL_INTERVAL`] until the state's shutdown token is
+/// cancelled, checking show folders against the schedule on air; what the daemon spawns.
+pub async fn run_watch_folder(state: crate::daemon::AppState) {
+    let shows = {
+        let state = state.clone();
+        move || {
+            state
+                .schedule()
+                .map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
+        }
+    };
+    watch_loop(
+        state.catalog().clone(),
+        state.settings().media_dir.clone(),
+        shows,
+        state.shutdown_token().clone(),
+    )
+    .await;
+}
+
+/// [`run_watch_folder`] without a station: `known_shows` is asked before every poll.
+pub async fn watch_loop(
     catalog: Catalog,
     media_dir: PathBuf,
-    known_shows: Option<Vec<String>>,
+    known_shows: impl Fn() -> Option<Vec<String>>,
     shutdown: CancellationToken,
 ) {
     let mut folder = match WatchFolder::new(catalog, &media_dir) {
@@ -266,7 +286,6 @@ pub async fn run_watch_folder(
             return;
         }
     };
-    folder.set_known_shows(known_shows);
     let mut tick = tokio::time::interval(POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -274,6 +293,7 @@ pub async fn run_watch_folder(
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
+        folder.set_known_shows(known_shows());
         let res = tokio::task::spawn_blocking(move || {
             let taken = folder.poll(jiff::Timestamp::now());
             (folder, taken)
