@@ -163,7 +163,12 @@ fn load_schedule(settings: &Settings) -> ScheduleSlot {
         }
     };
     let name = path.display().to_string();
-    match Schedule::parse(&text, &name, jiff::Timestamp::now(), &crate::schedule::NoFacts) {
+    match Schedule::parse(
+        &text,
+        &name,
+        jiff::Timestamp::now(),
+        &crate::schedule::NoFacts,
+    ) {
         Ok((s, _warnings)) => ScheduleSlot {
             current: Some(Arc::new(s)),
             refused: Vec::new(),

@@ -10,6 +10,7 @@ mod error;
 mod resumable;
 mod status;
 mod upload;
+mod web;
 
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
@@ -27,6 +28,12 @@ use crate::daemon::AppState;
 /// Every route of the station.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(web::station))
+        .route("/shows/{slug}", get(web::show))
+        .route("/upload", get(web::upload))
+        .route("/static/style.css", get(web::style_css))
+        .route("/static/app.js", get(web::app_js))
+        .route("/static/upload.js", get(web::upload_js))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
