@@ -257,6 +257,15 @@ async fn bad_fields_get_422_with_a_message_per_field() {
             .starts_with("not a recognised audio file"),
         "{v}"
     );
+    // A slug that is not one of the schedule's shows.
+    let fields = [("show", "radio-inconnue"), ("title", "x")];
+    let (code, v, _) = upload(&st.state, Some(&secret), &fields, Some(("a.wav", &audio))).await;
+    assert_eq!(code, 422);
+    let msg = v["fields"]["show"].as_str().unwrap();
+    assert!(
+        msg.starts_with("no show named \"radio-inconnue\"; the shows are: la-matinale"),
+        "{msg}"
+    );
     let d = data(&st);
     assert!(files(&d.join("uploads")).is_empty());
     assert!(files(&d.join("originals")).is_empty());
