@@ -88,6 +88,16 @@ impl AppState {
         self.0.schedule.borrow()
     }
 
+    /// The schedule on air.
+    pub fn current_schedule(&self) -> Arc<crate::schedule::Schedule> {
+        self.0.schedule.borrow().schedule.clone()
+    }
+
+    /// The errors of the last refused reload (empty once a reload is accepted).
+    pub fn schedule_errors(&self) -> Vec<String> {
+        self.0.schedule.borrow().refused.as_ref().map(|r| r.errors.clone()).unwrap_or_default()
+    }
+
     /// The sender side, for the reload task and tests.
     pub fn schedule_sender(&self) -> &tokio::sync::watch::Sender<ScheduleState> {
         &self.0.schedule
