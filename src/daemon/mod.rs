@@ -71,6 +71,10 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         .await??;
     state.set_ingest(runner);
 
+    // The watch folder: media_dir/inbox/SHOW/ (its own polling; the ingest workers poll the
+    // queue too, so what it stores is picked up without a wake-up).
+    state.spawn(crate::ingest::watch::run_watch_folder(state.clone()));
+
     // Icecast relays: each is one more subscriber of the hub, reconnecting with backoff.
     for target in &state.settings().icecast {
         match crate::broadcast::icecast::Endpoint::parse(target) {

@@ -419,6 +419,7 @@ async fn finish(
     .map_err(|e| ApiError::Internal(e.into()))?;
     match stored.map_err(store_error)? {
         Stored::Created(e) => {
+            state.ingest_queued();
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "resumable upload stored");
             Ok(e.id)
         }

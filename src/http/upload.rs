@@ -106,6 +106,7 @@ pub async fn create(
     .map_err(|e| ApiError::Internal(e.into()))?;
     match stored {
         Ok(Stored::Created(e)) => {
+            state.ingest_queued();
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "upload stored");
             Ok(accepted(&e))
         }
