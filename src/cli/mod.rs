@@ -57,6 +57,9 @@ pub enum Command {
     Token(token::Args),
 }
 
+pub mod check;
+pub mod schedule;
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
