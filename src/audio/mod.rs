@@ -1,7 +1,26 @@
 //! Audio stages shared by ingest and playout: decode, analyse, normalise, encode. Sync code, no IO but the files it is handed.
+//!
+//! One stage per file: [`decode`] (symphonia) → [`downmix`] → [`resample`] (rubato) →
+//! [`analyse`] (ebur128) → [`gain`] → [`limiter`] → [`trim`] → [`encode`] (LAME, with [`id3`]);
+//! [`render`] chains them into the published episode.
 
+pub mod analyse;
+pub mod decode;
+pub mod downmix;
+pub mod encode;
+pub mod filter;
+pub mod gain;
+pub mod id3;
+pub mod limiter;
+pub mod render;
+pub mod resample;
 pub mod source;
+pub mod trim;
 
+pub use analyse::LoudnessReport;
+pub use decode::{ProbeInfo, open_pcm};
+pub use encode::Mp3StreamEncoder;
+pub use render::{RenderOptions, RenderReport, analyze_file, render_episode};
 pub use source::{CHANNELS, PcmSource};
 
 /// Why an audio stage failed; each variant names the file or stage it concerns.
@@ -17,6 +36,27 @@ pub enum AudioError {
         path: std::path::PathBuf,
         reason: String,
     },
+    /// The file decodes but is not acceptable as an episode (silent, absurdly long...).
+    #[error("{path}: rejected: {reason}")]
+    Rejected {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Stage(String),
+}
+
+impl AudioError {
+    /// True when the input itself is at fault (bad file), not the machine.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            AudioError::Decode { .. } | AudioError::Rejected { .. }
+        )
+    }
 }

@@ -3,6 +3,8 @@
 //! Exit codes: 0 ok, 1 user error (bad input, invalid schedule), 2 internal error. Errors
 //! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
 
+pub mod analyze;
+pub mod ingest;
 pub mod serve;
 pub mod token;
 

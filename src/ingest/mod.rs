@@ -1,1 +1,45 @@
 //! Ingest jobs: a recording in, a normalised MP3 episode in the catalog out, on blocking threads.
+//!
+//! [`store`] keeps the original untouched under `data_dir/originals` (named by sha256, so the
+//! same recording is never ingested twice) and queues the episode; [`job`] renders one claimed
+//! job into `data_dir/renditions` (temp + fsync + rename, then one catalog transaction);
+//! [`runner`] runs jobs on worker threads (two: two queued episodes use both cores) and
+//! recovers jobs a crash left in `processing`.
+
+pub mod job;
+pub mod runner;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use job::process_job;
+pub use runner::{IngestRunner, drain_queue, recover};
+pub use store::{Submission, submit};
+
+/// The time source, a parameter so tests control it.
+pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(jiff::Timestamp::now)
+}
+
+/// Why an ingest step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {0}: {1}")]
+    Read(std::path::PathBuf, std::io::Error),
+    #[error("cannot store the original under {0}: {1}")]
+    Store(std::path::PathBuf, std::io::Error),
+    #[error("{path}: this recording was already uploaded as episode {existing}")]
+    Duplicate {
+        path: std::path::PathBuf,
+        existing: String,
+    },
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+}

@@ -1,0 +1,382 @@
+//! The episode render: analyse → gain → limit → trim → encode → measure the MP3 → publish.
+//!
+//! Pass 1 analyses the source (loudness, peaks, silence, and the loudness the MP3 lowpass will
+//! leave). When the gain would push peaks over the ceiling, cheap simulation passes (no encoding)
+//! find the gain that lands on target after the limiter. The encode pass runs decode/normalise on
+//! one thread and LAME on another; the encoded file is then measured, and re-rendered with a
+//! corrected gain in the rare case it missed. The file appears at `output` only once complete:
+//! temp file in the same folder, fsync, rename, fsync of the folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
+use super::decode::open_station;
+use super::encode::{Mp3FileWriter, lame_lowpass_hz};
+use super::gain::apply_db;
+use super::id3::EpisodeTags;
+use super::limiter::{Limiter, LimiterParams};
+use super::trim::{TrimRange, Trimmer};
+use super::{AudioError, PcmSource};
+
+/// Frames read from the decoder at a time.
+const CHUNK: usize = 16_384;
+/// Below this integrated loudness a programme counts as silent.
+const SILENT_LUFS: f64 = -70.0;
+/// Allowed distance from target on the published file before a corrective re-render.
+const LOUDNESS_TOLERANCE_LU: f64 = 0.3;
+/// The crate reads true peak up to ~0.1 dB lower than ffmpeg: aim this far under the ceiling.
+const TP_MARGIN_DB: f64 = 0.2;
+/// Head-room the limiter leaves for the MP3 encoder's own overshoot.
+const ENCODER_HEADROOM_DB: f64 = 0.5;
+
+/// How to render an episode; [`RenderOptions::from_settings`] fills it from the configuration.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub target_lufs: f64,
+    pub ceiling_dbtp: f64,
+    pub rate: u32,
+    pub bitrate_kbps: u32,
+    pub keep_silence_s: f64,
+    pub tags: EpisodeTags,
+    /// Longer inputs are rejected.
+    pub max_duration_s: f64,
+}
+
+impl RenderOptions {
+    pub fn from_settings(settings: &crate::config::Settings, tags: EpisodeTags) -> RenderOptions {
+        RenderOptions {
+            target_lufs: settings.loudness_target,
+            ceiling_dbtp: settings.true_peak_ceiling,
+            rate: settings.sample_rate,
+            bitrate_kbps: settings.bitrate_kbps,
+            keep_silence_s: settings.keep_silence_s,
+            tags,
+            max_duration_s: 12.0 * 3600.0,
+        }
+    }
+}
+
+/// What the render did, for the catalog and the CLI.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RenderReport {
+    pub before: LoudnessReport,
+    /// Measured on the published MP3, decoded back.
+    pub after: LoudnessReport,
+    pub gain_db: f64,
+    pub limited: bool,
+    pub limiter_reduction_db: f64,
+    /// Frames kept, at the station rate: the published file decodes to exactly this many.
+    pub trim_start_frames: u64,
+    pub trim_end_frames: u64,
+    pub output_bytes: u64,
+    /// Encode passes (1 unless the first file missed the target).
+    pub encode_passes: u32,
+}
+
+fn facts(info: &super::ProbeInfo) -> SourceFacts {
+    SourceFacts {
+        sample_rate: info.sample_rate,
+        channels: info.channels,
+        codec: info.codec.clone(),
+    }
+}
+
+/// Decodes `path` at `rate` and measures it (pass 1, or the check of a published file).
+pub fn analyze_file(
+    path: &Path,
+    rate: u32,
+    lowpass_hz: Option<f64>,
+    max_duration_s: f64,
+) -> Result<Analysis, AudioError> {
+    let mut src = open_station(path, rate)?;
+    let facts = facts(src.info());
+    let mut analyser = Analyser::new(rate, lowpass_hz)?;
+    let max_frames = (max_duration_s * rate as f64) as u64;
+    let mut buf = Vec::with_capacity(CHUNK * 2);
+    loop {
+        buf.clear();
+        if src.read(&mut buf, CHUNK)? == 0 {
+            break;
+        }
+        analyser.add(&buf)?;
+        if analyser.frames() > max_frames {
+            return Err(AudioError::Rejected {
+                path: path.to_path_buf(),
+                reason: format!("longer than the {:.0} h limit", max_duration_s / 3600.0),
+            });
+        }
+    }
+    let facts = SourceFacts {
+        channels: src.info().channels.max(facts.channels),
+        ..facts
+    };
+    analyser.finish(facts)
+}
+
+/// Rejects what cannot be an episode; returns the integrated loudness.
+fn check_usable(path: &Path, report: &LoudnessReport) -> Result<f64, AudioError> {
+    let reject = |reason: &str| AudioError::Rejected {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    if report.duration_frames == 0 {
+        return Err(reject("no audio frames (truncated or empty stream)"));
+    }
+    match report.integrated_lufs {
+        Some(l) if l > SILENT_LUFS => Ok(l),
+        _ => Err(reject("silent (no programme above -70 LUFS)")),
+    }
+}
+
+/// Runs `f` on its own thread so a panicking decoder on hostile bytes becomes an error naming
+/// `path` instead of taking the process down.
+pub fn contained<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, AudioError> + Send + 'static,
+) -> Result<T, AudioError> {
+    let handle = std::thread::Builder::new()
+        .name("audio-job".into())
+        .spawn(f)
+        .map_err(|e| AudioError::Stage(format!("cannot start audio thread: {e}")))?;
+    handle.join().unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(AudioError::Decode {
+            path: path.to_path_buf(),
+            reason: format!("the decoder crashed on this file ({msg})"),
+        })
+    })
+}
+
+/// The normalised, limited, trimmed stereo stream, pulled chunk by chunk.
+struct Normalised {
+    src: Box<dyn PcmSource>,
+    gain_db: f64,
+    limiter: Limiter,
+    trimmer: Trimmer,
+    raw: Vec<f32>,
+    limited: Vec<f32>,
+    done: bool,
+}
+
+impl Normalised {
+    fn open(
+        path: &Path,
+        rate: u32,
+        gain_db: f64,
+        params: LimiterParams,
+        trim: TrimRange,
+    ) -> Result<Normalised, AudioError> {
+        Ok(Normalised {
+            src: Box::new(open_station(path, rate)?),
+            gain_db,
+            limiter: Limiter::new(rate, params),
+            trimmer: Trimmer::new(trim),
+            raw: Vec::with_capacity(CHUNK * 2),
+            limited: Vec::with_capacity(CHUNK * 2),
+            done: false,
+        })
+    }
+
+    /// Appends the next normalised frames to `out`; false at the end.
+    fn next(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        if self.done {
+            return Ok(false);
+        }
+        self.raw.clear();
+        self.limited.clear();
+        if self.src.read(&mut self.raw, CHUNK)? == 0 {
+            self.limiter.finish(&mut self.limited);
+            self.done = true;
+        } else {
+            apply_db(&mut self.raw, self.gain_db);
+            self.limiter.process(&self.raw, &mut self.limited);
+        }
+        self.trimmer.process(&self.limited, out);
+        Ok(true)
+    }
+}
+
+/// Loudness (after the encoder's lowpass) of the normalised stream, without encoding.
+fn simulate(
+    path: &Path,
+    opts: &RenderOptions,
+    gain_db: f64,
+    params: LimiterParams,
+    trim: TrimRange,
+) -> Result<f64, AudioError> {
+    let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
+    let mut analyser = Analyser::new(opts.rate, Some(lame_lowpass_hz(opts.bitrate_kbps)))?;
+    let mut buf = Vec::with_capacity(CHUNK * 2);
+    while norm.next(&mut buf)? {
+        analyser.add(&buf)?;
+        buf.clear();
+    }
+    let a = analyser.finish(SourceFacts {
+        sample_rate: opts.rate,
+        channels: 2,
+        codec: String::new(),
+    })?;
+    Ok(a.lowpassed_lufs
+        .or(a.report.integrated_lufs)
+        .unwrap_or(f64::NEG_INFINITY))
+}
+
+/// Encodes the normalised stream into `tmp`; decode/normalise on a helper thread, LAME here.
+fn encode_pass(
+    input: &Path,
+    tmp: &Path,
+    opts: &RenderOptions,
+    gain_db: f64,
+    params: LimiterParams,
+    trim: TrimRange,
+) -> Result<(u64, f64), AudioError> {
+    let mut writer = Mp3FileWriter::create(tmp, opts.rate, opts.bitrate_kbps, &opts.tags)?;
+    let (tx, rx) = sync_channel::<Vec<f32>>(8);
+    let (back_tx, back_rx) = sync_channel::<Vec<f32>>(10);
+    let path = input.to_path_buf();
+    let rate = opts.rate;
+    let producer = std::thread::Builder::new()
+        .name("render-pcm".into())
+        .spawn(move || -> Result<f64, AudioError> {
+            let mut norm = Normalised::open(&path, rate, gain_db, params, trim)?;
+            loop {
+                let mut buf = back_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK * 2));
+                buf.clear();
+                if !norm.next(&mut buf)? {
+                    break;
+                }
+                if tx.send(buf).is_err() {
+                    break;
+                }
+            }
+            Ok(norm.limiter.max_reduction_db())
+        })
+        .map_err(|e| AudioError::Stage(format!("cannot start render thread: {e}")))?;
+    let mut result = Ok(());
+    for buf in rx.iter() {
+        if result.is_ok() {
+            result = writer.encode(&buf);
+        }
+        let _ = back_tx.try_send(buf);
+    }
+    let reduction = producer.join().unwrap_or_else(|_| {
+        Err(AudioError::Decode {
+            path: input.to_path_buf(),
+            reason: "the decoder crashed on this file".into(),
+        })
+    })?;
+    result?;
+    let bytes = writer.finish()?;
+    Ok((bytes, reduction))
+}
+
+fn temp_path(output: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "episode.mp3".into());
+    output.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Renders `input` into the published MP3 `output` and reports loudness before and after.
+pub fn render_episode(
+    input: &Path,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, AudioError> {
+    let lowpass = lame_lowpass_hz(opts.bitrate_kbps);
+    let analysis = analyze_file(input, opts.rate, Some(lowpass), opts.max_duration_s)?;
+    let before = analysis.report.clone();
+    let integrated = check_usable(input, &before)?;
+    let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
+    let trim = TrimRange::new(
+        before.duration_frames,
+        before.leading_silence_frames,
+        before.trailing_silence_frames,
+        keep,
+    );
+
+    // The gain aims at the loudness left after the encoder's lowpass.
+    let predicted = analysis.lowpassed_lufs.unwrap_or(integrated);
+    let mut gain_db = opts.target_lufs - predicted;
+    let mut params = LimiterParams {
+        ceiling_db: opts.ceiling_dbtp - TP_MARGIN_DB - ENCODER_HEADROOM_DB,
+        ..Default::default()
+    };
+    let ceiling_lin = 10f64.powf(params.ceiling_db / 20.0);
+    let loudest_block = analysis.block_peaks.iter().fold(0.0f32, |m, p| m.max(*p)) as f64;
+    let needs_limiter = loudest_block * 10f64.powf(gain_db / 20.0) > ceiling_lin;
+    if needs_limiter {
+        // The limiter lowers loudness a little: find the gain that lands on target after it.
+        for _ in 0..4 {
+            let got = simulate(input, opts, gain_db, params, trim)?;
+            let err = opts.target_lufs - got;
+            if !err.is_finite() || err.abs() < 0.05 {
+                break;
+            }
+            gain_db += err;
+        }
+    }
+
+    let tmp = temp_path(output);
+    let cleanup = |e: AudioError| {
+        let _ = std::fs::remove_file(&tmp);
+        e
+    };
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        let (bytes, reduction) =
+            encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
+        let after = analyze_file(&tmp, opts.rate, None, opts.max_duration_s + 60.0)
+            .map_err(cleanup)?
+            .report;
+        let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
+        let tp_excess = after.true_peak_dbtp - (opts.ceiling_dbtp - TP_MARGIN_DB);
+        let off = opts.target_lufs - loud;
+        if passes >= 3 || (off.abs() <= LOUDNESS_TOLERANCE_LU && tp_excess <= 0.0) {
+            if off.abs() > 0.5 || tp_excess > TP_MARGIN_DB {
+                tracing::warn!(file = %input.display(), loud, tp = after.true_peak_dbtp, "published file misses the loudness bounds");
+            }
+            publish(&tmp, output).map_err(cleanup)?;
+            return Ok(RenderReport {
+                before,
+                after,
+                gain_db,
+                limited: reduction > 0.01,
+                limiter_reduction_db: reduction,
+                trim_start_frames: trim.start,
+                trim_end_frames: trim.end,
+                output_bytes: bytes,
+                encode_passes: passes,
+            });
+        }
+        tracing::info!(file = %input.display(), off, tp_excess, "correcting the render after measuring the MP3");
+        gain_db += off;
+        if tp_excess > 0.0 {
+            params.ceiling_db -= tp_excess + 0.1;
+        }
+    }
+}
+
+/// fsync the finished temp file's folder entry: rename into place, then fsync the folder.
+fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
+    let werr = |source| AudioError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
+    std::fs::rename(tmp, output).map_err(werr)?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(werr)?;
+    }
+    Ok(())
+}

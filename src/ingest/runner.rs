@@ -1,0 +1,147 @@
+//! Worker threads that drain the catalog's job queue, and crash recovery at start.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::catalog::{Catalog, Recovery};
+use crate::config::Settings;
+
+use super::job::{RENDITIONS, process_job};
+use super::{Clock, IngestError};
+
+/// A job interrupted this many times (a crash each time) is failed instead of retried.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// At start: jobs left `processing` are re-queued (or failed after [`MAX_ATTEMPTS`]), and temp
+/// files a crash left in the renditions folder are removed (never visible as episodes).
+pub fn recover(catalog: &Catalog, clock: &Clock) -> Result<Recovery, IngestError> {
+    let r = catalog.recover_interrupted(MAX_ATTEMPTS, clock())?;
+    for sub in [RENDITIONS, super::store::ORIGINALS] {
+        if let Ok(entries) = std::fs::read_dir(catalog.data_dir().join(sub)) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && name.ends_with(".tmp") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Processes queued jobs on `workers` threads until the queue is empty (the CLI's way).
+pub fn drain_queue(
+    catalog: &Catalog,
+    settings: &Settings,
+    workers: usize,
+    clock: &Clock,
+) -> Result<u32, IngestError> {
+    let done = Arc::new(Mutex::new(0u32));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|_| {
+                let done = done.clone();
+                s.spawn(move || -> Result<(), IngestError> {
+                    while let Some(job) = catalog.claim_next_job(clock())? {
+                        process_job(catalog, settings, &job, clock)?;
+                        *done.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap_or_else(|_| {
+                Err(IngestError::Invalid {
+                    field: "worker",
+                    reason: "ingest worker panicked".into(),
+                })
+            })?;
+        }
+        Ok(*done.lock().unwrap_or_else(|p| p.into_inner()))
+    })
+}
+
+/// Long-lived workers for the daemon: they sleep until [`IngestRunner::notify`] (or a poll
+/// interval) and stop on [`IngestRunner::shutdown`].
+pub struct IngestRunner {
+    wake: Arc<(Mutex<bool>, Condvar)>,
+    stop: Arc<AtomicBool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl IngestRunner {
+    /// Starts `workers` threads (two on this machine: one episode per core).
+    pub fn start(
+        catalog: Catalog,
+        settings: Settings,
+        workers: usize,
+        clock: Clock,
+    ) -> IngestRunner {
+        let wake = Arc::new((Mutex::new(false), Condvar::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handles = (0..workers.max(1))
+            .map(|i| {
+                let (catalog, settings, clock) = (catalog.clone(), settings.clone(), clock.clone());
+                let (wake, stop) = (wake.clone(), stop.clone());
+                std::thread::Builder::new()
+                    .name(format!("ingest-{i}"))
+                    .spawn(move || worker(catalog, settings, clock, wake, stop))
+                    .expect("spawn ingest worker")
+            })
+            .collect();
+        IngestRunner {
+            wake,
+            stop,
+            handles,
+        }
+    }
+
+    /// A job was queued: wake the workers.
+    pub fn notify(&self) {
+        let (lock, cv) = &*self.wake;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    /// Stops after the jobs in progress finish; an interrupted render would be retried anyway.
+    pub fn shutdown(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify();
+        for h in self.handles {
+            let _ = h.join();
+        }
+    }
+}
+
+fn worker(
+    catalog: Catalog,
+    settings: Settings,
+    clock: Clock,
+    wake: Arc<(Mutex<bool>, Condvar)>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        match catalog.claim_next_job(clock()) {
+            Ok(Some(job)) => {
+                if let Err(e) = process_job(&catalog, &settings, &job, &clock) {
+                    tracing::error!(job = job.id, "ingest job: {e}");
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("claiming an ingest job: {e}"),
+        }
+        let (lock, cv) = &*wake;
+        let mut woken = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if !*woken {
+            woken = cv
+                .wait_timeout(woken, Duration::from_secs(5))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *woken = false;
+    }
+}
