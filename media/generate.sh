@@ -66,6 +66,8 @@ episode() { # episode SLUG TITLE TEXT
   sox "$tmp/bed1.wav" -c 1 "$tmp/under.wav" trim 0 "$len" gain -20 fade 0 "$len" 1 pad 0 0 2>/dev/null || true
   sox -m "$tmp/voice.wav" "$tmp/under.wav" "$tmp/ep.wav"
   mp3 "$tmp/ep.wav" "demo/$1/$1-demo.mp3" 64k "$2"
+  # The same sidecar metadata a volunteer may drop beside a file in the watch folder.
+  printf 'title = "%s"\ndescription = "%s"\n' "$2" "$3" > "demo/$1/$1-demo.toml"
 }
 while IFS='|' read -r slug title text; do
   [ -n "$slug" ] && episode "$slug" "$title" "$text"
