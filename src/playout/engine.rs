@@ -303,7 +303,9 @@ impl Renderer {
                     .store(ahead.as_millis() as i64, Ordering::Relaxed);
                 continue;
             }
-            self.clock.sleep_until(tb.instant(cursor - lead), POLL);
+            // Wake when the lead has shrunk by one frame (+1 ns: `instant` rounds down).
+            let wake = tb.instant(cursor + 1 - lead) + jiff::SignedDuration::from_nanos(1);
+            self.clock.sleep_until(wake, POLL);
         }
         self.sink.finish();
     }
