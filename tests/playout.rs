@@ -407,3 +407,192 @@ fn expected_first(occ: &Occurrence) -> Expect {
         _ => Expect::Fallback,
     }
 }
+
+#[test]
+fn a_daemon_started_at_18_20_joins_the_18_00_show_20_minutes_in() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    // Wednesday 24 March, 18:20 Paris (CET): the cuisines premiere started at 17:00Z.
+    let join = ts("2027-03-24T17:20:00Z");
+    let rec = render(&st, st.schedule.clone(), join, join + SignedDuration::from_secs(2));
+    let f = tb.frame_at(join);
+    // A short fade-in from the join, then the episode exactly 20 minutes in.
+    assert!(rec.at(f).abs() < value(CUISINES, 0) / EDGE as f32 * 2.0);
+    let pos = 20 * 60 * u64::from(R);
+    assert_plays(&rec, f + EDGE, 1000, CUISINES, pos + EDGE);
+    assert_eq!(rec.titles[0].1, "Cuisines du monde - Épisode c1");
+}
+
+#[test]
+fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    let _ = plan(&st, ts("2027-03-22T00:00:00Z"), ts("2027-03-24T00:00:00Z"));
+    let around = |t: &str| {
+        let t = ts(t);
+        (render(&st, st.schedule.clone(), t - SignedDuration::from_secs(4), t + SignedDuration::from_secs(2)), tb.frame_at(t))
+    };
+    // Tuesday's 61 min matinale in a 1 h `cut` slot: full level until the edge fade.
+    let (rec, end) = around("2027-03-23T07:00:00Z");
+    let pos = 60 * 60 * u64::from(R);
+    assert_plays(&rec, end - 1000, 1000 - EDGE, MATINALE_LONG, pos - 1000);
+    assert_soft_edge(&rec, end);
+    // The same episode rerun on Sunday 28 (overrun = fade): a 3 s fade ending at 10:00 CEST.
+    let _ = plan(&st, ts("2027-03-27T00:00:00Z"), ts("2027-03-29T00:00:00Z"));
+    let (rec, end) = around("2027-03-28T08:00:00Z");
+    let gain = |f: u64| rec.at(f) / value(MATINALE_LONG, pos - (end - f));
+    assert!((gain(end - 3500) - 1.0).abs() < 1e-6);
+    assert!((gain(end - 1500) - 0.5).abs() < 0.01, "{}", gain(end - 1500));
+    assert!(gain(end - 1) < 0.001);
+    let mut last = 1.0;
+    for f in end - OVERRUN..end {
+        assert!(gain(f) <= last + 1e-6, "monotonic fade");
+        last = gain(f);
+    }
+    // Monday's 40 min matinale: underrun = fallback: an ident follows at once.
+    let (rec, end) = around("2027-03-22T06:40:00Z");
+    assert_plays(&rec, end - 1000, 1000 - EDGE, MATINALE_SHORT, 40 * 60 * u64::from(R) - 1000);
+    assert_soft_edge(&rec, end);
+    assert!(IDENTS.contains(&identify(rec.at(end + EDGE + 1)).0));
+    // Saturday's reporters (underrun = silence): exact silence after the episode.
+    let _ = plan(&st, ts("2027-03-20T00:00:00Z"), ts("2027-03-21T00:00:00Z"));
+    let (rec, end) = around("2027-03-20T09:50:00Z");
+    assert_plays(&rec, end - 1000, 1000 - EDGE, REPORTERS, 20 * 60 * u64::from(R) - 1000);
+    assert!((end..end + 2000).all(|f| rec.at(f) == 0.0));
+}
+
+#[test]
+fn a_missing_episode_is_skipped_and_the_fallback_plays() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    // Monday's premiere would be m-short: its rendition has vanished.
+    std::fs::remove_file(st.catalog.data_dir().join("renditions/m-short.wav")).unwrap();
+    let t = ts("2027-03-22T06:00:00Z");
+    let rec = render(&st, st.schedule.clone(), t - SignedDuration::from_secs(1), t + SignedDuration::from_secs(2));
+    let (id, _) = identify(rec.at(tb.frame_at(t) + EDGE + 1));
+    assert!(IDENTS.contains(&id), "the fallback chain, got file {id}");
+}
+
+/// Opens like the daemon, but a path fails from its `n`-th opening on (a file vanishing or
+/// going bad after it was planned).
+fn failing_after(path: PathBuf, n: usize) -> antenne::playout::Opener {
+    let count = Arc::new(Mutex::new(0usize));
+    Arc::new(move |p: &Path, rate| {
+        if p == path {
+            let mut c = count.lock().unwrap();
+            *c += 1;
+            if *c >= n {
+                return Err(antenne::audio::AudioError::Io {
+                    path: p.to_path_buf(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                });
+            }
+        }
+        antenne::audio::open_pcm(p, rate)
+    })
+}
+
+#[test]
+fn a_file_failing_on_air_is_replaced_by_the_fallback_without_a_gap_in_frames() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    let t = ts("2027-03-24T17:00:00Z");
+    // Probing succeeds (1st open); the decoder's open fails.
+    let opener = failing_after(st.catalog.data_dir().join("renditions/c1.wav"), 2);
+    let sink = RecSink::default();
+    let (_tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
+    let handle = antenne::playout::start_with(
+        sim_config(&st, t + SignedDuration::from_secs(3)),
+        rx,
+        Arc::new(CatalogEpisodes::new(st.catalog.clone())),
+        opener,
+        Box::new(sink.clone()),
+        Arc::new(ManualClock::auto_advance(t - SignedDuration::from_secs(1))),
+    )
+    .unwrap();
+    let status = handle.status();
+    handle.join();
+    assert_eq!(status.snapshot().failed_items, 1);
+    let rec = sink.0.lock().unwrap();
+    assert_eq!(rec.pcm.len() as u64 / 2, 4 * u64::from(R));
+    let (id, _) = identify(rec.at(tb.frame_at(t) + 100));
+    assert!(IDENTS.contains(&id), "the fallback plays instead, got {id}");
+}
+
+#[test]
+fn pacing_stays_a_bounded_lead_ahead_of_a_manual_clock() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    let t0 = ts("2027-03-25T10:00:00Z");
+    let clock = Arc::new(ManualClock::new(t0));
+    let config = PlayoutConfig {
+        wait_for_data: false,
+        run_until: None,
+        ..sim_config(&st, t0)
+    };
+    let (_tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
+    let handle = antenne::playout::start(config, rx, st.catalog.clone(), Box::new(RecSink::default()), clock.clone())
+        .unwrap();
+    let lead = 200; // frames at 1 kHz
+    let block = 256;
+    let wait_for = |frame: u64| {
+        for _ in 0..400 {
+            if handle.snapshot().cursor >= frame {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    for step in 0..20u64 {
+        let now = tb.frame_at(clock.now());
+        wait_for(now + lead);
+        std::thread::sleep(Duration::from_millis(20));
+        let cursor = handle.snapshot().cursor;
+        assert!(cursor >= now + lead, "step {step}: {cursor} < {}", now + lead);
+        assert!(cursor < now + lead + block, "step {step}: never more than lead + one block ahead");
+        clock.advance(SignedDuration::from_millis(150));
+    }
+    let s = handle.snapshot();
+    assert_eq!(s.skipped_frames, 0);
+    assert_eq!(s.frames_rendered, s.cursor - tb.frame_at(t0));
+    handle.stop();
+}
+
+#[test]
+fn a_schedule_reload_takes_effect_at_the_next_frames_without_interrupting_the_stream() {
+    let st = station();
+    let tb = Timebase::unix(R);
+    // Thursday 25 March 10:00Z: a gap in the demo schedule. The new schedule adds a special
+    // playing a bed from 10:00:05Z.
+    let t0 = ts("2027-03-25T10:00:00Z");
+    let clock = Arc::new(ManualClock::new(t0));
+    let sink = RecSink::default();
+    let config = PlayoutConfig {
+        run_until: Some(t0 + SignedDuration::from_secs(8)),
+        ..sim_config(&st, t0)
+    };
+    let (tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
+    let handle = antenne::playout::start(config, rx, st.catalog.clone(), Box::new(sink.clone()), clock.clone())
+        .unwrap();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml")).unwrap();
+    let special = format!(
+        "{text}\n[[exception]]\nid = \"special\"\nshow = \"cuisines-du-monde\"\ndate = 2027-03-25\nstart = \"11:00:05\"\nduration = \"10m\"\nfile = \"beds/bed-0.wav\"\n"
+    );
+    // Two seconds on air, then the reload, then the rest.
+    for _ in 0..20 {
+        clock.advance(SignedDuration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    tx.send(parse(&special)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..70 {
+        clock.advance(SignedDuration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    handle.join();
+    let rec = sink.0.lock().unwrap();
+    assert_eq!(rec.pcm.len() as u64 / 2, 8 * u64::from(R), "every frame once");
+    let s = tb.frame_at(t0 + SignedDuration::from_secs(5));
+    assert_soft_edge(&rec, s);
+    assert_plays(&rec, s + EDGE, 1000, BEDS[0], EDGE);
+}
