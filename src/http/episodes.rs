@@ -30,8 +30,7 @@ pub fn status_path(id: &str) -> String {
 
 /// The shows uploads may target, when the station knows them (the schedule's shows).
 pub fn known_shows(state: &AppState) -> Option<Vec<String>> {
-    Some(state.current_schedule())
-        .map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
+    Some(state.current_schedule()).map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
 }
 
 fn loudness_json(l: &Loudness) -> Value {

@@ -7,8 +7,8 @@
 mod auth;
 mod episodes;
 mod error;
-mod schedule;
 mod resumable;
+mod schedule;
 mod status;
 pub mod stream;
 mod upload;

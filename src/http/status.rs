@@ -16,9 +16,14 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     next.run(req).await
 }
 
-/// Liveness: the process answers.
-pub async fn healthz() -> &'static str {
-    "ok\n"
+/// Health: `ok` while the process answers and the air is not dead; `503 dead air` while the
+/// playout's silence alarm is raised (sustained silence outside slots meant to be silent), so
+/// a monitor never sees green over a silent stream.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    if state.playout_status().silence_alarm {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "dead air\n").into_response();
+    }
+    "ok\n".into_response()
 }
 
 pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -37,7 +42,23 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
             })),
         })
     };
+    let p = state.playout_status();
+    let np = state.now_playing();
+    let hub = state.hub();
+    let on_air = serde_json::json!({
+        "ok": !p.silence_alarm,
+        "silence_alarm": p.silence_alarm,
+        "now_playing": np.stream_title(),
+        "kind": np.kind,
+        "listeners": hub.listeners(),
+        "listeners_dropped": hub.dropped_total(),
+        "late_frames": p.late_frames,
+        "skipped_frames": p.skipped_frames,
+        "failed_items": p.failed_items,
+        "lead_ms": p.lead_ms,
+    });
     Ok(Json(serde_json::json!({
+        "on_air": on_air,
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at().to_string(),
