@@ -55,26 +55,10 @@ start_icecast=0
 if [[ -z "$STREAM_URL" || -z "$ICECAST_URL" ]]; then start_icecast=1; fi
 if [[ $start_icecast == 1 ]]; then
   command -v icecast2 >/dev/null || fail "icecast2 is not installed"
-  ice_port="$(free_port)"
-  ice_pass="interop-$RANDOM"
-  mkdir -p "$work/icecast-log"
-  chmod -R a+rwx "$work"
-  cat >"$work/icecast.xml" <<EOF
-<icecast>
-  <limits><clients>100</clients><sources>2</sources><burst-size>65535</burst-size><source-timeout>10</source-timeout></limits>
-  <authentication><source-password>$ice_pass</source-password><admin-user>admin</admin-user><admin-password>$ice_pass</admin-password></authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>$ice_port</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>$work/icecast-log</logdir><webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>
-</icecast>
-EOF
-  icecast2 -c "$work/icecast.xml" >"$work/icecast.out" 2>&1 &
-  pids+=($!)
-  ICECAST_URL="http://127.0.0.1:$ice_port/live.mp3"
-  sleep 1
-  kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/icecast.out"; fail "icecast2 did not start"; }
+  . "$(dirname "$0")/icecast.sh"
+  start_icecast "$work" || fail "icecast2 did not start"
+  pids+=("$ICECAST_PID")
+  ice_port=$ICECAST_PORT ice_pass=$ICECAST_PASS
   echo "ok: icecast2 running on 127.0.0.1:$ice_port"
 fi
 
