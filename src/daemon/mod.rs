@@ -4,6 +4,7 @@
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
+pub mod feeds;
 pub mod schedule;
 mod state;
 
@@ -44,6 +45,7 @@ fn start_tasks(state: &AppState) {
         state.catalog().clone(),
         state.shutdown_token().clone(),
     ));
+    state.spawn(feeds::rebuild_task(state.clone()));
 }
 
 /// The station cannot start because of its input (e.g. the schedule is invalid): exit 1.

@@ -5,6 +5,8 @@
 //! [`AppState::with_catalog`], audio work is the daemon's tasks'.
 
 mod error;
+pub mod feed;
+pub mod media;
 mod schedule;
 mod status;
 pub mod wire;
@@ -28,6 +30,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
+        .route("/feed.xml", get(feed::station_feed))
+        .route("/shows/{slug}/{file}", get(feed::show_file))
+        .route("/cover.png", get(feed::station_cover))
+        .route("/cover.jpg", get(feed::station_cover))
+        .route("/media/{file}", get(media::media))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -57,6 +64,8 @@ pub async fn serve(
             token.cancel();
         }
     };
+    // Client addresses feed download counting (hashed there, never stored).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();
