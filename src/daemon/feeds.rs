@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp};
 
 use crate::catalog::{Catalog, Episode, EpisodeQuery, EpisodeStatus};
 use crate::config::Settings;
@@ -31,6 +31,11 @@ const LIVE_BEHIND_DAYS: i64 = 35;
 /// Rebuild at least this often: catalog writes from another process (`antenne ingest` on the
 /// same data folder) send no notification.
 const POLL: Duration = Duration::from_secs(60);
+
+/// Elapsed days (timestamps take no calendar units).
+fn days(n: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * n)
+}
 
 /// The station feed's path.
 pub const STATION_FEED: &str = "/feed.xml";
@@ -64,7 +69,7 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
     let station = src.schedule.station();
     let occurrences = src
         .schedule
-        .occurrences(now - LIVE_BEHIND_DAYS.days(), now + LIVE_AHEAD_DAYS.days());
+        .occurrences(now - days(LIVE_BEHIND_DAYS), now + days(LIVE_AHEAD_DAYS));
     let mut out = Vec::new();
 
     let mut categories: Vec<Category> = Vec::new();
@@ -222,7 +227,7 @@ fn live_items(
     show: Option<&Show>,
     now: Timestamp,
 ) -> Vec<LiveItem> {
-    let ahead = now + LIVE_AHEAD_DAYS.days();
+    let ahead = now + days(LIVE_AHEAD_DAYS);
     let mine: Vec<&Occurrence> = occurrences
         .iter()
         .filter(|o| show.is_none_or(|s| s.slug == o.show))
@@ -352,7 +357,7 @@ fn location(schedule: &Schedule) -> Option<Location> {
 /// the announced window.
 pub fn next_boundary(schedule: &Schedule, now: Timestamp) -> Option<Timestamp> {
     schedule
-        .occurrences(now, now + (LIVE_AHEAD_DAYS + 1).days())
+        .occurrences(now, now + days(LIVE_AHEAD_DAYS + 1))
         .iter()
         .flat_map(|o| [o.start, o.end])
         .filter(|&t| t > now)
