@@ -6,6 +6,7 @@
 
 pub mod feeds;
 pub mod schedule;
+mod seed;
 mod state;
 
 use std::future::Future;
@@ -26,7 +27,7 @@ pub async fn run(
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let state = AppState::open(settings).await?;
-    start_tasks(&state);
+    start_tasks(&state).await?;
     let base = &state.settings().public_url;
     println!("Antenne is on air.");
     println!("  page:   {base}/");
@@ -38,7 +39,54 @@ pub async fn run(
 }
 
 /// Starts every long-lived task of the station.
-fn start_tasks(state: &AppState) {
+pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
+    // Ingest: recover jobs a crash left in `processing`, seed a new demo station, then start
+    // the workers (two: one episode per core).
+    let (catalog, settings) = (state.catalog().clone(), state.settings().clone());
+    // Each finished job re-renders the feeds.
+    let on_done = state.catalog_notifier();
+    let shows: Vec<String> = state
+        .schedule()
+        .schedule
+        .shows()
+        .iter()
+        .map(|s| s.slug.clone())
+        .collect();
+    let runner =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<crate::ingest::IngestRunner> {
+            let clock = crate::ingest::system_clock();
+            let r = crate::ingest::recover(&catalog, &clock)?;
+            if r.requeued + r.failed > 0 {
+                tracing::warn!(
+                    requeued = r.requeued,
+                    failed = r.failed,
+                    "recovered interrupted ingest jobs"
+                );
+            }
+            let seeded = seed::seed_demo(&catalog, &settings.media_dir, &shows, &clock)?;
+            if seeded > 0 {
+                tracing::info!(episodes = seeded, "seeded the demo episodes");
+            }
+            Ok(crate::ingest::IngestRunner::start_notifying(
+                catalog, settings, 2, clock, on_done,
+            ))
+        })
+        .await??;
+    state.set_ingest(runner);
+
+    // Icecast relays: each is one more subscriber of the hub, reconnecting with backoff.
+    for target in &state.settings().icecast {
+        match crate::broadcast::icecast::Endpoint::parse(target) {
+            Ok(endpoint) => state.spawn(crate::broadcast::icecast::run(
+                state.hub().clone(),
+                endpoint,
+                state.station_info().clone(),
+                state.shutdown_token().clone(),
+            )),
+            Err(e) => return Err(StartError(format!("icecast {}: {e}", target.url)).into()),
+        }
+    }
+
     state.spawn(schedule::reload_task(
         state.schedule_sender().clone(),
         state.settings().media_dir.clone(),
@@ -46,6 +94,7 @@ fn start_tasks(state: &AppState) {
         state.shutdown_token().clone(),
     ));
     state.spawn(feeds::rebuild_task(state.clone()));
+    Ok(())
 }
 
 /// The station cannot start because of its input (e.g. the schedule is invalid): exit 1.

@@ -83,7 +83,17 @@ pub fn load(
     let render =
         |d: Vec<crate::schedule::Diagnostic>| d.iter().map(|d| d.to_string()).collect::<Vec<_>>();
     match Schedule::parse(&text, &path.display().to_string(), now, &facts) {
-        Ok((s, warnings)) => Ok((s, render(warnings))),
+        Ok((s, warnings)) => {
+            let shows: Vec<(String, String)> = s
+                .shows()
+                .iter()
+                .map(|sh| (sh.slug.clone(), sh.title.clone()))
+                .collect();
+            if let Err(e) = catalog.sync_shows(&shows, now) {
+                tracing::error!("cannot record the schedule's shows in the catalog: {e}");
+            }
+            Ok((s, render(warnings)))
+        }
         Err(diags) => Err(render(diags.into_iter().filter(|d| d.is_error()).collect())),
     }
 }

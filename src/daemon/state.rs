@@ -11,6 +11,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::broadcast::{Hub, HubConfig, StationInfo};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::daemon::schedule::ScheduleState;
@@ -38,6 +39,10 @@ struct Inner {
     settings: Settings,
     catalog: Catalog,
     schedule: tokio::sync::watch::Sender<ScheduleState>,
+    hub: Hub,
+    station_info: StationInfo,
+    /// The ingest workers (blocking threads), once started.
+    ingest: std::sync::Mutex<Option<crate::ingest::IngestRunner>>,
     started_at: jiff::Timestamp,
     started: tokio::time::Instant,
     shutdown: CancellationToken,
@@ -80,13 +85,19 @@ impl AppState {
             .context("start-up task")??;
         let store = FeedStore::default();
         crate::daemon::feeds::install(&store, feeds);
+        let shutdown = CancellationToken::new();
+        let hub = Hub::new(HubConfig::from_settings(&settings), shutdown.clone());
+        let station_info = StationInfo::new(schedule.schedule.station(), &settings);
         Ok(AppState(Arc::new(Inner {
             settings,
             catalog,
             schedule: tokio::sync::watch::Sender::new(schedule),
+            hub,
+            station_info,
+            ingest: std::sync::Mutex::new(None),
             started_at: jiff::Timestamp::now(),
             started: tokio::time::Instant::now(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
             metrics: Metrics::default(),
             feeds: store,
@@ -112,6 +123,16 @@ impl AppState {
     /// The sender side, for the reload task and tests.
     pub fn schedule_sender(&self) -> &tokio::sync::watch::Sender<ScheduleState> {
         &self.0.schedule
+    }
+
+    /// The live stream's fan-out.
+    pub fn hub(&self) -> &Hub {
+        &self.0.hub
+    }
+
+    /// Name, description and format announced to listeners and Icecast.
+    pub fn station_info(&self) -> &StationInfo {
+        &self.0.station_info
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -212,6 +233,24 @@ impl AppState {
         Ok(tokio::task::spawn_blocking(move || f(&catalog)).await??)
     }
 
+    /// Hands the ingest workers to the state (the daemon starts them).
+    pub(crate) fn set_ingest(&self, runner: crate::ingest::IngestRunner) {
+        *self.0.ingest.lock().unwrap_or_else(|p| p.into_inner()) = Some(runner);
+    }
+
+    /// An episode was queued: wake the ingest workers.
+    pub fn ingest_queued(&self) {
+        if let Some(r) = self
+            .0
+            .ingest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            r.notify();
+        }
+    }
+
     /// Spawns a long-lived task owned by the daemon.
     pub(crate) fn spawn<F>(&self, task: F)
     where
@@ -224,6 +263,16 @@ impl AppState {
     pub async fn stop(&self) {
         self.0.shutdown.cancel();
         self.0.tasks.close();
+        let ingest = self
+            .0
+            .ingest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(runner) = ingest {
+            // Workers finish the job in hand; one cut short is retried at the next start.
+            self.0.tasks.spawn_blocking(move || runner.shutdown());
+        }
         if tokio::time::timeout(Duration::from_secs(3), self.0.tasks.wait())
             .await
             .is_err()

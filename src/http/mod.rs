@@ -9,6 +9,7 @@ pub mod feed;
 pub mod media;
 mod schedule;
 mod status;
+pub mod stream;
 pub mod wire;
 
 use std::future::{Future, IntoFuture};
@@ -28,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/stream", get(live).head(live))
+        .route("/stream.mp3", get(live).head(live))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
         .route("/feed.xml", get(feed::station_feed))
@@ -41,6 +44,14 @@ pub fn router(state: AppState) -> Router {
             status::count_requests,
         ))
         .with_state(state)
+}
+
+async fn live(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    stream::stream(state.hub(), state.station_info(), &headers, &method).await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open

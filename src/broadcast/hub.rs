@@ -1,0 +1,243 @@
+//! The fan-out hub: one producer pushes whole MP3 frames, every listener receives them.
+//!
+//! Frames travel as shared [`Bytes`] on a `tokio::sync::broadcast` ring, so a frame is stored
+//! once whatever the audience. The hub also keeps the last `burst` of frames (≥ the configured
+//! duration, counted in samples) so a new listener starts on a frame boundary with enough audio
+//! for its player to start at once. The producer never waits: a listener that falls more than
+//! `backlog_bytes` behind the head (or off the ring) is dropped when it next wakes, and the
+//! ring keeps no more than its fixed capacity whatever the slow listeners do.
+//!
+//! The now-playing title lives in a `watch` channel: the ICY interleaver reads it at each
+//! metadata boundary and the Icecast pusher waits on its changes.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::frames::Frame;
+use super::icy;
+use super::listener::{CountGuard, Listener};
+
+/// The smallest MPEG-1 Layer III frame (32 kbps at 48 kHz), used to size the ring so that the
+/// byte backlog, not the ring, is what drops a slow listener.
+const MIN_FRAME_BYTES: usize = 96;
+
+/// Fan-out limits, usually from `Settings` ([`HubConfig::from_settings`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubConfig {
+    /// Audio sent at once to a new listener.
+    pub burst: Duration,
+    /// Listeners beyond this get [`HubError::Full`].
+    pub max_listeners: usize,
+    /// Bytes a listener may lag behind the newest frame before it is dropped. Must exceed the
+    /// burst in bytes, or every new listener would start already too late.
+    pub backlog_bytes: usize,
+}
+
+impl HubConfig {
+    pub fn from_settings(settings: &crate::config::Settings) -> HubConfig {
+        HubConfig {
+            burst: Duration::from_secs_f64(settings.burst_s.max(0.0)),
+            max_listeners: settings.max_listeners,
+            backlog_bytes: settings.listener_backlog_bytes,
+        }
+    }
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig::from_settings(&crate::config::Settings::default())
+    }
+}
+
+/// Why a listener could not be admitted; the http layer maps both to 503.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    #[error("listener limit reached ({limit})")]
+    Full { limit: usize },
+    #[error("the stream is shutting down")]
+    ShuttingDown,
+}
+
+/// One frame on the ring, with the stream byte offset just past its end.
+#[derive(Debug, Clone)]
+pub(super) struct Chunk {
+    pub end: u64,
+    pub bytes: Bytes,
+}
+
+/// The now-playing title, with its pre-encoded ICY block (encoded once, shared by listeners).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title {
+    pub text: String,
+    /// Incremented at every change; lets a listener tell "changed" from "same as sent".
+    pub version: u64,
+    pub icy_block: Bytes,
+}
+
+/// The burst ring: whole frames covering at least the burst duration.
+#[derive(Debug, Default)]
+struct Burst {
+    frames: VecDeque<(Bytes, u32)>,
+    samples: u64,
+}
+
+pub(super) struct Shared {
+    pub config: HubConfig,
+    pub tx: broadcast::Sender<Chunk>,
+    burst: Mutex<Burst>,
+    /// Stream bytes pushed so far (the offset of the head).
+    pub head: AtomicU64,
+    pub listeners: AtomicUsize,
+    pub dropped: AtomicU64,
+    pub title: watch::Sender<Title>,
+    pub shutdown: CancellationToken,
+}
+
+/// Cheap to clone handle on the fan-out; see the module doc.
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<Shared>,
+}
+
+impl Hub {
+    /// A hub whose listener streams all end when `shutdown` is cancelled.
+    pub fn new(config: HubConfig, shutdown: CancellationToken) -> Hub {
+        let capacity = (config.backlog_bytes / MIN_FRAME_BYTES).clamp(16, 1 << 16);
+        let (tx, _) = broadcast::channel(capacity);
+        let title = Title {
+            text: String::new(),
+            version: 0,
+            icy_block: icy::encode_block(""),
+        };
+        Hub {
+            shared: Arc::new(Shared {
+                config,
+                tx,
+                burst: Mutex::new(Burst::default()),
+                head: AtomicU64::new(0),
+                listeners: AtomicUsize::new(0),
+                dropped: AtomicU64::new(0),
+                title: watch::Sender::new(title),
+                shutdown,
+            }),
+        }
+    }
+
+    /// Publishes one whole frame. Never waits for a listener; callable from any thread.
+    pub fn push(&self, frame: Frame) {
+        let shared = &self.shared;
+        let samples = frame.header.samples();
+        let rate = u64::from(frame.header.sample_rate);
+        let burst_samples =
+            (shared.config.burst.as_micros() as u64).saturating_mul(rate) / 1_000_000;
+        let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let end = shared
+            .head
+            .fetch_add(frame.bytes.len() as u64, Ordering::AcqRel)
+            + frame.bytes.len() as u64;
+        burst.frames.push_back((frame.bytes.clone(), samples));
+        burst.samples += u64::from(samples);
+        while let Some(&(_, first)) = burst.frames.front() {
+            if burst.samples - u64::from(first) < burst_samples {
+                break;
+            }
+            burst.samples -= u64::from(first);
+            burst.frames.pop_front();
+        }
+        // An error only means nobody listens right now.
+        let _ = shared.tx.send(Chunk {
+            end,
+            bytes: frame.bytes,
+        });
+    }
+
+    /// Sets the now-playing title; listeners see it at their next ICY block.
+    pub fn set_title(&self, text: &str) {
+        self.shared.title.send_if_modified(|t| {
+            if t.text == text {
+                return false;
+            }
+            *t = Title {
+                text: text.to_owned(),
+                version: t.version + 1,
+                icy_block: icy::encode_block(text),
+            };
+            true
+        });
+    }
+
+    /// The current title.
+    pub fn title(&self) -> Title {
+        self.shared.title.borrow().clone()
+    }
+
+    /// A receiver notified at every title change.
+    pub fn watch_title(&self) -> watch::Receiver<Title> {
+        self.shared.title.subscribe()
+    }
+
+    /// Listeners currently connected (relays excluded).
+    pub fn listeners(&self) -> usize {
+        self.shared.listeners.load(Ordering::Acquire)
+    }
+
+    /// Listeners dropped so far because they fell too far behind.
+    pub fn dropped_total(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stream bytes published so far.
+    pub fn bytes_pushed(&self) -> u64 {
+        self.shared.head.load(Ordering::Acquire)
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.shared.config
+    }
+
+    /// Whether one more listener would be admitted (for `HEAD`, which opens no stream).
+    pub fn has_room(&self) -> bool {
+        !self.shared.shutdown.is_cancelled() && self.listeners() < self.shared.config.max_listeners
+    }
+
+    /// Admits a listener: its stream starts with the burst, on a frame boundary. With `icy`,
+    /// ICY metadata blocks are interleaved every [`icy::METAINT`] audio bytes.
+    pub fn subscribe(&self, icy: bool) -> Result<Listener, HubError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        let limit = self.shared.config.max_listeners;
+        self.shared
+            .listeners
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .map_err(|_| HubError::Full { limit })?;
+        let guard = CountGuard::new(Arc::clone(&self.shared));
+        Ok(self.open(icy, Some(guard)))
+    }
+
+    /// A feed for a relay (the Icecast push): same stream and lag policy, not counted as a
+    /// listener and not subject to the limit.
+    pub fn subscribe_relay(&self) -> Result<Listener, HubError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        Ok(self.open(false, None))
+    }
+
+    fn open(&self, icy: bool, guard: Option<CountGuard>) -> Listener {
+        // Under the burst lock, so every frame is either in the burst or on the receiver.
+        let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.shared.tx.subscribe();
+        let pending: VecDeque<Bytes> = burst.frames.iter().map(|(b, _)| b.clone()).collect();
+        drop(burst);
+        Listener::new(Arc::clone(&self.shared), rx, pending, icy, guard)
+    }
+}

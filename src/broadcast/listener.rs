@@ -1,0 +1,148 @@
+//! One listener's view of the hub: a `Stream` of `Bytes` (burst, then live frames, with ICY
+//! blocks when asked) that ends on shutdown or when the listener falls too far behind.
+//!
+//! `Lagged` is an end, not an error to skip past: as in mini-redis's `subscribe`, every
+//! `recv` outcome is matched, never `while let Ok`. The listener count is an RAII guard, so a
+//! dropped HTTP body frees its place whatever the reason.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use futures_util::stream::BoxStream;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::hub::{Chunk, Shared};
+use super::icy::Interleaver;
+
+/// Holds one place in the listener count while alive.
+pub(super) struct CountGuard(Arc<Shared>);
+
+impl CountGuard {
+    /// The caller has already incremented the count.
+    pub(super) fn new(shared: Arc<Shared>) -> CountGuard {
+        CountGuard(shared)
+    }
+}
+
+impl Drop for CountGuard {
+    fn drop(&mut self) {
+        self.0.listeners.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A listener's byte stream; see the module doc. Obtained from `Hub::subscribe`.
+pub struct Listener {
+    inner: BoxStream<'static, Bytes>,
+    _guard: Option<CountGuard>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener").finish_non_exhaustive()
+    }
+}
+
+struct State {
+    shared: Arc<Shared>,
+    rx: broadcast::Receiver<Chunk>,
+    /// Bytes ready to hand out: the burst at first, then the pieces of an ICY-split frame.
+    pending: VecDeque<Bytes>,
+    icy: Option<Interleaver>,
+}
+
+impl Listener {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        rx: broadcast::Receiver<Chunk>,
+        burst: VecDeque<Bytes>,
+        icy: bool,
+        guard: Option<CountGuard>,
+    ) -> Listener {
+        let mut state = State {
+            shared,
+            rx,
+            pending: VecDeque::with_capacity(burst.len()),
+            icy: icy.then(Interleaver::default),
+        };
+        for frame in burst {
+            state.deliver(frame);
+        }
+        let inner = futures_util::stream::unfold(state, |mut state| async move {
+            let bytes = state.next().await?;
+            Some((bytes, state))
+        });
+        // Fused: polling again after the end yields `None` instead of panicking.
+        Listener {
+            inner: Box::pin(futures_util::StreamExt::fuse(inner)),
+            _guard: guard,
+        }
+    }
+}
+
+impl State {
+    fn deliver(&mut self, frame: Bytes) {
+        match &mut self.icy {
+            None => self.pending.push_back(frame),
+            Some(icy) => {
+                let title = &self.shared.title;
+                icy.push(
+                    frame,
+                    || {
+                        let t = title.borrow();
+                        (t.version, t.icy_block.clone())
+                    },
+                    &mut self.pending,
+                );
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if self.shared.shutdown.is_cancelled() {
+                return None;
+            }
+            if let Some(bytes) = self.pending.pop_front() {
+                return Some(bytes);
+            }
+            let received = tokio::select! {
+                biased;
+                () = self.shared.shutdown.cancelled() => return None,
+                received = self.rx.recv() => received,
+            };
+            match received {
+                Ok(chunk) => {
+                    let head = self.shared.head.load(Ordering::Acquire);
+                    if head.saturating_sub(chunk.end) > self.shared.config.backlog_bytes as u64 {
+                        return self.drop_lagging(head - chunk.end);
+                    }
+                    self.deliver(chunk.bytes);
+                }
+                Err(RecvError::Lagged(frames)) => return self.drop_lagging(frames),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn drop_lagging(&mut self, behind: u64) -> Option<Bytes> {
+        self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            behind,
+            "dropping a listener that fell behind the live stream"
+        );
+        None
+    }
+}
+
+impl Stream for Listener {
+    type Item = Bytes;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
