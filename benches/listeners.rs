@@ -470,6 +470,13 @@ fn orchestrate() {
         }
     }
     eprintln!("Antenne idle RSS {idle_rss} KiB");
+    if let Ok(log) = std::fs::read_to_string(dir.path().join("icecast-log/error.log")) {
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        eprintln!(
+            "icecast error.log (last lines, newest first):\n{}",
+            tail.join("\n")
+        );
+    }
     drop(antenne);
     drop(icecast);
 }
