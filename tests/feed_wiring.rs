@@ -547,3 +547,109 @@ async fn the_rebuild_task_follows_catalog_changes() {
     assert!(seen, "the feed was re-rendered after the notification");
     st.state.shutdown_token().cancel();
 }
+
+fn episode(n: usize, show: &str) -> antenne::catalog::Episode {
+    let at: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let at = at + jiff::SignedDuration::from_hours(n as i64);
+    antenne::catalog::Episode {
+        id: format!("00000000-0000-4000-8000-{n:012}"),
+        show: show.into(),
+        title: format!("Épisode {n}"),
+        description: String::new(),
+        date: None,
+        season: None,
+        episode: None,
+        status: antenne::catalog::EpisodeStatus::Ready,
+        error: None,
+        published: true,
+        original_sha256: String::new(),
+        original_path: String::new(),
+        original_bytes: 1,
+        original_name: None,
+        rendition_path: Some(format!("renditions/{n}.mp3")),
+        rendition_bytes: Some(1_000 + n as u64),
+        duration_ms: Some(60_000),
+        before: None,
+        after: None,
+        gain_db: None,
+        transcript_path: None,
+        transcript_type: None,
+        chapters_path: None,
+        artwork_path: None,
+        created_at: at,
+        updated_at: at,
+        ready_at: Some(at),
+    }
+}
+
+#[tokio::test]
+async fn large_catalogs_are_paged_300_at_a_time() {
+    let st = station().await;
+    let schedule = st.state.schedule().schedule.clone();
+    // Newest first, as the catalog lists them.
+    let episodes: Vec<_> = (0..650)
+        .rev()
+        .map(|n| {
+            episode(
+                n,
+                if n % 2 == 0 {
+                    "la-matinale"
+                } else {
+                    "paroles-d-anciens"
+                },
+            )
+        })
+        .collect();
+    let src = antenne::daemon::feeds::FeedSource {
+        schedule: &schedule,
+        episodes: &episodes,
+        public_url: BASE,
+        stream_bitrate_kbps: 128,
+    };
+    let feeds: std::collections::HashMap<_, _> =
+        antenne::daemon::feeds::build(&src, "2026-11-30T06:30:00Z".parse().unwrap())
+            .into_iter()
+            .collect();
+    let station = |k: &str| feeds.get(k).unwrap();
+    let (p1, p2, p3) = (
+        station("/feed.xml"),
+        station("/feed.xml?page=2"),
+        station("/feed.xml?page=3"),
+    );
+    assert!(!feeds.contains_key("/feed.xml?page=4"));
+    assert_eq!(
+        (p1.items.len(), p2.items.len(), p3.items.len()),
+        (300, 300, 50)
+    );
+    assert_eq!(p1.items[0].title, "Épisode 649", "newest first");
+    assert_eq!(p3.items[49].title, "Épisode 0");
+    assert_eq!(
+        p1.paging.next.as_deref(),
+        Some("http://radio.test/feed.xml?page=2")
+    );
+    assert_eq!(
+        p2.paging.previous.as_deref(),
+        Some("http://radio.test/feed.xml")
+    );
+    assert_eq!(p3.paging.next, None);
+    assert!(
+        !p1.live_items.is_empty() && p2.live_items.is_empty(),
+        "live items on page 1 only"
+    );
+    assert!(
+        p1.last_build.unwrap() >= episodes[0].updated_at,
+        "lastBuildDate covers the newest edit"
+    );
+    // 325 episodes per show: two pages each.
+    assert_eq!(feeds["/shows/la-matinale/feed.xml"].items.len(), 300);
+    assert_eq!(feeds["/shows/la-matinale/feed.xml?page=2"].items.len(), 25);
+    assert!(feeds["/shows/cuisines-du-monde/feed.xml"].items.is_empty());
+    // Rendered, the pages carry RFC 5005 links.
+    let xml = String::from_utf8(antenne::feed::render(p2).to_vec()).unwrap();
+    assert!(
+        xml.contains(r#"href="http://radio.test/feed.xml?page=3" rel="next""#)
+            || xml.contains(r#"rel="next" href="http://radio.test/feed.xml?page=3""#),
+        "{}",
+        &xml[..2000]
+    );
+}
