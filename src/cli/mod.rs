@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod feed;
 pub mod ingest;
 pub mod schedule;
 pub mod serve;
@@ -67,6 +68,8 @@ pub enum Command {
     Schedule(schedule::Args),
     /// Manage upload tokens (add, list, revoke)
     Token(token::Args),
+    /// Print a podcast feed exactly as the daemon serves it (the station's, or `--show SLUG`)
+    Feed(feed::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -103,6 +106,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
         Command::Analyze(args) => analyze::run(args, settings, &mut out),
         Command::Ingest(args) => ingest::run(args, settings, &mut out),
         Command::Schedule(args) => schedule::run(args, settings, &mut out),
+        Command::Feed(args) => feed::run(args, settings, &mut out),
     }
 }
 

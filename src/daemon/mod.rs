@@ -4,6 +4,7 @@
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
+pub mod feeds;
 pub mod schedule;
 mod seed;
 mod state;
@@ -42,6 +43,8 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     // Ingest: recover jobs a crash left in `processing`, seed a new demo station, then start
     // the workers (two: one episode per core).
     let (catalog, settings) = (state.catalog().clone(), state.settings().clone());
+    // Each finished job re-renders the feeds.
+    let on_done = state.catalog_notifier();
     let shows: Vec<String> = state
         .schedule()
         .schedule
@@ -64,8 +67,8 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
             if seeded > 0 {
                 tracing::info!(episodes = seeded, "seeded the demo episodes");
             }
-            Ok(crate::ingest::IngestRunner::start(
-                catalog, settings, 2, clock,
+            Ok(crate::ingest::IngestRunner::start_notifying(
+                catalog, settings, 2, clock, on_done,
             ))
         })
         .await??;
@@ -96,6 +99,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.catalog().clone(),
         state.shutdown_token().clone(),
     ));
+    state.spawn(feeds::rebuild_task(state.clone()));
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! The state every HTTP handler and task shares: settings, catalog, counters, the shutdown
 //! token and the task tracker. Cheap to clone.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,6 +15,13 @@ use crate::broadcast::{Hub, HubConfig, StationInfo};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::daemon::schedule::ScheduleState;
+use crate::feed::stats::{DownloadCounter, EpisodeFile, Served};
+use crate::http::feed::FeedStore;
+
+/// Listener×episode pairs tracked per day before new ones are ignored (memory bound).
+const MAX_TRACKED_DOWNLOADS: usize = 1_000_000;
+/// The download counter's secret, in `data_dir`.
+const SECRET_FILE: &str = "download-secret";
 
 /// Process-wide counters exported at `/metrics`.
 #[derive(Debug, Default)]
@@ -44,6 +53,13 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     metrics: Metrics,
+    feeds: FeedStore,
+    downloads: Mutex<DownloadCounter>,
+    /// Bumped whenever the catalog changes (ingest done or failed, edits): wakes the feed
+    /// rebuild.
+    catalog_generation: tokio::sync::watch::Sender<u64>,
+    /// Generated covers by title (rendering one takes a while; titles rarely change).
+    covers: Mutex<HashMap<String, bytes::Bytes>>,
 }
 
 /// The shared state of a running station.
@@ -55,13 +71,25 @@ impl AppState {
     /// not start without a valid one ([`crate::daemon::StartError`]).
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         let s = settings.clone();
-        let (catalog, schedule) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let catalog = Catalog::open(&s.data_dir)?;
-            let schedule = crate::daemon::schedule::initial(&s.schedule, &s.media_dir, &catalog)?;
-            Ok((catalog, schedule))
-        })
-        .await
-        .context("start-up task")??;
+        let (catalog, schedule, secret, feeds) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let catalog = Catalog::open(&s.data_dir)?;
+                let schedule =
+                    crate::daemon::schedule::initial(&s.schedule, &s.media_dir, &catalog)?;
+                let secret = load_secret(&s.data_dir.join(SECRET_FILE))?;
+                // Feeds answer from the first request on.
+                let feeds = crate::daemon::feeds::render_all(
+                    &catalog,
+                    &schedule.schedule,
+                    &s,
+                    jiff::Timestamp::now(),
+                )?;
+                Ok((catalog, schedule, secret, feeds))
+            })
+            .await
+            .context("start-up task")??;
+        let store = FeedStore::default();
+        crate::daemon::feeds::install(&store, feeds);
         let shutdown = CancellationToken::new();
         let hub = Hub::new(HubConfig::from_settings(&settings), shutdown.clone());
         let station_info = StationInfo::new(schedule.schedule.station(), &settings);
@@ -80,6 +108,10 @@ impl AppState {
             shutdown,
             tasks: TaskTracker::new(),
             metrics: Metrics::default(),
+            feeds: store,
+            downloads: Mutex::new(DownloadCounter::new(secret, MAX_TRACKED_DOWNLOADS)),
+            catalog_generation: tokio::sync::watch::Sender::new(0),
+            covers: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -129,6 +161,78 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// The rendered feeds, by request path.
+    pub fn feeds(&self) -> &FeedStore {
+        &self.0.feeds
+    }
+
+    /// Re-renders every feed now (the rebuild task does this on every change; tests call it
+    /// after writing to the catalog).
+    pub async fn rebuild_feeds(&self) {
+        crate::daemon::feeds::rebuild(self, jiff::Timestamp::now()).await;
+    }
+
+    /// Tells the feed rebuild (and any other subscriber) that the catalog changed.
+    pub fn catalog_changed(&self) {
+        self.0.catalog_generation.send_modify(|g| *g += 1);
+    }
+
+    /// A callback for blocking code (ingest workers) that calls [`AppState::catalog_changed`].
+    pub fn catalog_notifier(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let tx = self.0.catalog_generation.clone();
+        Arc::new(move || tx.send_modify(|g| *g += 1))
+    }
+
+    /// Wakes on every [`AppState::catalog_changed`].
+    pub fn catalog_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.catalog_generation.subscribe()
+    }
+
+    /// Feeds one served enclosure response to the IAB counter; a download it completes is
+    /// recorded in the catalog off the runtime (only the salted listener hash is stored).
+    pub fn observe_download(&self, file: &EpisodeFile, served: &Served<'_>) {
+        let now = jiff::Timestamp::now();
+        let counted = self
+            .0
+            .downloads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .observe(file, served, now);
+        let Some(d) = counted else { return };
+        let catalog = self.0.catalog.clone();
+        let record = move || {
+            if let Err(e) = catalog.record_download(&d.episode, &hex::encode(d.listener.0), d.at) {
+                tracing::error!(episode = d.episode, "recording a download: {e}");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(record);
+            }
+            Err(_) => record(),
+        }
+    }
+
+    /// The generated cover for `title`, rendered once (blocking; call off the runtime).
+    pub fn cover(&self, title: &str) -> bytes::Bytes {
+        if let Some(png) = self
+            .0
+            .covers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(title)
+        {
+            return png.clone();
+        }
+        let png = bytes::Bytes::from(crate::feed::cover_png(title));
+        self.0
+            .covers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(title.to_owned(), png.clone());
+        png
     }
 
     pub fn started_at(&self) -> jiff::Timestamp {
@@ -230,4 +334,35 @@ impl AppState {
             tracing::warn!("some tasks did not stop within 3 s");
         }
     }
+}
+
+/// The download counter's 32-byte secret: read from `path`, or created there (mode 0600) on
+/// first run. Persisting it keeps listener hashes stable across a restart within the day.
+fn load_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() == 32 => {
+            let mut secret = [0; 32];
+            secret.copy_from_slice(&bytes);
+            return Ok(secret);
+        }
+        Ok(_) => tracing::warn!("{} is not 32 bytes; replacing it", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let secret: [u8; 32] = rand::random();
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(&secret)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(secret)
 }

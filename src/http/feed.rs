@@ -6,11 +6,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
+use super::media::{resolve_in, serve_file};
 use crate::catalog::{Episode, EpisodeStatus};
+use crate::daemon::AppState;
+use crate::daemon::feeds::{STATION_FEED, artwork_ext, page_key, show_feed_path};
 use crate::feed::conditional::{http_date, not_modified};
 use crate::feed::{CONTENT_TYPE, Channel, Item, RenderedFeed, Transcript};
 
@@ -220,6 +224,153 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
             });
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !zero_q
         })
+}
+
+/// `GET|HEAD /feed.xml[?page=N]`.
+pub async fn station_feed(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    feed_page(&state, STATION_FEED, query.as_deref(), &method, &headers)
+}
+
+/// `GET|HEAD /shows/{slug}/feed.xml[?page=N]` and `/shows/{slug}/cover.{png,jpg}`.
+pub async fn show_file(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    if file == "feed.xml" {
+        return feed_page(
+            &state,
+            &show_feed_path(&slug),
+            query.as_deref(),
+            &method,
+            &headers,
+        );
+    }
+    let Some(ext) = file.strip_prefix("cover.") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (title, artwork) = {
+        let s = state.schedule();
+        match s.schedule.show(&slug) {
+            Some(show) => (show.title.clone(), show.artwork.clone()),
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+    };
+    cover(&state, &title, artwork, ext, &method, &headers).await
+}
+
+/// `GET|HEAD /cover.{png,jpg}`: the station's artwork.
+pub async fn station_cover(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some(ext) = uri.path().strip_prefix("/cover.") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (title, artwork) = {
+        let s = state.schedule();
+        let station = s.schedule.station();
+        (station.name.clone(), station.artwork.clone())
+    };
+    cover(&state, &title, artwork, ext, &method, &headers).await
+}
+
+/// The store key of the page a query asks for (`page=1` is the feed itself), or `None` for a
+/// page number that is not one.
+fn page_path(path: &str, query: Option<&str>) -> Option<String> {
+    let page = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="));
+    match page {
+        None => Some(path.to_owned()),
+        Some(n) => n.parse::<usize>().ok().map(|n| page_key(path, n)),
+    }
+}
+
+fn feed_page(
+    state: &AppState,
+    path: &str,
+    query: Option<&str>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Response {
+    match page_path(path, query) {
+        Some(key) => state.feeds().respond(&key, method, headers),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Artwork: a file from the media folder (named in the schedule), else the generated cover.
+/// The extension must be the one the feed advertises.
+async fn cover(
+    state: &AppState,
+    title: &str,
+    artwork: Option<String>,
+    ext: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Response {
+    match artwork {
+        Some(a) if a.starts_with("http://") || a.starts_with("https://") => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        Some(a) => {
+            let served = artwork_ext(&a);
+            if ext != served {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            let media = state.settings().media_dir.clone();
+            let Ok(Some(path)) = tokio::task::spawn_blocking(move || resolve_in(&media, &a)).await
+            else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let mime = if served == "jpg" {
+                "image/jpeg"
+            } else {
+                "image/png"
+            };
+            serve_file(&path, mime, method, headers, |_| {}).await
+        }
+        None if ext == "png" => {
+            let (st, title) = (state.clone(), title.to_owned());
+            let Ok(png) = tokio::task::spawn_blocking(move || st.cover(&title)).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let etag = crate::feed::etag(&png);
+            let inm = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok());
+            let builder = Response::builder()
+                .header(header::ETAG, &etag)
+                .header(header::CACHE_CONTROL, "public, max-age=86400");
+            let r = if inm
+                .is_some_and(|inm| not_modified(Some(inm), None, &etag, state.started_at()))
+            {
+                builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
+            } else {
+                let builder = builder
+                    .header(header::CONTENT_TYPE, "image/png")
+                    .header(header::CONTENT_LENGTH, png.len());
+                builder.body(if method == Method::HEAD {
+                    Body::empty()
+                } else {
+                    Body::from(png)
+                })
+            };
+            r.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -6,20 +6,25 @@
 //! resolves it through the catalog; [`resolve_in`] then refuses anything that would leave the
 //! media store (absolute paths, `..`, symlinks pointing out).
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
+use crate::catalog::EpisodeStatus;
+use crate::daemon::AppState;
 use crate::feed::conditional::{
     RangeOutcome, content_range, evaluate_range, file_etag, http_date, not_modified,
 };
+use crate::feed::stats::{EpisodeFile, Served};
 
 /// Read size of enclosure bodies: large reads keep the per-chunk overhead (a blocking-pool hop
 /// each) small against the bytes moved.
@@ -295,6 +300,157 @@ impl<S> Drop for Counted<S> {
     }
 }
 
+/// `GET|HEAD /media/{file}`: `{id}.mp3` (the rendition), `{id}.vtt`/`{id}.srt` (transcript),
+/// `{id}.chapters.json`, `{id}.png`/`{id}.jpg` (artwork) of a ready, published episode. The
+/// name only selects an episode; its files come from the catalog record.
+pub async fn media(
+    State(state): State<AppState>,
+    UrlPath(file): UrlPath<String>,
+    request: Request,
+) -> Response {
+    let Some((id, kind)) = parse_media_name(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (id, st) = (id.to_owned(), state.clone());
+    let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
+    let Ok(Some((path, mime, episode_file))) = found else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (parts, _) = request.into_parts();
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let report = move |d: Delivery| {
+        if let Some(file) = episode_file {
+            state.observe_download(
+                &file,
+                &Served {
+                    head: d.head,
+                    status: d.status,
+                    start: d.start,
+                    bytes: d.bytes,
+                    ip,
+                    user_agent: &user_agent,
+                },
+            );
+        }
+    };
+    serve_file(&path, mime, &parts.method, &parts.headers, report).await
+}
+
+/// Which file of an episode a media name asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    Audio,
+    Vtt,
+    Srt,
+    Chapters,
+    Png,
+    Jpg,
+}
+
+/// `{id}.{ext}` with an id of ASCII letters, digits and dashes (catalog ids are UUIDs), or
+/// `None`: nothing else is ever looked up.
+pub fn parse_media_name(name: &str) -> Option<(&str, MediaKind)> {
+    let (id, kind) = if let Some(id) = name.strip_suffix(".chapters.json") {
+        (id, MediaKind::Chapters)
+    } else {
+        let (id, ext) = name.split_once('.')?;
+        let kind = match ext {
+            "mp3" => MediaKind::Audio,
+            "vtt" => MediaKind::Vtt,
+            "srt" => MediaKind::Srt,
+            "png" => MediaKind::Png,
+            "jpg" => MediaKind::Jpg,
+            _ => return None,
+        };
+        (id, kind)
+    };
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    valid.then_some((id, kind))
+}
+
+/// The file (inside the data folder) and type of `kind` for episode `id`, and for audio what
+/// download counting needs; `None` when there is no such ready, published file (blocking).
+fn locate(
+    state: &AppState,
+    id: &str,
+    kind: MediaKind,
+) -> Option<(PathBuf, &'static str, Option<EpisodeFile>)> {
+    let ep = state.catalog().episode(id).ok()??;
+    if ep.status != EpisodeStatus::Ready || !ep.published {
+        return None;
+    }
+    let transcript = |want: &str| {
+        (ep.transcript_type.as_deref() == Some(want))
+            .then_some(ep.transcript_path.as_deref())
+            .flatten()
+    };
+    let artwork = |want: &str| {
+        ep.artwork_path
+            .as_deref()
+            .filter(|p| crate::daemon::feeds::artwork_ext(p) == want)
+    };
+    let (rel, mime) = match kind {
+        MediaKind::Audio => (ep.rendition_path.as_deref()?, "audio/mpeg"),
+        MediaKind::Vtt => (transcript("text/vtt")?, "text/vtt; charset=utf-8"),
+        MediaKind::Srt => (transcript("application/x-subrip")?, "application/x-subrip"),
+        MediaKind::Chapters => (ep.chapters_path.as_deref()?, "application/json+chapters"),
+        MediaKind::Png => (artwork("png")?, "image/png"),
+        MediaKind::Jpg => (artwork("jpg")?, "image/jpeg"),
+    };
+    let path = resolve_in(&state.settings().data_dir, rel)?;
+    let file = (kind == MediaKind::Audio).then(|| {
+        let length = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let header_bytes = id3_size(&path).unwrap_or(0).min(length);
+        let audio = length - header_bytes;
+        let bytes_per_second = match ep.duration_ms {
+            Some(ms) if ms >= 1000 => audio * 1000 / ms,
+            _ => u64::from(state.settings().bitrate_kbps) * 125,
+        };
+        EpisodeFile {
+            id: ep.id.clone(),
+            length,
+            header_bytes,
+            bytes_per_second: bytes_per_second.max(1),
+        }
+    });
+    Some((path, mime, file))
+}
+
+/// Size of the leading ID3v2 tag of the file at `path` (header, syncsafe size, footer), or
+/// `None` without one.
+pub fn id3_size(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut header = [0u8; 10];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact(&mut header)
+        .ok()?;
+    id3_size_of(&header)
+}
+
+/// [`id3_size`] of a file's first ten bytes.
+pub fn id3_size_of(header: &[u8; 10]) -> Option<u64> {
+    if &header[..3] != b"ID3" || header[6..].iter().any(|b| b & 0x80 != 0) {
+        return None;
+    }
+    let size = header[6..]
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 7) | u64::from(b));
+    let footer = if header[5] & 0x10 != 0 { 10 } else { 0 };
+    Some(10 + size + footer)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -472,6 +628,47 @@ mod tests {
                 None,
                 "symlink out of the store"
             );
+        }
+    }
+
+    #[test]
+    fn id3_sizes() {
+        let tag = |flags: u8, size: [u8; 4]| {
+            let mut h = *b"ID3\x04\x00\x00\x00\x00\x00\x00";
+            h[5] = flags;
+            h[6..].copy_from_slice(&size);
+            h
+        };
+        assert_eq!(id3_size_of(&tag(0, [0, 0, 0, 0])), Some(10));
+        assert_eq!(id3_size_of(&tag(0, [0, 0, 2, 1])), Some(10 + 257));
+        assert_eq!(id3_size_of(&tag(0x10, [0, 0, 0, 5])), Some(25), "footer");
+        assert_eq!(id3_size_of(&tag(0, [0, 0, 0x80, 0])), None, "not syncsafe");
+        assert_eq!(
+            id3_size_of(b"\xff\xfb\x90\x00\x00\x00\x00\x00\x00\x00"),
+            None
+        );
+    }
+
+    #[test]
+    fn media_names() {
+        use MediaKind::*;
+        let id = "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+        for (name, expected) in [
+            (format!("{id}.mp3"), Some((id, Audio))),
+            (format!("{id}.vtt"), Some((id, Vtt))),
+            (format!("{id}.srt"), Some((id, Srt))),
+            (format!("{id}.chapters.json"), Some((id, Chapters))),
+            (format!("{id}.png"), Some((id, Png))),
+            (format!("{id}.jpg"), Some((id, Jpg))),
+            (format!("{id}.mp3.mp3"), None),
+            (format!("{id}.wav"), None),
+            ("..".into(), None),
+            ("..%2f.mp3".into(), None),
+            ("../catalog.sqlite3".into(), None),
+            (".mp3".into(), None),
+            ("a/b.mp3".into(), None),
+        ] {
+            assert_eq!(parse_media_name(&name), expected, "{name}");
         }
     }
 }

@@ -7,6 +7,8 @@
 mod auth;
 mod episodes;
 mod error;
+pub mod feed;
+pub mod media;
 mod resumable;
 mod schedule;
 mod status;
@@ -65,6 +67,11 @@ pub fn router(state: AppState) -> Router {
                 .patch(resumable::patch)
                 .delete(resumable::terminate),
         )
+        .route("/feed.xml", get(feed::station_feed))
+        .route("/shows/{slug}/{file}", get(feed::show_file))
+        .route("/cover.png", get(feed::station_cover))
+        .route("/cover.jpg", get(feed::station_cover))
+        .route("/media/{file}", get(media::media))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -102,6 +109,8 @@ pub async fn serve(
             token.cancel();
         }
     };
+    // Client addresses feed download counting (hashed there, never stored).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();

@@ -78,6 +78,12 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let counts = state.with_catalog(|c| c.counts()).await?;
+    let mut downloads: Vec<(String, u64)> = state
+        .with_catalog(|c| c.download_counts())
+        .await?
+        .into_iter()
+        .collect();
+    downloads.sort();
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -120,6 +126,17 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "Shows in the catalog.",
         &[("", counts.shows as f64)],
     );
+    let labels: Vec<(String, f64)> = downloads
+        .iter()
+        .map(|(id, n)| (format!("{{episode=\"{}\"}}", label_value(id)), *n as f64))
+        .collect();
+    let samples: Vec<(&str, f64)> = labels.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(
+        "antenne_episode_downloads_total",
+        "counter",
+        "Downloads counted per episode (IAB v2 rules: no probes, no bots, once a day).",
+        &samples,
+    );
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -128,4 +145,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         out,
     )
         .into_response())
+}
+
+/// A Prometheus label value, escaped (`\\`, `\"`, newline).
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

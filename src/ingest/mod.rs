@@ -15,7 +15,7 @@ pub mod watch;
 use std::sync::Arc;
 
 pub use job::process_job;
-pub use runner::{IngestRunner, drain_queue, recover};
+pub use runner::{IngestRunner, OnDone, drain_queue, recover};
 pub use store::{Submission, submit};
 
 /// The time source, a parameter so tests control it.

@@ -64,6 +64,9 @@ pub fn drain_queue(
     })
 }
 
+/// Called by a worker after each job it ran (ready or failed).
+pub type OnDone = Arc<dyn Fn() + Send + Sync>;
+
 /// Long-lived workers for the daemon: they sleep until [`IngestRunner::notify`] (or a poll
 /// interval) and stop on [`IngestRunner::shutdown`].
 pub struct IngestRunner {
@@ -80,15 +83,27 @@ impl IngestRunner {
         workers: usize,
         clock: Clock,
     ) -> IngestRunner {
+        Self::start_notifying(catalog, settings, workers, clock, Arc::new(|| {}))
+    }
+
+    /// [`IngestRunner::start`], calling `on_done` after each job ends (ready or failed), e.g.
+    /// to re-render the feeds.
+    pub fn start_notifying(
+        catalog: Catalog,
+        settings: Settings,
+        workers: usize,
+        clock: Clock,
+        on_done: OnDone,
+    ) -> IngestRunner {
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handles = (0..workers.max(1))
             .map(|i| {
                 let (catalog, settings, clock) = (catalog.clone(), settings.clone(), clock.clone());
-                let (wake, stop) = (wake.clone(), stop.clone());
+                let (wake, stop, on_done) = (wake.clone(), stop.clone(), on_done.clone());
                 std::thread::Builder::new()
                     .name(format!("ingest-{i}"))
-                    .spawn(move || worker(catalog, settings, clock, wake, stop))
+                    .spawn(move || worker(catalog, settings, clock, wake, stop, on_done))
                     .expect("spawn ingest worker")
             })
             .collect();
@@ -122,6 +137,7 @@ fn worker(
     clock: Clock,
     wake: Arc<(Mutex<bool>, Condvar)>,
     stop: Arc<AtomicBool>,
+    on_done: OnDone,
 ) {
     while !stop.load(Ordering::SeqCst) {
         match catalog.claim_next_job(clock()) {
@@ -129,6 +145,7 @@ fn worker(
                 if let Err(e) = process_job(&catalog, &settings, &job, &clock) {
                     tracing::error!(job = job.id, "ingest job: {e}");
                 }
+                on_done();
                 continue;
             }
             Ok(None) => {}
