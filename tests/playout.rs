@@ -11,8 +11,8 @@ use std::time::Duration;
 use antenne::catalog::{Catalog, Completed, Loudness, NewEpisode};
 use antenne::playout::programme::{Fades, Programme};
 use antenne::playout::{
-    CatalogEpisodes, Clock, Kind, ManualClock, NowPlaying, PcmSink, PlayoutConfig, Segment,
-    Source, Timebase, default_opener, media::FsMedia,
+    CatalogEpisodes, Clock, Kind, ManualClock, NowPlaying, PcmSink, PlayoutConfig, Segment, Source,
+    Timebase, default_opener, media::FsMedia,
 };
 use antenne::schedule::{NoFacts, Occurrence, Schedule};
 use jiff::{SignedDuration, Timestamp};
@@ -123,10 +123,38 @@ fn station() -> Station {
         wav(&media.join(format!("idents/ident-{i}.wav")), *id, 5);
     }
     let catalog = Catalog::open(&dir.path().join("data")).unwrap();
-    ready_episode(&catalog, "m-long", "la-matinale", "2027-03-01", MATINALE_LONG, 61);
-    ready_episode(&catalog, "m-short", "la-matinale", "2027-03-02", MATINALE_SHORT, 40);
-    ready_episode(&catalog, "c1", "cuisines-du-monde", "2027-03-01", CUISINES, 25);
-    ready_episode(&catalog, "r1", "les-petits-reporters", "2027-03-01", REPORTERS, 20);
+    ready_episode(
+        &catalog,
+        "m-long",
+        "la-matinale",
+        "2027-03-01",
+        MATINALE_LONG,
+        61,
+    );
+    ready_episode(
+        &catalog,
+        "m-short",
+        "la-matinale",
+        "2027-03-02",
+        MATINALE_SHORT,
+        40,
+    );
+    ready_episode(
+        &catalog,
+        "c1",
+        "cuisines-du-monde",
+        "2027-03-01",
+        CUISINES,
+        25,
+    );
+    ready_episode(
+        &catalog,
+        "r1",
+        "les-petits-reporters",
+        "2027-03-01",
+        REPORTERS,
+        20,
+    );
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml"),
     )
@@ -200,23 +228,50 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
         assert!(w[0].start < w[0].end);
     }
     let all = st.schedule.occurrences(from, to);
-    let occs: Vec<Occurrence> = all.clone().into_iter().filter(|o| o.start >= from && o.end <= to).collect();
+    let occs: Vec<Occurrence> = all
+        .clone()
+        .into_iter()
+        .filter(|o| o.start >= from && o.end <= to)
+        .collect();
     assert!(occs.len() >= 20, "{} occurrences", occs.len());
     // Every occurrence starts on the exact frame of its instant, and its segments stay inside.
     for occ in &occs {
         let (s, e) = (tb.frame_at(occ.start), tb.frame_at(occ.end));
         assert_eq!(s, occ.start.as_second() as u64 * u64::from(R), "{}", occ.id);
-        let first = segs.iter().find(|x| x.start == s).unwrap_or_else(|| panic!("no segment starts at {}", occ.id));
-        assert!(first.item.occurrence.as_deref() == Some(&occ.id) || first.kind == Kind::Ident, "{}: {first:?}", occ.id);
-        let inside: Vec<&Segment> = segs.iter().filter(|x| x.start >= s && x.start < e).collect();
-        assert_eq!(inside.last().unwrap().end, e, "{} ends on its frame", occ.id);
+        let first = segs
+            .iter()
+            .find(|x| x.start == s)
+            .unwrap_or_else(|| panic!("no segment starts at {}", occ.id));
+        assert!(
+            first.item.occurrence.as_deref() == Some(&occ.id) || first.kind == Kind::Ident,
+            "{}: {first:?}",
+            occ.id
+        );
+        let inside: Vec<&Segment> = segs
+            .iter()
+            .filter(|x| x.start >= s && x.start < e)
+            .collect();
+        assert_eq!(
+            inside.last().unwrap().end,
+            e,
+            "{} ends on its frame",
+            occ.id
+        );
     }
     // DST: the weekend rerun airs at 09:00 local both days, an hour apart in UTC.
-    let rerun = |day: &str| occs.iter().find(|o| o.id == format!("matinale-rediffusion/{day}T09:00")).unwrap().start;
+    let rerun = |day: &str| {
+        occs.iter()
+            .find(|o| o.id == format!("matinale-rediffusion/{day}T09:00"))
+            .unwrap()
+            .start
+    };
     assert_eq!(rerun("2027-03-27"), ts("2027-03-27T08:00:00Z"));
     assert_eq!(rerun("2027-03-28"), ts("2027-03-28T07:00:00Z"));
     // Outside occurrences only the fallback chain (never silence); ident before each track.
-    let in_occ = |f: u64| all.iter().any(|o| tb.frame_at(o.start) <= f && f < tb.frame_at(o.end));
+    let in_occ = |f: u64| {
+        all.iter()
+            .any(|o| tb.frame_at(o.start) <= f && f < tb.frame_at(o.end))
+    };
     for seg in &segs {
         assert_ne!(seg.kind, Kind::DeadAir, "{seg:?}");
         if !in_occ(seg.start) {
@@ -224,7 +279,10 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
         }
     }
     let check = |occ_id: &str, expected: &[(Kind, Option<u16>, u64, u64, u64)]| {
-        let occ = occs.iter().find(|o| o.id == occ_id).unwrap_or_else(|| panic!("{occ_id}"));
+        let occ = occs
+            .iter()
+            .find(|o| o.id == occ_id)
+            .unwrap_or_else(|| panic!("{occ_id}"));
         let s = tb.frame_at(occ.start);
         let got: Vec<(Kind, Option<u16>, u64, u64, u64)> = segs
             .iter()
@@ -237,23 +295,44 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
     let min = 60_000;
     // Monday: the newest unaired matinale (40 min), then the fallback (ident first).
     let mon = "matinale/2027-03-22T07:00";
-    let first_fb = segs.iter().find(|x| x.start == tb.frame_at(ts("2027-03-22T06:40:00Z"))).unwrap();
+    let first_fb = segs
+        .iter()
+        .find(|x| x.start == tb.frame_at(ts("2027-03-22T06:40:00Z")))
+        .unwrap();
     assert_eq!(first_fb.kind, Kind::Ident);
-    check(mon, &[(Kind::Show, Some(MATINALE_SHORT), 0, 40 * min, EDGE)]);
+    check(
+        mon,
+        &[(Kind::Show, Some(MATINALE_SHORT), 0, 40 * min, EDGE)],
+    );
     // Tuesday: the other one, 61 min, cut at the slot end with an edge fade only.
-    check("matinale/2027-03-23T07:00", &[(Kind::Show, Some(MATINALE_LONG), 0, 60 * min, EDGE)]);
+    check(
+        "matinale/2027-03-23T07:00",
+        &[(Kind::Show, Some(MATINALE_LONG), 0, 60 * min, EDGE)],
+    );
     // Wednesday: nothing left to premiere: the fallback fills the whole slot.
-    let wed = segs.iter().find(|x| x.start == tb.frame_at(ts("2027-03-24T06:00:00Z"))).unwrap();
+    let wed = segs
+        .iter()
+        .find(|x| x.start == tb.frame_at(ts("2027-03-24T06:00:00Z")))
+        .unwrap();
     assert_eq!(wed.kind, Kind::Ident);
     // Weekend rerun: the last premiered (Tuesday's), cut at 1 h with the 3 s fade (default).
-    check("matinale-rediffusion/2027-03-28T09:00", &[(Kind::Show, Some(MATINALE_LONG), 0, 60 * min, OVERRUN)]);
+    check(
+        "matinale-rediffusion/2027-03-28T09:00",
+        &[(Kind::Show, Some(MATINALE_LONG), 0, 60 * min, OVERRUN)],
+    );
     // Reporters: 20 min then meant silence (`underrun = "silence"`).
     check(
         "reporters/2027-03-20T10:30",
-        &[(Kind::Show, Some(REPORTERS), 0, 20 * min, EDGE), (Kind::MeantSilence, None, 20 * min, 30 * min, 0)],
+        &[
+            (Kind::Show, Some(REPORTERS), 0, 20 * min, EDGE),
+            (Kind::MeantSilence, None, 20 * min, 30 * min, 0),
+        ],
     );
     // Night playlist: the three beds (shuffled per occurrence), then the fallback.
-    let nuit = occs.iter().find(|o| o.id == "nuit/2027-03-27T23:00").unwrap();
+    let nuit = occs
+        .iter()
+        .find(|o| o.id == "nuit/2027-03-27T23:00")
+        .unwrap();
     let tracks: Vec<u16> = segs
         .iter()
         .filter(|x| x.item.occurrence.as_deref() == Some(&nuit.id))
@@ -264,11 +343,18 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
     assert_eq!(sorted, BEDS);
     // The plan does not depend on where it starts: re-planning from inside a show or a gap
     // gives the same segments there.
-    for probe in ["2027-03-22T07:20:00Z", "2027-03-25T12:34:56Z", "2027-03-28T00:30:00Z"] {
+    for probe in [
+        "2027-03-22T07:20:00Z",
+        "2027-03-25T12:34:56Z",
+        "2027-03-28T00:30:00Z",
+    ] {
         let t = ts(probe);
         let again = plan(&st, t, t + SignedDuration::from_mins(30));
         let f = tb.frame_at(t);
-        let original: Vec<&Segment> = segs.iter().filter(|x| x.end > f && x.start < f + 30 * min).collect();
+        let original: Vec<&Segment> = segs
+            .iter()
+            .filter(|x| x.end > f && x.start < f + 30 * min)
+            .collect();
         assert_eq!(again.iter().collect::<Vec<_>>(), original, "{probe}");
     }
 }
@@ -289,7 +375,11 @@ impl PcmSink for RecSink {
     fn write(&mut self, first_frame: u64, pcm: &[f32]) {
         let mut r = self.0.lock().unwrap();
         let start = *r.first.get_or_insert(first_frame);
-        assert_eq!(first_frame, start + (r.pcm.len() / 2) as u64, "blocks are contiguous");
+        assert_eq!(
+            first_frame,
+            start + (r.pcm.len() / 2) as u64,
+            "blocks are contiguous"
+        );
         r.pcm.extend_from_slice(pcm);
     }
 
@@ -331,13 +421,23 @@ fn render(st: &Station, schedule: Arc<Schedule>, from: Timestamp, to: Timestamp)
     let sink = RecSink::default();
     let (_tx, rx) = tokio::sync::watch::channel(schedule);
     let clock = Arc::new(ManualClock::auto_advance(from));
-    let handle = antenne::playout::start(sim_config(st, to), rx, st.catalog.clone(), Box::new(sink.clone()), clock)
-        .unwrap();
+    let handle = antenne::playout::start(
+        sim_config(st, to),
+        rx,
+        st.catalog.clone(),
+        Box::new(sink.clone()),
+        clock,
+    )
+    .unwrap();
     handle.join();
     let rec = std::mem::take(&mut *sink.0.lock().unwrap());
     let tb = Timebase::unix(R);
     assert_eq!(rec.first, Some(tb.frame_at(from)));
-    assert_eq!(rec.pcm.len() as u64 / 2, tb.frame_at(to) - tb.frame_at(from), "every frame exactly once");
+    assert_eq!(
+        rec.pcm.len() as u64 / 2,
+        tb.frame_at(to) - tb.frame_at(from),
+        "every frame exactly once"
+    );
     assert!(rec.finished);
     rec
 }
@@ -346,16 +446,29 @@ fn render(st: &Station, schedule: Arc<Schedule>, from: Timestamp, to: Timestamp)
 fn assert_plays(rec: &Rec, from: u64, n: u64, id: u16, pos: u64) {
     for k in 0..n {
         let v = rec.at(from + k);
-        assert_eq!(identify(v), (id, (pos + k) % 2048), "frame {} (+{k}): {v}", from);
+        assert_eq!(
+            identify(v),
+            (id, (pos + k) % 2048),
+            "frame {} (+{k}): {v}",
+            from
+        );
         assert_eq!(v, value(id, pos + k));
     }
 }
 
 /// Asserts a cut at frame `b`: both sides faded to near zero, nothing louder than full scale.
 fn assert_soft_edge(rec: &Rec, b: u64) {
-    let max = 16.0 * 2048.0 / 32768.0;
-    assert!(rec.at(b - 1).abs() <= max / EDGE as f32, "before the edge: {}", rec.at(b - 1));
-    assert!(rec.at(b).abs() <= max / EDGE as f32, "after the edge: {}", rec.at(b));
+    let max = 1.0; // full scale
+    assert!(
+        rec.at(b - 1).abs() <= max / EDGE as f32,
+        "before the edge: {}",
+        rec.at(b - 1)
+    );
+    assert!(
+        rec.at(b).abs() <= max / EDGE as f32,
+        "after the edge: {}",
+        rec.at(b)
+    );
 }
 
 #[test]
@@ -366,20 +479,43 @@ fn every_occurrence_of_the_week_switches_on_its_exact_frame() {
     let occs = st.schedule.occurrences(ts(WEEK.0), ts(WEEK.1));
     for occ in &occs {
         let s = tb.frame_at(occ.start);
-        let rec = render(&st, st.schedule.clone(), occ.start - SignedDuration::from_secs(2), occ.start + SignedDuration::from_secs(2));
+        let rec = render(
+            &st,
+            st.schedule.clone(),
+            occ.start - SignedDuration::from_secs(2),
+            occ.start + SignedDuration::from_secs(2),
+        );
         assert_soft_edge(&rec, s);
         let (id, pos) = identify(rec.at(s + EDGE + 5));
         match expected_first(occ) {
-            Expect::File(e) => assert_eq!((id, pos), (e, EDGE + 5), "{} starts its item at frame 0", occ.id),
+            Expect::File(e) => assert_eq!(
+                (id, pos),
+                (e, EDGE + 5),
+                "{} starts its item at frame 0",
+                occ.id
+            ),
             Expect::AnyBed => {
-                assert!(BEDS.contains(&id), "{}: a bed of the playlist, got {id}", occ.id);
+                assert!(
+                    BEDS.contains(&id),
+                    "{}: a bed of the playlist, got {id}",
+                    occ.id
+                );
                 assert_eq!(pos, EDGE + 5);
             }
-            Expect::Fallback => assert!(IDENTS.contains(&id), "{}: the fallback opens with an ident, got {id}", occ.id),
+            Expect::Fallback => assert!(
+                IDENTS.contains(&id),
+                "{}: the fallback opens with an ident, got {id}",
+                occ.id
+            ),
         }
         if !matches!(expected_first(occ), Expect::Fallback) {
             let show = &st.schedule.show(&occ.show).unwrap().title;
-            let title = rec.titles.iter().find(|(f, _)| *f + 256 > s).map(|(_, t)| t.clone()).unwrap();
+            let title = rec
+                .titles
+                .iter()
+                .find(|(f, _)| *f + 256 > s)
+                .map(|(_, t)| t.clone())
+                .unwrap();
             assert!(title.starts_with(show.as_str()), "{}: {title}", occ.id);
         }
     }
@@ -397,7 +533,9 @@ fn expected_first(occ: &Occurrence) -> Expect {
         "matinale/2027-03-22T07:00" => Expect::File(MATINALE_SHORT),
         "matinale/2027-03-23T07:00" => Expect::File(MATINALE_LONG),
         // Before the week's first premiere, there is nothing to rerun.
-        "matinale-rediffusion/2027-03-20T09:00" | "matinale-rediffusion/2027-03-21T09:00" => Expect::Fallback,
+        "matinale-rediffusion/2027-03-20T09:00" | "matinale-rediffusion/2027-03-21T09:00" => {
+            Expect::Fallback
+        }
         "cuisines-rediffusion/2027-03-21T12:00" => Expect::Fallback,
         id if id.starts_with("matinale-rediffusion/") => Expect::File(MATINALE_LONG),
         "cuisines/2027-03-24T18:00" => Expect::File(CUISINES),
@@ -414,7 +552,12 @@ fn a_daemon_started_at_18_20_joins_the_18_00_show_20_minutes_in() {
     let tb = Timebase::unix(R);
     // Wednesday 24 March, 18:20 Paris (CET): the cuisines premiere started at 17:00Z.
     let join = ts("2027-03-24T17:20:00Z");
-    let rec = render(&st, st.schedule.clone(), join, join + SignedDuration::from_secs(2));
+    let rec = render(
+        &st,
+        st.schedule.clone(),
+        join,
+        join + SignedDuration::from_secs(2),
+    );
     let f = tb.frame_at(join);
     // A short fade-in from the join, then the episode exactly 20 minutes in.
     assert!(rec.at(f).abs() < value(CUISINES, 0) / EDGE as f32 * 2.0);
@@ -430,7 +573,15 @@ fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
     let _ = plan(&st, ts("2027-03-22T00:00:00Z"), ts("2027-03-24T00:00:00Z"));
     let around = |t: &str| {
         let t = ts(t);
-        (render(&st, st.schedule.clone(), t - SignedDuration::from_secs(4), t + SignedDuration::from_secs(2)), tb.frame_at(t))
+        (
+            render(
+                &st,
+                st.schedule.clone(),
+                t - SignedDuration::from_secs(4),
+                t + SignedDuration::from_secs(2),
+            ),
+            tb.frame_at(t),
+        )
     };
     // Tuesday's 61 min matinale in a 1 h `cut` slot: full level until the edge fade.
     let (rec, end) = around("2027-03-23T07:00:00Z");
@@ -442,7 +593,11 @@ fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
     let (rec, end) = around("2027-03-28T08:00:00Z");
     let gain = |f: u64| rec.at(f) / value(MATINALE_LONG, pos - (end - f));
     assert!((gain(end - 3500) - 1.0).abs() < 1e-6);
-    assert!((gain(end - 1500) - 0.5).abs() < 0.01, "{}", gain(end - 1500));
+    assert!(
+        (gain(end - 1500) - 0.5).abs() < 0.01,
+        "{}",
+        gain(end - 1500)
+    );
     assert!(gain(end - 1) < 0.001);
     let mut last = 1.0;
     for f in end - OVERRUN..end {
@@ -451,13 +606,25 @@ fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
     }
     // Monday's 40 min matinale: underrun = fallback: an ident follows at once.
     let (rec, end) = around("2027-03-22T06:40:00Z");
-    assert_plays(&rec, end - 1000, 1000 - EDGE, MATINALE_SHORT, 40 * 60 * u64::from(R) - 1000);
+    assert_plays(
+        &rec,
+        end - 1000,
+        1000 - EDGE,
+        MATINALE_SHORT,
+        40 * 60 * u64::from(R) - 1000,
+    );
     assert_soft_edge(&rec, end);
     assert!(IDENTS.contains(&identify(rec.at(end + EDGE + 1)).0));
     // Saturday's reporters (underrun = silence): exact silence after the episode.
     let _ = plan(&st, ts("2027-03-20T00:00:00Z"), ts("2027-03-21T00:00:00Z"));
     let (rec, end) = around("2027-03-20T09:50:00Z");
-    assert_plays(&rec, end - 1000, 1000 - EDGE, REPORTERS, 20 * 60 * u64::from(R) - 1000);
+    assert_plays(
+        &rec,
+        end - 1000,
+        1000 - EDGE,
+        REPORTERS,
+        20 * 60 * u64::from(R) - 1000,
+    );
     assert!((end..end + 2000).all(|f| rec.at(f) == 0.0));
 }
 
@@ -468,7 +635,12 @@ fn a_missing_episode_is_skipped_and_the_fallback_plays() {
     // Monday's premiere would be m-short: its rendition has vanished.
     std::fs::remove_file(st.catalog.data_dir().join("renditions/m-short.wav")).unwrap();
     let t = ts("2027-03-22T06:00:00Z");
-    let rec = render(&st, st.schedule.clone(), t - SignedDuration::from_secs(1), t + SignedDuration::from_secs(2));
+    let rec = render(
+        &st,
+        st.schedule.clone(),
+        t - SignedDuration::from_secs(1),
+        t + SignedDuration::from_secs(2),
+    );
     let (id, _) = identify(rec.at(tb.frame_at(t) + EDGE + 1));
     assert!(IDENTS.contains(&id), "the fallback chain, got file {id}");
 }
@@ -531,8 +703,14 @@ fn pacing_stays_a_bounded_lead_ahead_of_a_manual_clock() {
         ..sim_config(&st, t0)
     };
     let (_tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
-    let handle = antenne::playout::start(config, rx, st.catalog.clone(), Box::new(RecSink::default()), clock.clone())
-        .unwrap();
+    let handle = antenne::playout::start(
+        config,
+        rx,
+        st.catalog.clone(),
+        Box::new(RecSink::default()),
+        clock.clone(),
+    )
+    .unwrap();
     let lead = 200; // frames at 1 kHz
     let block = 256;
     let wait_for = |frame: u64| {
@@ -548,8 +726,15 @@ fn pacing_stays_a_bounded_lead_ahead_of_a_manual_clock() {
         wait_for(now + lead);
         std::thread::sleep(Duration::from_millis(20));
         let cursor = handle.snapshot().cursor;
-        assert!(cursor >= now + lead, "step {step}: {cursor} < {}", now + lead);
-        assert!(cursor < now + lead + block, "step {step}: never more than lead + one block ahead");
+        assert!(
+            cursor >= now + lead,
+            "step {step}: {cursor} < {}",
+            now + lead
+        );
+        assert!(
+            cursor < now + lead + block,
+            "step {step}: never more than lead + one block ahead"
+        );
         clock.advance(SignedDuration::from_millis(150));
     }
     let s = handle.snapshot();
@@ -572,9 +757,18 @@ fn a_schedule_reload_takes_effect_at_the_next_frames_without_interrupting_the_st
         ..sim_config(&st, t0)
     };
     let (tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
-    let handle = antenne::playout::start(config, rx, st.catalog.clone(), Box::new(sink.clone()), clock.clone())
-        .unwrap();
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml")).unwrap();
+    let handle = antenne::playout::start(
+        config,
+        rx,
+        st.catalog.clone(),
+        Box::new(sink.clone()),
+        clock.clone(),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml"),
+    )
+    .unwrap();
     let special = format!(
         "{text}\n[[exception]]\nid = \"special\"\nshow = \"cuisines-du-monde\"\ndate = 2027-03-25\nstart = \"11:00:05\"\nduration = \"10m\"\nfile = \"beds/bed-0.wav\"\n"
     );
@@ -591,7 +785,11 @@ fn a_schedule_reload_takes_effect_at_the_next_frames_without_interrupting_the_st
     }
     handle.join();
     let rec = sink.0.lock().unwrap();
-    assert_eq!(rec.pcm.len() as u64 / 2, 8 * u64::from(R), "every frame once");
+    assert_eq!(
+        rec.pcm.len() as u64 / 2,
+        8 * u64::from(R),
+        "every frame once"
+    );
     let s = tb.frame_at(t0 + SignedDuration::from_secs(5));
     assert_soft_edge(&rec, s);
     assert_plays(&rec, s + EDGE, 1000, BEDS[0], EDGE);

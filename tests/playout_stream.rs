@@ -64,11 +64,22 @@ fn decode_all(bytes: Vec<u8>) -> u64 {
     let mut hint = Hint::new();
     hint.with_extension("mp3");
     let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .expect("probe");
     let track = format.default_track(TrackType::Audio).unwrap();
     let id = track.id;
-    let params = track.codec_params.as_ref().unwrap().audio().unwrap().clone();
+    let params = track
+        .codec_params
+        .as_ref()
+        .unwrap()
+        .audio()
+        .unwrap()
+        .clone();
     assert_eq!(params.sample_rate, Some(RATE));
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -88,7 +99,9 @@ fn decode_all(bytes: Vec<u8>) -> u64 {
         if packet.track_id != id {
             continue;
         }
-        let buf = decoder.decode(&packet).unwrap_or_else(|e| panic!("decode error: {e}"));
+        let buf = decoder
+            .decode(&packet)
+            .unwrap_or_else(|e| panic!("decode error: {e}"));
         frames += buf.frames() as u64;
     }
     frames
@@ -101,8 +114,13 @@ async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     sine(&media.join("beds/bed.wav"), 220.0, 10.0);
     sine(&media.join("idents/id.wav"), 880.0, 0.5);
     sine(&media.join("music/song.wav"), 440.0, 10.0);
-    let (schedule, _) = Schedule::parse(SCHEDULE, "t.toml", "2027-03-01T00:00:00Z".parse().unwrap(), &NoFacts)
-        .unwrap_or_else(|d| panic!("{d:?}"));
+    let (schedule, _) = Schedule::parse(
+        SCHEDULE,
+        "t.toml",
+        "2027-03-01T00:00:00Z".parse().unwrap(),
+        &NoFacts,
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
     // Monday 22 March 2027 12:00 Paris = 11:00Z; render 11:59:57 → 12:00:03.
     let show: Timestamp = "2027-03-22T11:00:00Z".parse().unwrap();
     let from = show - SignedDuration::from_secs(3);
@@ -131,10 +149,15 @@ async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     )
     .unwrap();
     let now = handle.now_playing();
-    tokio::task::spawn_blocking(move || handle.join()).await.unwrap();
+    tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .unwrap();
 
     let total = hub.bytes_pushed();
-    assert!(total > 6 * 128_000 / 8 * 9 / 10, "about 6 s at 128 kbps: {total} bytes");
+    assert!(
+        total > 6 * 128_000 / 8 * 9 / 10,
+        "about 6 s at 128 kbps: {total} bytes"
+    );
     let mut bytes = Vec::new();
     while (bytes.len() as u64) < total {
         let chunk = tokio::time::timeout(Duration::from_secs(5), listener.next())
