@@ -137,3 +137,33 @@ fn fact_warnings() {
     );
     insta::assert_snapshot!(check_with(&src, &Fake));
 }
+
+/// Apple's category spelling is checked where operators write it, not when the feed is
+/// rejected by a podcast app.
+#[test]
+fn show_categories_must_be_apples() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schedules/weekly.toml"
+    ))
+    .unwrap()
+    .replace("category = \"History\"", "category = \"Histoire\"")
+    .replace("subcategory = \"Food\"", "subcategory = \"Cooking\"");
+    let parsed = antenne::schedule::Schedule::parse(
+        &text,
+        "weekly.toml",
+        jiff::Timestamp::UNIX_EPOCH,
+        &antenne::schedule::NoFacts,
+    );
+    let Err(errs) = parsed else {
+        panic!("a schedule with misspelled categories was accepted");
+    };
+    let all: Vec<String> = errs
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all.iter().any(|e| e.contains("Histoire")), "{all:#?}");
+    assert!(all.iter().any(|e| e.contains("Cooking")), "{all:#?}");
+}

@@ -45,7 +45,7 @@ fn every_toml_example_in_the_readme_parses() {
         }
     }
     assert!(
-        blocks.iter().any(|b| *b == demo),
+        blocks.contains(&demo),
         "the README shows schedules/weekly.toml verbatim"
     );
 }

@@ -32,13 +32,23 @@ pub struct FrameHeader {
 }
 
 const BITRATES_V1: [[u32; 16]; 3] = [
-    [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, 0],
-    [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 0],
-    [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0],
+    [
+        0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, 0,
+    ],
+    [
+        0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 0,
+    ],
+    [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0,
+    ],
 ];
 const BITRATES_V2: [[u32; 16]; 2] = [
-    [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, 0],
-    [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0],
+    [
+        0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, 0,
+    ],
+    [
+        0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0,
+    ],
 ];
 
 impl FrameHeader {
@@ -110,7 +120,9 @@ impl FrameHeader {
 
     /// Whether `other` can follow `self` in the same stream (bitrate and padding may change).
     fn compatible(&self, other: &FrameHeader) -> bool {
-        self.version == other.version && self.layer == other.layer && self.sample_rate == other.sample_rate
+        self.version == other.version
+            && self.layer == other.layer
+            && self.sample_rate == other.sample_rate
     }
 
     /// Offset of the side information's end, where a Xing/Info tag would start.
@@ -194,7 +206,9 @@ impl FrameSplitter {
             if self.buf.len() < 10 {
                 return None;
             }
-            let size = self.buf[6..10].iter().fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7F));
+            let size = self.buf[6..10]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7F));
             let footer = if self.buf[5] & 0x10 != 0 { 10 } else { 0 };
             self.skip = 10 + size + footer;
             self.locked = None;
@@ -206,7 +220,8 @@ impl FrameSplitter {
             self.locked = None;
             return Some(None);
         }
-        let Some(header) = FrameHeader::parse([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) else {
+        let Some(header) = FrameHeader::parse([self.buf[0], self.buf[1], self.buf[2], self.buf[3]])
+        else {
             return self.lose_sync();
         };
         if self.locked.is_some_and(|l| !l.compatible(&header)) {
@@ -218,8 +233,15 @@ impl FrameSplitter {
             if self.buf.len() < len + 4 {
                 return None;
             }
-            let next = [self.buf[len], self.buf[len + 1], self.buf[len + 2], self.buf[len + 3]];
-            let confirmed = FrameHeader::parse(next).is_some_and(|n| header.compatible(&n)) || next.starts_with(b"ID3") || next.starts_with(b"TAG");
+            let next = [
+                self.buf[len],
+                self.buf[len + 1],
+                self.buf[len + 2],
+                self.buf[len + 3],
+            ];
+            let confirmed = FrameHeader::parse(next).is_some_and(|n| header.compatible(&n))
+                || next.starts_with(b"ID3")
+                || next.starts_with(b"TAG");
             if !confirmed {
                 return self.lose_sync();
             }
@@ -239,7 +261,10 @@ impl FrameSplitter {
     /// Drops one byte and searches for the next sync word.
     fn lose_sync(&mut self) -> Option<Option<Frame>> {
         self.locked = None;
-        let skip = self.buf[1..].iter().position(|&b| b == 0xFF).map_or(self.buf.len(), |p| p + 1);
+        let skip = self.buf[1..]
+            .iter()
+            .position(|&b| b == 0xFF)
+            .map_or(self.buf.len(), |p| p + 1);
         // Keep a trailing 0xFF: it may start a header completed by the next push.
         self.discard(skip);
         Some(None)
@@ -259,7 +284,8 @@ mod tests {
 
     #[track_caller]
     fn check(header: [u8; 4], expected: Option<(u32, u32, usize, u32)>) {
-        let got = FrameHeader::parse(header).map(|h| (h.bitrate_kbps, h.sample_rate, h.frame_len(), h.samples()));
+        let got = FrameHeader::parse(header)
+            .map(|h| (h.bitrate_kbps, h.sample_rate, h.frame_len(), h.samples()));
         assert_eq!(got, expected, "header {header:02X?}");
     }
 
@@ -271,7 +297,7 @@ mod tests {
         check([0xFF, 0xF3, 0x60, 0xC4], Some((48, 22_050, 156, 576)));
         check([0xFF, 0xF3, 0x64, 0xC4], Some((48, 24_000, 144, 576)));
         check([0xFF, 0xFD, 0x94, 0x00], Some((160, 48_000, 480, 1152))); // layer 2
-        check([0xFF, 0xFF, 0x90, 0x00], Some((128, 44_100, 4 * 34, 384))); // layer 1
+        check([0xFF, 0xFF, 0x40, 0x00], Some((128, 44_100, 4 * 34, 384))); // layer 1
         check([0xFF, 0xFB, 0xF0, 0x64], None); // bad bitrate
         check([0xFF, 0xFB, 0x0C, 0x64], None); // free format, reserved rate
         check([0xFF, 0xF9, 0x90, 0x64], None); // layer 0

@@ -110,7 +110,11 @@ impl Hub {
     pub fn new(config: HubConfig, shutdown: CancellationToken) -> Hub {
         let capacity = (config.backlog_bytes / MIN_FRAME_BYTES).clamp(16, 1 << 16);
         let (tx, _) = broadcast::channel(capacity);
-        let title = Title { text: String::new(), version: 0, icy_block: icy::encode_block("") };
+        let title = Title {
+            text: String::new(),
+            version: 0,
+            icy_block: icy::encode_block(""),
+        };
         Hub {
             shared: Arc::new(Shared {
                 config,
@@ -130,9 +134,13 @@ impl Hub {
         let shared = &self.shared;
         let samples = frame.header.samples();
         let rate = u64::from(frame.header.sample_rate);
-        let burst_samples = (shared.config.burst.as_micros() as u64).saturating_mul(rate) / 1_000_000;
+        let burst_samples =
+            (shared.config.burst.as_micros() as u64).saturating_mul(rate) / 1_000_000;
         let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
-        let end = shared.head.fetch_add(frame.bytes.len() as u64, Ordering::AcqRel) + frame.bytes.len() as u64;
+        let end = shared
+            .head
+            .fetch_add(frame.bytes.len() as u64, Ordering::AcqRel)
+            + frame.bytes.len() as u64;
         burst.frames.push_back((frame.bytes.clone(), samples));
         burst.samples += u64::from(samples);
         while let Some(&(_, first)) = burst.frames.front() {
@@ -143,7 +151,10 @@ impl Hub {
             burst.frames.pop_front();
         }
         // An error only means nobody listens right now.
-        let _ = shared.tx.send(Chunk { end, bytes: frame.bytes });
+        let _ = shared.tx.send(Chunk {
+            end,
+            bytes: frame.bytes,
+        });
     }
 
     /// Sets the now-playing title; listeners see it at their next ICY block.
@@ -152,7 +163,11 @@ impl Hub {
             if t.text == text {
                 return false;
             }
-            *t = Title { text: text.to_owned(), version: t.version + 1, icy_block: icy::encode_block(text) };
+            *t = Title {
+                text: text.to_owned(),
+                version: t.version + 1,
+                icy_block: icy::encode_block(text),
+            };
             true
         });
     }
@@ -200,7 +215,9 @@ impl Hub {
         let limit = self.shared.config.max_listeners;
         self.shared
             .listeners
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
             .map_err(|_| HubError::Full { limit })?;
         let guard = CountGuard::new(Arc::clone(&self.shared));
         Ok(self.open(icy, Some(guard)))

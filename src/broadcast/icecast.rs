@@ -33,7 +33,10 @@ pub enum IcecastError {
     #[error("invalid Icecast URL {0:?}: expected http://host[:port]/mount")]
     Url(String),
     #[error("{endpoint}: {source}")]
-    Io { endpoint: String, source: std::io::Error },
+    Io {
+        endpoint: String,
+        source: std::io::Error,
+    },
     #[error("{endpoint}: no answer within {IO_TIMEOUT:?}")]
     Timeout { endpoint: String },
     #[error("{endpoint}: Icecast answered {status}")]
@@ -65,8 +68,18 @@ impl Endpoint {
         if host.is_empty() || path.len() < 2 || path.contains(['?', '#', ' ']) {
             return Err(bad());
         }
-        let user = if target.user.is_empty() { "source" } else { &target.user };
-        Ok(Endpoint { host: host.to_owned(), port, mount: path.to_owned(), user: user.to_owned(), password: target.password.clone() })
+        let user = if target.user.is_empty() {
+            "source"
+        } else {
+            &target.user
+        };
+        Ok(Endpoint {
+            host: host.to_owned(),
+            port,
+            mount: path.to_owned(),
+            user: user.to_owned(),
+            password: target.password.clone(),
+        })
     }
 
     fn name(&self) -> String {
@@ -74,11 +87,17 @@ impl Endpoint {
     }
 
     fn authorization(&self) -> String {
-        format!("Basic {}", base64(format!("{}:{}", self.user, self.password).as_bytes()))
+        format!(
+            "Basic {}",
+            base64(format!("{}:{}", self.user, self.password).as_bytes())
+        )
     }
 
     fn io(&self, source: std::io::Error) -> IcecastError {
-        IcecastError::Io { endpoint: self.name(), source }
+        IcecastError::Io {
+            endpoint: self.name(),
+            source,
+        }
     }
 
     /// The source request head (Icecast ≥ 2.4 `PUT`).
@@ -141,13 +160,26 @@ pub async fn run(hub: Hub, endpoint: Endpoint, info: StationInfo, shutdown: Canc
 type MetadataUpdate = Pin<Box<dyn Future<Output = Result<(), IcecastError>> + Send>>;
 
 /// One connection: `Ok` only when it ended on shutdown.
-async fn session(hub: &Hub, endpoint: &Endpoint, info: &StationInfo, shutdown: &CancellationToken) -> Result<(), IcecastError> {
+async fn session(
+    hub: &Hub,
+    endpoint: &Endpoint,
+    info: &StationInfo,
+    shutdown: &CancellationToken,
+) -> Result<(), IcecastError> {
     let mut stream = connect(endpoint).await?;
-    deadline(endpoint, stream.write_all(endpoint.source_request(info).as_bytes())).await?;
+    deadline(
+        endpoint,
+        stream.write_all(endpoint.source_request(info).as_bytes()),
+    )
+    .await?;
     deadline(endpoint, read_status(endpoint, &mut stream)).await??;
     tracing::info!("icecast push: streaming to {}", endpoint.name());
 
-    let mut frames = hub.subscribe_relay().map_err(|_| IcecastError::FellBehind { endpoint: endpoint.name() })?;
+    let mut frames = hub
+        .subscribe_relay()
+        .map_err(|_| IcecastError::FellBehind {
+            endpoint: endpoint.name(),
+        })?;
     let mut titles = hub.watch_title();
     titles.mark_changed();
     let mut update: Option<MetadataUpdate> = None;
@@ -156,7 +188,9 @@ async fn session(hub: &Hub, endpoint: &Endpoint, info: &StationInfo, shutdown: &
         if update.is_none() && title_dirty {
             title_dirty = false;
             let (endpoint, title) = (endpoint.clone(), titles.borrow_and_update().text.clone());
-            update = Some(Box::pin(async move { update_metadata(&endpoint, &title).await }));
+            update = Some(Box::pin(
+                async move { update_metadata(&endpoint, &title).await },
+            ));
         }
         tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
@@ -183,26 +217,42 @@ async fn session(hub: &Hub, endpoint: &Endpoint, info: &StationInfo, shutdown: &
 /// Sets the title of `endpoint`'s mount through Icecast's admin metadata endpoint.
 pub async fn update_metadata(endpoint: &Endpoint, title: &str) -> Result<(), IcecastError> {
     let mut stream = connect(endpoint).await?;
-    deadline(endpoint, stream.write_all(endpoint.metadata_request(title).as_bytes())).await?;
+    deadline(
+        endpoint,
+        stream.write_all(endpoint.metadata_request(title).as_bytes()),
+    )
+    .await?;
     deadline(endpoint, read_status(endpoint, &mut stream)).await?
 }
 
 async fn connect(endpoint: &Endpoint) -> Result<TcpStream, IcecastError> {
-    let stream = deadline(endpoint, TcpStream::connect((endpoint.host.as_str(), endpoint.port))).await?;
+    let stream = deadline(
+        endpoint,
+        TcpStream::connect((endpoint.host.as_str(), endpoint.port)),
+    )
+    .await?;
     // Frames are small and already paced: send each at once.
     stream.set_nodelay(true).map_err(|e| endpoint.io(e))?;
     Ok(stream)
 }
 
-async fn deadline<T>(endpoint: &Endpoint, fut: impl Future<Output = std::io::Result<T>>) -> Result<T, IcecastError> {
+async fn deadline<T>(
+    endpoint: &Endpoint,
+    fut: impl Future<Output = std::io::Result<T>>,
+) -> Result<T, IcecastError> {
     match timeout(IO_TIMEOUT, fut).await {
         Ok(result) => result.map_err(|e| endpoint.io(e)),
-        Err(_) => Err(IcecastError::Timeout { endpoint: endpoint.name() }),
+        Err(_) => Err(IcecastError::Timeout {
+            endpoint: endpoint.name(),
+        }),
     }
 }
 
 /// Reads response heads until a final one; `Ok` for 2xx.
-async fn read_status(endpoint: &Endpoint, stream: &mut TcpStream) -> std::io::Result<Result<(), IcecastError>> {
+async fn read_status(
+    endpoint: &Endpoint,
+    stream: &mut TcpStream,
+) -> std::io::Result<Result<(), IcecastError>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -212,14 +262,27 @@ async fn read_status(endpoint: &Endpoint, stream: &mut TcpStream) -> std::io::Re
         }
         head.push(byte[0]);
         if head.len() > 16 * 1024 {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "response head too long"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "response head too long",
+            ));
         }
         if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
-            let status_line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().trim().to_owned();
+            let status_line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
             match parse_status(&status_line) {
                 Some(100) => head.clear(),
                 Some(200..=299) => return Ok(Ok(())),
-                _ => return Ok(Err(IcecastError::Status { endpoint: endpoint.name(), status: status_line })),
+                _ => {
+                    return Ok(Err(IcecastError::Status {
+                        endpoint: endpoint.name(),
+                        status: status_line,
+                    }));
+                }
             }
         }
     }
@@ -232,12 +295,19 @@ pub fn parse_status(line: &str) -> Option<u16> {
     if !(proto.starts_with("HTTP/") || proto == "ICY") {
         return None;
     }
-    parts.next()?.parse().ok().filter(|c| (100..600).contains(c))
+    parts
+        .next()?
+        .parse()
+        .ok()
+        .filter(|c| (100..600).contains(c))
 }
 
 /// Keeps a header value on one line.
 fn header_value(value: &str) -> String {
-    value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn percent_encode(text: &str) -> String {
@@ -256,7 +326,10 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
@@ -273,15 +346,34 @@ mod tests {
     use super::*;
 
     fn target(url: &str) -> IcecastTarget {
-        IcecastTarget { url: url.to_owned(), user: String::new(), password: "hackme".to_owned() }
+        IcecastTarget {
+            url: url.to_owned(),
+            user: String::new(),
+            password: "hackme".to_owned(),
+        }
     }
 
     #[test]
     fn endpoints() {
         let e = Endpoint::parse(&target("http://127.0.0.1:8000/live.mp3")).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.mount.as_str(), e.user.as_str()), ("127.0.0.1", 8000, "/live.mp3", "source"));
-        assert_eq!(Endpoint::parse(&target("http://radio.example/a")).unwrap().port, 80);
-        for bad in ["https://x/live", "http://x", "http://x:port/live", "http:///live", "http://x/", "http://x/a?b"] {
+        assert_eq!(
+            (e.host.as_str(), e.port, e.mount.as_str(), e.user.as_str()),
+            ("127.0.0.1", 8000, "/live.mp3", "source")
+        );
+        assert_eq!(
+            Endpoint::parse(&target("http://radio.example/a"))
+                .unwrap()
+                .port,
+            80
+        );
+        for bad in [
+            "https://x/live",
+            "http://x",
+            "http://x:port/live",
+            "http:///live",
+            "http://x/",
+            "http://x/a?b",
+        ] {
             assert!(Endpoint::parse(&target(bad)).is_err(), "{bad}");
         }
     }
@@ -293,7 +385,10 @@ mod tests {
         assert_eq!(base64(b"abc"), "YWJj");
         assert_eq!(percent_encode("L'été & co"), "L%27%C3%A9t%C3%A9%20%26%20co");
         assert_eq!(parse_status("HTTP/1.0 200 OK"), Some(200));
-        assert_eq!(parse_status("HTTP/1.1 401 Authentication Required"), Some(401));
+        assert_eq!(
+            parse_status("HTTP/1.1 401 Authentication Required"),
+            Some(401)
+        );
         assert_eq!(parse_status("ICY 200 OK"), Some(200));
         assert_eq!(parse_status("garbage"), None);
     }
@@ -313,7 +408,9 @@ mod tests {
         assert!(head.starts_with("PUT /live.mp3 HTTP/1.1\r\n"));
         assert!(head.contains("\r\nAuthorization: Basic c291cmNlOmhhY2ttZQ==\r\n"));
         assert!(head.contains("\r\nice-name: Radio  X-Evil: 1\r\n"));
-        assert!(head.contains("\r\nice-audio-info: ice-samplerate=44100;ice-bitrate=128;ice-channels=2\r\n"));
+        assert!(head.contains(
+            "\r\nice-audio-info: ice-samplerate=44100;ice-bitrate=128;ice-channels=2\r\n"
+        ));
         assert!(head.ends_with("\r\n\r\n"));
         let meta = e.metadata_request("Show - Épisode 1");
         assert!(meta.starts_with("GET /admin/metadata?mount=/live.mp3&mode=updinfo&charset=UTF-8&song=Show%20-%20%C3%89pisode%201 HTTP/1.0\r\n"));

@@ -62,7 +62,10 @@ pub struct Interleaver {
 
 impl Default for Interleaver {
     fn default() -> Self {
-        Interleaver { until_block: METAINT, sent_version: None }
+        Interleaver {
+            until_block: METAINT,
+            sent_version: None,
+        }
     }
 }
 
@@ -70,7 +73,12 @@ impl Interleaver {
     /// Splits `audio` around metadata boundaries, pushing audio slices (zero-copy) and
     /// metadata blocks to `out`. `title` returns the current title's version and block, read
     /// only when a boundary is reached so a change shows at the very next block.
-    pub fn push(&mut self, mut audio: Bytes, title: impl Fn() -> (u64, Bytes), out: &mut impl Extend<Bytes>) {
+    pub fn push(
+        &mut self,
+        mut audio: Bytes,
+        title: impl Fn() -> (u64, Bytes),
+        out: &mut impl Extend<Bytes>,
+    ) {
         while audio.len() >= self.until_block {
             let head = audio.split_to(self.until_block);
             if !head.is_empty() {
@@ -122,7 +130,9 @@ impl Reader {
                 self.meta.extend_from_slice(&data[..take]);
                 data = &data[take..];
                 if self.meta.len() == len {
-                    let text = String::from_utf8_lossy(&self.meta).trim_end_matches('\0').to_owned();
+                    let text = String::from_utf8_lossy(&self.meta)
+                        .trim_end_matches('\0')
+                        .to_owned();
                     self.blocks.push((self.audio.len(), text));
                     self.meta.clear();
                     self.meta_len = None;
@@ -159,7 +169,9 @@ mod tests {
         let block = encode_block(title);
         assert_eq!(usize::from(block[0]) * 16 + 1, block.len());
         assert!(block.len() <= MAX_BLOCK + 1);
-        let payload = std::str::from_utf8(&block[1..]).unwrap().trim_end_matches('\0');
+        let payload = std::str::from_utf8(&block[1..])
+            .unwrap()
+            .trim_end_matches('\0');
         assert_eq!(payload, expected_payload);
     }
 
@@ -167,7 +179,10 @@ mod tests {
     fn blocks() {
         check("", "StreamTitle='';");
         check("Show - Episode", "StreamTitle='Show - Episode';");
-        check("L'heure des quartiers", "StreamTitle='L\u{2019}heure des quartiers';");
+        check(
+            "L'heure des quartiers",
+            "StreamTitle='L\u{2019}heure des quartiers';",
+        );
         check("a\nb\r\0c';d", "StreamTitle='a b  c\u{2019};d';");
     }
 
@@ -176,7 +191,9 @@ mod tests {
         let long = "é".repeat(3000); // 6000 bytes
         let block = encode_block(&long);
         assert_eq!(block.len(), MAX_BLOCK + 1);
-        let payload = std::str::from_utf8(&block[1..]).unwrap().trim_end_matches('\0');
+        let payload = std::str::from_utf8(&block[1..])
+            .unwrap()
+            .trim_end_matches('\0');
         let title = stream_title(payload).unwrap();
         assert_eq!(title.len(), (MAX_BLOCK - 15) / 2 * 2);
     }

@@ -56,8 +56,19 @@ struct State {
 }
 
 impl Listener {
-    pub(super) fn new(shared: Arc<Shared>, rx: broadcast::Receiver<Chunk>, burst: VecDeque<Bytes>, icy: bool, guard: Option<CountGuard>) -> Listener {
-        let mut state = State { shared, rx, pending: VecDeque::with_capacity(burst.len()), icy: icy.then(Interleaver::default) };
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        rx: broadcast::Receiver<Chunk>,
+        burst: VecDeque<Bytes>,
+        icy: bool,
+        guard: Option<CountGuard>,
+    ) -> Listener {
+        let mut state = State {
+            shared,
+            rx,
+            pending: VecDeque::with_capacity(burst.len()),
+            icy: icy.then(Interleaver::default),
+        };
         for frame in burst {
             state.deliver(frame);
         }
@@ -66,7 +77,10 @@ impl Listener {
             Some((bytes, state))
         });
         // Fused: polling again after the end yields `None` instead of panicking.
-        Listener { inner: Box::pin(futures_util::StreamExt::fuse(inner)), _guard: guard }
+        Listener {
+            inner: Box::pin(futures_util::StreamExt::fuse(inner)),
+            _guard: guard,
+        }
     }
 }
 
@@ -117,7 +131,10 @@ impl State {
 
     fn drop_lagging(&mut self, behind: u64) -> Option<Bytes> {
         self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(behind, "dropping a listener that fell behind the live stream");
+        tracing::info!(
+            behind,
+            "dropping a listener that fell behind the live stream"
+        );
         None
     }
 }

@@ -35,13 +35,17 @@ pub struct StationInfo {
 }
 
 impl StationInfo {
-    /// Defaults for the fields `Settings` does not carry yet.
-    pub fn from_settings(settings: &crate::config::Settings) -> StationInfo {
+    /// The station's identity from the schedule's `[station]`, its addresses and format from
+    /// the settings.
+    pub fn new(
+        station: &crate::schedule::Station,
+        settings: &crate::config::Settings,
+    ) -> StationInfo {
         StationInfo {
-            name: "Au fil des quartiers".to_owned(),
-            description: "Radio communautaire de Romans-sur-Isère".to_owned(),
-            genre: "Community".to_owned(),
-            url: settings.public_url.clone(),
+            name: station.name.clone(),
+            description: station.description.clone().unwrap_or_default(),
+            genre: "Community radio".to_owned(),
+            url: format!("{}/", settings.public_url),
             bitrate_kbps: settings.bitrate_kbps,
             sample_rate: settings.sample_rate,
         }

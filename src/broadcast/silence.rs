@@ -29,7 +29,12 @@ pub struct SilenceDetector {
 impl SilenceDetector {
     /// `threshold_dbfs` (e.g. -60.0) and `hold_frames` (e.g. 30 s × station rate).
     pub fn new(threshold_dbfs: f64, hold_frames: u64) -> SilenceDetector {
-        SilenceDetector { threshold: 10f64.powf(threshold_dbfs / 20.0) as f32, hold_frames, quiet_frames: 0, alarm: false }
+        SilenceDetector {
+            threshold: 10f64.powf(threshold_dbfs / 20.0) as f32,
+            hold_frames,
+            quiet_frames: 0,
+            alarm: false,
+        }
     }
 
     /// The default: 30 s below -60 dBFS at `sample_rate`.
@@ -80,7 +85,11 @@ mod tests {
     #[test]
     fn alarm_after_hold_and_cleared_by_sound() {
         let mut d = SilenceDetector::new(-60.0, 100);
-        assert_eq!(d.feed(&block(100, 0.0005)), None, "-66 dBFS for exactly the hold time");
+        assert_eq!(
+            d.feed(&block(100, 0.0005)),
+            None,
+            "-66 dBFS for exactly the hold time"
+        );
         assert!(!d.alarm());
         assert_eq!(d.feed(&block(1, 0.0)), Some(SilenceEvent::Started));
         assert_eq!(d.feed(&block(1000, 0.0)), None);
@@ -98,7 +107,14 @@ mod tests {
         let whole_event = whole.feed(&pcm);
         let piece_events: Vec<_> = pcm.chunks(6).filter_map(|c| pieces.feed(c)).collect();
         assert_eq!(whole_event, Some(SilenceEvent::Started));
-        assert_eq!(piece_events, [SilenceEvent::Started, SilenceEvent::Ended, SilenceEvent::Started]);
+        assert_eq!(
+            piece_events,
+            [
+                SilenceEvent::Started,
+                SilenceEvent::Ended,
+                SilenceEvent::Started
+            ]
+        );
         assert_eq!(whole.quiet_frames(), 59);
         assert_eq!(pieces.quiet_frames(), 59);
     }

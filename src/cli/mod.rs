@@ -4,7 +4,9 @@
 //! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
 
 pub mod analyze;
+pub mod check;
 pub mod ingest;
+pub mod schedule;
 pub mod serve;
 pub mod token;
 
@@ -55,12 +57,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the station: playout, live stream, feeds, web page, API, metrics
     Serve(serve::Args),
+    /// Measure a recording's loudness (EBU R128): integrated, range, true peak, duration
+    Analyze(analyze::Args),
+    /// Ingest a recording into the catalog: decode, normalise, encode, publish
+    Ingest(ingest::Args),
+    /// Validate a schedule file: every error and warning at once, with line and column
+    Check(check::Args),
+    /// Print the timeline of occurrences, or compare two schedule files (`schedule diff`)
+    Schedule(schedule::Args),
     /// Manage upload tokens (add, list, revoke)
     Token(token::Args),
 }
-
-pub mod check;
-pub mod schedule;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
@@ -92,6 +99,10 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
     match command {
         Command::Serve(args) => serve::run(args, settings, &mut out),
         Command::Token(args) => token::run(args, settings, &mut out),
+        Command::Check(args) => check::run(args, settings, &mut out),
+        Command::Analyze(args) => analyze::run(args, settings, &mut out),
+        Command::Ingest(args) => ingest::run(args, settings, &mut out),
+        Command::Schedule(args) => schedule::run(args, settings, &mut out),
     }
 }
 

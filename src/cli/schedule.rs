@@ -70,7 +70,10 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
     let (from, to) = window_of(&args.window, &tz, now)?;
     let occ = schedule.occurrences(from, to);
     if args.json {
-        let items: Vec<serde_json::Value> = occ.iter().map(|o| to_json(&schedule, o)).collect();
+        let items: Vec<serde_json::Value> = occ
+            .iter()
+            .map(|o| crate::http::wire::occurrence(&schedule, o))
+            .collect();
         let text =
             serde_json::to_string_pretty(&items).map_err(|e| CliError::Internal(e.into()))?;
         writeln!(out, "{text}").map_err(io_err)?;
@@ -81,8 +84,8 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
         "{} ({}), {} → {}",
         schedule.station().name,
         schedule.station().tz_name,
-        rfc3339(&tz, from),
-        rfc3339(&tz, to)
+        crate::http::wire::rfc3339(&tz, from),
+        crate::http::wire::rfc3339(&tz, to)
     )
     .map_err(io_err)?;
     for o in &occ {
@@ -127,34 +130,6 @@ pub fn parse_from(s: &str, tz: &TimeZone) -> Result<Timestamp, String> {
     tz.to_ambiguous_timestamp(wall)
         .compatible()
         .map_err(|e| e.to_string())
-}
-
-/// RFC 3339 with the station's offset, to the second.
-pub fn rfc3339(tz: &TimeZone, t: Timestamp) -> String {
-    t.to_zoned_datetime(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
-fn to_json(s: &Schedule, o: &Occurrence) -> serde_json::Value {
-    let tz = &s.station().timezone;
-    let mut v = serde_json::json!({
-        "id": o.id,
-        "show": o.show,
-        "title": s.show(&o.show).map(|sh| sh.title.as_str()),
-        "slot": o.slot,
-        "start": rfc3339(tz, o.start),
-        "end": rfc3339(tz, o.end),
-        "play": o.play.kind(),
-        "exception": o.exceptional,
-    });
-    if let Some(p) = o.play.path() {
-        v["path"] = p.display().to_string().into();
-    }
-    if let crate::schedule::Play::Playlist { shuffle, .. } = &o.play {
-        v["shuffle"] = (*shuffle).into();
-    }
-    v
 }
 
 fn line(tz: &TimeZone, o: &Occurrence) -> String {
@@ -206,7 +181,7 @@ fn print_diff(
         d.added.len(),
         d.removed.len(),
         d.moved.len(),
-        rfc3339(tz, from),
-        rfc3339(tz, to)
+        crate::http::wire::rfc3339(tz, from),
+        crate::http::wire::rfc3339(tz, to)
     )
 }

@@ -4,14 +4,24 @@
 //! both call. Handlers do no blocking work: catalog calls go through
 //! [`AppState::with_catalog`], audio work is the daemon's tasks'.
 
+mod auth;
+mod episodes;
 mod error;
+mod schedule;
+mod resumable;
 mod status;
+pub mod stream;
+mod upload;
+mod web;
+pub mod wire;
 
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{get, head, post};
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
@@ -21,15 +31,54 @@ use crate::daemon::AppState;
 /// Every route of the station.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(web::station))
+        .route("/shows/{slug}", get(web::show))
+        .route("/upload", get(web::upload))
+        .route("/static/style.css", get(web::style_css))
+        .route("/static/app.js", get(web::app_js))
+        .route("/static/upload.js", get(web::upload_js))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/stream", get(live).head(live))
+        .route("/stream.mp3", get(live).head(live))
+        .route("/api/schedule", get(schedule::schedule))
+        .route("/api/now", get(schedule::now))
+        .route(
+            "/api/episodes",
+            // Uploads stream to disk under their own limit (`upload_limit_bytes`).
+            get(episodes::list).post(upload::create.layer(DefaultBodyLimit::disable())),
+        )
+        .route(
+            "/api/episodes/{id}",
+            get(episodes::get_one)
+                .patch(episodes::patch)
+                .delete(episodes::delete),
+        )
+        .route(
+            "/api/uploads",
+            post(resumable::create).options(resumable::options),
+        )
+        .route(
+            "/api/uploads/{uid}",
+            head(resumable::head)
+                .patch(resumable::patch)
+                .delete(resumable::terminate),
+        )
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             status::count_requests,
         ))
         .with_state(state)
+}
+
+async fn live(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    stream::stream(state.hub(), state.station_info(), &headers, &method).await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open

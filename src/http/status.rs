@@ -23,7 +23,22 @@ pub async fn healthz() -> &'static str {
 
 pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let counts = state.with_catalog(|c| c.counts()).await?;
+    let schedule = {
+        let s = state.schedule();
+        serde_json::json!({
+            "file": s.path.display().to_string(),
+            "loaded_at": s.loaded_at.to_string(),
+            "slots": s.schedule.slots().len(),
+            "shows": s.schedule.shows().len(),
+            "warnings": s.warnings,
+            "refused": s.refused.as_ref().map(|r| serde_json::json!({
+                "at": r.at.to_string(),
+                "errors": r.errors,
+            })),
+        })
+    };
     Ok(Json(serde_json::json!({
+        "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at().to_string(),
         "uptime_s": state.uptime().as_secs(),

@@ -14,11 +14,18 @@ use futures_util::StreamExt;
 use crate::broadcast::{Hub, HubError, StationInfo, icy};
 
 /// Answers a stream request; mount at `GET`/`HEAD /stream` and `/stream.mp3`.
-pub async fn stream(hub: &Hub, info: &StationInfo, headers: &HeaderMap, method: &Method) -> Response {
+pub async fn stream(
+    hub: &Hub,
+    info: &StationInfo,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Response {
     let icy = wants_icy(headers);
     let body = if method == Method::HEAD {
         if !hub.has_room() {
-            return unavailable(&HubError::Full { limit: hub.config().max_listeners });
+            return unavailable(&HubError::Full {
+                limit: hub.config().max_listeners,
+            });
         }
         Body::empty()
     } else {
@@ -30,7 +37,10 @@ pub async fn stream(hub: &Hub, info: &StationInfo, headers: &HeaderMap, method: 
     let mut response = Response::new(body);
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
     h.insert("icy-name", text_header(&info.name));
     h.insert("icy-description", text_header(&info.description));
     h.insert("icy-genre", text_header(&info.genre));
@@ -45,7 +55,10 @@ pub async fn stream(hub: &Hub, info: &StationInfo, headers: &HeaderMap, method: 
 
 /// Whether the client asked for in-band metadata (`Icy-MetaData: 1`).
 fn wants_icy(headers: &HeaderMap) -> bool {
-    headers.get("icy-metadata").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == "1")
+    headers
+        .get("icy-metadata")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "1")
 }
 
 /// A header value from free text: control characters dropped, non-ASCII kept as UTF-8 bytes
@@ -58,6 +71,8 @@ fn text_header(text: &str) -> HeaderValue {
 fn unavailable(error: &HubError) -> Response {
     tracing::debug!("stream refused: {error}");
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")).into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
     response
 }

@@ -254,14 +254,26 @@ fn shows(sink: &mut Sink<'_>, items: &[Value<'_>], lang: &str, spans: &mut Spans
             sink.error(slug_span.clone(), format!("show `{slug}` is defined twice"));
         }
         spans.shows.push(slug_span);
+        // Podcast apps reject feeds whose categories are not spelled exactly as Apple's.
+        let category = o.string(sink, "category");
+        let subcategory = o.string(sink, "subcategory");
+        if let Some((cat, span)) = &category {
+            let sub = subcategory.as_ref().map(|s| s.0.as_str());
+            if let Err(msg) = crate::feed::validate_category(cat, sub) {
+                let span = subcategory.as_ref().map_or(span.clone(), |s| s.1.clone());
+                sink.error(span, msg);
+            }
+        } else if let Some((_, span)) = &subcategory {
+            sink.error(span.clone(), "a subcategory needs a `category`".to_string());
+        }
         out.push(Show {
             slug,
             title: title.map(|t| t.0).unwrap_or_default(),
             description: opt(sink, "description"),
             hosts: hosts.into_iter().map(|h| h.0).collect(),
             artwork: opt(sink, "artwork"),
-            category: opt(sink, "category"),
-            subcategory: opt(sink, "subcategory"),
+            category: category.map(|c| c.0),
+            subcategory: subcategory.map(|c| c.0),
             explicit: o.boolean(sink, "explicit").unwrap_or(false),
             language: opt(sink, "language").unwrap_or_else(|| lang.to_string()),
             kind,
@@ -441,7 +453,7 @@ fn recurrence(
                 Err(errs) => {
                     // Point inside the string when it is written plainly between quotes.
                     let raw = &src_text[span.clone()];
-                    let inner = raw.len() >= 2 && &raw[1..raw.len() - 1] == line;
+                    let inner = raw.len() >= 2 && raw[1..raw.len() - 1] == line;
                     for e in errs {
                         let at = if inner {
                             span.start + 1 + e.range.start..span.start + 1 + e.range.end

@@ -1,0 +1,482 @@
+//! Listener load tool: N concurrent listeners on loopback against Antenne's `/stream` and
+//! against Icecast 2 fed the same stream by Antenne's source client, in one run.
+//!
+//! `cargo bench --bench listeners` (release) runs everything:
+//! 1. encodes 30 s of test audio with LAME (128 kbps CBR, 44.1 kHz) to a temporary file;
+//! 2. starts `serve` (this binary, a second process): the hub plus `http::stream` on a loopback
+//!    port, fed by that file looped at real-time pace (the playout engine's stand-in), pushing
+//!    to Icecast when `icecast2` is installed (started by the tool on loopback);
+//! 3. for each N (default 1000 and 5000) and each target, connects N listeners, waits for the
+//!    ramp and 5 s, then measures 60 s: bytes per listener vs the real-time byte rate
+//!    (16,000 B/s), the server's CPU seconds (utime + stime from /proc/PID/stat) and RSS
+//!    (VmRSS/VmHWM from /proc/PID/status).
+//!
+//! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]` and
+//! `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`, `SECS=60`.
+
+use antenne::broadcast;
+#[path = "../src/http/stream.rs"]
+mod stream;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use antenne::broadcast::{FrameSplitter, Hub, HubConfig, StationInfo, icecast};
+use antenne::config::IcecastTarget;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method};
+use axum::routing::get;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+const RATE_BYTES_PER_S: f64 = 128_000.0 / 8.0;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let get = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(
+            get("--port").expect("--port").parse().unwrap(),
+            get("--mp3").expect("--mp3"),
+            get("--icecast"),
+            get("--password").unwrap_or_default(),
+        ),
+        Some("load") => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let report = rt.block_on(load(
+                &get("--url").expect("--url"),
+                get("-n").expect("-n").parse().unwrap(),
+                Duration::from_secs(get("--secs").map_or(60, |s| s.parse().unwrap())),
+                None,
+            ));
+            println!("{report:?}");
+        }
+        _ => orchestrate(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// serve: the hub and /stream, fed at real-time pace
+
+type AppState = Arc<(Hub, StationInfo)>;
+
+async fn handler(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    stream::stream(&state.0, &state.1, &headers, &method).await
+}
+
+fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let token = CancellationToken::new();
+        let config = HubConfig {
+            max_listeners: 20_000,
+            ..HubConfig::default()
+        };
+        let hub = Hub::new(config, token.clone());
+        let info = StationInfo {
+            name: "Antenne load test".into(),
+            description: "looped test file".into(),
+            genre: "Test".into(),
+            url: "http://127.0.0.1".into(),
+            bitrate_kbps: 128,
+            sample_rate: 44_100,
+        };
+        let mut frames = Vec::new();
+        let mut splitter = FrameSplitter::new();
+        splitter.push(&std::fs::read(&mp3).expect("mp3 file"), &mut frames);
+        splitter.finish(&mut frames);
+        assert!(!frames.is_empty(), "no MP3 frames in {mp3}");
+
+        let producer_hub = hub.clone();
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            let mut samples: u64 = 0;
+            for lap in 0u64.. {
+                producer_hub.set_title(&format!("Load test - lap {lap}"));
+                for f in &frames {
+                    let rate = u64::from(f.header.sample_rate);
+                    tokio::time::sleep_until(
+                        start + Duration::from_nanos(samples * 1_000_000_000 / rate),
+                    )
+                    .await;
+                    samples += u64::from(f.header.samples());
+                    producer_hub.push(f.clone());
+                }
+            }
+        });
+        if let Some(url) = icecast_url {
+            let target = IcecastTarget {
+                url,
+                user: "source".into(),
+                password,
+            };
+            let endpoint = icecast::Endpoint::parse(&target).expect("icecast url");
+            tokio::spawn(icecast::run(
+                hub.clone(),
+                endpoint,
+                info.clone(),
+                token.clone(),
+            ));
+        }
+        let router = Router::new()
+            .route("/stream", get(handler).head(handler))
+            .route("/stream.mp3", get(handler).head(handler))
+            .with_state(Arc::new((hub, info)));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        eprintln!("serving on 127.0.0.1:{port}");
+        axum::serve(listener, router).await.unwrap();
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// load: N listeners, bytes counted per listener
+
+#[derive(Debug)]
+struct LoadReport {
+    connected: usize,
+    window_s: f64,
+    /// Share of listeners that received ≥ 99% of the real-time byte rate in the window.
+    keeping_up: f64,
+    min_ratio: f64,
+    median_ratio: f64,
+    /// Server CPU seconds during the window (when a pid was given).
+    cpu_s: Option<f64>,
+    rss_kib: Option<u64>,
+    hwm_kib: Option<u64>,
+}
+
+async fn listener_task(
+    addr: SocketAddr,
+    path: String,
+    counter: Arc<AtomicU64>,
+    connected: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) {
+    for attempt in 0..50 {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+            tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+            continue;
+        };
+        let req =
+            format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: antenne-load\r\n\r\n");
+        if s.write_all(req.as_bytes()).await.is_err() {
+            continue;
+        }
+        // Skip the response head, then count body bytes.
+        let mut buf = vec![0u8; 4096];
+        let mut head = Vec::new();
+        let mut in_body = false;
+        connected.fetch_add(1, Ordering::Relaxed);
+        loop {
+            let n = match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if in_body {
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+            } else {
+                head.extend_from_slice(&buf[..n]);
+                if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                    in_body = true;
+                    counter.fetch_add((head.len() - end - 4) as u64, Ordering::Relaxed);
+                    head = Vec::new();
+                }
+            }
+        }
+        connected.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+}
+
+fn proc_cpu_s(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    // USER_HZ is 100 on Linux.
+    ticks / 100.0
+}
+
+fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadReport {
+    let rest = url.strip_prefix("http://").expect("http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').expect("path"));
+    let addr: SocketAddr = authority.parse().expect("ip:port");
+    let stop = Arc::new(AtomicBool::new(false));
+    let connected = Arc::new(AtomicU64::new(0));
+    let counters: Vec<Arc<AtomicU64>> = (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let mut tasks = Vec::with_capacity(n);
+    for c in &counters {
+        tasks.push(tokio::spawn(listener_task(
+            addr,
+            path.to_owned(),
+            c.clone(),
+            connected.clone(),
+            stop.clone(),
+        )));
+        // A gentle ramp: the accept backlog is finite.
+        if tasks.len() % 100 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let ramp = Instant::now();
+    while (connected.load(Ordering::Relaxed) as usize) < n
+        && ramp.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let before: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let cpu_before = pid.map(proc_cpu_s);
+    let t0 = Instant::now();
+    tokio::time::sleep(window).await;
+    let elapsed = t0.elapsed().as_secs_f64();
+    let after: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let cpu = pid.map(|p| proc_cpu_s(p) - cpu_before.unwrap_or(0.0));
+    let rss_kib = pid.and_then(|p| proc_status_kib(p, "VmRSS:"));
+    let hwm_kib = pid.and_then(|p| proc_status_kib(p, "VmHWM:"));
+    let connected_now = connected.load(Ordering::Relaxed) as usize;
+    stop.store(true, Ordering::Relaxed);
+    for t in &tasks {
+        t.abort();
+    }
+    let mut ratios: Vec<f64> = before
+        .iter()
+        .zip(&after)
+        .map(|(b, a)| (a - b) as f64 / elapsed / RATE_BYTES_PER_S)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    LoadReport {
+        connected: connected_now,
+        window_s: elapsed,
+        keeping_up: ratios.iter().filter(|r| **r >= 0.99).count() as f64 / n as f64,
+        min_ratio: ratios.first().copied().unwrap_or(0.0),
+        median_ratio: ratios.get(n / 2).copied().unwrap_or(0.0),
+        cpu_s: cpu,
+        rss_kib,
+        hwm_kib,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// orchestrate: one run, both targets
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn test_mp3(path: &std::path::Path) {
+    use mp3lame_encoder::{Bitrate, Builder, FlushNoGap, InterleavedPcm, Mode, Quality};
+    let mut b = Builder::new().unwrap();
+    b.set_num_channels(2).unwrap();
+    b.set_sample_rate(44_100).unwrap();
+    b.set_brate(Bitrate::Kbps128).unwrap();
+    b.set_mode(Mode::JointStereo).unwrap();
+    b.set_quality(Quality::Good).unwrap();
+    let mut enc = b.build().unwrap();
+    // 30 s of a chord that moves every second plus a little noise: real work for LAME.
+    let frames = 30 * 44_100;
+    let mut seed = 1u32;
+    let pcm: Vec<f32> = (0..frames)
+        .flat_map(|i| {
+            let t = i as f32 / 44_100.0;
+            let base = 220.0 * (1.0 + (i / 44_100 % 5) as f32 / 4.0);
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+            let s = 0.2 * (base * t * std::f32::consts::TAU).sin()
+                + 0.1 * (base * 1.5 * t * std::f32::consts::TAU).sin()
+                + 0.02 * noise;
+            [s, s * 0.9]
+        })
+        .collect();
+    let mut out = Vec::with_capacity(mp3lame_encoder::max_required_buffer_size(frames));
+    enc.encode_to_vec(InterleavedPcm(&pcm), &mut out).unwrap();
+    enc.flush_to_vec::<FlushNoGap>(&mut out).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+fn start_icecast(
+    dir: &std::path::Path,
+    port: u16,
+    password: &str,
+    max_clients: usize,
+) -> Option<Killed> {
+    let bin = ["/usr/bin/icecast2", "/usr/local/bin/icecast2"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let log = dir.join("icecast-log");
+    std::fs::create_dir_all(&log).unwrap();
+    // Icecast refuses to run as root without <changeowner>; its log dir must be writable then.
+    let _ = Command::new("chmod")
+        .args(["-R", "a+rwx"])
+        .arg(dir)
+        .status();
+    let (user, group) = ("nobody", "nogroup");
+    let conf = format!(
+        r#"<icecast>
+  <limits><clients>{clients}</clients><sources>4</sources><queue-size>524288</queue-size>
+    <client-timeout>30</client-timeout><header-timeout>15</header-timeout><source-timeout>10</source-timeout>
+    <burst-on-connect>1</burst-on-connect><burst-size>65535</burst-size></limits>
+  <authentication><source-password>{password}</source-password><relay-password>{password}</relay-password>
+    <admin-user>admin</admin-user><admin-password>{password}</admin-password></authentication>
+  <hostname>127.0.0.1</hostname>
+  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <fileserve>1</fileserve>
+  <paths><basedir>/usr/share/icecast2</basedir><logdir>{log}</logdir><webroot>/usr/share/icecast2/web</webroot>
+    <adminroot>/usr/share/icecast2/admin</adminroot><pidfile>{log}/icecast.pid</pidfile></paths>
+  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
+  <security><chroot>0</chroot><changeowner><user>{user}</user><group>{group}</group></changeowner></security>
+</icecast>
+"#,
+        clients = max_clients + 100,
+        log = log.display(),
+    );
+    let path = dir.join("icecast.xml");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new(bin)
+        .arg("-c")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    Some(Killed(child))
+}
+
+fn orchestrate() {
+    let sizes: Vec<usize> = std::env::var("LISTENERS")
+        .unwrap_or_else(|_| "1000,5000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let secs: u64 = std::env::var("SECS")
+        .ok()
+        .map_or(60, |s| s.parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = dir.path().join("loop.mp3");
+    test_mp3(&mp3);
+
+    let password = "load-test";
+    let ice_port = free_port();
+    let icecast = start_icecast(dir.path(), ice_port, password, *sizes.iter().max().unwrap());
+    std::thread::sleep(Duration::from_secs(1));
+    let port = free_port();
+    let exe = std::env::current_exe().unwrap();
+    let mut serve = Command::new(exe);
+    serve.args([
+        "serve",
+        "--port",
+        &port.to_string(),
+        "--mp3",
+        mp3.to_str().unwrap(),
+    ]);
+    if icecast.is_some() {
+        serve.args([
+            "--icecast",
+            &format!("http://127.0.0.1:{ice_port}/live.mp3"),
+            "--password",
+            password,
+        ]);
+    }
+    let antenne = Killed(serve.stdout(Stdio::null()).spawn().unwrap());
+    std::thread::sleep(Duration::from_secs(4));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut targets = vec![(
+        "Antenne",
+        format!("http://127.0.0.1:{port}/stream"),
+        antenne.0.id(),
+    )];
+    match &icecast {
+        Some(ice) => {
+            // Icecast re-execs nothing: its pid is the child's after changeowner.
+            targets.push((
+                "Icecast",
+                format!("http://127.0.0.1:{ice_port}/live.mp3"),
+                ice.0.id(),
+            ));
+        }
+        None => eprintln!("icecast2 not installed: measuring Antenne only"),
+    }
+    let idle_rss = proc_status_kib(antenne.0.id(), "VmRSS:").unwrap_or(0);
+    println!(
+        "| server | listeners | connected | keeping up (>= 99% of 16,000 B/s) | min / median ratio | CPU s per listener-minute | RSS during load | RSS per listener |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &n in &sizes {
+        for (name, url, pid) in &targets {
+            let idle = proc_status_kib(*pid, "VmRSS:").unwrap_or(0);
+            let r = rt.block_on(load(url, n, Duration::from_secs(secs), Some(*pid)));
+            let cpu = r.cpu_s.unwrap_or(0.0);
+            let listener_minutes = n as f64 * r.window_s / 60.0;
+            let rss = r.rss_kib.unwrap_or(0);
+            println!(
+                "| {name} | {n} | {} | {:.1}% | {:.3} / {:.3} | {:.5} ({cpu:.1} s) | {} MiB (peak {} MiB) | {:.1} KiB |",
+                r.connected,
+                r.keeping_up * 100.0,
+                r.min_ratio,
+                r.median_ratio,
+                cpu / listener_minutes,
+                rss / 1024,
+                r.hwm_kib.unwrap_or(0) / 1024,
+                rss.saturating_sub(idle) as f64 / n as f64,
+            );
+            // Let closed connections drain before the next round.
+            std::thread::sleep(Duration::from_secs(3));
+        }
+    }
+    eprintln!("Antenne idle RSS {idle_rss} KiB");
+    if let Ok(log) = std::fs::read_to_string(dir.path().join("icecast-log/error.log")) {
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        eprintln!(
+            "icecast error.log (last lines, newest first):\n{}",
+            tail.join("\n")
+        );
+    }
+    drop(antenne);
+    drop(icecast);
+}

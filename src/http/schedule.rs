@@ -1,0 +1,80 @@
+//! `GET /api/schedule` (occurrences between two instants) and `GET /api/now` (what is on air
+//! and what comes next).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use jiff::{SignedDuration, Timestamp};
+
+use super::{ApiError, wire};
+use crate::daemon::AppState;
+
+/// Longest interval one request may expand (a year, as the schedule's own checks).
+const MAX_SPAN: SignedDuration = SignedDuration::from_hours(24 * 366);
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Range {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `from`/`to` as RFC 3339 instants or local dates (`2026-12-01`, midnight in the station's
+/// zone); default: now to seven days later.
+pub async fn schedule(
+    State(state): State<AppState>,
+    Query(q): Query<Range>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let schedule = state.schedule().schedule.clone();
+    let tz = schedule.station().timezone.clone();
+    let from = match &q.from {
+        Some(s) => {
+            parse_instant(s, &tz).map_err(|e| ApiError::Invalid(vec![("from".into(), e)]))?
+        }
+        None => Timestamp::now(),
+    };
+    let to = match &q.to {
+        Some(s) => parse_instant(s, &tz).map_err(|e| ApiError::Invalid(vec![("to".into(), e)]))?,
+        None => from + SignedDuration::from_hours(24 * 7),
+    };
+    if to <= from || to.duration_since(from) > MAX_SPAN {
+        return Err(ApiError::Invalid(vec![(
+            "to".into(),
+            "must be after `from`, at most 366 days later".into(),
+        )]));
+    }
+    let list = schedule
+        .occurrences(from, to)
+        .iter()
+        .map(|o| wire::occurrence(&schedule, o))
+        .collect();
+    Ok(Json(list))
+}
+
+/// What the schedule has on air now and next, with start/end instants.
+pub async fn now(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let schedule = state.schedule().schedule.clone();
+    let t = Timestamp::now();
+    let current = schedule.slot_at(t).map(|o| wire::occurrence(&schedule, &o));
+    let next = schedule
+        .occurrences(t, t + SignedDuration::from_hours(24 * 15))
+        .into_iter()
+        .find(|o| o.start > t)
+        .map(|o| wire::occurrence(&schedule, &o));
+    Json(serde_json::json!({
+        "station": schedule.station().name,
+        "time": wire::rfc3339(&schedule.station().timezone, t),
+        "now": current,
+        "next": next,
+    }))
+}
+
+fn parse_instant(s: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp, String> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date = s
+        .parse()
+        .map_err(|_| format!("{s:?} is neither an RFC 3339 instant nor a date (YYYY-MM-DD)"))?;
+    tz.to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .compatible()
+        .map_err(|e| e.to_string())
+}
