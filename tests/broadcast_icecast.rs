@@ -17,14 +17,21 @@ async fn read_head(stream: &mut TcpStream) -> String {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "connection closed in the head");
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "connection closed in the head"
+        );
         head.push(byte[0]);
     }
     String::from_utf8(head).unwrap()
 }
 
 async fn accept(listener: &TcpListener) -> (TcpStream, String) {
-    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await.expect("a connection").unwrap();
+    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("a connection")
+        .unwrap();
     let head = read_head(&mut stream).await;
     (stream, head)
 }
@@ -39,7 +46,11 @@ async fn pushes_frames_and_titles_and_reconnects_after_a_refusal() {
     for f in synth_frames(100) {
         hub.push(f);
     }
-    let target = IcecastTarget { url: format!("http://127.0.0.1:{port}/live.mp3"), user: String::new(), password: "pw".into() };
+    let target = IcecastTarget {
+        url: format!("http://127.0.0.1:{port}/live.mp3"),
+        user: String::new(),
+        password: "pw".into(),
+    };
     let info = StationInfo {
         name: "Au fil des quartiers".into(),
         description: "d".into(),
@@ -48,16 +59,29 @@ async fn pushes_frames_and_titles_and_reconnects_after_a_refusal() {
         bitrate_kbps: 128,
         sample_rate: 44_100,
     };
-    let pusher = tokio::spawn(icecast::run(hub.clone(), Endpoint::parse(&target).unwrap(), info, token.clone()));
+    let pusher = tokio::spawn(icecast::run(
+        hub.clone(),
+        Endpoint::parse(&target).unwrap(),
+        info,
+        token.clone(),
+    ));
 
     // First attempt: refused (wrong password, say). The pusher backs off and retries.
     let (mut refused, head) = accept(&server).await;
     assert!(head.starts_with("PUT /live.mp3 HTTP/1.1\r\n"), "{head}");
-    refused.write_all(b"HTTP/1.0 401 Authentication Required\r\n\r\n").await.unwrap();
+    refused
+        .write_all(b"HTTP/1.0 401 Authentication Required\r\n\r\n")
+        .await
+        .unwrap();
     drop(refused);
 
     let (mut source, head) = accept(&server).await;
-    for expected in ["Authorization: Basic c291cmNlOnB3\r\n", "Content-Type: audio/mpeg\r\n", "ice-public: 0\r\n", "ice-name: Au fil des quartiers\r\n"] {
+    for expected in [
+        "Authorization: Basic c291cmNlOnB3\r\n",
+        "Content-Type: audio/mpeg\r\n",
+        "ice-public: 0\r\n",
+        "ice-name: Au fil des quartiers\r\n",
+    ] {
         assert!(head.contains(expected), "{expected:?} missing in {head}");
     }
     source.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await.unwrap();
@@ -80,5 +104,8 @@ async fn pushes_frames_and_titles_and_reconnects_after_a_refusal() {
     meta.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await.unwrap();
 
     token.cancel();
-    tokio::time::timeout(Duration::from_secs(5), pusher).await.expect("the pusher stops on shutdown").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), pusher)
+        .await
+        .expect("the pusher stops on shutdown")
+        .unwrap();
 }
