@@ -260,7 +260,7 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
         .collect();
     let ramp_start = Instant::now();
     while (connected.load(Ordering::Relaxed) as usize) < n
-        && ramp_start.elapsed() < Duration::from_secs(120)
+        && ramp_start.elapsed() < Duration::from_secs(400)
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
