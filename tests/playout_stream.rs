@@ -127,7 +127,12 @@ async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     let to = show + SignedDuration::from_secs(3);
 
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let hub = Hub::new(HubConfig::default(), shutdown.clone());
+    // Publish every frame at once (the default coalesces 200 ms chunks).
+    let config = HubConfig {
+        chunk: Duration::ZERO,
+        ..HubConfig::default()
+    };
+    let hub = Hub::new(config, shutdown.clone());
     let mut listener = hub.subscribe(false).unwrap();
     let sink = EncoderSink::new(hub.clone(), RATE, 128).unwrap();
     let config = PlayoutConfig {

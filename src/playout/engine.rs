@@ -398,7 +398,17 @@ impl Renderer {
                             let kind = seg.kind;
                             self.feed_detector(f, filled_to, kind == Kind::MeantSilence, None);
                             f = filled_to;
-                            plan = self.plan_for(f, version);
+                            // Wait for a plan that no longer holds the failed segment.
+                            let mut version = version;
+                            loop {
+                                plan = self.plan_for(f, version);
+                                let stale =
+                                    plan.at(f).is_some_and(|s| self.failed.contains(&s.key()));
+                                if !stale || self.stopping() {
+                                    break;
+                                }
+                                version = plan.version;
+                            }
                             continue;
                         }
                     }

@@ -17,7 +17,7 @@ pub type Opener = Arc<dyn Fn(&Path, u32) -> Result<Box<dyn PcmSource>, AudioErro
 
 /// The daemon's opener.
 pub fn default_opener() -> Opener {
-    Arc::new(|path, rate| crate::audio::open_pcm(path, rate))
+    Arc::new(crate::audio::open_pcm)
 }
 
 /// File extensions a playlist or fallback folder contributes.

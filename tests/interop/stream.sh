@@ -67,7 +67,15 @@ if [[ -z "$STREAM_URL" ]]; then
   ffmpeg -v error -f lavfi -i "sine=frequency=440:duration=20" -f lavfi -i "sine=frequency=660:duration=20" \
     -filter_complex amerge -ac 2 -ar 44100 -c:a libmp3lame -b:a 128k "$work/loop.mp3"
   port="$(free_port)"
-  cargo bench -q --bench listeners -- serve --port "$port" --mp3 "$work/loop.mp3" \
+  # Run the built binary itself (not through cargo) so cleanup stops the right process.
+  bin="$(cargo bench --no-run --bench listeners --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "listeners":
+        print(m["executable"])')"
+  [[ -x "$bin" ]] || fail "could not build the load tool (cargo bench --bench listeners)"
+  "$bin" serve --port "$port" --mp3 "$work/loop.mp3" \
     --icecast "$ICECAST_URL" --password "$ice_pass" >"$work/serve.out" 2>&1 &
   pids+=($!)
   STREAM_URL="http://127.0.0.1:$port/stream"
