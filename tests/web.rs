@@ -106,15 +106,15 @@ async fn episodes_have_players_and_download_links_and_every_value_is_escaped() {
         "<h4>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39; 🎙</h4>"
     ));
     assert!(html.contains("Une &lt;em&gt;description&lt;/em&gt; &amp; plus"));
-    assert!(html.contains("<audio controls preload=\"none\" src=\"/episodes/ep-1.mp3\""));
-    assert!(html.contains("<a href=\"/episodes/ep-1.mp3\" download>Télécharger</a>"));
+    assert!(html.contains("<audio controls preload=\"none\" src=\"/media/ep-1.mp3\""));
+    assert!(html.contains("<a href=\"/media/ep-1.mp3\" download>Télécharger</a>"));
     assert!(html.contains("30 min"));
 
     let (code, show) = page(&st.state, "/shows/la-matinale?lang=en", None).await;
     assert_eq!(code, 200);
     assert!(show.contains("<html lang=\"en\">"));
     assert!(show.contains("<h1>La matinale des quartiers</h1>"));
-    assert!(show.contains("/episodes/ep-1.mp3"));
+    assert!(show.contains("/media/ep-1.mp3"));
     assert!(show.contains("On air this week"));
     let (code, missing) = page(&st.state, "/shows/nope", None).await;
     assert_eq!(code, 404);

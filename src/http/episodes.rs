@@ -20,7 +20,7 @@ use crate::ingest::intake;
 
 /// Where an episode's published MP3 is served (the feed's enclosure URL path).
 pub fn audio_path(id: &str) -> String {
-    format!("/episodes/{id}.mp3")
+    format!("/media/{id}.mp3")
 }
 
 /// Where an episode's status is (the upload's `Location`).
@@ -28,9 +28,16 @@ pub fn status_path(id: &str) -> String {
     format!("/api/episodes/{id}")
 }
 
-/// The shows uploads may target, when the station knows them (the schedule's shows).
+/// The shows uploads may target: the schedule's.
 pub fn known_shows(state: &AppState) -> Option<Vec<String>> {
-    Some(state.current_schedule()).map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
+    Some(
+        state
+            .current_schedule()
+            .shows()
+            .iter()
+            .map(|sh| sh.slug.clone())
+            .collect(),
+    )
 }
 
 fn loudness_json(l: &Loudness) -> Value {

@@ -258,8 +258,14 @@ pub async fn run_watch_folder(state: crate::daemon::AppState) {
     let shows = {
         let state = state.clone();
         move || {
-            Some(state.current_schedule())
-                .map(|s| s.shows().iter().map(|sh| sh.slug.clone()).collect())
+            Some(
+                state
+                    .current_schedule()
+                    .shows()
+                    .iter()
+                    .map(|sh| sh.slug.clone())
+                    .collect(),
+            )
         }
     };
     watch_loop(

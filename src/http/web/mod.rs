@@ -97,7 +97,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers);
-    let known = Some(state.current_schedule()).is_some_and(|s| s.show(&slug).is_some());
+    let known = state.current_schedule().show(&slug).is_some();
     if !known {
         return Ok(html(StatusCode::NOT_FOUND, render::not_found(&state, lang)));
     }
