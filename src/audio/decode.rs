@@ -67,7 +67,18 @@ impl Decoder {
         if len == 0 {
             return Err(decode_err(path, "empty file (0 bytes)"));
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Decoder::from_source(Box::new(file), path)
+    }
+
+    /// Probes any media source (a file, or an unseekable network stream wrapped in
+    /// `symphonia::core::io::ReadOnlySource`); `label` names it in errors and its extension is
+    /// the probe's hint.
+    pub fn from_source(
+        source: Box<dyn symphonia::core::io::MediaSource>,
+        label: &Path,
+    ) -> Result<Decoder, AudioError> {
+        let path = label;
+        let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
@@ -249,7 +260,25 @@ pub struct StationSource {
 
 /// Opens `path` as stereo `f32` frames at `station_rate`.
 pub fn open_station(path: &Path, station_rate: u32) -> Result<StationSource, AudioError> {
-    let decoder = Decoder::open(path)?;
+    station(Decoder::open(path)?, station_rate)
+}
+
+/// Any media source (e.g. a live stream) as the station's [`PcmSource`]; see
+/// [`Decoder::from_source`].
+pub fn open_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    label: &Path,
+    station_rate: u32,
+) -> Result<Box<dyn PcmSource>, AudioError> {
+    Ok(Box::new(station(
+        Decoder::from_source(source, label)?,
+        station_rate,
+    )?))
+}
+
+fn station(decoder: Decoder, station_rate: u32) -> Result<StationSource, AudioError> {
+    let path = decoder.path().to_path_buf();
+    let path = path.as_path();
     let resampler = if decoder.info().sample_rate != station_rate {
         Some(
             Resampler::new(decoder.info().sample_rate, station_rate)

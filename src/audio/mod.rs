@@ -18,7 +18,7 @@ pub mod source;
 pub mod trim;
 
 pub use analyse::LoudnessReport;
-pub use decode::{ProbeInfo, open_pcm};
+pub use decode::{ProbeInfo, open_pcm, open_source};
 pub use encode::Mp3StreamEncoder;
 pub use render::{RenderOptions, RenderReport, analyze_file, render_episode};
 pub use source::{CHANNELS, PcmSource};
