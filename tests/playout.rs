@@ -656,7 +656,7 @@ fn failing_after(path: PathBuf, n: usize) -> antenne::playout::Opener {
             if *c >= n {
                 return Err(antenne::audio::AudioError::Io {
                     path: p.to_path_buf(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    error: std::io::Error::from(std::io::ErrorKind::NotFound),
                 });
             }
         }

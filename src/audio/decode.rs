@@ -61,7 +61,7 @@ impl Decoder {
     pub fn open(path: &Path) -> Result<Decoder, AudioError> {
         let file = File::open(path).map_err(|source| AudioError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {

@@ -26,10 +26,10 @@ pub use source::{CHANNELS, PcmSource};
 /// Why an audio stage failed; each variant names the file or stage it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {reason}")]
     Decode {
@@ -42,10 +42,10 @@ pub enum AudioError {
         path: std::path::PathBuf,
         reason: String,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Stage(String),

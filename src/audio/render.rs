@@ -368,7 +368,7 @@ pub fn render_episode(
 fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
     let werr = |source| AudioError::Write {
         path: output.to_path_buf(),
-        source,
+        error: source,
     };
     std::fs::rename(tmp, output).map_err(werr)?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
