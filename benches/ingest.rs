@@ -22,15 +22,33 @@ struct Run {
 fn timed(label: &str, cmd: &mut Command) -> Run {
     let out_file = std::env::temp_dir().join(format!("antenne-bench-time-{}", std::process::id()));
     let mut full = Command::new("/usr/bin/time");
-    full.arg("-f").arg("%e %U %S %M").arg("-o").arg(&out_file).arg(cmd.get_program()).args(cmd.get_args());
+    full.arg("-f")
+        .arg("%e %U %S %M")
+        .arg("-o")
+        .arg(&out_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     let status = full.output().expect("run /usr/bin/time");
     if !status.status.success() {
-        panic!("{label} failed: {}", String::from_utf8_lossy(&status.stderr));
+        panic!(
+            "{label} failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
     }
     let t = std::fs::read_to_string(&out_file).unwrap();
-    let v: Vec<f64> = t.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    let r = Run { wall: v[0], cpu: v[1] + v[2], rss_mb: v[3] / 1024.0 };
-    eprintln!("{label}: wall {:.1} s, cpu {:.1} s, rss {:.0} MB", r.wall, r.cpu, r.rss_mb);
+    let v: Vec<f64> = t
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let r = Run {
+        wall: v[0],
+        cpu: v[1] + v[2],
+        rss_mb: v[3] / 1024.0,
+    };
+    eprintln!(
+        "{label}: wall {:.1} s, cpu {:.1} s, rss {:.0} MB",
+        r.wall, r.cpu, r.rss_mb
+    );
     r
 }
 
@@ -44,7 +62,12 @@ fn ffmpeg() -> Command {
 /// sparse sharp transients (a high peak-to-loudness ratio, so the limiter has work).
 fn generate_wav(path: &Path, minutes: u32) {
     let rate = 44_100u32;
-    let spec = hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     let mut seed = 0x9e37_79b9u32;
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
@@ -63,17 +86,28 @@ fn generate_wav(path: &Path, minutes: u32) {
         let voice = syll * (0.5 * (2.0 * std::f32::consts::PI * pitch * t).sin() + 0.6 * lp_l);
         let music = 0.25 * (2.0 * std::f32::consts::PI * 220.0 * t).sin()
             + 0.15 * (2.0 * std::f32::consts::PI * 330.0 * t).sin()
-            + 0.1 * (2.0 * std::f32::consts::PI * 1_760.0 * t).sin() * (0.5 + 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).sin())
+            + 0.1
+                * (2.0 * std::f32::consts::PI * 1_760.0 * t).sin()
+                * (0.5 + 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).sin())
             + 0.08 * n1;
         let (l, r) = match section {
             0 => (0.12 * voice, 0.12 * voice),
             1 => (0.18 * music + 0.05 * lp_r, 0.18 * music - 0.05 * lp_r),
-            _ => (0.1 * voice + 0.06 * music, 0.1 * voice + 0.06 * music + 0.02 * lp_r),
+            _ => (
+                0.1 * voice + 0.06 * music,
+                0.1 * voice + 0.06 * music + 0.02 * lp_r,
+            ),
         };
         // A sharp transient (door, mic bump) every 7 s.
-        let click = if i % (7 * rate as usize) < 24 { if i % 2 == 0 { 0.9 } else { -0.9 } } else { 0.0 };
-        w.write_sample(((l + click).clamp(-1.0, 1.0) * 32_000.0) as i16).unwrap();
-        w.write_sample(((r + click).clamp(-1.0, 1.0) * 32_000.0) as i16).unwrap();
+        let click = if i % (7 * rate as usize) < 24 {
+            if i % 2 == 0 { 0.9 } else { -0.9 }
+        } else {
+            0.0
+        };
+        w.write_sample(((l + click).clamp(-1.0, 1.0) * 32_000.0) as i16)
+            .unwrap();
+        w.write_sample(((r + click).clamp(-1.0, 1.0) * 32_000.0) as i16)
+            .unwrap();
     }
     w.finalize().unwrap();
 }
@@ -90,7 +124,12 @@ fn ffmpeg_measure(path: &Path) -> (f64, f64) {
     let summary = &text[text.rfind("Summary:").expect("ebur128 summary")..];
     let num = |key: &str| -> f64 {
         let at = summary.find(key).unwrap() + key.len();
-        summary[at..].split_whitespace().next().unwrap().parse().unwrap()
+        summary[at..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     (num("I:"), num("Peak:"))
 }
@@ -99,7 +138,13 @@ fn loudnorm_pass1(path: &Path) -> serde_json::Value {
     let out = ffmpeg()
         .args(["-loglevel", "info", "-i"])
         .arg(path)
-        .args(["-af", "loudnorm=I=-16:TP=-1:LRA=11:print_format=json", "-f", "null", "-"])
+        .args([
+            "-af",
+            "loudnorm=I=-16:TP=-1:LRA=11:print_format=json",
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
@@ -112,7 +157,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Child mode: one render, so /usr/bin/time sees only it.
     if args.get(1).map(String::as_str) == Some("--render") {
-        let opts = RenderOptions::from_settings(&antenne::config::Settings::default(), EpisodeTags { title: "bench".into(), ..Default::default() });
+        let opts = RenderOptions::from_settings(
+            &antenne::config::Settings::default(),
+            EpisodeTags {
+                title: "bench".into(),
+                ..Default::default()
+            },
+        );
         let r = render_episode(Path::new(&args[2]), Path::new(&args[3]), &opts).expect("render");
         println!("{}", serde_json::to_string(&r).unwrap());
         return;
@@ -121,9 +172,19 @@ fn main() {
         println!("{}", loudnorm_pass1(Path::new(&args[2])));
         return;
     }
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let minutes: u32 = flag("--minutes").map(|m| m.parse().unwrap()).unwrap_or(60);
-    let dir = PathBuf::from(flag("--dir").unwrap_or_else(|| std::env::temp_dir().join("antenne-bench").display().to_string()));
+    let dir = PathBuf::from(flag("--dir").unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("antenne-bench")
+            .display()
+            .to_string()
+    }));
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join(format!("programme-{minutes}min.wav"));
     let mp3 = dir.join(format!("programme-{minutes}min.mp3"));
@@ -132,19 +193,33 @@ fn main() {
         generate_wav(&wav, minutes);
     }
     if !mp3.exists() {
-        let ok = ffmpeg().arg("-i").arg(&wav).args(["-c:a", "libmp3lame", "-b:a", "128k"]).arg(&mp3).status().unwrap();
+        let ok = ffmpeg()
+            .arg("-i")
+            .arg(&wav)
+            .args(["-c:a", "libmp3lame", "-b:a", "128k"])
+            .arg(&mp3)
+            .status()
+            .unwrap();
         assert!(ok.success());
     }
     let me = std::env::current_exe().unwrap();
-    println!("| input | job | wall s | CPU s | peak RSS MB | published I LUFS | TP dBTP (ffmpeg) |");
+    println!(
+        "| input | job | wall s | CPU s | peak RSS MB | published I LUFS | TP dBTP (ffmpeg) |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for input in [&wav, &mp3] {
         let kind = input.extension().unwrap().to_string_lossy().into_owned();
         let ours_out = dir.join(format!("ours-{kind}.mp3"));
-        let ours = timed("antenne render", Command::new(&me).arg("--render").arg(input).arg(&ours_out));
+        let ours = timed(
+            "antenne render",
+            Command::new(&me).arg("--render").arg(input).arg(&ours_out),
+        );
         let (oi, otp) = ffmpeg_measure(&ours_out);
 
-        let p1 = timed("ffmpeg loudnorm pass 1", Command::new(&me).arg("--loudnorm-pass1").arg(input));
+        let p1 = timed(
+            "ffmpeg loudnorm pass 1",
+            Command::new(&me).arg("--loudnorm-pass1").arg(input),
+        );
         let m = loudnorm_pass1(input); // parameters for pass 2 (untimed repeat of pass 1's output)
         let filter = format!(
             "loudnorm=I=-16:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:measured_thresh={}:offset={}:linear=true",
@@ -157,16 +232,49 @@ fn main() {
         let ff_out = dir.join(format!("ffmpeg-{kind}.mp3"));
         let p2 = timed(
             "ffmpeg loudnorm pass 2",
-            ffmpeg().arg("-i").arg(input).args(["-af", &filter, "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k"]).arg(&ff_out),
+            ffmpeg()
+                .arg("-i")
+                .arg(input)
+                .args([
+                    "-af",
+                    &filter,
+                    "-ar",
+                    "44100",
+                    "-c:a",
+                    "libmp3lame",
+                    "-b:a",
+                    "128k",
+                ])
+                .arg(&ff_out),
         );
         let (fi, ftp) = ffmpeg_measure(&ff_out);
         let floor_out = dir.join(format!("floor-{kind}.mp3"));
-        let floor = timed("ffmpeg encode only", ffmpeg().arg("-i").arg(input).args(["-c:a", "libmp3lame", "-b:a", "128k"]).arg(&floor_out));
+        let floor = timed(
+            "ffmpeg encode only",
+            ffmpeg()
+                .arg("-i")
+                .arg(input)
+                .args(["-c:a", "libmp3lame", "-b:a", "128k"])
+                .arg(&floor_out),
+        );
 
-        let two = Run { wall: p1.wall + p2.wall, cpu: p1.cpu + p2.cpu, rss_mb: p1.rss_mb.max(p2.rss_mb) };
-        println!("| {kind} | antenne (end to end) | {:.1} | {:.1} | {:.0} | {oi:.2} | {otp:.2} |", ours.wall, ours.cpu, ours.rss_mb);
-        println!("| {kind} | ffmpeg loudnorm two-pass | {:.1} | {:.1} | {:.0} | {fi:.2} | {ftp:.2} |", two.wall, two.cpu, two.rss_mb);
-        println!("| {kind} | ffmpeg encode only (floor) | {:.1} | {:.1} | {:.0} | — | — |", floor.wall, floor.cpu, floor.rss_mb);
+        let two = Run {
+            wall: p1.wall + p2.wall,
+            cpu: p1.cpu + p2.cpu,
+            rss_mb: p1.rss_mb.max(p2.rss_mb),
+        };
+        println!(
+            "| {kind} | antenne (end to end) | {:.1} | {:.1} | {:.0} | {oi:.2} | {otp:.2} |",
+            ours.wall, ours.cpu, ours.rss_mb
+        );
+        println!(
+            "| {kind} | ffmpeg loudnorm two-pass | {:.1} | {:.1} | {:.0} | {fi:.2} | {ftp:.2} |",
+            two.wall, two.cpu, two.rss_mb
+        );
+        println!(
+            "| {kind} | ffmpeg encode only (floor) | {:.1} | {:.1} | {:.0} | — | — |",
+            floor.wall, floor.cpu, floor.rss_mb
+        );
         println!(
             "| {kind} | ratios | ffmpeg two-pass / antenne = {:.2}x; antenne / floor = {:.2}x | | | | |",
             two.wall / ours.wall,

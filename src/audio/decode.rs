@@ -12,7 +12,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::Time;
 
@@ -67,7 +67,12 @@ impl Decoder {
         if len == 0 {
             return Err(decode_err(path, "empty file (0 bytes)"));
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Decoder::from_source(path, Box::new(file))
+    }
+
+    /// Prepares a decoder over any byte source (`name` is used for the hint and in errors).
+    pub fn from_source(path: &Path, source: Box<dyn MediaSource>) -> Result<Decoder, AudioError> {
+        let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
