@@ -12,7 +12,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::Time;
 
@@ -67,17 +67,11 @@ impl Decoder {
         if len == 0 {
             return Err(decode_err(path, "empty file (0 bytes)"));
         }
-        Decoder::from_source(Box::new(file), path)
+        Decoder::from_source(path, Box::new(file))
     }
 
-    /// Probes any media source (a file, or an unseekable network stream wrapped in
-    /// `symphonia::core::io::ReadOnlySource`); `label` names it in errors and its extension is
-    /// the probe's hint.
-    pub fn from_source(
-        source: Box<dyn symphonia::core::io::MediaSource>,
-        label: &Path,
-    ) -> Result<Decoder, AudioError> {
-        let path = label;
+    /// Prepares a decoder over any byte source (`name` is used for the hint and in errors).
+    pub fn from_source(path: &Path, source: Box<dyn MediaSource>) -> Result<Decoder, AudioError> {
         let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -271,7 +265,7 @@ pub fn open_source(
     station_rate: u32,
 ) -> Result<Box<dyn PcmSource>, AudioError> {
     Ok(Box::new(station(
-        Decoder::from_source(source, label)?,
+        Decoder::from_source(label, source)?,
         station_rate,
     )?))
 }

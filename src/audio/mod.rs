@@ -5,6 +5,7 @@
 //! [`render`] chains them into the published episode.
 
 pub mod analyse;
+pub mod calibrate;
 pub mod decode;
 pub mod downmix;
 pub mod encode;
