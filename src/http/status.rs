@@ -137,6 +137,73 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "Downloads counted per episode (IAB v2 rules: no probes, no bots, once a day).",
         &samples,
     );
+    let p = state.playout_status();
+    let hub = state.hub();
+    let gauges: [(&str, &str, &str, f64); 8] = [
+        (
+            "antenne_listeners",
+            "gauge",
+            "Listeners of the live stream.",
+            hub.listeners() as f64,
+        ),
+        (
+            "antenne_listeners_dropped_total",
+            "counter",
+            "Listeners dropped for lagging.",
+            hub.dropped_total() as f64,
+        ),
+        (
+            "antenne_stream_bytes_total",
+            "counter",
+            "MP3 bytes pushed to the hub.",
+            hub.bytes_pushed() as f64,
+        ),
+        (
+            "antenne_playout_frames_total",
+            "counter",
+            "Frames rendered by the playout.",
+            p.frames_rendered as f64,
+        ),
+        (
+            "antenne_playout_late_frames_total",
+            "counter",
+            "Frames left silent because data was late.",
+            p.late_frames as f64,
+        ),
+        (
+            "antenne_playout_failed_items_total",
+            "counter",
+            "Items replaced by the fallback after failing on air.",
+            p.failed_items as f64,
+        ),
+        (
+            "antenne_silence_alarm",
+            "gauge",
+            "1 while the output has been silent for over 30 s outside meant silence.",
+            u8::from(p.silence_alarm) as f64,
+        ),
+        (
+            "antenne_playout_lead_ms",
+            "gauge",
+            "How far rendered audio is ahead of the clock.",
+            p.lead_ms as f64,
+        ),
+    ];
+    for (name, kind, help, v) in gauges {
+        metric(name, kind, help, &[("", v)]);
+    }
+    let np = state.now_playing();
+    let info = format!(
+        "{{title=\"{}\",kind=\"{}\"}}",
+        label_value(&np.stream_title()),
+        np.kind
+    );
+    metric(
+        "antenne_now_playing_info",
+        "gauge",
+        "What is on air (title and kind as labels).",
+        &[(info.as_str(), 1.0)],
+    );
     Ok((
         [(
             header::CONTENT_TYPE,
