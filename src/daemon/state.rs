@@ -133,6 +133,18 @@ impl AppState {
         self.0.schedule.borrow().schedule.clone()
     }
 
+    /// The slugs of the shows on the schedule in force.
+    pub fn show_slugs(&self) -> Vec<String> {
+        self.0
+            .schedule
+            .borrow()
+            .schedule
+            .shows()
+            .iter()
+            .map(|sh| sh.slug.clone())
+            .collect()
+    }
+
     /// The errors of the last refused reload (empty once a reload is accepted).
     pub fn schedule_errors(&self) -> Vec<String> {
         self.0

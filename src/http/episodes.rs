@@ -30,14 +30,7 @@ pub fn status_path(id: &str) -> String {
 
 /// The shows uploads may target: the schedule's.
 pub fn known_shows(state: &AppState) -> Option<Vec<String>> {
-    Some(
-        state
-            .current_schedule()
-            .shows()
-            .iter()
-            .map(|sh| sh.slug.clone())
-            .collect(),
-    )
+    Some(state.show_slugs())
 }
 
 fn loudness_json(l: &Loudness) -> Value {

@@ -257,16 +257,7 @@ impl WatchFolder {
 pub async fn run_watch_folder(state: crate::daemon::AppState) {
     let shows = {
         let state = state.clone();
-        move || {
-            Some(
-                state
-                    .current_schedule()
-                    .shows()
-                    .iter()
-                    .map(|sh| sh.slug.clone())
-                    .collect(),
-            )
-        }
+        move || Some(state.show_slugs())
     };
     watch_loop(
         state.catalog().clone(),
