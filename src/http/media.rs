@@ -65,9 +65,8 @@ pub fn resolve_in(root: &Path, relative: &str) -> Option<PathBuf> {
 /// Serves `path` (already resolved with [`resolve_in`]) as `content_type`, calling `report`
 /// once with what was delivered.
 ///
-/// Opening, validating and (for bodies up to one chunk, such as `bytes=0-1` probes) reading
-/// happen in one blocking-pool hop for bodies up to [`READ_AT_ONCE`] (such as `bytes=0-1`
-/// probes); larger bodies stream in [`CHUNK`]s.
+/// Opening, validating and (for bodies up to [`READ_AT_ONCE`], such as `bytes=0-1` probes)
+/// reading happen in one blocking-pool hop; larger bodies stream in [`CHUNK`]s.
 pub async fn serve_file(
     path: &Path,
     content_type: &'static str,
