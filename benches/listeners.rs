@@ -169,11 +169,15 @@ async fn listener_task(
     counter: Arc<AtomicU64>,
     connected: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    ramp: Arc<tokio::sync::Semaphore>,
 ) {
     for attempt in 0..50 {
         if stop.load(Ordering::Relaxed) {
             return;
         }
+        // Few handshakes in flight: Icecast listens with a backlog of 5, and an overflowing
+        // accept queue would leave "connected" clients unserved for seconds.
+        let mut permit = Some(ramp.clone().acquire_owned().await.unwrap());
         let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
             tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
             continue;
@@ -187,7 +191,6 @@ async fn listener_task(
         let mut buf = vec![0u8; 4096];
         let mut head = Vec::new();
         let mut in_body = false;
-        connected.fetch_add(1, Ordering::Relaxed);
         loop {
             let n = match s.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -202,13 +205,17 @@ async fn listener_task(
                 head.extend_from_slice(&buf[..n]);
                 if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
                     in_body = true;
+                    permit.take();
+                    connected.fetch_add(1, Ordering::Relaxed);
                     counter.fetch_add((head.len() - end - 4) as u64, Ordering::Relaxed);
                     head = Vec::new();
                 }
             }
         }
-        connected.fetch_sub(1, Ordering::Relaxed);
-        return;
+        if in_body {
+            connected.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
     }
 }
 
@@ -236,26 +243,32 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
     let stop = Arc::new(AtomicBool::new(false));
     let connected = Arc::new(AtomicU64::new(0));
     let counters: Vec<Arc<AtomicU64>> = (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect();
-    let mut tasks = Vec::with_capacity(n);
-    for c in &counters {
-        tasks.push(tokio::spawn(listener_task(
-            addr,
-            path.to_owned(),
-            c.clone(),
-            connected.clone(),
-            stop.clone(),
-        )));
-        // A gentle ramp: the accept backlog is finite.
-        if tasks.len() % 100 == 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    let ramp = Instant::now();
+    let ramp = Arc::new(tokio::sync::Semaphore::new(4));
+    let tasks: Vec<_> = counters
+        .iter()
+        .map(|c| {
+            let task = listener_task(
+                addr,
+                path.to_owned(),
+                c.clone(),
+                connected.clone(),
+                stop.clone(),
+                ramp.clone(),
+            );
+            tokio::spawn(task)
+        })
+        .collect();
+    let ramp_start = Instant::now();
     while (connected.load(Ordering::Relaxed) as usize) < n
-        && ramp.elapsed() < Duration::from_secs(30)
+        && ramp_start.elapsed() < Duration::from_secs(400)
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!(
+        "{url}: {} of {n} listeners streaming after {:.1} s",
+        connected.load(Ordering::Relaxed),
+        ramp_start.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs(5)).await;
     let before: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let cpu_before = pid.map(proc_cpu_s);

@@ -15,6 +15,7 @@ fn hub(burst_ms: u64, max_listeners: usize, backlog_bytes: usize) -> (Hub, Cance
     let token = CancellationToken::new();
     let config = HubConfig {
         burst: Duration::from_millis(burst_ms),
+        chunk: Duration::ZERO,
         max_listeners,
         backlog_bytes,
     };
@@ -272,4 +273,58 @@ async fn title_changes_are_notified() {
     );
     hub.set_title("B");
     assert_eq!((hub.title().text.as_str(), hub.title().version), ("B", 2));
+}
+
+#[tokio::test]
+async fn frames_are_published_in_chunks_of_whole_frames() {
+    let token = CancellationToken::new();
+    let config = HubConfig {
+        burst: Duration::from_secs(2),
+        chunk: Duration::from_millis(200),
+        max_listeners: 10,
+        backlog_bytes: 256 * 1024,
+    };
+    let hub = Hub::new(config, token);
+    let frames = synth_frames(16);
+    let mut listener = hub.subscribe(false).unwrap();
+    for f in &frames[..7] {
+        hub.push(f.clone());
+    }
+    assert!(
+        drain(&mut listener).is_empty(),
+        "7 frames (183 ms) wait for the chunk"
+    );
+    hub.push(frames[7].clone());
+    let first = tokio::task::unconstrained(listener.next())
+        .now_or_never()
+        .flatten()
+        .unwrap();
+    assert!(
+        first == concat(&frames[..8]),
+        "8 frames (209 ms) go out as one chunk"
+    );
+    for f in &frames[8..] {
+        hub.push(f.clone());
+    }
+    // A newcomer's burst is whole frames of published chunks only.
+    let mut newcomer = hub.subscribe(false).unwrap();
+    assert!(
+        drain(&mut newcomer) == concat(&frames),
+        "16 frames published, none pending"
+    );
+}
+
+#[tokio::test]
+async fn encoder_output_in_any_chunking_reaches_listeners_as_decodable_frames() {
+    let (hub, _token) = hub(2_000, 10, 256 * 1024);
+    let mut listener = hub.subscribe(false).unwrap();
+    let mut feeder = antenne::broadcast::Feeder::new(hub.clone());
+    let mp3 = lame_tone(1.0);
+    let mut pushed = 0;
+    for piece in mp3.chunks(777) {
+        pushed += feeder.feed(piece);
+    }
+    let received = drain(&mut listener);
+    assert_eq!(split_all(&received).len(), pushed);
+    assert!(decode_mp3(received).unwrap() >= 44_100 - 1152);
 }

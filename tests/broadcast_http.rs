@@ -33,6 +33,7 @@ fn app(max_listeners: usize) -> (Router, Hub, CancellationToken) {
     let token = CancellationToken::new();
     let config = HubConfig {
         burst: Duration::from_secs(2),
+        chunk: Duration::ZERO,
         max_listeners,
         backlog_bytes: 256 * 1024,
     };

@@ -118,3 +118,60 @@ async fn a_new_station_seeds_the_demo_episodes_once() {
     assert_eq!(again.catalog().list_episodes(&all).unwrap().len(), 4);
     again.stop().await;
 }
+
+/// The quick start's promise: a new demo station is on air at once, and what `/stream` sends
+/// decodes as MP3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_station_streams_at_once() {
+    use futures_util::StreamExt;
+    let st = common::station().await;
+    antenne::daemon::start_tasks(&st.state).await.unwrap();
+    let resp = common::send(
+        &st.state,
+        axum::http::Request::get("/stream")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "audio/mpeg");
+    let mut body = resp.into_body().into_data_stream();
+    let mut mp3 = Vec::new();
+    // 1.5 s of audio at 128 kbps: the burst plus what playout renders meanwhile.
+    while mp3.len() < 24_000 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .expect("the stream keeps coming")
+            .expect("the stream does not end")
+            .unwrap();
+        mp3.extend_from_slice(&chunk);
+    }
+    assert_eq!(
+        &mp3[..2],
+        &[0xFF, 0xFB],
+        "starts on an MPEG-1 Layer III frame header"
+    );
+    let mut pcm = antenne::audio::open_source(
+        Box::new(std::io::Cursor::new(mp3)),
+        Path::new("stream.mp3"),
+        44_100,
+    )
+    .unwrap();
+    let (mut buf, mut frames) = (Vec::new(), 0);
+    loop {
+        buf.clear();
+        match pcm.read(&mut buf, 4096).unwrap() {
+            0 => break,
+            n => frames += n,
+        }
+    }
+    assert!(frames > 44_100, "{frames} frames decoded");
+    let (code, now) = common::get(&st.state, "/api/now").await;
+    assert_eq!(code, 200);
+    let kind = serde_json::from_str::<serde_json::Value>(&now).unwrap()["now"]["kind"].clone();
+    assert!(
+        ["fallback", "show", "silence"].contains(&kind.as_str().unwrap_or("")),
+        "{now}"
+    );
+    st.state.stop().await;
+}

@@ -57,6 +57,8 @@ pub struct Analysis {
     pub block_peaks: Vec<f32>,
     /// Integrated loudness after a lowpass like the MP3 encoder's, when requested.
     pub lowpassed_lufs: Option<f64>,
+    /// Excerpts kept for the encoder calibration (see `calibrate`), when requested.
+    pub excerpts: Option<super::calibrate::Excerpts>,
 }
 
 /// Streaming analyser: feed interleaved stereo frames, then [`Analyser::finish`].
@@ -190,6 +192,7 @@ impl Analyser {
             },
             block_peaks: self.block_peaks,
             lowpassed_lufs,
+            excerpts: None,
         })
     }
 }

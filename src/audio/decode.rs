@@ -12,7 +12,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::Time;
 
@@ -61,13 +61,18 @@ impl Decoder {
     pub fn open(path: &Path) -> Result<Decoder, AudioError> {
         let file = File::open(path).map_err(|source| AudioError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
             return Err(decode_err(path, "empty file (0 bytes)"));
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Decoder::from_source(path, Box::new(file))
+    }
+
+    /// Prepares a decoder over any byte source (`name` is used for the hint and in errors).
+    pub fn from_source(path: &Path, source: Box<dyn MediaSource>) -> Result<Decoder, AudioError> {
+        let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
@@ -249,7 +254,25 @@ pub struct StationSource {
 
 /// Opens `path` as stereo `f32` frames at `station_rate`.
 pub fn open_station(path: &Path, station_rate: u32) -> Result<StationSource, AudioError> {
-    let decoder = Decoder::open(path)?;
+    station(Decoder::open(path)?, station_rate)
+}
+
+/// Any media source (e.g. a live stream) as the station's [`PcmSource`]; see
+/// [`Decoder::from_source`].
+pub fn open_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    label: &Path,
+    station_rate: u32,
+) -> Result<Box<dyn PcmSource>, AudioError> {
+    Ok(Box::new(station(
+        Decoder::from_source(label, source)?,
+        station_rate,
+    )?))
+}
+
+fn station(decoder: Decoder, station_rate: u32) -> Result<StationSource, AudioError> {
+    let path = decoder.path().to_path_buf();
+    let path = path.as_path();
     let resampler = if decoder.info().sample_rate != station_rate {
         Some(
             Resampler::new(decoder.info().sample_rate, station_rate)

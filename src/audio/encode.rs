@@ -127,7 +127,7 @@ impl Mp3FileWriter {
     ) -> Result<Mp3FileWriter, AudioError> {
         let werr = |source| AudioError::Write {
             path: path.to_path_buf(),
-            source,
+            error: source,
         };
         let file = File::create(path).map_err(werr)?;
         let mut file = BufWriter::with_capacity(1 << 20, file);
@@ -154,7 +154,7 @@ impl Mp3FileWriter {
             .write_all(&self.buf)
             .map_err(|source| AudioError::Write {
                 path: self.path.clone(),
-                source,
+                error: source,
             })?;
         self.bytes += self.buf.len() as u64;
         Ok(())
@@ -172,7 +172,7 @@ impl Mp3FileWriter {
         self.enc.lame_tag_encode_to_vec(&mut info);
         let werr = |source| AudioError::Write {
             path: self.path.clone(),
-            source,
+            error: source,
         };
         let mut file = self.file.into_inner().map_err(|e| werr(e.into_error()))?;
         if !info.is_empty() {

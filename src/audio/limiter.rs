@@ -123,7 +123,8 @@ impl Limiter {
             for phase in &self.coefs {
                 let (mut l, mut r) = (0.0f32, 0.0f32);
                 for (k, c) in phase.iter().enumerate() {
-                    let s = self.x[(d + k as u64 + 1 - half) as usize & MASK];
+                    // Wrapping: before the first frames the ring still holds zeros.
+                    let s = self.x[(d + k as u64 + 1).wrapping_sub(half) as usize & MASK];
                     l += c * s[0];
                     r += c * s[1];
                 }

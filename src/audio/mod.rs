@@ -5,6 +5,7 @@
 //! [`render`] chains them into the published episode.
 
 pub mod analyse;
+pub mod calibrate;
 pub mod decode;
 pub mod downmix;
 pub mod encode;
@@ -18,7 +19,7 @@ pub mod source;
 pub mod trim;
 
 pub use analyse::LoudnessReport;
-pub use decode::{ProbeInfo, open_pcm};
+pub use decode::{ProbeInfo, open_pcm, open_source};
 pub use encode::Mp3StreamEncoder;
 pub use render::{RenderOptions, RenderReport, analyze_file, render_episode};
 pub use source::{CHANNELS, PcmSource};
@@ -26,10 +27,10 @@ pub use source::{CHANNELS, PcmSource};
 /// Why an audio stage failed; each variant names the file or stage it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {reason}")]
     Decode {
@@ -42,10 +43,10 @@ pub enum AudioError {
         path: std::path::PathBuf,
         reason: String,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Stage(String),

@@ -1,6 +1,6 @@
 //! The episode render: analyse → gain → limit → trim → encode → measure the MP3 → publish.
 //!
-//! Pass 1 analyses the source (loudness, peaks, silence, and the loudness the MP3 lowpass will
+//! Pass 1 analyses the source (loudness, peaks, silence, and — from encoded excerpts — the loudness the MP3 encoder will
 //! leave). When the gain would push peaks over the ceiling, cheap simulation passes (no encoding)
 //! find the gain that lands on target after the limiter. The encode pass runs decode/normalise on
 //! one thread and LAME on another; the encoded file is then measured, and re-rendered with a
@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
+use super::calibrate::Excerpts;
 use super::decode::open_station;
-use super::encode::{Mp3FileWriter, lame_lowpass_hz};
+use super::encode::Mp3FileWriter;
 use super::gain::apply_db;
 use super::id3::EpisodeTags;
 use super::limiter::{Limiter, LimiterParams};
@@ -86,12 +87,14 @@ fn facts(info: &super::ProbeInfo) -> SourceFacts {
 pub fn analyze_file(
     path: &Path,
     rate: u32,
-    lowpass_hz: Option<f64>,
+    keep_excerpts: bool,
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
     let mut src = open_station(path, rate)?;
     let facts = facts(src.info());
-    let mut analyser = Analyser::new(rate, lowpass_hz)?;
+    let mut analyser = Analyser::new(rate, None)?;
+    let mut excerpts =
+        keep_excerpts.then(|| Excerpts::new(src.len_frames().map(|n| n.div_ceil(CHUNK as u64))));
     let max_frames = (max_duration_s * rate as f64) as u64;
     let mut buf = Vec::with_capacity(CHUNK * 2);
     loop {
@@ -100,6 +103,9 @@ pub fn analyze_file(
             break;
         }
         analyser.add(&buf)?;
+        if let Some(e) = excerpts.as_mut() {
+            e.add_chunk(&buf);
+        }
         if analyser.frames() > max_frames {
             return Err(AudioError::Rejected {
                 path: path.to_path_buf(),
@@ -111,7 +117,9 @@ pub fn analyze_file(
         channels: src.info().channels.max(facts.channels),
         ..facts
     };
-    analyser.finish(facts)
+    let mut analysis = analyser.finish(facts)?;
+    analysis.excerpts = excerpts;
+    Ok(analysis)
 }
 
 /// Rejects what cannot be an episode; returns the integrated loudness.
@@ -201,7 +209,7 @@ impl Normalised {
     }
 }
 
-/// Loudness (after the encoder's lowpass) of the normalised stream, without encoding.
+/// Integrated loudness of the normalised (limited) stream, without encoding.
 fn simulate(
     path: &Path,
     opts: &RenderOptions,
@@ -210,7 +218,7 @@ fn simulate(
     trim: TrimRange,
 ) -> Result<f64, AudioError> {
     let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
-    let mut analyser = Analyser::new(opts.rate, Some(lame_lowpass_hz(opts.bitrate_kbps)))?;
+    let mut analyser = Analyser::new(opts.rate, None)?;
     let mut buf = Vec::with_capacity(CHUNK * 2);
     while norm.next(&mut buf)? {
         analyser.add(&buf)?;
@@ -221,9 +229,7 @@ fn simulate(
         channels: 2,
         codec: String::new(),
     })?;
-    Ok(a.lowpassed_lufs
-        .or(a.report.integrated_lufs)
-        .unwrap_or(f64::NEG_INFINITY))
+    Ok(a.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY))
 }
 
 /// Encodes the normalised stream into `tmp`; decode/normalise on a helper thread, LAME here.
@@ -291,8 +297,7 @@ pub fn render_episode(
     output: &Path,
     opts: &RenderOptions,
 ) -> Result<RenderReport, AudioError> {
-    let lowpass = lame_lowpass_hz(opts.bitrate_kbps);
-    let analysis = analyze_file(input, opts.rate, Some(lowpass), opts.max_duration_s)?;
+    let analysis = analyze_file(input, opts.rate, true, opts.max_duration_s)?;
     let before = analysis.report.clone();
     let integrated = check_usable(input, &before)?;
     let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
@@ -303,25 +308,28 @@ pub fn render_episode(
         keep,
     );
 
-    // The gain aims at the loudness left after the encoder's lowpass.
-    let predicted = analysis.lowpassed_lufs.unwrap_or(integrated);
-    let mut gain_db = opts.target_lufs - predicted;
+    // The gain aims at the loudness the encoded file will have (see `calibrate`).
+    let mut gain_db = opts.target_lufs - integrated;
     let mut params = LimiterParams {
         ceiling_db: opts.ceiling_dbtp - TP_MARGIN_DB - ENCODER_HEADROOM_DB,
         ..Default::default()
     };
+    let shift = match &analysis.excerpts {
+        Some(e) => e
+            .encoder_shift(opts.rate, opts.bitrate_kbps, gain_db, params)?
+            .unwrap_or(0.0),
+        None => 0.0,
+    };
+    gain_db -= shift;
     let ceiling_lin = 10f64.powf(params.ceiling_db / 20.0);
     let loudest_block = analysis.block_peaks.iter().fold(0.0f32, |m, p| m.max(*p)) as f64;
     let needs_limiter = loudest_block * 10f64.powf(gain_db / 20.0) > ceiling_lin;
     if needs_limiter {
-        // The limiter lowers loudness a little: find the gain that lands on target after it.
-        // Limiting moves loudness almost independently of the gain, so two rounds settle it.
-        for _ in 0..2 {
-            let got = simulate(input, opts, gain_db, params, trim)?;
-            let err = opts.target_lufs - got;
-            if !err.is_finite() || err.abs() < 0.1 {
-                break;
-            }
+        // The limiter lowers loudness a little, almost independently of the gain: one
+        // simulation (no encoding) measures how much, and the gain makes up for it.
+        let got = simulate(input, opts, gain_db, params, trim)? + shift;
+        let err = opts.target_lufs - got;
+        if err.is_finite() && err.abs() >= 0.05 {
             gain_db += err;
         }
     }
@@ -336,7 +344,7 @@ pub fn render_episode(
         passes += 1;
         let (bytes, reduction) =
             encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
-        let after = analyze_file(&tmp, opts.rate, None, opts.max_duration_s + 60.0)
+        let after = analyze_file(&tmp, opts.rate, false, opts.max_duration_s + 60.0)
             .map_err(cleanup)?
             .report;
         let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
@@ -371,7 +379,7 @@ pub fn render_episode(
 fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
     let werr = |source| AudioError::Write {
         path: output.to_path_buf(),
-        source,
+        error: source,
     };
     std::fs::rename(tmp, output).map_err(werr)?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -1,7 +1,11 @@
 //! The fan-out hub: one producer pushes whole MP3 frames, every listener receives them.
 //!
 //! Frames travel as shared [`Bytes`] on a `tokio::sync::broadcast` ring, so a frame is stored
-//! once whatever the audience. The hub also keeps the last `burst` of frames (≥ the configured
+//! once whatever the audience. Consecutive frames are coalesced into chunks of at least
+//! `chunk` of audio (default 200 ms, always whole frames) before they are published: every
+//! published chunk costs each listener one wake-up and one socket write, so publishing 38
+//! frames a second one by one would cost several times the CPU for no gain a radio listener
+//! could hear. The hub also keeps the last `burst` of frames (≥ the configured
 //! duration, counted in samples) so a new listener starts on a frame boundary with enough audio
 //! for its player to start at once. The producer never waits: a listener that falls more than
 //! `backlog_bytes` behind the head (or off the ring) is dropped when it next wakes, and the
@@ -23,15 +27,19 @@ use super::frames::Frame;
 use super::icy;
 use super::listener::{CountGuard, Listener};
 
-/// The smallest MPEG-1 Layer III frame (32 kbps at 48 kHz), used to size the ring so that the
-/// byte backlog, not the ring, is what drops a slow listener.
+/// The smallest MPEG-1 Layer III frame (32 kbps at 48 kHz) and the lowest byte rate we size
+/// for (32 kbps): they size the ring so that the byte backlog, not the ring, is what drops a
+/// slow listener.
 const MIN_FRAME_BYTES: usize = 96;
+const MIN_BYTES_PER_S: f64 = 4_000.0;
 
 /// Fan-out limits, usually from `Settings` ([`HubConfig::from_settings`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HubConfig {
     /// Audio sent at once to a new listener.
     pub burst: Duration,
+    /// Least audio per published chunk (zero: publish every frame at once).
+    pub chunk: Duration,
     /// Listeners beyond this get [`HubError::Full`].
     pub max_listeners: usize,
     /// Bytes a listener may lag behind the newest frame before it is dropped. Must exceed the
@@ -43,6 +51,7 @@ impl HubConfig {
     pub fn from_settings(settings: &crate::config::Settings) -> HubConfig {
         HubConfig {
             burst: Duration::from_secs_f64(settings.burst_s.max(0.0)),
+            chunk: Duration::from_millis(200),
             max_listeners: settings.max_listeners,
             backlog_bytes: settings.listener_backlog_bytes,
         }
@@ -80,11 +89,19 @@ pub struct Title {
     pub icy_block: Bytes,
 }
 
-/// The burst ring: whole frames covering at least the burst duration.
+/// The burst ring (whole published frames covering at least the burst duration) and the
+/// frames waiting to complete the next chunk.
 #[derive(Debug, Default)]
 struct Burst {
     frames: VecDeque<(Bytes, u32)>,
     samples: u64,
+    pending: Vec<Frame>,
+    pending_samples: u64,
+}
+
+/// `duration` in samples at `rate`, rounded down.
+fn samples_in(duration: Duration, rate: u64) -> u64 {
+    (duration.as_micros() as u64).saturating_mul(rate) / 1_000_000
 }
 
 pub(super) struct Shared {
@@ -108,7 +125,10 @@ pub struct Hub {
 impl Hub {
     /// A hub whose listener streams all end when `shutdown` is cancelled.
     pub fn new(config: HubConfig, shutdown: CancellationToken) -> Hub {
-        let capacity = (config.backlog_bytes / MIN_FRAME_BYTES).clamp(16, 1 << 16);
+        let min_chunk_bytes =
+            (config.chunk.as_secs_f64() * MIN_BYTES_PER_S).max(MIN_FRAME_BYTES as f64);
+        let capacity =
+            ((config.backlog_bytes as f64 / min_chunk_bytes) as usize).clamp(16, 1 << 16);
         let (tx, _) = broadcast::channel(capacity);
         let title = Title {
             text: String::new(),
@@ -129,20 +149,40 @@ impl Hub {
         }
     }
 
-    /// Publishes one whole frame. Never waits for a listener; callable from any thread.
+    /// Publishes one whole frame (once `chunk` of audio has accumulated). Never waits for a
+    /// listener; callable from any thread.
     pub fn push(&self, frame: Frame) {
         let shared = &self.shared;
-        let samples = frame.header.samples();
         let rate = u64::from(frame.header.sample_rate);
-        let burst_samples =
-            (shared.config.burst.as_micros() as u64).saturating_mul(rate) / 1_000_000;
         let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
-        let end = shared
-            .head
-            .fetch_add(frame.bytes.len() as u64, Ordering::AcqRel)
-            + frame.bytes.len() as u64;
-        burst.frames.push_back((frame.bytes.clone(), samples));
-        burst.samples += u64::from(samples);
+        burst.pending_samples += u64::from(frame.header.samples());
+        burst.pending.push(frame);
+        if burst.pending_samples < samples_in(shared.config.chunk, rate) {
+            return;
+        }
+        let frames = std::mem::take(&mut burst.pending);
+        burst.pending_samples = 0;
+        let chunk = if frames.len() == 1 {
+            frames[0].bytes.clone()
+        } else {
+            let mut joined =
+                bytes::BytesMut::with_capacity(frames.iter().map(|f| f.bytes.len()).sum());
+            for f in &frames {
+                joined.extend_from_slice(&f.bytes);
+            }
+            joined.freeze()
+        };
+        // The burst keeps each frame as a zero-copy slice of the chunk.
+        let mut offset = 0;
+        for f in &frames {
+            let len = f.bytes.len();
+            burst
+                .frames
+                .push_back((chunk.slice(offset..offset + len), f.header.samples()));
+            burst.samples += u64::from(f.header.samples());
+            offset += len;
+        }
+        let burst_samples = samples_in(shared.config.burst, rate);
         while let Some(&(_, first)) = burst.frames.front() {
             if burst.samples - u64::from(first) < burst_samples {
                 break;
@@ -150,11 +190,10 @@ impl Hub {
             burst.samples -= u64::from(first);
             burst.frames.pop_front();
         }
+        let len = chunk.len() as u64;
+        let end = shared.head.fetch_add(len, Ordering::AcqRel) + len;
         // An error only means nobody listens right now.
-        let _ = shared.tx.send(Chunk {
-            end,
-            bytes: frame.bytes,
-        });
+        let _ = shared.tx.send(Chunk { end, bytes: chunk });
     }
 
     /// Sets the now-playing title; listeners see it at their next ICY block.

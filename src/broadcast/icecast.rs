@@ -32,10 +32,10 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum IcecastError {
     #[error("invalid Icecast URL {0:?}: expected http://host[:port]/mount")]
     Url(String),
-    #[error("{endpoint}: {source}")]
+    #[error("{endpoint}: {error}")]
     Io {
         endpoint: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{endpoint}: no answer within {IO_TIMEOUT:?}")]
     Timeout { endpoint: String },
@@ -96,7 +96,7 @@ impl Endpoint {
     fn io(&self, source: std::io::Error) -> IcecastError {
         IcecastError::Io {
             endpoint: self.name(),
-            source,
+            error: source,
         }
     }
 

@@ -1,13 +1,14 @@
 //! Fan-out of the encoded live stream: whole MP3 frames to every listener, ICY metadata,
 //! Icecast push, and the output silence detector.
 //!
-//! Data flow: encoder bytes → [`FrameSplitter`] → [`Hub::push`] → one [`Listener`] stream per
+//! Data flow: encoder bytes → [`Feeder`] ([`FrameSplitter`] → [`Hub::push`]) → one [`Listener`] stream per
 //! HTTP client (burst, live frames, ICY blocks) and one per Icecast server ([`icecast`]).
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
 //!
 //! **Invariant:** the producer never waits for a consumer. Frames are shared `Bytes` on a
 //! bounded ring; a consumer that falls behind is dropped, never waited for.
 
+pub mod feed;
 pub mod frames;
 pub mod hub;
 pub mod icecast;
@@ -15,6 +16,7 @@ pub mod icy;
 pub mod listener;
 pub mod silence;
 
+pub use feed::Feeder;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
 pub use hub::{Hub, HubConfig, HubError, Title};
 pub use listener::Listener;

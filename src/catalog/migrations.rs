@@ -97,7 +97,7 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), CatalogError> {
     let sql = |source| CatalogError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let found = version(conn).map_err(sql)?;
     if found > latest() {

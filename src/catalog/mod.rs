@@ -31,10 +31,10 @@ pub const CATALOG_FILE: &str = "catalog.sqlite3";
 pub enum CatalogError {
     #[error("cannot create the data folder {0}: {1}")]
     DataDir(PathBuf, std::io::Error),
-    #[error("catalog {path}: {source}")]
+    #[error("catalog {path}: {error}")]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error(
         "catalog {path} was written by a newer Antenne (schema {found}, this one knows {known})"
@@ -83,7 +83,7 @@ impl Catalog {
         let path = data_dir.join(CATALOG_FILE);
         let sql = |source| CatalogError::Sqlite {
             path: path.clone(),
-            source,
+            error: source,
         };
         let mut conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -165,7 +165,7 @@ impl Catalog {
     fn err(&self, source: rusqlite::Error) -> CatalogError {
         CatalogError::Sqlite {
             path: self.path.clone(),
-            source,
+            error: source,
         }
     }
 

@@ -75,7 +75,7 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Re
     let path = args.file.clone();
     let rate = settings.sample_rate;
     let analysis = contained(&args.file, move || {
-        analyze_file(&path, rate, None, 24.0 * 3600.0)
+        analyze_file(&path, rate, false, 24.0 * 3600.0)
     })
     .map_err(cli_error)?;
     let r = &analysis.report;

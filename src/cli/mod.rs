@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod check;
 pub mod feed;
 pub mod ingest;
+pub mod listen;
 pub mod schedule;
 pub mod serve;
 pub mod token;
@@ -62,6 +63,8 @@ pub enum Command {
     Analyze(analyze::Args),
     /// Ingest a recording into the catalog: decode, normalise, encode, publish
     Ingest(ingest::Args),
+    /// Monitor the live stream or a file on the local sound card (build with `--features monitor`)
+    Listen(listen::Args),
     /// Validate a schedule file: every error and warning at once, with line and column
     Check(check::Args),
     /// Print the timeline of occurrences, or compare two schedule files (`schedule diff`)
@@ -103,6 +106,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args, settings, &mut out),
         Command::Token(args) => token::run(args, settings, &mut out),
         Command::Check(args) => check::run(args, settings, &mut out),
+        Command::Listen(args) => listen::run(args, settings, &mut out),
         Command::Analyze(args) => analyze::run(args, settings, &mut out),
         Command::Ingest(args) => ingest::run(args, settings, &mut out),
         Command::Schedule(args) => schedule::run(args, settings, &mut out),

@@ -74,6 +74,12 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         .await??;
     state.set_ingest(runner);
 
+    start_playout(state)?;
+
+    // The watch folder: media_dir/inbox/SHOW/ (its own polling; the ingest workers poll the
+    // queue too, so what it stores is picked up without a wake-up).
+    state.spawn(crate::ingest::watch::run_watch_folder(state.clone()));
+
     // Icecast relays: each is one more subscriber of the hub, reconnecting with backoff.
     for target in &state.settings().icecast {
         match crate::broadcast::icecast::Endpoint::parse(target) {
@@ -94,6 +100,60 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.shutdown_token().clone(),
     ));
     state.spawn(feeds::rebuild_task(state.clone()));
+    Ok(())
+}
+
+/// Starts the playout engine on its own threads, fed by the schedule in force (live reload)
+/// and encoding into the hub; its now-playing is republished in the state.
+fn start_playout(state: &AppState) -> anyhow::Result<()> {
+    use crate::playout::{EncoderSink, PlayoutConfig, SystemClock};
+    let settings = state.settings();
+    let (schedule_tx, schedule_rx) = tokio::sync::watch::channel(state.current_schedule());
+    let mut reloads = state.schedule_sender().subscribe();
+    let shutdown = state.shutdown_token().clone();
+    state.spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                changed = reloads.changed() => if changed.is_err() { return },
+            }
+            let next = reloads.borrow_and_update().schedule.clone();
+            // A refused edit changes the state but not the schedule: nothing to replan.
+            schedule_tx.send_if_modified(|s| {
+                let new = !std::sync::Arc::ptr_eq(s, &next);
+                *s = next;
+                new
+            });
+        }
+    });
+    let sink = EncoderSink::new(
+        state.hub().clone(),
+        settings.sample_rate,
+        settings.bitrate_kbps,
+    )?;
+    let handle = crate::playout::start(
+        PlayoutConfig::from_settings(settings),
+        schedule_rx,
+        state.catalog().clone(),
+        Box::new(sink),
+        std::sync::Arc::new(SystemClock),
+    )?;
+    let mut now_rx = handle.now_playing();
+    state.set_playout(handle);
+    let (tx, shutdown) = (
+        state.now_playing_sender().clone(),
+        state.shutdown_token().clone(),
+    );
+    state.spawn(async move {
+        loop {
+            let now = now_rx.borrow_and_update().clone();
+            tx.send_replace(now);
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                changed = now_rx.changed() => if changed.is_err() { return },
+            }
+        }
+    });
     Ok(())
 }
 

@@ -41,6 +41,11 @@ struct Inner {
     schedule: tokio::sync::watch::Sender<ScheduleState>,
     hub: Hub,
     station_info: StationInfo,
+    /// The playout engine (its own threads), once started.
+    playout: std::sync::Mutex<Option<crate::playout::PlayoutHandle>>,
+    /// What is on air, from the playout (idle until it starts).
+    now_playing: tokio::sync::watch::Sender<crate::playout::NowPlaying>,
+    playout_status: Arc<crate::playout::PlayoutStatus>,
     /// The ingest workers (blocking threads), once started.
     ingest: std::sync::Mutex<Option<crate::ingest::IngestRunner>>,
     started_at: jiff::Timestamp,
@@ -97,6 +102,9 @@ impl AppState {
             hub,
             station_info,
             ingest: std::sync::Mutex::new(None),
+            playout: std::sync::Mutex::new(None),
+            now_playing: tokio::sync::watch::Sender::new(crate::playout::NowPlaying::idle()),
+            playout_status: Arc::new(crate::playout::PlayoutStatus::default()),
             started_at: jiff::Timestamp::now(),
             started: tokio::time::Instant::now(),
             shutdown,
@@ -121,6 +129,22 @@ impl AppState {
     /// The schedule in force and the last reload's outcome.
     pub fn schedule(&self) -> tokio::sync::watch::Ref<'_, ScheduleState> {
         self.0.schedule.borrow()
+    }
+
+    /// The schedule on air.
+    pub fn current_schedule(&self) -> Arc<crate::schedule::Schedule> {
+        self.0.schedule.borrow().schedule.clone()
+    }
+
+    /// The errors of the last refused reload (empty once a reload is accepted).
+    pub fn schedule_errors(&self) -> Vec<String> {
+        self.0
+            .schedule
+            .borrow()
+            .refused
+            .as_ref()
+            .map(|r| r.errors.clone())
+            .unwrap_or_default()
     }
 
     /// The sender side, for the reload task and tests.
@@ -249,6 +273,36 @@ impl AppState {
     /// Hands the ingest workers to the state (the daemon starts them).
     pub(crate) fn set_ingest(&self, runner: crate::ingest::IngestRunner) {
         *self.0.ingest.lock().unwrap_or_else(|p| p.into_inner()) = Some(runner);
+    }
+
+    /// Hands the running playout to the state; its now-playing and status are published.
+    pub(crate) fn set_playout(
+        &self,
+        handle: crate::playout::PlayoutHandle,
+    ) -> Arc<crate::playout::PlayoutStatus> {
+        let status = handle.status();
+        *self.0.playout.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        status
+    }
+
+    /// What is on air now (from the playout engine).
+    pub fn now_playing(&self) -> crate::playout::NowPlaying {
+        self.0.now_playing.borrow().clone()
+    }
+
+    pub(crate) fn now_playing_sender(
+        &self,
+    ) -> &tokio::sync::watch::Sender<crate::playout::NowPlaying> {
+        &self.0.now_playing
+    }
+
+    /// The playout's counters and silence alarm.
+    pub fn playout_status(&self) -> crate::playout::StatusSnapshot {
+        let handle = self.0.playout.lock().unwrap_or_else(|p| p.into_inner());
+        match handle.as_ref() {
+            Some(h) => h.status().snapshot(),
+            None => self.0.playout_status.snapshot(),
+        }
     }
 
     /// An episode was queued: wake the ingest workers.

@@ -4,19 +4,26 @@
 //! both call. Handlers do no blocking work: catalog calls go through
 //! [`AppState::with_catalog`], audio work is the daemon's tasks'.
 
+mod auth;
+mod episodes;
 mod error;
 pub mod feed;
 pub mod media;
+mod resumable;
 mod schedule;
 mod status;
 pub mod stream;
+mod upload;
+mod web;
 pub mod wire;
 
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{get, head, post};
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
@@ -26,6 +33,12 @@ use crate::daemon::AppState;
 /// Every route of the station.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(web::station))
+        .route("/shows/{slug}", get(web::show))
+        .route("/upload", get(web::upload))
+        .route("/static/style.css", get(web::style_css))
+        .route("/static/app.js", get(web::app_js))
+        .route("/static/upload.js", get(web::upload_js))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
@@ -33,6 +46,27 @@ pub fn router(state: AppState) -> Router {
         .route("/stream.mp3", get(live).head(live))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
+        .route(
+            "/api/episodes",
+            // Uploads stream to disk under their own limit (`upload_limit_bytes`).
+            get(episodes::list).post(upload::create.layer(DefaultBodyLimit::disable())),
+        )
+        .route(
+            "/api/episodes/{id}",
+            get(episodes::get_one)
+                .patch(episodes::patch)
+                .delete(episodes::delete),
+        )
+        .route(
+            "/api/uploads",
+            post(resumable::create).options(resumable::options),
+        )
+        .route(
+            "/api/uploads/{uid}",
+            head(resumable::head)
+                .patch(resumable::patch)
+                .delete(resumable::terminate),
+        )
         .route("/feed.xml", get(feed::station_feed))
         .route("/shows/{slug}/{file}", get(feed::show_file))
         .route("/cover.png", get(feed::station_cover))

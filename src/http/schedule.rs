@@ -23,7 +23,7 @@ pub async fn schedule(
     State(state): State<AppState>,
     Query(q): Query<Range>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    let schedule = state.schedule().schedule.clone();
+    let schedule = state.current_schedule();
     let tz = schedule.station().timezone.clone();
     let from = match &q.from {
         Some(s) => {
@@ -49,11 +49,25 @@ pub async fn schedule(
     Ok(Json(list))
 }
 
-/// What the schedule has on air now and next, with start/end instants.
+/// What is on air now (from the playout: the show and episode, or the fallback), the next
+/// scheduled occurrence, and the listener count.
 pub async fn now(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let schedule = state.schedule().schedule.clone();
+    let schedule = state.current_schedule();
+    let tz = &schedule.station().timezone;
     let t = Timestamp::now();
-    let current = schedule.slot_at(t).map(|o| wire::occurrence(&schedule, &o));
+    let np = state.now_playing();
+    // Before the engine renders its first block there is nothing on air yet.
+    let now = (np.started_at != Timestamp::UNIX_EPOCH).then(|| {
+        serde_json::json!({
+            "show": np.show,
+            "show_title": np.show_title,
+            "title": np.stream_title(),
+            "episode_id": np.episode_id,
+            "kind": np.kind,
+            "start": wire::rfc3339(tz, np.started_at),
+            "end": wire::rfc3339(tz, np.ends_at),
+        })
+    });
     let next = schedule
         .occurrences(t, t + SignedDuration::from_hours(24 * 15))
         .into_iter()
@@ -61,9 +75,10 @@ pub async fn now(State(state): State<AppState>) -> Json<serde_json::Value> {
         .map(|o| wire::occurrence(&schedule, &o));
     Json(serde_json::json!({
         "station": schedule.station().name,
-        "time": wire::rfc3339(&schedule.station().timezone, t),
-        "now": current,
+        "time": wire::rfc3339(tz, t),
+        "now": now,
         "next": next,
+        "listeners": state.hub().listeners(),
     }))
 }
 

@@ -16,9 +16,14 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     next.run(req).await
 }
 
-/// Liveness: the process answers.
-pub async fn healthz() -> &'static str {
-    "ok\n"
+/// Health: `ok` while the process answers and the air is not dead; `503 dead air` while the
+/// playout's silence alarm is raised (sustained silence outside slots meant to be silent), so
+/// a monitor never sees green over a silent stream.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    if state.playout_status().silence_alarm {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "dead air\n").into_response();
+    }
+    "ok\n".into_response()
 }
 
 pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -37,7 +42,23 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
             })),
         })
     };
+    let p = state.playout_status();
+    let np = state.now_playing();
+    let hub = state.hub();
+    let on_air = serde_json::json!({
+        "ok": !p.silence_alarm,
+        "silence_alarm": p.silence_alarm,
+        "now_playing": np.stream_title(),
+        "kind": np.kind,
+        "listeners": hub.listeners(),
+        "listeners_dropped": hub.dropped_total(),
+        "late_frames": p.late_frames,
+        "skipped_frames": p.skipped_frames,
+        "failed_items": p.failed_items,
+        "lead_ms": p.lead_ms,
+    });
     Ok(Json(serde_json::json!({
+        "on_air": on_air,
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at().to_string(),
@@ -115,6 +136,73 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "counter",
         "Downloads counted per episode (IAB v2 rules: no probes, no bots, once a day).",
         &samples,
+    );
+    let p = state.playout_status();
+    let hub = state.hub();
+    let gauges: [(&str, &str, &str, f64); 8] = [
+        (
+            "antenne_listeners",
+            "gauge",
+            "Listeners of the live stream.",
+            hub.listeners() as f64,
+        ),
+        (
+            "antenne_listeners_dropped_total",
+            "counter",
+            "Listeners dropped for lagging.",
+            hub.dropped_total() as f64,
+        ),
+        (
+            "antenne_stream_bytes_total",
+            "counter",
+            "MP3 bytes pushed to the hub.",
+            hub.bytes_pushed() as f64,
+        ),
+        (
+            "antenne_playout_frames_total",
+            "counter",
+            "Frames rendered by the playout.",
+            p.frames_rendered as f64,
+        ),
+        (
+            "antenne_playout_late_frames_total",
+            "counter",
+            "Frames left silent because data was late.",
+            p.late_frames as f64,
+        ),
+        (
+            "antenne_playout_failed_items_total",
+            "counter",
+            "Items replaced by the fallback after failing on air.",
+            p.failed_items as f64,
+        ),
+        (
+            "antenne_silence_alarm",
+            "gauge",
+            "1 while the output has been silent for over 30 s outside meant silence.",
+            u8::from(p.silence_alarm) as f64,
+        ),
+        (
+            "antenne_playout_lead_ms",
+            "gauge",
+            "How far rendered audio is ahead of the clock.",
+            p.lead_ms as f64,
+        ),
+    ];
+    for (name, kind, help, v) in gauges {
+        metric(name, kind, help, &[("", v)]);
+    }
+    let np = state.now_playing();
+    let info = format!(
+        "{{title=\"{}\",kind=\"{}\"}}",
+        label_value(&np.stream_title()),
+        np.kind
+    );
+    metric(
+        "antenne_now_playing_info",
+        "gauge",
+        "What is on air (title and kind as labels).",
+        &[(info.as_str(), 1.0)],
     );
     Ok((
         [(

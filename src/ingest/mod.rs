@@ -6,9 +6,11 @@
 //! [`runner`] runs jobs on worker threads (two: two queued episodes use both cores) and
 //! recovers jobs a crash left in `processing`.
 
+pub mod intake;
 pub mod job;
 pub mod runner;
 pub mod store;
+pub mod watch;
 
 use std::sync::Arc;
 

@@ -1,1 +1,133 @@
 //! Playout: renders the schedule as continuous PCM at the station rate, paced by the clock.
+//!
+//! schedule → [`programme`] (occurrences + catalog choices → timeline [`Segment`]s) →
+//! [`engine`] (planner thread + render thread, decode-ahead [`feed`]s, fades, pacing against a
+//! [`Clock`]) → a [`PcmSink`] ([`EncoderSink`]: LAME → whole MP3 frames → broadcast hub).
+//!
+//! Audio time is a frame index from the Unix epoch at the station rate ([`Timebase`]): an
+//! occurrence starting at a whole second starts at an exact frame, and nothing drifts.
+//!
+//! The daemon starts it with [`start`]:
+//!
+//! ```ignore
+//! let sink = EncoderSink::new(hub.clone(), settings.sample_rate, settings.bitrate_kbps)?;
+//! let playout = playout::start(
+//!     PlayoutConfig::from_settings(&settings),
+//!     schedule_rx,              // tokio::sync::watch::Receiver<Arc<Schedule>>, live reload
+//!     catalog.clone(),
+//!     Box::new(sink),
+//!     Arc::new(SystemClock),
+//! )?;
+//! let now_rx = playout.now_playing(); // watch::Receiver<NowPlaying> for /api/now
+//! let status = playout.status();      // Arc<PlayoutStatus> for /api/status and /metrics
+//! // at shutdown:
+//! playout.stop();
+//! ```
+
+pub mod clock;
+pub mod engine;
+pub mod feed;
+pub mod media;
+pub mod now;
+pub mod picks;
+pub mod programme;
+pub mod sink;
+pub mod timeline;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timebase};
+pub use engine::{PlayoutHandle, start_with};
+pub use media::{Opener, default_opener};
+pub use now::{NowPlaying, PlayoutStatus, StatusSnapshot};
+pub use picks::{CatalogEpisodes, Chosen, Episodes, NoEpisodes};
+pub use sink::{EncoderSink, NullSink, PcmSink};
+pub use timeline::{Kind, Plan, Segment, Source};
+
+use crate::catalog::Catalog;
+use crate::schedule::Schedule;
+
+/// Engine parameters; [`PlayoutConfig::from_settings`] gives the daemon's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayoutConfig {
+    pub sample_rate: u32,
+    /// Playlist, file and fallback paths of the schedule resolve against it.
+    pub media_dir: PathBuf,
+    /// Frames per rendered block.
+    pub block_frames: usize,
+    /// How far the rendered audio stays ahead of the clock (bounded by `lead + block`).
+    pub lead: Duration,
+    /// How far ahead the programme is planned.
+    pub plan_ahead: Duration,
+    /// How long before an item is due its decoder starts.
+    pub prefetch: Duration,
+    /// Decoded chunks (4096 frames each) buffered ahead per item.
+    pub decode_chunks: usize,
+    /// Fade at every edge, against clicks.
+    pub edge_fade: Duration,
+    /// Fade-out of an item cut by its slot's end with `overrun = "fade"`.
+    pub overrun_fade: Duration,
+    /// Behind the clock by more than this (a stall), the engine skips ahead to stay clock-true.
+    pub catch_up_limit: Duration,
+    /// Output below this level for `silence_hold` raises the silence alarm.
+    pub silence_threshold_dbfs: f64,
+    pub silence_hold: Duration,
+    /// Simulation: wait for the planner and decoders instead of rendering silence (only
+    /// sensible with a virtual clock).
+    pub wait_for_data: bool,
+    /// Simulation: stop after rendering up to this instant.
+    pub run_until: Option<jiff::Timestamp>,
+}
+
+impl PlayoutConfig {
+    pub fn from_settings(settings: &crate::config::Settings) -> PlayoutConfig {
+        PlayoutConfig {
+            sample_rate: settings.sample_rate,
+            media_dir: settings.media_dir.clone(),
+            ..PlayoutConfig::default()
+        }
+    }
+}
+
+impl Default for PlayoutConfig {
+    fn default() -> Self {
+        PlayoutConfig {
+            sample_rate: 44_100,
+            media_dir: PathBuf::from("media"),
+            block_frames: 4096,
+            lead: Duration::from_millis(200),
+            plan_ahead: Duration::from_secs(600),
+            prefetch: Duration::from_secs(5),
+            decode_chunks: 16,
+            edge_fade: Duration::from_millis(15),
+            overrun_fade: Duration::from_secs(3),
+            catch_up_limit: Duration::from_secs(5),
+            silence_threshold_dbfs: -60.0,
+            silence_hold: Duration::from_secs(30),
+            wait_for_data: false,
+            run_until: None,
+        }
+    }
+}
+
+/// Starts the engine on its own threads: the programme of `schedule` (latest value, live
+/// reload), episodes chosen in `catalog`, files decoded with `audio::open_pcm`, output to
+/// `sink`, paced by `clock`. Call [`PlayoutHandle::stop`] at shutdown.
+pub fn start(
+    config: PlayoutConfig,
+    schedule: tokio::sync::watch::Receiver<Arc<Schedule>>,
+    catalog: Catalog,
+    sink: Box<dyn PcmSink>,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<PlayoutHandle> {
+    start_with(
+        config,
+        schedule,
+        Arc::new(CatalogEpisodes::new(catalog)),
+        default_opener(),
+        sink,
+        clock,
+    )
+}

@@ -11,14 +11,28 @@ repo=$(cd "$here/../.." && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 export ANTENNE_BIN=$bin INTEROP_DIR=$here
 export INTEROP_TMP=$(mktemp -d)
+# icecast2 drops root for nobody, who must reach its folder inside.
+chmod 755 "$INTEROP_TMP"
 export PATH="$repo/target/interop/venv/bin:$PATH"
 export NODE_PATH="$repo/target/interop/node/node_modules"
 port=$(( 20000 + RANDOM % 20000 ))
 export ANTENNE_URL="http://127.0.0.1:$port"
 cd "$repo"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &
+# Icecast first, so the daemon pushes its stream to it from the start (check-stream).
+config=/dev/null
+icecast_pid=
+if command -v icecast2 >/dev/null 2>&1; then
+  . "$here/icecast.sh"
+  if start_icecast "$INTEROP_TMP/icecast"; then
+    icecast_pid=$ICECAST_PID
+    export ICECAST_URL
+    config="$INTEROP_TMP/antenne.toml"
+    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >"$config"
+  fi
+fi
+"$bin" serve --config "$config" --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$INTEROP_TMP"' EXIT
+trap 'kill $daemon $icecast_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$INTEROP_TMP"' EXIT
 for _ in $(seq 1 100); do
   curl -fs "$ANTENNE_URL/healthz" >/dev/null 2>&1 && break
   sleep 0.1

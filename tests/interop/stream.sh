@@ -55,26 +55,10 @@ start_icecast=0
 if [[ -z "$STREAM_URL" || -z "$ICECAST_URL" ]]; then start_icecast=1; fi
 if [[ $start_icecast == 1 ]]; then
   command -v icecast2 >/dev/null || fail "icecast2 is not installed"
-  ice_port="$(free_port)"
-  ice_pass="interop-$RANDOM"
-  mkdir -p "$work/icecast-log"
-  chmod -R a+rwx "$work"
-  cat >"$work/icecast.xml" <<EOF
-<icecast>
-  <limits><clients>100</clients><sources>2</sources><burst-size>65535</burst-size><source-timeout>10</source-timeout></limits>
-  <authentication><source-password>$ice_pass</source-password><admin-user>admin</admin-user><admin-password>$ice_pass</admin-password></authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>$ice_port</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>$work/icecast-log</logdir><webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>
-</icecast>
-EOF
-  icecast2 -c "$work/icecast.xml" >"$work/icecast.out" 2>&1 &
-  pids+=($!)
-  ICECAST_URL="http://127.0.0.1:$ice_port/live.mp3"
-  sleep 1
-  kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/icecast.out"; fail "icecast2 did not start"; }
+  . "$(dirname "$0")/icecast.sh"
+  start_icecast "$work" || fail "icecast2 did not start"
+  pids+=("$ICECAST_PID")
+  ice_port=$ICECAST_PORT ice_pass=$ICECAST_PASS
   echo "ok: icecast2 running on 127.0.0.1:$ice_port"
 fi
 
@@ -83,7 +67,15 @@ if [[ -z "$STREAM_URL" ]]; then
   ffmpeg -v error -f lavfi -i "sine=frequency=440:duration=20" -f lavfi -i "sine=frequency=660:duration=20" \
     -filter_complex amerge -ac 2 -ar 44100 -c:a libmp3lame -b:a 128k "$work/loop.mp3"
   port="$(free_port)"
-  cargo bench -q --bench listeners -- serve --port "$port" --mp3 "$work/loop.mp3" \
+  # Run the built binary itself (not through cargo) so cleanup stops the right process.
+  bin="$(cargo bench --no-run --bench listeners --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "listeners":
+        print(m["executable"])')"
+  [[ -x "$bin" ]] || fail "could not build the load tool (cargo bench --bench listeners)"
+  "$bin" serve --port "$port" --mp3 "$work/loop.mp3" \
     --icecast "$ICECAST_URL" --password "$ice_pass" >"$work/serve.out" 2>&1 &
   pids+=($!)
   STREAM_URL="http://127.0.0.1:$port/stream"

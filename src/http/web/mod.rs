@@ -1,0 +1,150 @@
+//! The station's web page: server-rendered HTML, readable without JavaScript, with a little
+//! vanilla JS (no build step) for the live now/next refresh and for uploads.
+//!
+//! - `/`: the station, on air now and next, the live player, the week's programme in the
+//!   station's time zone, the latest episodes per show, subscribe links;
+//! - `/shows/{slug}`: one show, its slots this week and its episodes;
+//! - `/upload`: the volunteers' upload form (resumable, with progress and the loudness report);
+//! - `/static/*`: the stylesheet and scripts, compiled into the binary.
+//!
+//! French by default, English with `?lang=en` or `Accept-Language`. Every value written into
+//! the HTML goes through [`esc`]; the pages carry a CSP that forbids inline script.
+
+mod i18n;
+mod render;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+pub use i18n::Lang;
+
+use super::ApiError;
+use crate::daemon::AppState;
+
+const CSS: &str = include_str!("style.css");
+const APP_JS: &str = include_str!("app.js");
+const UPLOAD_JS: &str = include_str!("upload.js");
+
+/// Escapes text for HTML content and double-quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang(q: &LangQuery, headers: &HeaderMap) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(q.lang.as_deref(), accept)
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+/// `GET /`: the station page.
+pub async fn station(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers);
+    let data = render::PageData::load(&state, lang, None).await?;
+    Ok(html(StatusCode::OK, render::station(&data)))
+}
+
+/// `GET /shows/{slug}`: one show.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers);
+    let known = state.current_schedule().show(&slug).is_some();
+    if !known {
+        return Ok(html(StatusCode::NOT_FOUND, render::not_found(&state, lang)));
+    }
+    let data = render::PageData::load(&state, lang, Some(slug)).await?;
+    Ok(html(StatusCode::OK, render::show(&data)))
+}
+
+/// `GET /upload`: the volunteers' form.
+pub async fn upload(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&q, &headers);
+    html(StatusCode::OK, render::upload(&state, lang))
+}
+
+fn asset(ct: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn style_css() -> Response {
+    asset("text/css; charset=utf-8", CSS)
+}
+
+pub async fn app_js() -> Response {
+    asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+pub async fn upload_js() -> Response {
+    asset("text/javascript; charset=utf-8", UPLOAD_JS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn esc_escapes_markup_and_quotes() {
+        assert_eq!(
+            super::esc("<a href=\"x\">'&'</a>\u{7}"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

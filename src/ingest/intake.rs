@@ -1,0 +1,555 @@
+//! Intake: what every new recording goes through before the ingest workers see it, whichever
+//! door it came in by (multipart upload, resumable upload, watch folder).
+//!
+//! 1. the bytes are *staged* under `data_dir/uploads/` while their sha256 is computed on the
+//!    fly ([`Stager`]; memory stays flat whatever the size);
+//! 2. the metadata is validated into [`Metadata`], every bad field reported at once;
+//! 3. [`store`] sniffs the container from the first bytes (never from the client's name),
+//!    refuses a recording already in the catalog, fsyncs and renames the staged file to
+//!    `data_dir/originals/<id>.<ext>`, writes transcript and chapters beside it, and creates
+//!    the queued episode and its job in one catalog transaction.
+//!
+//! A crash before the catalog commit leaves at most an orphan file, never a row without its
+//! original.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode};
+
+/// Staged uploads (`*.part`), relative to `data_dir`.
+pub const UPLOADS_DIR: &str = "uploads";
+/// Stored originals, relative to `data_dir`.
+pub const ORIGINALS_DIR: &str = "originals";
+/// Transcripts and chapters, relative to `data_dir`.
+pub const META_DIR: &str = "meta";
+
+/// A container recognised from its first bytes; gives the stored file its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Wav,
+    Flac,
+    Ogg,
+    Mp3,
+    Mp4,
+    Aiff,
+    Matroska,
+}
+
+impl Container {
+    pub fn ext(self) -> &'static str {
+        match self {
+            Container::Wav => "wav",
+            Container::Flac => "flac",
+            Container::Ogg => "ogg",
+            Container::Mp3 => "mp3",
+            Container::Mp4 => "m4a",
+            Container::Aiff => "aiff",
+            Container::Matroska => "mka",
+        }
+    }
+
+    /// Recognises a container from the first [`SNIFF_LEN`] bytes of a file.
+    pub fn sniff(head: &[u8]) -> Option<Container> {
+        let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
+        if (at(0, b"RIFF") || at(0, b"RF64") || at(0, b"BW64")) && at(8, b"WAVE") {
+            Some(Container::Wav)
+        } else if at(0, b"fLaC") {
+            Some(Container::Flac)
+        } else if at(0, b"OggS") {
+            Some(Container::Ogg)
+        } else if at(4, b"ftyp") {
+            Some(Container::Mp4)
+        } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+            Some(Container::Aiff)
+        } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+            Some(Container::Matroska)
+        } else if at(0, b"ID3") || is_mpeg_audio_frame(head) {
+            Some(Container::Mp3)
+        } else {
+            None
+        }
+    }
+}
+
+/// An MPEG audio frame header: 11 sync bits, a valid version, layer, bitrate and rate.
+fn is_mpeg_audio_frame(h: &[u8]) -> bool {
+    h.len() >= 4
+        && h[0] == 0xFF
+        && h[1] & 0xE0 == 0xE0
+        && (h[1] >> 3) & 3 != 1
+        && (h[1] >> 1) & 3 != 0
+        && h[2] >> 4 != 0xF
+        && (h[2] >> 2) & 3 != 3
+}
+
+/// Bytes kept from the start of a staged file for [`Container::sniff`].
+pub const SNIFF_LEN: usize = 64;
+
+/// A file being staged: written and hashed as its bytes arrive. Blocking IO; async callers
+/// use [`spawn_stager`].
+pub struct Stager {
+    file: File,
+    path: PathBuf,
+    hasher: Sha256,
+    bytes: u64,
+    head: Vec<u8>,
+}
+
+/// A complete, fsynced staged file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub container: Option<Container>,
+}
+
+impl Stager {
+    /// A new empty staging file with a random name under `data_dir/uploads/`.
+    pub fn create(data_dir: &Path) -> io::Result<Stager> {
+        let dir = data_dir.join(UPLOADS_DIR);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+        let file = File::create_new(&path)?;
+        Ok(Stager {
+            file,
+            path,
+            hasher: Sha256::new(),
+            bytes: 0,
+            head: Vec::with_capacity(SNIFF_LEN),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<()> {
+        if self.head.len() < SNIFF_LEN {
+            let n = (SNIFF_LEN - self.head.len()).min(buf.len());
+            self.head.extend_from_slice(&buf[..n]);
+        }
+        self.hasher.update(buf);
+        self.file.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes the file to disk and returns what was staged.
+    pub fn finish(self) -> io::Result<Staged> {
+        self.file.sync_all()?;
+        Ok(Staged {
+            container: Container::sniff(&self.head),
+            sha256: hex::encode(self.hasher.finalize()),
+            bytes: self.bytes,
+            path: self.path,
+        })
+    }
+
+    /// Gives up: the staged file is removed.
+    pub fn abort(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Hashes an already complete file (a finished resumable upload) without copying it.
+pub fn stage_existing(path: &Path) -> io::Result<Staged> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < SNIFF_LEN {
+            let k = (SNIFF_LEN - head.len()).min(n);
+            head.extend_from_slice(&buf[..k]);
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    file.sync_all()?;
+    Ok(Staged {
+        path: path.to_path_buf(),
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
+        container: Container::sniff(&head),
+    })
+}
+
+/// The async side of a [`Stager`] running on a blocking thread: chunks go through a bounded
+/// channel (so a fast client cannot fill memory: it waits for the disk), hashing and writing
+/// happen off the runtime.
+pub struct StagerHandle {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    task: tokio::task::JoinHandle<io::Result<Staged>>,
+}
+
+/// Chunks in flight between the network and the disk (each at most a few hundred KiB).
+const PIPE_DEPTH: usize = 8;
+
+/// Starts a staging file on a blocking thread.
+pub fn spawn_stager(data_dir: &Path) -> io::Result<StagerHandle> {
+    let mut stager = Stager::create(data_dir)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(PIPE_DEPTH);
+    let task = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = rx.blocking_recv() {
+            if let Err(e) = stager.write(&chunk) {
+                stager.abort();
+                return Err(e);
+            }
+        }
+        stager.finish()
+    });
+    Ok(StagerHandle { tx, task })
+}
+
+impl StagerHandle {
+    /// Sends one chunk; an error means the writer failed (see [`StagerHandle::finish`]).
+    pub async fn send(&self, chunk: Bytes) -> Result<(), ()> {
+        self.tx.send(chunk).await.map_err(|_| ())
+    }
+
+    /// Waits for the staged file.
+    pub async fn finish(self) -> io::Result<Staged> {
+        drop(self.tx);
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(io::Error::other(format!("staging task: {e}"))),
+        }
+    }
+
+    /// Gives up and removes whatever was staged.
+    pub async fn abort(self) {
+        if let Ok(staged) = self.finish().await {
+            let _ = tokio::fs::remove_file(&staged.path).await;
+        }
+    }
+}
+
+/// Validated metadata of a new episode.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    pub show: String,
+    pub title: String,
+    pub description: String,
+    pub date: Option<String>,
+    pub season: Option<u32>,
+    pub episode: Option<u32>,
+    pub transcript: Option<Transcript>,
+    /// Podcasting 2.0 JSON chapters, as sent (validated).
+    pub chapters: Option<String>,
+    /// The client's file name, for display only.
+    pub original_name: Option<String>,
+}
+
+/// A transcript and its MIME type (`text/vtt` or `application/srt`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub text: String,
+    pub mime: &'static str,
+}
+
+/// One bad field: its name and what is wrong, for a volunteer to read.
+pub type FieldError = (String, String);
+
+pub const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
+/// Largest transcript or chapters field, bytes.
+pub const MAX_SIDE_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Validates raw fields (`show`, `title`, `description`, `date`, `season`, `episode`,
+/// `transcript`, `chapters`; others are ignored). `known_shows` is `None` when the station has
+/// no show list to check against.
+pub fn validate(
+    fields: &[(String, String)],
+    known_shows: Option<&[String]>,
+) -> Result<Metadata, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut bad = |f: &str, m: String| errors.push((f.to_string(), m));
+    let get = |name: &str| {
+        fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let mut m = Metadata::default();
+    match get("show") {
+        None => bad("show", "required: the show's slug, e.g. la-monnaie".into()),
+        Some(s) if !is_slug(s) => bad(
+            "show",
+            format!("{s:?} is not a show slug (lowercase letters, digits and dashes)"),
+        ),
+        Some(s) if known_shows.is_some_and(|k| !k.iter().any(|x| x == s)) => {
+            let known = known_shows.unwrap_or_default().join(", ");
+            bad(
+                "show",
+                format!("no show named {s:?}; the shows are: {known}"),
+            );
+        }
+        Some(s) => m.show = s.to_string(),
+    }
+    match get("title") {
+        None => bad("title", "required".into()),
+        Some(t) if t.chars().count() > MAX_TITLE_CHARS => {
+            bad("title", format!("longer than {MAX_TITLE_CHARS} characters"))
+        }
+        Some(t) if t.chars().any(char::is_control) => bad(
+            "title",
+            "must be one line without control characters".into(),
+        ),
+        Some(t) => m.title = t.to_string(),
+    }
+    if let Some(d) = get("description") {
+        if d.chars().count() > MAX_DESCRIPTION_CHARS {
+            bad(
+                "description",
+                format!("longer than {MAX_DESCRIPTION_CHARS} characters"),
+            );
+        } else {
+            m.description = d.to_string();
+        }
+    }
+    if let Some(d) = get("date") {
+        match check_date(d) {
+            Ok(()) => m.date = Some(d.to_string()),
+            Err(e) => bad("date", e),
+        }
+    }
+    for (name, slot) in [("season", &mut m.season), ("episode", &mut m.episode)] {
+        if let Some(v) = get(name) {
+            match v.parse::<u32>() {
+                Ok(n) if (1..=100_000).contains(&n) => *slot = Some(n),
+                _ => bad(
+                    name,
+                    format!("{v:?} is not a whole number from 1 to 100000"),
+                ),
+            }
+        }
+    }
+    if let Some(t) = get("transcript") {
+        match check_transcript(t) {
+            Ok(mime) => {
+                m.transcript = Some(Transcript {
+                    text: t.to_string(),
+                    mime,
+                })
+            }
+            Err(e) => bad("transcript", e),
+        }
+    }
+    if let Some(c) = get("chapters") {
+        match check_chapters(c) {
+            Ok(()) => m.chapters = Some(c.to_string()),
+            Err(e) => bad("chapters", e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(m)
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+fn check_date(d: &str) -> Result<(), String> {
+    let ok = d.len() == 10 && d.parse::<jiff::civil::Date>().is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{d:?} is not a date as YYYY-MM-DD"))
+    }
+}
+
+fn check_transcript(t: &str) -> Result<&'static str, String> {
+    if t.len() > MAX_SIDE_FILE_BYTES {
+        return Err(format!("larger than {MAX_SIDE_FILE_BYTES} bytes"));
+    }
+    let t = t.trim_start_matches('\u{feff}');
+    if t.starts_with("WEBVTT") {
+        return Ok("text/vtt");
+    }
+    let mut lines = t.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("");
+    let second = lines.next().unwrap_or("");
+    if first.parse::<u32>().is_ok() && second.contains("-->") {
+        return Ok("application/srt");
+    }
+    Err("neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into())
+}
+
+fn check_chapters(c: &str) -> Result<(), String> {
+    if c.len() > MAX_SIDE_FILE_BYTES {
+        return Err(format!("larger than {MAX_SIDE_FILE_BYTES} bytes"));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(c).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Some(list) = v.get("chapters").and_then(|c| c.as_array()) else {
+        return Err(r#"expected JSON chapters: {"version": "1.2.0", "chapters": [...]}"#.into());
+    };
+    for (i, ch) in list.iter().enumerate() {
+        match ch.get("startTime").and_then(|t| t.as_f64()) {
+            Some(t) if t >= 0.0 => {}
+            _ => {
+                return Err(format!(
+                    "chapter {}: startTime must be a number of seconds >= 0",
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a staged recording was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not a recognised audio file (WAV, FLAC, Ogg, MP3, M4A/AAC, AIFF or Matroska)")]
+    NotAudio,
+    #[error("the file is empty")]
+    Empty,
+    #[error("cannot store the original: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Catalog(CatalogError),
+}
+
+/// What [`store`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// A new queued episode.
+    Created(Episode),
+    /// The same recording (sha256) was already in the catalog: nothing was stored.
+    Duplicate(Episode),
+}
+
+/// Stores a staged recording as a new queued episode (see the module doc). The staged file is
+/// consumed: renamed into place, or removed when the recording is refused.
+pub fn store(
+    catalog: &Catalog,
+    staged: Staged,
+    meta: &Metadata,
+    now: jiff::Timestamp,
+) -> Result<Stored, StoreError> {
+    let refuse = |e: StoreError| {
+        let _ = std::fs::remove_file(&staged.path);
+        Err(e)
+    };
+    if staged.bytes == 0 {
+        return refuse(StoreError::Empty);
+    }
+    let Some(container) = staged.container else {
+        return refuse(StoreError::NotAudio);
+    };
+    match catalog.find_by_sha256(&staged.sha256) {
+        Ok(Some(existing)) => {
+            let _ = std::fs::remove_file(&staged.path);
+            return Ok(Stored::Duplicate(existing));
+        }
+        Ok(None) => {}
+        Err(e) => return refuse(StoreError::Catalog(e)),
+    }
+    let data_dir = catalog.data_dir();
+    let id = uuid::Uuid::new_v4().to_string();
+    let original_path = format!("{ORIGINALS_DIR}/{id}.{}", container.ext());
+    let mut new = NewEpisode {
+        id: id.clone(),
+        show: meta.show.clone(),
+        title: meta.title.clone(),
+        description: meta.description.clone(),
+        date: meta.date.clone(),
+        season: meta.season,
+        episode: meta.episode,
+        original_sha256: staged.sha256.clone(),
+        original_path: original_path.clone(),
+        original_bytes: staged.bytes,
+        original_name: meta.original_name.clone(),
+        ..Default::default()
+    };
+    let mut written = Vec::new();
+    let result = (|| -> io::Result<()> {
+        if let Some(t) = &meta.transcript {
+            let ext = if t.mime == "text/vtt" { "vtt" } else { "srt" };
+            let rel = format!("{META_DIR}/{id}.{ext}");
+            write_durably(&data_dir.join(&rel), t.text.as_bytes())?;
+            written.push(data_dir.join(&rel));
+            new.transcript_path = Some(rel);
+            new.transcript_type = Some(t.mime.to_string());
+        }
+        if let Some(c) = &meta.chapters {
+            let rel = format!("{META_DIR}/{id}.chapters.json");
+            write_durably(&data_dir.join(&rel), c.as_bytes())?;
+            written.push(data_dir.join(&rel));
+            new.chapters_path = Some(rel);
+        }
+        let dest = data_dir.join(&original_path);
+        let dir = data_dir.join(ORIGINALS_DIR);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::rename(&staged.path, &dest)?;
+        written.push(dest);
+        sync_dir(&dir)
+    })();
+    let cleanup = |written: &[PathBuf]| {
+        for p in written {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    if let Err(e) = result {
+        cleanup(&written);
+        return refuse(StoreError::Io(e));
+    }
+    match catalog.create_episode(&new, now) {
+        Ok(e) => Ok(Stored::Created(e)),
+        Err(CatalogError::Duplicate(other)) => {
+            // Lost a race with an identical upload: keep theirs.
+            cleanup(&written);
+            match catalog.episode(&other) {
+                Ok(Some(e)) => Ok(Stored::Duplicate(e)),
+                Ok(None) => Err(StoreError::Catalog(CatalogError::Duplicate(other))),
+                Err(e) => Err(StoreError::Catalog(e)),
+            }
+        }
+        Err(e) => {
+            cleanup(&written);
+            Err(StoreError::Catalog(e))
+        }
+    }
+}
+
+fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

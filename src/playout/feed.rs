@@ -1,0 +1,220 @@
+//! Decode-ahead: one worker thread per upcoming file segment opens, seeks and decodes it into
+//! a bounded channel before it is due, so the render thread never touches the disk.
+//!
+//! The render thread pulls with [`Feed::fill`]. Whatever is not decoded in time becomes
+//! silence, and the frames that arrive late are dropped ([`Feed`] knows the absolute frame of
+//! every sample), so the item stays where the clock says it is: the engine catches up.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+
+use super::media::Opener;
+
+/// Frames per decoded chunk.
+const CHUNK: usize = 4096;
+
+enum Msg {
+    Pcm(Vec<f32>),
+    End,
+    Failed(String),
+}
+
+/// What a fill found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filled {
+    /// Frames written from the file.
+    pub frames: usize,
+    /// Frames left silent because the decoder was late.
+    pub late: usize,
+    /// The file ended before the planned end.
+    pub ended: bool,
+    /// Opening or decoding failed (the reason).
+    pub failed: Option<String>,
+}
+
+/// A file segment being decoded ahead; see the module doc.
+pub struct Feed {
+    pub path: PathBuf,
+    rx: Receiver<Msg>,
+    buf: Vec<f32>,
+    pos: usize,
+    /// Absolute frame of `buf[pos]`.
+    next: u64,
+    done: bool,
+    failed: Option<String>,
+}
+
+impl Feed {
+    /// Starts decoding `path` so that absolute frame `first` plays file frame `file_frame`,
+    /// for `frames` frames. At most `chunks` chunks are buffered ahead.
+    pub fn start(
+        opener: &Opener,
+        path: PathBuf,
+        rate: u32,
+        first: u64,
+        file_frame: u64,
+        frames: u64,
+        chunks: usize,
+    ) -> Feed {
+        let (tx, rx) = sync_channel(chunks.max(1));
+        let opener = opener.clone();
+        let worker_path = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("playout-decode".into())
+            .spawn(move || decode(&opener, worker_path, rate, file_frame, frames, &tx));
+        let failed = spawned
+            .err()
+            .map(|e| format!("cannot start a decoder thread: {e}"));
+        Feed {
+            path,
+            rx,
+            buf: Vec::new(),
+            pos: 0,
+            next: first,
+            done: failed.is_some(),
+            failed,
+        }
+    }
+
+    /// Writes frames `[at, at + out.len()/2)` into `out` (already zeroed), multiplied by
+    /// `gain(frame)`. With `wait`, blocks for the decoder instead of leaving silence.
+    pub fn fill(
+        &mut self,
+        at: u64,
+        out: &mut [f32],
+        wait: bool,
+        gain: impl Fn(u64) -> f32,
+    ) -> Filled {
+        let want = out.len() / 2;
+        let mut r = Filled::default();
+        let mut k = 0usize;
+        while k < want {
+            if self.pos == self.buf.len() {
+                if !self.pull(wait) {
+                    break;
+                }
+                continue;
+            }
+            let target = at + k as u64;
+            if self.next < target {
+                // Late data for frames already rendered as silence: drop it.
+                let skip = ((target - self.next) as usize).min((self.buf.len() - self.pos) / 2);
+                self.pos += skip * 2;
+                self.next += skip as u64;
+                continue;
+            }
+            if self.next > target {
+                // Only after a failure to seek exactly; leave the gap silent.
+                let gap = ((self.next - target) as usize).min(want - k);
+                k += gap;
+                r.late += gap;
+                continue;
+            }
+            let n = ((self.buf.len() - self.pos) / 2).min(want - k);
+            for i in 0..n {
+                let g = gain(target + i as u64);
+                out[2 * (k + i)] = self.buf[self.pos + 2 * i] * g;
+                out[2 * (k + i) + 1] = self.buf[self.pos + 2 * i + 1] * g;
+            }
+            self.pos += 2 * n;
+            self.next += n as u64;
+            k += n;
+            r.frames += n;
+        }
+        if k < want {
+            if self.done {
+                r.ended = self.failed.is_none();
+                r.failed = self.failed.clone();
+            } else {
+                r.late += want - k;
+            }
+        }
+        r
+    }
+
+    /// Takes the next chunk; false when none is available now (or ever).
+    fn pull(&mut self, wait: bool) -> bool {
+        if self.done {
+            return false;
+        }
+        let msg = if wait {
+            self.rx.recv().map_err(|_| TryRecvError::Disconnected)
+        } else {
+            self.rx.try_recv()
+        };
+        match msg {
+            Ok(Msg::Pcm(v)) => {
+                self.buf = v;
+                self.pos = 0;
+                true
+            }
+            Ok(Msg::End) | Err(TryRecvError::Disconnected) => {
+                self.done = true;
+                false
+            }
+            Ok(Msg::Failed(reason)) => {
+                self.done = true;
+                self.failed = Some(reason);
+                false
+            }
+            Err(TryRecvError::Empty) => false,
+        }
+    }
+}
+
+/// The worker: open, seek, decode `frames` frames in chunks, then say how it ended. Sending
+/// fails once the render thread dropped the feed; the worker then simply stops.
+fn decode(
+    opener: &Opener,
+    path: PathBuf,
+    rate: u32,
+    file_frame: u64,
+    frames: u64,
+    tx: &SyncSender<Msg>,
+) {
+    let mut src = match opener(&path, rate) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Msg::Failed(e.to_string()));
+            return;
+        }
+    };
+    if file_frame > 0
+        && let Err(e) = src.seek(file_frame)
+    {
+        let _ = tx.send(Msg::Failed(e.to_string()));
+        return;
+    }
+    let mut left = frames;
+    while left > 0 {
+        let mut chunk = Vec::with_capacity(CHUNK * 2);
+        let want = (left.min(CHUNK as u64)) as usize;
+        // A source may return fewer frames than asked: fill the chunk before sending.
+        while chunk.len() / 2 < want {
+            let before = chunk.len() / 2;
+            match src.read(&mut chunk, want - before) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    if !chunk.is_empty() {
+                        let _ = tx.send(Msg::Pcm(chunk));
+                    }
+                    let _ = tx.send(Msg::Failed(e.to_string()));
+                    return;
+                }
+            }
+        }
+        let got = chunk.len() / 2;
+        if got == 0 {
+            break;
+        }
+        left -= got as u64;
+        if tx.send(Msg::Pcm(chunk)).is_err() {
+            return;
+        }
+        if got < want {
+            break;
+        }
+    }
+    let _ = tx.send(Msg::End);
+}

@@ -1,0 +1,387 @@
+//! The programme: schedule occurrences + catalog choices → the [`Segment`]s of an interval.
+//!
+//! Pure apart from its two narrow inputs, [`Media`] (file lengths, folder listings) and
+//! [`Episodes`] (catalog choices). Every occurrence is laid out from its own start whatever
+//! the planning window, so a daemon started at 18:20 joins the 18:00 show 20 minutes in, and
+//! re-planning from any frame yields the same segments.
+//!
+//! - An occurrence's items play back to back from its start. An item running past the end
+//!   follows `overrun`: `fade` (a fade-out ending at the slot end) or `cut` (an edge fade).
+//!   When the items end early, `underrun` decides: the fallback chain fills the rest, or
+//!   meant silence. With nothing to play at all, the fallback chain fills the whole slot.
+//! - Every gap between occurrences is filled by the fallback chain from the gap's start:
+//!   ident, track, ident, track... (idents from the ident folder, tracks from the fallback
+//!   folder in name order from a rotating start, or shuffled, seeded by the gap's start).
+//!   Only when neither folder has a playable file does the gap become dead air.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::clock::Timebase;
+use super::media::{Media, shuffle, stable_hash};
+use super::picks::Episodes;
+use super::timeline::{Item, Kind, Next, Segment, Source};
+use crate::schedule::{Occurrence, Overrun, Play, Schedule, Underrun};
+
+/// Fade lengths, in frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fades {
+    /// At every edge, against clicks (≈ 10-20 ms).
+    pub edge: u64,
+    /// The `overrun = "fade"` fade-out, also used when a fallback track gives way to a show.
+    pub overrun: u64,
+}
+
+/// How far back the planner looks for the end of the previous occurrence, which anchors the
+/// fallback chain of the gap it opens.
+const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
+
+/// How far ahead it looks for the occurrence closing a gap.
+const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(48);
+
+/// Plans the programme; see the module doc.
+pub struct Programme<'a> {
+    pub schedule: &'a Schedule,
+    pub timebase: Timebase,
+    pub media_dir: &'a Path,
+    pub media: &'a mut dyn Media,
+    pub episodes: &'a dyn Episodes,
+    pub fades: Fades,
+}
+
+/// One playable thing laid out by an occurrence.
+struct Entry {
+    path: PathBuf,
+    len: u64,
+    title: String,
+    episode_id: Option<String>,
+}
+
+impl Programme<'_> {
+    /// The segments intersecting frames `[from, to)`, contiguous, whole (the first may start
+    /// before `from`, the last end after `to`).
+    pub fn plan(&mut self, from: u64, to: u64) -> Vec<Segment> {
+        let tb = self.timebase;
+        let t_from = tb.instant(from);
+        let t_to = tb.instant(to);
+        let occs = self
+            .schedule
+            .occurrences(sub(t_from, LOOKBACK), add(t_to, LOOKAHEAD));
+        // The gap anchor: the end of the last occurrence before `from`, or midnight UTC of
+        // `from`'s day when none is that recent (a deterministic choice either way).
+        let before = occs.iter().rev().find(|o| tb.frame_at(o.end) <= from);
+        let mut cursor = match before {
+            Some(o) => tb.frame_at(o.end),
+            None => {
+                let day = 86_400 * u64::from(tb.rate());
+                from / day * day
+            }
+        };
+        let mut out = Vec::new();
+        let anchor = cursor;
+        let mut upcoming = occs
+            .iter()
+            .filter(|o| tb.frame_at(o.end) > anchor)
+            .peekable();
+        while cursor < to {
+            let Some(occ) = upcoming.next() else {
+                // No occurrence in sight: the chain runs to the end of the look-ahead.
+                let end = tb.frame_at(add(t_to, LOOKAHEAD)).max(to);
+                self.fallback(cursor, end, None, from, &mut out);
+                break;
+            };
+            let (s, e) = (tb.frame_at(occ.start), tb.frame_at(occ.end));
+            if s > cursor {
+                let next = Some(next_of(self.schedule, occ));
+                self.fallback(cursor, s, next, from, &mut out);
+            }
+            let next = upcoming.peek().map(|o| next_of(self.schedule, o));
+            self.occurrence(occ, s.max(cursor), e, next, from, &mut out);
+            cursor = e.max(cursor);
+        }
+        out.retain(|s| s.end > from && s.start < to);
+        out
+    }
+
+    /// Lays out `occ` over `[s, e)` (`s` is its start unless a previous occurrence overran).
+    fn occurrence(
+        &mut self,
+        occ: &Occurrence,
+        s: u64,
+        e: u64,
+        next: Option<Next>,
+        from: u64,
+        out: &mut Vec<Segment>,
+    ) {
+        let show_title = self
+            .schedule
+            .show(&occ.show)
+            .map_or_else(|| occ.show.clone(), |s| s.title.clone());
+        let entries = self.entries(occ);
+        if entries.is_empty() {
+            tracing::debug!(occurrence = %occ.id, "playout: nothing to play; the fallback fills the slot");
+            self.fallback(s, e, next, from, out);
+            return;
+        }
+        let mut p = s;
+        for entry in entries {
+            if p >= e {
+                break;
+            }
+            let natural_end = p + entry.len;
+            let end = natural_end.min(e);
+            // Items wholly before the window are skipped cheaply.
+            if end > from {
+                let fade_out = if natural_end > e {
+                    match occ.overrun {
+                        Overrun::Fade => self.fades.overrun,
+                        Overrun::Cut => self.fades.edge,
+                    }
+                } else {
+                    self.fades.edge
+                };
+                out.push(Segment {
+                    start: p,
+                    end,
+                    source: Source::File {
+                        path: entry.path,
+                        offset: 0,
+                    },
+                    fade_in: self.fades.edge.min(end - p),
+                    fade_out: fade_out.min(end - p),
+                    kind: Kind::Show,
+                    item: Arc::new(Item {
+                        show: Some(occ.show.clone()),
+                        show_title: show_title.clone(),
+                        title: entry.title,
+                        episode_id: entry.episode_id,
+                        occurrence: Some(occ.id.clone()),
+                        started_at: occ.start,
+                        ends_at: occ.end,
+                        next: next.clone(),
+                    }),
+                });
+            }
+            p = end;
+        }
+        if p < e {
+            match occ.underrun {
+                Underrun::Fallback => self.fallback(p, e, next, from, out),
+                Underrun::Silence => out.push(Segment {
+                    start: p,
+                    end: e,
+                    source: Source::Silence,
+                    fade_in: 0,
+                    fade_out: 0,
+                    kind: Kind::MeantSilence,
+                    item: Arc::new(Item {
+                        show: Some(occ.show.clone()),
+                        show_title,
+                        title: String::new(),
+                        episode_id: None,
+                        occurrence: Some(occ.id.clone()),
+                        started_at: occ.start,
+                        ends_at: occ.end,
+                        next,
+                    }),
+                }),
+            }
+        }
+    }
+
+    /// The playable items of an occurrence, in order; unplayable ones are skipped (logged by
+    /// [`Media`]).
+    fn entries(&mut self, occ: &Occurrence) -> Vec<Entry> {
+        let files: Vec<(PathBuf, Option<(String, String)>)> = match &occ.play {
+            Play::Premiere | Play::Latest | Play::Rerun => match self.episodes.choose(occ) {
+                Some(c) => vec![(c.path, Some((c.id, c.title)))],
+                None => Vec::new(),
+            },
+            Play::Playlist {
+                folder,
+                shuffle: mix,
+            } => {
+                let mut files = self.media.list(&self.media_dir.join(folder));
+                if *mix {
+                    shuffle(&mut files, stable_hash(&occ.id));
+                }
+                files.into_iter().map(|p| (p, None)).collect()
+            }
+            Play::File(path) => vec![(self.media_dir.join(path), None)],
+            Play::Live => {
+                tracing::debug!(occurrence = %occ.id, "playout: no live input yet; the fallback plays");
+                Vec::new()
+            }
+        };
+        files
+            .into_iter()
+            .filter_map(|(path, episode)| {
+                let len = self.media.length(&path)?;
+                let (episode_id, title) = match episode {
+                    Some((id, title)) => (Some(id), title),
+                    None => (None, stem(&path)),
+                };
+                Some(Entry {
+                    path,
+                    len,
+                    title,
+                    episode_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Fills `[s, e)` with the fallback chain anchored at `s`.
+    fn fallback(&mut self, s: u64, e: u64, next: Option<Next>, from: u64, out: &mut Vec<Segment>) {
+        let fb = self.schedule.fallback().clone();
+        let seed = s / u64::from(self.timebase.rate());
+        let mut tracks = self.media.list(&self.media_dir.join(&fb.playlist));
+        let idents = self.media.list(&self.media_dir.join(&fb.ident));
+        if fb.shuffle {
+            shuffle(&mut tracks, stable_hash(&format!("fallback/{seed}")));
+        } else if !tracks.is_empty() {
+            let start = (stable_hash(&format!("fallback/{seed}")) % tracks.len() as u64) as usize;
+            tracks.rotate_left(start);
+        }
+        let mut p = s;
+        let (mut ti, mut ii) = (0usize, 0usize);
+        // Each round: one ident then one track. Once every file has had a round without
+        // playing, none is playable: the rest is dead air.
+        let mut idle_rounds = 0;
+        while p < e {
+            let before = p;
+            if !idents.is_empty() {
+                let path = &idents[ii % idents.len()];
+                ii += 1;
+                if let Some(len) = self.media.length(path) {
+                    let title = tracks.get(ti % tracks.len().max(1)).map(|t| stem(t));
+                    p = self.push_fallback(
+                        p,
+                        e,
+                        len,
+                        path,
+                        Kind::Ident,
+                        title,
+                        next.clone(),
+                        from,
+                        out,
+                    );
+                }
+            }
+            if p < e && !tracks.is_empty() {
+                let path = &tracks[ti % tracks.len()];
+                ti += 1;
+                if let Some(len) = self.media.length(path) {
+                    p = self.push_fallback(
+                        p,
+                        e,
+                        len,
+                        path,
+                        Kind::Fallback,
+                        None,
+                        next.clone(),
+                        from,
+                        out,
+                    );
+                }
+            }
+            idle_rounds = if p == before { idle_rounds + 1 } else { 0 };
+            if idle_rounds > idents.len() + tracks.len() {
+                tracing::debug!("playout: no playable fallback file; dead air");
+                let tb = self.timebase;
+                out.push(Segment {
+                    start: p,
+                    end: e,
+                    source: Source::Silence,
+                    fade_in: 0,
+                    fade_out: 0,
+                    kind: Kind::DeadAir,
+                    item: Arc::new(Item {
+                        show: None,
+                        show_title: String::new(),
+                        title: String::new(),
+                        episode_id: None,
+                        occurrence: None,
+                        started_at: tb.instant(p),
+                        ends_at: tb.instant(e),
+                        next,
+                    }),
+                });
+                return;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_fallback(
+        &mut self,
+        p: u64,
+        e: u64,
+        len: u64,
+        path: &Path,
+        kind: Kind,
+        title: Option<String>,
+        next: Option<Next>,
+        from: u64,
+        out: &mut Vec<Segment>,
+    ) -> u64 {
+        let end = (p + len).min(e);
+        if end > from {
+            let tb = self.timebase;
+            let fade_out = if p + len > e {
+                self.fades.overrun
+            } else {
+                self.fades.edge
+            };
+            out.push(Segment {
+                start: p,
+                end,
+                source: Source::File {
+                    path: path.to_path_buf(),
+                    offset: 0,
+                },
+                fade_in: self.fades.edge.min(end - p),
+                fade_out: fade_out.min(end - p),
+                kind,
+                item: Arc::new(Item {
+                    show: None,
+                    show_title: self.schedule.station().name.clone(),
+                    title: title.unwrap_or_else(|| stem(path)),
+                    episode_id: None,
+                    occurrence: None,
+                    started_at: tb.instant(p),
+                    ends_at: tb.instant(end),
+                    next,
+                }),
+            });
+        }
+        end
+    }
+}
+
+fn next_of(schedule: &Schedule, occ: &Occurrence) -> Next {
+    Next {
+        show: occ.show.clone(),
+        show_title: schedule
+            .show(&occ.show)
+            .map_or_else(|| occ.show.clone(), |s| s.title.clone()),
+        starts_at: occ.start,
+    }
+}
+
+/// A file's name without folder and extension, as a fallback title.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn add(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+fn sub(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.checked_sub(d).unwrap_or(Timestamp::MIN)
+}

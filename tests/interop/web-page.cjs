@@ -1,0 +1,107 @@
+// Browser checks of the station page (run by check-web.sh). Environment: ANTENNE_URL,
+// ANTENNE_TOKEN, SCREENSHOT_DIR, INTEROP_TMP. Exits non-zero on the first failure.
+"use strict";
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const base = process.env.ANTENNE_URL;
+const shots = process.env.SCREENSHOT_DIR;
+const tmp = process.env.INTEROP_TMP || os.tmpdir();
+
+function ok(msg) { console.log("  ok: " + msg); }
+function check(cond, msg) { if (!cond) throw new Error(msg); }
+
+// A 6-second stereo 44.1 kHz 16-bit WAV: a 440 Hz tone with a slow tremolo.
+function wav(file, seconds) {
+  const rate = 44100, n = rate * seconds, data = Buffer.alloc(n * 4);
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const v = Math.round(Math.sin(2 * Math.PI * 440 * t) * (0.3 + 0.2 * Math.sin(2 * Math.PI * 0.5 * t)) * 32767);
+    data.writeInt16LE(v, i * 4);
+    data.writeInt16LE(v, i * 4 + 2);
+  }
+  const h = Buffer.alloc(44);
+  h.write("RIFF", 0); h.writeUInt32LE(36 + data.length, 4); h.write("WAVE", 8);
+  h.write("fmt ", 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(2, 22);
+  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 4, 28); h.writeUInt16LE(4, 32); h.writeUInt16LE(16, 34);
+  h.write("data", 36); h.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([h, data]));
+}
+
+(async () => {
+  const profile = fs.mkdtempSync(path.join(tmp, "chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--autoplay-policy=no-user-gesture-required"],
+    viewport: { width: 1280, height: 900 },
+    // A French browser: the page's default language must answer it.
+    locale: "fr-FR",
+  });
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+
+    // French by default.
+    const resp = await page.goto(base + "/", { waitUntil: "load" });
+    check(resp.status() === 200, "/ answered " + resp.status());
+    check(await page.getAttribute("html", "lang") === "fr", "<html lang> is not fr");
+    check(await page.locator("h1").count() === 1, "one h1");
+    check(await page.locator(".week .day").count() === 7, "seven days in the programme");
+    ok("/ in French with the week's programme");
+    await page.screenshot({ path: path.join(shots, "desktop-fr.png"), fullPage: true });
+
+    // Press play on the live player (keyboard: focus it, then play) and hear time pass.
+    await page.focus("#live");
+    await page.$eval("#live", (a) => a.play());
+    await page.waitForFunction(() => document.getElementById("live").currentTime > 1.5, null, { timeout: 20000 });
+    const t = await page.$eval("#live", (a) => a.currentTime);
+    ok("the live player plays /stream (currentTime " + t.toFixed(1) + " s)");
+    await page.$eval("#live", (a) => a.pause());
+
+    // English.
+    await page.goto(base + "/?lang=en", { waitUntil: "load" });
+    check(await page.getAttribute("html", "lang") === "en", "<html lang> is not en with ?lang=en");
+    check((await page.textContent("body")).includes("This week's programme"), "English headings");
+    await page.screenshot({ path: path.join(shots, "desktop-en.png"), fullPage: true });
+    ok("/?lang=en in English");
+
+    // Phone size.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(base + "/", { waitUntil: "load" });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, "the page scrolls sideways on a phone by " + overflow + " px");
+    await page.screenshot({ path: path.join(shots, "phone-fr.png"), fullPage: true });
+    ok("readable at 390 px without sideways scrolling");
+
+    // Upload a generated WAV through /upload and wait until it is ready.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const file = path.join(tmp, "interop-upload.wav");
+    wav(file, 6);
+    await page.goto(base + "/upload", { waitUntil: "load" });
+    await page.fill("#token", process.env.ANTENNE_TOKEN);
+    await page.fill("#title", "Essai navigateur " + Date.now());
+    await page.setInputFiles("#file", file);
+    await page.click("#send");
+    await page.waitForSelector("form#upload[data-status=ready], form#upload[data-status=failed], form#upload[data-status=error]", { timeout: 180000 });
+    const status = await page.getAttribute("form#upload", "data-status");
+    const said = await page.textContent("#status");
+    check(status === "ready", "the upload ended " + status + ": " + said);
+    check(await page.locator("table.report").count() === 1, "the loudness report is shown");
+    check(await page.evaluate(() => localStorage.getItem("antenne.token")) === process.env.ANTENNE_TOKEN, "token kept in localStorage");
+    await page.screenshot({ path: path.join(shots, "upload-ready.png"), fullPage: true });
+    ok("a WAV uploaded through /upload became ready, with its loudness report");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(shots, "phone-upload.png"), fullPage: true });
+
+    check(errors.length === 0, "JavaScript errors: " + errors.join("; "));
+    ok("no JavaScript errors");
+  } finally {
+    await context.close();
+  }
+})().catch((e) => { console.log("FAIL: " + e.message); process.exit(1); });
