@@ -319,11 +319,14 @@ async fn nothing_but_episode_files_under_media() {
         let (r, _) = request(&st.state, "GET", &path, &[]).await;
         assert_eq!(r.status(), 404, "{path}");
     }
-    // Unpublished: gone from the feed and from /media.
+    // Unpublished: gone from the feed and from /media (whose lookups were cached).
+    let (r, _) = request(&st.state, "HEAD", &format!("/media/{id}.mp3"), &[]).await;
+    assert_eq!(r.status(), 200);
     st.state
         .catalog()
         .unpublish(&id, jiff::Timestamp::now())
         .unwrap();
+    st.state.catalog_changed();
     st.state.rebuild_feeds().await;
     let (r, _) = request(&st.state, "GET", &format!("/media/{id}.mp3"), &[]).await;
     assert_eq!(r.status(), 404);

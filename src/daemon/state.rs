@@ -58,6 +58,8 @@ struct Inner {
     /// Bumped whenever the catalog changes (ingest done or failed, edits): wakes the feed
     /// rebuild.
     catalog_generation: tokio::sync::watch::Sender<u64>,
+    /// `/media` name lookups.
+    media_cache: crate::http::media::MediaCache,
     /// Generated covers by title (rendering one takes a while; titles rarely change).
     covers: Mutex<HashMap<String, bytes::Bytes>>,
 }
@@ -112,6 +114,7 @@ impl AppState {
             downloads: Mutex::new(DownloadCounter::new(secret, MAX_TRACKED_DOWNLOADS)),
             catalog_generation: tokio::sync::watch::Sender::new(0),
             covers: Mutex::new(HashMap::new()),
+            media_cache: Default::default(),
         })))
     }
 
@@ -195,6 +198,16 @@ impl AppState {
     pub fn catalog_notifier(&self) -> Arc<dyn Fn() + Send + Sync> {
         let tx = self.0.catalog_generation.clone();
         Arc::new(move || tx.send_modify(|g| *g += 1))
+    }
+
+    /// How many times [`AppState::catalog_changed`] was called.
+    pub fn catalog_generation(&self) -> u64 {
+        *self.0.catalog_generation.borrow()
+    }
+
+    /// `/media` lookups, cleared on every catalog change.
+    pub fn media_cache(&self) -> &crate::http::media::MediaCache {
+        &self.0.media_cache
     }
 
     /// Wakes on every [`AppState::catalog_changed`].

@@ -6,6 +6,7 @@
 //! resolves it through the catalog; [`resolve_in`] then refuses anything that would leave the
 //! media store (absolute paths, `..`, symlinks pointing out).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
@@ -29,6 +30,10 @@ use crate::feed::stats::{EpisodeFile, Served};
 /// Read size of enclosure bodies: large reads keep the per-chunk overhead (a blocking-pool hop
 /// each) small against the bytes moved.
 const CHUNK: usize = 256 * 1024;
+
+/// Bodies up to this size are read in the same blocking-pool hop that opens the file
+/// (streaming costs a hop per chunk: 4 for a 1 MB file). Bounded memory: 1 MiB per request.
+const READ_AT_ONCE: u64 = 1024 * 1024;
 
 /// Episode renditions never change in place (a re-ingest writes a new file), so clients and
 /// proxies may keep them a day.
@@ -60,8 +65,8 @@ pub fn resolve_in(root: &Path, relative: &str) -> Option<PathBuf> {
 /// Serves `path` (already resolved with [`resolve_in`]) as `content_type`, calling `report`
 /// once with what was delivered.
 ///
-/// Opening, validating and (for bodies up to one chunk, such as `bytes=0-1` probes) reading
-/// happen in one blocking-pool hop; larger bodies stream in [`CHUNK`]s.
+/// Opening, validating and (for bodies up to [`READ_AT_ONCE`], such as `bytes=0-1` probes)
+/// reading happen in one blocking-pool hop; larger bodies stream in [`CHUNK`]s.
 pub async fn serve_file(
     path: &Path,
     content_type: &'static str,
@@ -251,7 +256,7 @@ fn plan(path: &Path, req: &Conditions) -> std::io::Result<Plan> {
     if plan.start > 0 {
         file.seek(std::io::SeekFrom::Start(plan.start))?;
     }
-    plan.body = if plan.count <= CHUNK as u64 {
+    plan.body = if plan.count <= READ_AT_ONCE {
         let mut data = vec![0; plan.count as usize];
         file.read_exact(&mut data)?;
         PlannedBody::Read(Bytes::from(data))
@@ -311,10 +316,20 @@ pub async fn media(
     let Some((id, kind)) = parse_media_name(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let (id, st) = (id.to_owned(), state.clone());
-    let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
-    let Ok(Some((path, mime, episode_file))) = found else {
-        return StatusCode::NOT_FOUND.into_response();
+    let generation = state.catalog_generation();
+    let key = (id.to_owned(), kind);
+    let cached = state.media_cache().get(&key, generation);
+    let (path, mime, episode_file) = match cached {
+        Some(found) => found,
+        None => {
+            let (id, st) = (id.to_owned(), state.clone());
+            let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
+            let Ok(Some(found)) = found else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            state.media_cache().put(key, generation, found.clone());
+            found
+        }
     };
     let (parts, _) = request.into_parts();
     let ip = parts
@@ -345,8 +360,47 @@ pub async fn media(
     serve_file(&path, mime, &parts.method, &parts.headers, report).await
 }
 
+/// A located episode file: its path, type, and for audio what download counting needs.
+pub type Located = (PathBuf, &'static str, Option<EpisodeFile>);
+
+/// Lookups of `/media` names, kept until the catalog changes (in-process changes clear it at
+/// once; [`CACHE_TTL`] bounds staleness after writes from another process). Only files that
+/// exist are kept, so unknown names cannot grow it.
+#[derive(Debug, Default)]
+pub struct MediaCache {
+    /// The catalog generation the entries belong to, and the entries.
+    inner: std::sync::Mutex<(u64, CacheMap)>,
+}
+
+/// Lookups by name, with when each was made.
+type CacheMap = HashMap<(String, MediaKind), (Located, std::time::Instant)>;
+
+/// How long a cached lookup is trusted without a catalog notification.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl MediaCache {
+    pub fn get(&self, key: &(String, MediaKind), generation: u64) -> Option<Located> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0 != generation {
+            *inner = (generation, HashMap::new());
+            return None;
+        }
+        match inner.1.get(key) {
+            Some((found, at)) if at.elapsed() < CACHE_TTL => Some(found.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, key: (String, MediaKind), generation: u64, found: Located) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0 == generation {
+            inner.1.insert(key, (found, std::time::Instant::now()));
+        }
+    }
+}
+
 /// Which file of an episode a media name asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     Audio,
     Vtt,
@@ -381,11 +435,7 @@ pub fn parse_media_name(name: &str) -> Option<(&str, MediaKind)> {
 
 /// The file (inside the data folder) and type of `kind` for episode `id`, and for audio what
 /// download counting needs; `None` when there is no such ready, published file (blocking).
-fn locate(
-    state: &AppState,
-    id: &str,
-    kind: MediaKind,
-) -> Option<(PathBuf, &'static str, Option<EpisodeFile>)> {
+fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
     let ep = state.catalog().episode(id).ok()??;
     if ep.status != EpisodeStatus::Ready || !ep.published {
         return None;
