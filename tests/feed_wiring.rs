@@ -511,6 +511,16 @@ async fn downloads_are_counted_once_and_exported() {
         )),
         "{metrics}"
     );
+    // And per episode in the API's listing.
+    let (_, list) = request(&st.state, "GET", "/api/episodes", &[]).await;
+    let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
+    let ep = list["episodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(ep["downloads"], 1, "{ep}");
 }
 
 #[tokio::test]

@@ -120,8 +120,17 @@ pub async fn list(
         limit: Some(q.limit.unwrap_or(100).min(1000)),
         offset: q.offset.unwrap_or(0),
     };
-    let episodes = state.with_catalog(move |c| c.list_episodes(&query)).await?;
-    let items: Vec<Value> = episodes.iter().map(|e| episode_json(e, None)).collect();
+    let (episodes, downloads) = state
+        .with_catalog(move |c| Ok((c.list_episodes(&query)?, c.download_counts()?)))
+        .await?;
+    let items: Vec<Value> = episodes
+        .iter()
+        .map(|e| {
+            let mut v = episode_json(e, None);
+            v["downloads"] = downloads.get(&e.id).copied().unwrap_or(0).into();
+            v
+        })
+        .collect();
     Ok(Json(json!({ "episodes": items })))
 }
 
@@ -165,6 +174,8 @@ pub async fn patch(
         .with_catalog(move |c| c.update_metadata(&id, &patch, jiff::Timestamp::now()))
         .await?
         .ok_or(ApiError::NotFound)?;
+    // Feeds and the enclosure lookup follow the catalog.
+    state.catalog_changed();
     Ok(Json(episode_json(&updated, None)))
 }
 
@@ -253,6 +264,7 @@ pub async fn delete(
     if !done {
         return Err(ApiError::NotFound);
     }
+    state.catalog_changed();
     tracing::info!(episode = %e.id, token = %auth.0.name, "episode unpublished");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
