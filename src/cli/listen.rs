@@ -63,10 +63,10 @@ fn http_get(url: &str) -> anyhow::Result<BufReader<TcpStream>> {
     let mut stream =
         TcpStream::connect(&addr).with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(15)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: antenne-listen\r\n\r\n"
-    )?;
+    // One write: `write!` would send the request in pieces.
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: antenne-listen\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut reader = BufReader::new(stream);
     let mut status = String::new();
     reader.read_line(&mut status)?;
@@ -243,8 +243,13 @@ mod tests {
         let url = format!("http://{}/stream", listener.local_addr().unwrap());
         let server = std::thread::spawn(move || {
             let (mut conn, _) = listener.accept().unwrap();
-            let mut req = [0u8; 1024];
-            let _ = conn.read(&mut req).unwrap();
+            // Read the whole request: closing with unread bytes would reset the connection
+            // and could drop the response in flight.
+            let mut req = Vec::new();
+            let mut byte = [0u8; 1];
+            while !req.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap() == 1 {
+                req.push(byte[0]);
+            }
             conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\n\r\n")
                 .unwrap();
             conn.write_all(&mp3).unwrap();
