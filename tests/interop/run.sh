@@ -37,6 +37,14 @@ for _ in $(seq 1 100); do
   curl -fs "$ANTENNE_URL/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+# Let the first-run seeding finish (the demo episodes ingested), so every check sees a settled
+# catalog and feeds that do not change under it.
+for _ in $(seq 1 300); do
+  busy=$(curl -fs "$ANTENNE_URL/api/status" | python3 -c 'import json,sys; e=json.load(sys.stdin)["catalog"]["episodes"]; print(e["queued"]+e["processing"])' 2>/dev/null)
+  [ "$busy" = 0 ] && break
+  sleep 1
+done
+echo "demo station ready: $(curl -fs "$ANTENNE_URL/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["catalog"]["episodes"])')"
 passed=0 failed=0 skipped=0
 for check in "$here"/check-*.sh; do
   name=$(basename "$check" .sh)
