@@ -7,7 +7,7 @@
 //! media store (absolute paths, `..`, symlinks pointing out).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -334,8 +334,8 @@ pub async fn media(
     let (parts, _) = request.into_parts();
     let ip = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        .get::<ConnectInfo<super::conn::PeerAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip());
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)

@@ -5,6 +5,7 @@
 //! [`AppState::with_catalog`], audio work is the daemon's tasks'.
 
 mod auth;
+pub mod conn;
 mod episodes;
 mod error;
 pub mod feed;
@@ -110,7 +111,8 @@ pub async fn serve(
         }
     };
     // Client addresses feed download counting (hashed there, never stored).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<conn::PeerAddr>();
+    let listener = conn::GuardedListener::new(listener, conn::WRITE_STALL);
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();
