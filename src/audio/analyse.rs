@@ -1,13 +1,11 @@
 //! Loudness analysis per ITU-R BS.1770-4 / EBU R128 (the ebur128 crate) of stereo station
 //! frames: integrated loudness, loudness range, true and sample peak, duration and
 //! leading/trailing digital silence. Also records the true peak of every block of
-//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do, and an estimate of the
-//! loudness after the MP3 encoder's lowpass.
+//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do.
 
 use ebur128::{EbuR128, Mode};
 
 use super::AudioError;
-use super::filter::Lowpass;
 
 /// Granularity of the per-block true-peak map.
 pub const BLOCK_FRAMES: usize = 4096;
@@ -55,8 +53,6 @@ pub struct Analysis {
     pub report: LoudnessReport,
     /// Linear true peak (max of both channels) of each block of [`BLOCK_FRAMES`].
     pub block_peaks: Vec<f32>,
-    /// Integrated loudness after a lowpass like the MP3 encoder's, when requested.
-    pub lowpassed_lufs: Option<f64>,
     /// Excerpts kept for the encoder calibration (see `calibrate`), when requested.
     pub excerpts: Option<super::calibrate::Excerpts>,
 }
@@ -70,7 +66,6 @@ pub struct Analyser {
     last_loud: u64,
     block_peaks: Vec<f32>,
     block_fill: usize,
-    lowpass: Option<(Lowpass, EbuR128, Vec<f32>)>,
 }
 
 fn ebu_err(e: ebur128::Error) -> AudioError {
@@ -78,22 +73,13 @@ fn ebu_err(e: ebur128::Error) -> AudioError {
 }
 
 impl Analyser {
-    /// `lowpass_hz`: also estimate the loudness of the signal lowpassed there (LAME's cutoff).
-    pub fn new(rate: u32, lowpass_hz: Option<f64>) -> Result<Analyser, AudioError> {
+    pub fn new(rate: u32) -> Result<Analyser, AudioError> {
         let ebu = EbuR128::new(
             2,
             rate,
             Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK,
         )
         .map_err(ebu_err)?;
-        let lowpass = match lowpass_hz {
-            Some(hz) if hz < rate as f64 * 0.45 => Some((
-                Lowpass::new(hz, rate as f64),
-                EbuR128::new(2, rate, Mode::I).map_err(ebu_err)?,
-                Vec::new(),
-            )),
-            _ => None,
-        };
         Ok(Analyser {
             ebu,
             rate,
@@ -102,7 +88,6 @@ impl Analyser {
             last_loud: 0,
             block_peaks: Vec::new(),
             block_fill: 0,
-            lowpass,
         })
     }
 
@@ -112,12 +97,6 @@ impl Analyser {
     }
 
     pub fn add(&mut self, mut frames: &[f32]) -> Result<(), AudioError> {
-        if let Some((lp, ebu, buf)) = self.lowpass.as_mut() {
-            buf.clear();
-            buf.extend_from_slice(frames);
-            lp.process(buf);
-            ebu.add_frames_f32(buf).map_err(ebu_err)?;
-        }
         // Digital silence at both ends, by frame index.
         if let Some(i) = frames.iter().position(|s| s.abs() > SILENCE) {
             let first = self.frames + (i / 2) as u64;
@@ -170,12 +149,6 @@ impl Analyser {
             Some(first) => (first, self.frames - self.last_loud - 1),
             None => (self.frames, self.frames),
         };
-        let lowpassed_lufs = match &self.lowpass {
-            Some((_, ebu, _)) => {
-                Some(ebu.loudness_global().map_err(ebu_err)?).filter(|l| l.is_finite())
-            }
-            None => None,
-        };
         Ok(Analysis {
             report: LoudnessReport {
                 integrated_lufs: Some(integrated).filter(|l| l.is_finite()),
@@ -191,7 +164,6 @@ impl Analyser {
                 trailing_silence_frames: trailing,
             },
             block_peaks: self.block_peaks,
-            lowpassed_lufs,
             excerpts: None,
         })
     }

@@ -9,7 +9,6 @@ pub mod calibrate;
 pub mod decode;
 pub mod downmix;
 pub mod encode;
-pub mod filter;
 pub mod gain;
 pub mod id3;
 pub mod limiter;

@@ -92,7 +92,7 @@ pub fn analyze_file(
 ) -> Result<Analysis, AudioError> {
     let mut src = open_station(path, rate)?;
     let facts = facts(src.info());
-    let mut analyser = Analyser::new(rate, None)?;
+    let mut analyser = Analyser::new(rate)?;
     let mut excerpts =
         keep_excerpts.then(|| Excerpts::new(src.len_frames().map(|n| n.div_ceil(CHUNK as u64))));
     let max_frames = (max_duration_s * rate as f64) as u64;
@@ -218,7 +218,7 @@ fn simulate(
     trim: TrimRange,
 ) -> Result<f64, AudioError> {
     let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
-    let mut analyser = Analyser::new(opts.rate, None)?;
+    let mut analyser = Analyser::new(opts.rate)?;
     let mut buf = Vec::with_capacity(CHUNK * 2);
     while norm.next(&mut buf)? {
         analyser.add(&buf)?;
