@@ -273,33 +273,10 @@ fn live_items(
         .collect()
 }
 
-/// e.g. `le lundi 2 mars à 7 h 00`.
+/// e.g. `le lundi 2 mars à 7 h 00` (the page's French dates).
 fn french_when(t: &jiff::ZonedDateTime) -> String {
-    const DAYS: [&str; 7] = [
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    ];
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!(
-        "le {} {} {} à {} h {:02}",
-        DAYS[t.weekday().to_monday_zero_offset() as usize],
-        t.day(),
-        MONTHS[(t.month() - 1) as usize],
-        t.hour(),
-        t.minute()
-    )
+    let day = crate::http::web::Lang::Fr.day(t.date());
+    format!("le {day} à {} h {:02}", t.hour(), t.minute())
 }
 
 fn link(src: &FeedSource<'_>) -> String {

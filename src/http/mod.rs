@@ -15,7 +15,7 @@ mod schedule;
 mod status;
 pub mod stream;
 mod upload;
-mod web;
+pub(crate) mod web;
 pub mod wire;
 
 use std::future::{Future, IntoFuture};
