@@ -198,3 +198,31 @@ async fn creation_checks_metadata_auth_and_size_first() {
     assert_eq!(send(&st.state, head(&alice, &uri)).await.status(), 404);
     assert!(files(&st.state.settings().data_dir.join("uploads")).is_empty());
 }
+
+/// An upload sent whole in one PATCH is hashed while it is written (no read-back): its sha256
+/// is the one the catalog dedups on, so the same bytes sent again in one request are the same
+/// episode.
+#[tokio::test]
+async fn a_single_patch_upload_is_hashed_on_the_way() {
+    let st = common::station().await;
+    let alice = token(&st.state, "alice", &["la-matinale"]);
+    let audio = wav(20_000, 4);
+    let meta = format!(
+        "show {},title {}",
+        b64("la-matinale"),
+        b64("D'un seul trait")
+    );
+    let resp = send(&st.state, create(&alice, audio.len(), &meta)).await;
+    let uri = header(&resp, "location").unwrap();
+    let resp = send(&st.state, patch(&alice, &uri, 0, Body::from(audio.clone()))).await;
+    assert_eq!(resp.status(), 204);
+    let id = header(&resp, "antenne-episode").unwrap();
+    let e = st.state.catalog().episode(&id).unwrap().unwrap();
+    use sha2::Digest;
+    assert_eq!(e.original_sha256, hex::encode(sha2::Sha256::digest(&audio)));
+    assert!(
+        e.original_path.ends_with(".wav"),
+        "sniffed from the first bytes"
+    );
+    assert_eq!(e.original_bytes, audio.len() as u64);
+}

@@ -361,7 +361,9 @@ pub async fn patch(
                 "the body goes past Upload-Length: {room} bytes remain"
             )));
         }
-        let written = append(&data, req.into_body().into_data_stream(), room).await?;
+        // An upload sent in one PATCH from its first byte is hashed as it is written, so
+        // completing it does not read the whole file back.
+        let written = append(&data, req.into_body().into_data_stream(), room, offset == 0).await?;
         let new_offset = offset + written.bytes;
         if let Some(e) = written.error {
             // A cut connection: what arrived is kept (and fsynced) for the next PATCH.
@@ -376,7 +378,7 @@ pub async fn patch(
             return Ok(resp);
         }
         // Complete: store it as an episode.
-        let episode = finish(&state, &auth, &st, &data).await;
+        let episode = finish(&state, &auth, &st, &data, written.hashed).await;
         let episode = match episode {
             Ok(e) => e,
             Err(e) => {
@@ -404,6 +406,7 @@ async fn finish(
     auth: &Auth,
     st: &UploadState,
     data: &Path,
+    hashed: Option<(String, Vec<u8>)>,
 ) -> Result<String, ApiError> {
     let mut meta =
         intake::validate(&st.fields, known_shows(state).as_deref()).map_err(ApiError::Invalid)?;
@@ -412,7 +415,15 @@ async fn finish(
     let catalog = state.catalog().clone();
     let data = data.to_path_buf();
     let stored = tokio::task::spawn_blocking(move || {
-        let staged = intake::stage_existing(&data).map_err(intake::StoreError::Io)?;
+        let staged = match hashed {
+            Some((sha256, head)) => intake::Staged {
+                bytes: std::fs::metadata(&data)?.len(),
+                path: data,
+                sha256,
+                container: intake::Container::sniff(&head),
+            },
+            None => intake::stage_existing(&data)?,
+        };
         intake::store(&catalog, staged, &meta, jiff::Timestamp::now())
     })
     .await
@@ -434,6 +445,8 @@ async fn finish(
 struct Appended {
     bytes: u64,
     error: Option<String>,
+    /// The whole file's sha256 and first bytes, when it was written from offset 0.
+    hashed: Option<(String, Vec<u8>)>,
 }
 
 /// Appends a body to `path` on a blocking thread, at most `room` bytes; fsyncs before
@@ -442,18 +455,28 @@ async fn append(
     path: &Path,
     mut body: axum::body::BodyDataStream,
     room: u64,
+    from_start: bool,
 ) -> Result<Appended, ApiError> {
+    use sha2::Digest;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
     let path = path.to_path_buf();
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+    type Written = (u64, Option<(String, Vec<u8>)>);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Written> {
         let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
         let mut n = 0u64;
+        let mut hash =
+            from_start.then(|| (sha2::Sha256::new(), Vec::with_capacity(intake::SNIFF_LEN)));
         while let Some(chunk) = rx.blocking_recv() {
             f.write_all(&chunk)?;
+            if let Some((h, head)) = hash.as_mut() {
+                h.update(&chunk);
+                let k = (intake::SNIFF_LEN - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..k]);
+            }
             n += chunk.len() as u64;
         }
         f.sync_data()?;
-        Ok(n)
+        Ok((n, hash.map(|(h, head)| (hex::encode(h.finalize()), head))))
     });
     let mut sent = 0u64;
     let mut error = None;
@@ -478,11 +501,16 @@ async fn append(
         }
     }
     drop(tx);
-    let bytes = writer
+    let (bytes, hashed) = writer
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(io_error)?;
-    Ok(Appended { bytes, error })
+    let hashed = hashed.filter(|_| error.is_none());
+    Ok(Appended {
+        bytes,
+        error,
+        hashed,
+    })
 }
 
 /// `DELETE /api/uploads/{uid}`: abandons an upload (tus termination).
