@@ -206,12 +206,21 @@ enum Answer {
     NotModified,
     Unsatisfiable,
     /// 200 (whole file) or 206 with the bytes `start..=end`.
-    Body { partial: bool, start: u64, end: u64 },
+    Body {
+        partial: bool,
+        start: u64,
+        end: u64,
+    },
 }
 
 fn decide(file: &FileState, req: &Conditions<'_>) -> Answer {
     let etag = file.etag();
-    if not_modified(req.if_none_match, req.if_modified_since, etag, file.modified) {
+    if not_modified(
+        req.if_none_match,
+        req.if_modified_since,
+        etag,
+        file.modified,
+    ) {
         return Answer::NotModified;
     }
     // If-Range: a range only applies to the representation the client validated.
@@ -248,7 +257,11 @@ async fn serve_state(
     let (status, start, count) = match answer {
         Answer::NotModified => (StatusCode::NOT_MODIFIED, 0, 0),
         Answer::Unsatisfiable => (StatusCode::RANGE_NOT_SATISFIABLE, 0, 0),
-        Answer::Body { partial, start, end } => {
+        Answer::Body {
+            partial,
+            start,
+            end,
+        } => {
             let status = if partial {
                 StatusCode::PARTIAL_CONTENT
             } else {
@@ -311,10 +324,7 @@ async fn serve_state(
             headers.insert(header::CONTENT_RANGE, range);
         }
         Answer::Body { partial, end, .. } => {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
             if partial {
                 let range = HeaderValue::try_from(content_range(start, end, state.len)).ok()?;
@@ -452,7 +462,8 @@ pub async fn media(
                 );
             }
         };
-        if let Some(response) = serve_state(&found.path, &found.file, found.mime, &req, report).await
+        if let Some(response) =
+            serve_state(&found.path, &found.file, found.mime, &req, report).await
         {
             return response;
         }
@@ -543,9 +554,7 @@ impl MediaCache {
         }
         inner.kept += found.file.kept();
         let found = Arc::new(found);
-        inner
-            .entries
-            .insert(name, (found.clone(), Instant::now()));
+        inner.entries.insert(name, (found.clone(), Instant::now()));
         found
     }
 
@@ -818,6 +827,123 @@ mod tests {
         )
         .await;
         assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    }
+
+    /// Serves `f` from a state read once that keeps `whole`/`prefix` bytes in memory.
+    async fn get_kept(
+        f: &Fixture,
+        state: &FileState,
+        headers: &[(&'static str, &str)],
+    ) -> Option<(StatusCode, String, Vec<u8>, Vec<Delivery>)> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        let req = Conditions::of(&Method::GET, &map).unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let resp = serve_state(&f.file, state, "audio/mpeg", &req, move |d| {
+            sink.lock().unwrap().push(d)
+        })
+        .await?;
+        let range = h(&resp, "content-range").to_owned();
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let deliveries = log.lock().unwrap().clone();
+        Some((status, range, body, deliveries))
+    }
+
+    #[tokio::test]
+    async fn kept_bytes_and_disk_agree() {
+        let f = fixture();
+        let open = || std::fs::File::open(&f.file).unwrap();
+        let whole = FileState::read(&mut open(), KEEP_WHOLE, KEEP_PREFIX).unwrap();
+        assert_eq!((whole.len, whole.kept()), (1000, 1000));
+        let prefix = FileState::read(&mut open(), 100, 16).unwrap();
+        assert_eq!(prefix.kept(), 16);
+        let bare = FileState::read(&mut open(), 0, 0).unwrap();
+        assert_eq!(bare.kept(), 0);
+        assert_eq!((whole.etag(), prefix.etag()), (bare.etag(), bare.etag()));
+        for state in [&whole, &prefix, &bare] {
+            let (status, _, body, d) = get_kept(&f, state, &[]).await.unwrap();
+            assert_eq!(
+                (status, body.as_slice()),
+                (StatusCode::OK, f.data.as_slice())
+            );
+            assert_eq!(d[0].bytes, 1000);
+            for (range, from, to) in [
+                ("bytes=0-1", 0, 2),
+                ("bytes=10-20", 10, 21),
+                ("bytes=-5", 995, 1000),
+            ] {
+                let (status, content_range, body, d) =
+                    get_kept(&f, state, &[("range", range)]).await.unwrap();
+                assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+                assert_eq!(content_range, format!("bytes {from}-{}/1000", to - 1));
+                assert_eq!(body.as_slice(), &f.data[from..to], "{range}");
+                assert_eq!((d[0].start, d[0].bytes), (from as u64, (to - from) as u64));
+            }
+        }
+        // The file changed since its state was read: no answer from that state (the route
+        // looks the file up again), unless the body is in memory already.
+        std::fs::write(&f.file, b"shorter").unwrap();
+        assert!(get_kept(&f, &bare, &[]).await.is_none());
+        assert!(
+            get_kept(&f, &prefix, &[("range", "bytes=500-")])
+                .await
+                .is_none()
+        );
+        let (_, _, body, _) = get_kept(&f, &prefix, &[("range", "bytes=0-1")])
+            .await
+            .unwrap();
+        assert_eq!(body.as_slice(), &f.data[..2]);
+    }
+
+    #[test]
+    fn cache_budget_and_generations() {
+        let f = fixture();
+        let located = |kept: usize| Located {
+            path: f.file.clone(),
+            mime: "audio/mpeg",
+            episode: None,
+            file: FileState {
+                kept: Bytes::from(vec![7; kept]),
+                ..FileState::read(&mut std::fs::File::open(&f.file).unwrap(), 0, 0).unwrap()
+            },
+        };
+        let cache = MediaCache::default();
+        assert!(cache.get("a.mp3", 1).is_none());
+        let big = CACHE_BUDGET - 1000;
+        assert_eq!(cache.put("a.mp3".into(), 1, located(big)).file.kept(), big);
+        assert_eq!(cache.get("a.mp3", 1).unwrap().file.kept(), big);
+        // Over budget: a prefix if it fits, else nothing; the lookup is kept either way.
+        let b = cache.put("b.mp3".into(), 1, located(2000));
+        assert_eq!(b.file.kept(), 0);
+        assert!(cache.get("b.mp3", 1).is_some());
+        cache.remove("a.mp3");
+        assert_eq!(cache.kept_bytes(), 0);
+        let p = KEEP_PREFIX as usize;
+        assert_eq!(cache.put("c.mp3".into(), 1, located(big)).file.kept(), big);
+        assert_eq!(cache.put("d.mp3".into(), 1, located(p * 3)).file.kept(), 0);
+        // Replacing an entry returns its bytes to the budget.
+        assert_eq!(cache.put("c.mp3".into(), 1, located(10)).file.kept(), 10);
+        assert_eq!(
+            cache.put("d.mp3".into(), 1, located(p * 3)).file.kept(),
+            p * 3
+        );
+        assert_eq!(cache.kept_bytes(), 10 + p * 3);
+        // A new catalog generation forgets everything; a lookup made under the old one is
+        // served but not kept.
+        assert!(cache.get("c.mp3", 2).is_none());
+        assert_eq!(cache.kept_bytes(), 0);
+        cache.put("e.mp3".into(), 1, located(10));
+        assert!(cache.get("e.mp3", 2).is_none());
     }
 
     #[test]
