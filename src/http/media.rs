@@ -541,6 +541,12 @@ impl MediaCache {
             return Arc::new(found);
         }
         inner.remove(&name);
+        if inner.kept + found.file.kept() > CACHE_BUDGET {
+            // Expired lookups give their bytes back first (misses only: at most one per name
+            // per TTL).
+            inner.entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            inner.kept = inner.entries.values().map(|(f, _)| f.file.kept()).sum();
+        }
         let room = CACHE_BUDGET.saturating_sub(inner.kept);
         let kept = &found.file.kept;
         if kept.len() > room {
