@@ -7,14 +7,17 @@
 //! media store (absolute paths, `..`, symlinks pointing out).
 
 use std::collections::HashMap;
+use std::io::{Read, Seek};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use tokio::io::AsyncReadExt;
@@ -27,17 +30,30 @@ use crate::feed::conditional::{
 };
 use crate::feed::stats::{EpisodeFile, Served};
 
-/// Read size of enclosure bodies: large reads keep the per-chunk overhead (a blocking-pool hop
-/// each) small against the bytes moved.
+/// Read size of streamed enclosure bodies: large reads keep the per-chunk overhead (a
+/// blocking-pool hop each) small against the bytes moved.
 const CHUNK: usize = 256 * 1024;
 
-/// Bodies up to this size are read in the same blocking-pool hop that opens the file
-/// (streaming costs a hop per chunk: 4 for a 1 MB file). Bounded memory: 1 MiB per request.
+/// Bodies up to this size that are not in memory are read in one blocking-pool hop
+/// (streaming costs a hop per chunk). Bounded memory: 1 MiB per request.
 const READ_AT_ONCE: u64 = 1024 * 1024;
+
+/// Files up to this size are kept whole in the `/media` lookup cache, within
+/// [`CACHE_BUDGET`]: their requests do no file I/O and no blocking-pool hop at all.
+pub const KEEP_WHOLE: u64 = 4 * 1024 * 1024;
+
+/// Of larger files (a 30-minute episode at 128 kbps is 28.8 MB), the first bytes are kept:
+/// `bytes=0-1` probes and the header reads players start with are answered from memory.
+pub const KEEP_PREFIX: u64 = 64 * 1024;
+
+/// Total file bytes the `/media` lookup cache keeps per catalog generation; past it, entries
+/// keep their validators only and bodies are read from disk.
+pub const CACHE_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Episode renditions never change in place (a re-ingest writes a new file), so clients and
 /// proxies may keep them a day.
-const CACHE_CONTROL: &str = "public, max-age=86400";
+const CACHE_CONTROL: HeaderValue = HeaderValue::from_static("public, max-age=86400");
+const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 
 /// What one response delivered, reported when its body ends or is dropped (client gone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +78,64 @@ pub fn resolve_in(root: &Path, relative: &str) -> Option<PathBuf> {
     (full.starts_with(&root) && full.is_file()).then_some(full)
 }
 
+/// A file's size, validators (as ready header values) and first bytes, read once.
+#[derive(Debug, Clone)]
+pub struct FileState {
+    pub len: u64,
+    pub modified: jiff::Timestamp,
+    etag: HeaderValue,
+    last_modified: HeaderValue,
+    /// The first `kept.len()` bytes of the file: all of them for small files.
+    kept: Bytes,
+}
+
+impl FileState {
+    /// Reads the metadata of `file` (freshly opened, at offset 0) and keeps the whole file if
+    /// it has at most `whole` bytes, else its first `prefix` bytes (blocking).
+    fn read(file: &mut std::fs::File, whole: u64, prefix: u64) -> std::io::Result<Self> {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        let len = meta.len();
+        let modified = modified_of(&meta);
+        let keep = if len <= whole { len } else { prefix.min(len) };
+        let mut data = vec![0; keep as usize];
+        file.read_exact(&mut data)?;
+        let invalid = |_| std::io::Error::from(std::io::ErrorKind::InvalidData);
+        Ok(Self {
+            len,
+            modified,
+            etag: HeaderValue::try_from(file_etag(len, modified)).map_err(invalid)?,
+            last_modified: HeaderValue::try_from(http_date(modified)).map_err(invalid)?,
+            kept: Bytes::from(data),
+        })
+    }
+
+    /// The strong ETag (`"mtime-len"`, as nginx).
+    pub fn etag(&self) -> &str {
+        self.etag.to_str().unwrap_or("")
+    }
+
+    /// How many of the file's first bytes are in memory.
+    pub fn kept(&self) -> usize {
+        self.kept.len()
+    }
+}
+
+fn modified_of(meta: &std::fs::Metadata) -> jiff::Timestamp {
+    meta.modified()
+        .ok()
+        .and_then(|m| jiff::Timestamp::try_from(m).ok())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
 /// Serves `path` (already resolved with [`resolve_in`]) as `content_type`, calling `report`
 /// once with what was delivered.
 ///
-/// Opening, validating and (for bodies up to [`READ_AT_ONCE`], such as `bytes=0-1` probes)
-/// reading happen in one blocking-pool hop; larger bodies stream in [`CHUNK`]s.
+/// Opening, validating and (for bodies up to 1 MiB, such as `bytes=0-1` probes) reading
+/// happen in one blocking-pool hop; larger bodies stream in 256 KiB chunks. Episode files go
+/// through the `/media` route instead, which keeps this state between requests.
 pub async fn serve_file(
     path: &Path,
     content_type: &'static str,
@@ -74,200 +143,229 @@ pub async fn serve_file(
     headers: &HeaderMap,
     report: impl FnOnce(Delivery) + Send + 'static,
 ) -> Response {
-    let head = method == Method::HEAD;
-    if method != Method::GET && !head {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
-        )
-            .into_response();
-    }
-    let text = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+    let Some(req) = Conditions::of(method, headers) else {
+        return method_not_allowed();
     };
-    let request = Conditions {
-        head,
-        if_none_match: text(header::IF_NONE_MATCH),
-        if_modified_since: text(header::IF_MODIFIED_SINCE),
-        if_range: text(header::IF_RANGE),
-        range: text(header::RANGE),
+    // Validators and HEAD need no body: then only the metadata is read.
+    let whole = if req.head || req.if_none_match.is_some() || req.if_modified_since.is_some() {
+        0
+    } else {
+        READ_AT_ONCE
     };
-    let path = path.to_owned();
-    let Ok(Ok(plan)) = tokio::task::spawn_blocking(move || plan(&path, &request)).await else {
+    let owned = path.to_owned();
+    let state = tokio::task::spawn_blocking(move || {
+        FileState::read(&mut std::fs::File::open(&owned)?, whole, 0)
+    })
+    .await;
+    let Ok(Ok(state)) = state else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let base = Response::builder()
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::ETAG, &plan.etag)
-        .header(header::LAST_MODIFIED, http_date(plan.modified))
-        .header(header::CACHE_CONTROL, CACHE_CONTROL);
+    serve_state(path, &state, content_type, &req, report)
+        .await
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "GET, HEAD")],
+    )
+        .into_response()
+}
+
+/// The request's method, validators and range.
+struct Conditions<'a> {
+    head: bool,
+    if_none_match: Option<&'a str>,
+    if_modified_since: Option<&'a str>,
+    if_range: Option<&'a str>,
+    range: Option<&'a str>,
+}
+
+impl<'a> Conditions<'a> {
+    /// `None` for methods other than GET and HEAD.
+    fn of(method: &Method, headers: &'a HeaderMap) -> Option<Self> {
+        let head = method == Method::HEAD;
+        if method != Method::GET && !head {
+            return None;
+        }
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        Some(Self {
+            head,
+            if_none_match: text(header::IF_NONE_MATCH),
+            if_modified_since: text(header::IF_MODIFIED_SINCE),
+            if_range: text(header::IF_RANGE),
+            range: text(header::RANGE),
+        })
+    }
+}
+
+/// What to answer, decided from the file's validators alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    NotModified,
+    Unsatisfiable,
+    /// 200 (whole file) or 206 with the bytes `start..=end`.
+    Body {
+        partial: bool,
+        start: u64,
+        end: u64,
+    },
+}
+
+fn decide(file: &FileState, req: &Conditions<'_>) -> Answer {
+    let etag = file.etag();
+    if not_modified(
+        req.if_none_match,
+        req.if_modified_since,
+        etag,
+        file.modified,
+    ) {
+        return Answer::NotModified;
+    }
+    // If-Range: a range only applies to the representation the client validated.
+    let range = match req.if_range {
+        Some(tag) if tag.trim() != etag => None,
+        _ => req.range,
+    };
+    match evaluate_range(range, file.len) {
+        RangeOutcome::Full => Answer::Body {
+            partial: false,
+            start: 0,
+            end: file.len.saturating_sub(1),
+        },
+        RangeOutcome::Partial { start, end } => Answer::Body {
+            partial: true,
+            start,
+            end,
+        },
+        RangeOutcome::Unsatisfiable => Answer::Unsatisfiable,
+    }
+}
+
+/// Answers `req` for the file at `path` whose `state` was read before: bodies within the
+/// kept bytes come from memory, others from the file. `None` (and no report) when the file no
+/// longer matches `state` or cannot be read.
+async fn serve_state(
+    path: &Path,
+    state: &FileState,
+    content_type: &'static str,
+    req: &Conditions<'_>,
+    report: impl FnOnce(Delivery) + Send + 'static,
+) -> Option<Response> {
+    let answer = decide(state, req);
+    let (status, start, count) = match answer {
+        Answer::NotModified => (StatusCode::NOT_MODIFIED, 0, 0),
+        Answer::Unsatisfiable => (StatusCode::RANGE_NOT_SATISFIABLE, 0, 0),
+        Answer::Body {
+            partial,
+            start,
+            end,
+        } => {
+            let status = if partial {
+                StatusCode::PARTIAL_CONTENT
+            } else {
+                StatusCode::OK
+            };
+            // An empty file has no bytes to send (end saturates at 0).
+            (status, start, (end + 1 - start).min(state.len))
+        }
+    };
     let delivery = Delivery {
-        head,
-        status: plan.status.as_u16(),
-        start: plan.start,
+        head: req.head,
+        status: status.as_u16(),
+        start,
         bytes: 0,
     };
-    match plan.body {
-        PlannedBody::NotModified => {
-            report(delivery);
-            finish(base.status(StatusCode::NOT_MODIFIED).body(Body::empty()))
-        }
-        PlannedBody::Unsatisfiable => {
-            report(delivery);
-            finish(
-                base.status(StatusCode::RANGE_NOT_SATISFIABLE)
-                    .header(header::CONTENT_RANGE, format!("bytes */{}", plan.len))
-                    .body(Body::empty()),
-            )
-        }
-        body => {
-            let mut builder = base
-                .status(plan.status)
-                .header(header::CONTENT_TYPE, content_type)
-                .header(header::CONTENT_LENGTH, plan.count);
-            if plan.status == StatusCode::PARTIAL_CONTENT {
-                builder = builder.header(
-                    header::CONTENT_RANGE,
-                    content_range(plan.start, plan.end, plan.len),
-                );
-            }
-            let body = match body {
-                PlannedBody::Read(data) => {
+    let body = if matches!(answer, Answer::Body { .. }) && !req.head && count > 0 {
+        let end = start + count;
+        if end <= state.kept.len() as u64 {
+            report(Delivery {
+                bytes: count,
+                ..delivery
+            });
+            Body::from(state.kept.slice(start as usize..end as usize))
+        } else {
+            match fetch(path, state, start, count).await? {
+                Fetched::Read(data) => {
                     report(Delivery {
                         bytes: data.len() as u64,
                         ..delivery
                     });
                     Body::from(data)
                 }
-                PlannedBody::Stream(file) => {
-                    let stream = ReaderStream::with_capacity(
-                        tokio::fs::File::from_std(file).take(plan.count),
+                Fetched::Stream(file) => Body::from_stream(Counted {
+                    inner: ReaderStream::with_capacity(
+                        tokio::fs::File::from_std(file).take(count),
                         CHUNK,
-                    );
-                    Body::from_stream(Counted {
-                        inner: stream,
-                        sent: 0,
-                        delivery,
-                        report: Some(Box::new(report)),
-                    })
-                }
-                _ => {
-                    report(delivery);
-                    Body::empty()
-                }
-            };
-            finish(builder.body(body))
+                    ),
+                    sent: 0,
+                    delivery,
+                    report: Some(Box::new(report)),
+                }),
+            }
+        }
+    } else {
+        report(delivery);
+        Body::empty()
+    };
+
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::ACCEPT_RANGES, BYTES);
+    headers.insert(header::ETAG, state.etag.clone());
+    headers.insert(header::LAST_MODIFIED, state.last_modified.clone());
+    headers.insert(header::CACHE_CONTROL, CACHE_CONTROL);
+    match answer {
+        Answer::NotModified => {}
+        Answer::Unsatisfiable => {
+            let range = HeaderValue::try_from(format!("bytes */{}", state.len)).ok()?;
+            headers.insert(header::CONTENT_RANGE, range);
+        }
+        Answer::Body { partial, end, .. } => {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+            if partial {
+                let range = HeaderValue::try_from(content_range(start, end, state.len)).ok()?;
+                headers.insert(header::CONTENT_RANGE, range);
+            }
         }
     }
+    Some(response)
 }
 
-/// The request's validators and range, owned so they can cross into the blocking pool.
-struct Conditions {
-    head: bool,
-    if_none_match: Option<String>,
-    if_modified_since: Option<String>,
-    if_range: Option<String>,
-    range: Option<String>,
-}
-
-/// What to answer, decided next to the file.
-struct Plan {
-    status: StatusCode,
-    len: u64,
-    modified: jiff::Timestamp,
-    etag: String,
-    start: u64,
-    end: u64,
-    count: u64,
-    body: PlannedBody,
-}
-
-enum PlannedBody {
-    NotModified,
-    Unsatisfiable,
-    /// HEAD or an empty range: headers only.
-    Empty,
-    /// A small body, already read.
+/// A body read from disk.
+enum Fetched {
+    /// Up to [`READ_AT_ONCE`] bytes, read.
     Read(Bytes),
-    /// A large body: the file, positioned at `start`.
+    /// More: the file, positioned at the first byte.
     Stream(std::fs::File),
 }
 
-fn plan(path: &Path, req: &Conditions) -> std::io::Result<Plan> {
-    use std::io::{Read, Seek};
-    let mut file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::ErrorKind::NotFound.into());
-    }
-    let len = meta.len();
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|m| jiff::Timestamp::try_from(m).ok())
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let etag = file_etag(len, modified);
-    let mut plan = Plan {
-        status: StatusCode::OK,
-        len,
-        modified,
-        etag,
-        start: 0,
-        end: 0,
-        count: 0,
-        body: PlannedBody::Empty,
-    };
-    if not_modified(
-        req.if_none_match.as_deref(),
-        req.if_modified_since.as_deref(),
-        &plan.etag,
-        modified,
-    ) {
-        plan.status = StatusCode::NOT_MODIFIED;
-        plan.body = PlannedBody::NotModified;
-        return Ok(plan);
-    }
-    // If-Range: a range only applies to the representation the client validated.
-    let range = match req.if_range.as_deref() {
-        Some(tag) if tag.trim() != plan.etag => None,
-        _ => req.range.as_deref(),
-    };
-    match evaluate_range(range, len) {
-        RangeOutcome::Full => {
-            plan.end = len.saturating_sub(1);
-            plan.count = len;
+/// `count` bytes from `start` of the file at `path`, if it still is the file `state` describes
+/// (one blocking-pool hop).
+async fn fetch(path: &Path, state: &FileState, start: u64, count: u64) -> Option<Fetched> {
+    let (path, len, modified) = (path.to_owned(), state.len, state.modified);
+    let fetched = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Fetched>> {
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.len() != len || modified_of(&meta) != modified {
+            return Ok(None);
         }
-        RangeOutcome::Partial { start, end } => {
-            plan.status = StatusCode::PARTIAL_CONTENT;
-            (plan.start, plan.end, plan.count) = (start, end, end - start + 1);
+        if start > 0 {
+            file.seek(std::io::SeekFrom::Start(start))?;
         }
-        RangeOutcome::Unsatisfiable => {
-            plan.status = StatusCode::RANGE_NOT_SATISFIABLE;
-            plan.body = PlannedBody::Unsatisfiable;
-            return Ok(plan);
-        }
-    }
-    if req.head || plan.count == 0 {
-        return Ok(plan);
-    }
-    if plan.start > 0 {
-        file.seek(std::io::SeekFrom::Start(plan.start))?;
-    }
-    plan.body = if plan.count <= READ_AT_ONCE {
-        let mut data = vec![0; plan.count as usize];
-        file.read_exact(&mut data)?;
-        PlannedBody::Read(Bytes::from(data))
-    } else {
-        PlannedBody::Stream(file)
-    };
-    Ok(plan)
-}
-
-fn finish(r: Result<Response, axum::http::Error>) -> Response {
-    r.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        Ok(Some(if count <= READ_AT_ONCE {
+            let mut data = vec![0; count as usize];
+            file.read_exact(&mut data)?;
+            Fetched::Read(Bytes::from(data))
+        } else {
+            Fetched::Stream(file)
+        }))
+    })
+    .await;
+    fetched.ok()?.ok()?
 }
 
 type Report = Box<dyn FnOnce(Delivery) + Send>;
@@ -308,6 +406,10 @@ impl<S> Drop for Counted<S> {
 /// `GET|HEAD /media/{file}`: `{id}.mp3` (the rendition), `{id}.vtt`/`{id}.srt` (transcript),
 /// `{id}.chapters.json`, `{id}.png`/`{id}.jpg` (artwork) of a ready, published episode. The
 /// name only selects an episode; its files come from the catalog record.
+///
+/// A cached lookup ([`MediaCache`]) carries the file's validators and bytes, so a repeated
+/// request does no catalog read, no file I/O and no blocking-pool hop unless its body lies
+/// beyond the bytes kept in memory.
 pub async fn media(
     State(state): State<AppState>,
     UrlPath(file): UrlPath<String>,
@@ -316,86 +418,160 @@ pub async fn media(
     let Some((id, kind)) = parse_media_name(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let generation = state.catalog_generation();
-    let key = (id.to_owned(), kind);
-    let cached = state.media_cache().get(&key, generation);
-    let (path, mime, episode_file) = match cached {
-        Some(found) => found,
-        None => {
-            let (id, st) = (id.to_owned(), state.clone());
-            let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
-            let Ok(Some(found)) = found else {
-                return StatusCode::NOT_FOUND.into_response();
-            };
-            state.media_cache().put(key, generation, found.clone());
-            found
-        }
-    };
     let (parts, _) = request.into_parts();
+    let Some(req) = Conditions::of(&parts.method, &parts.headers) else {
+        return method_not_allowed();
+    };
     let ip = parts
         .extensions
         .get::<ConnectInfo<super::conn::PeerAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip());
-    let user_agent = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let report = move |d: Delivery| {
-        if let Some(file) = episode_file {
-            state.observe_download(
-                &file,
-                &Served {
-                    head: d.head,
-                    status: d.status,
-                    start: d.start,
-                    bytes: d.bytes,
-                    ip,
-                    user_agent: &user_agent,
-                },
-            );
+    let user_agent = parts.headers.get(header::USER_AGENT).cloned();
+    // The second round follows a file that changed under a cached lookup.
+    for fresh in [false, true] {
+        let generation = state.catalog_generation();
+        let cached = (!fresh)
+            .then(|| state.media_cache().get(&file, generation))
+            .flatten();
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let (id, st) = (id.to_owned(), state.clone());
+                let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
+                let Ok(Some(found)) = found else {
+                    return StatusCode::NOT_FOUND.into_response();
+                };
+                state.media_cache().put(file.clone(), generation, found)
+            }
+        };
+        let report = {
+            let (state, found, user_agent) = (state.clone(), found.clone(), user_agent.clone());
+            move |d: Delivery| {
+                let Some(file) = &found.episode else { return };
+                let user_agent = user_agent.as_ref().and_then(|v| v.to_str().ok());
+                state.observe_download(
+                    file,
+                    &Served {
+                        head: d.head,
+                        status: d.status,
+                        start: d.start,
+                        bytes: d.bytes,
+                        ip,
+                        user_agent: user_agent.unwrap_or(""),
+                    },
+                );
+            }
+        };
+        if let Some(response) =
+            serve_state(&found.path, &found.file, found.mime, &req, report).await
+        {
+            return response;
         }
-    };
-    serve_file(&path, mime, &parts.method, &parts.headers, report).await
+        state.media_cache().remove(&file);
+    }
+    StatusCode::NOT_FOUND.into_response()
 }
 
-/// A located episode file: its path, type, and for audio what download counting needs.
-pub type Located = (PathBuf, &'static str, Option<EpisodeFile>);
+/// A located episode file: its path and type, for audio what download counting needs, and the
+/// file's state as read when it was located.
+#[derive(Debug)]
+pub struct Located {
+    pub path: PathBuf,
+    pub mime: &'static str,
+    pub episode: Option<EpisodeFile>,
+    pub file: FileState,
+}
 
-/// Lookups of `/media` names, kept until the catalog changes (in-process changes clear it at
-/// once; [`CACHE_TTL`] bounds staleness after writes from another process). Only files that
-/// exist are kept, so unknown names cannot grow it.
+/// Lookups of `/media` names with the files' validators and (within [`CACHE_BUDGET`]) bytes,
+/// kept until the catalog changes (in-process changes clear it at once; [`CACHE_TTL`] bounds
+/// staleness after writes from another process). Only files that exist are kept, so unknown
+/// names cannot grow it.
 #[derive(Debug, Default)]
 pub struct MediaCache {
-    /// The catalog generation the entries belong to, and the entries.
-    inner: std::sync::Mutex<(u64, CacheMap)>,
+    inner: Mutex<CacheInner>,
 }
 
-/// Lookups by name, with when each was made.
-type CacheMap = HashMap<(String, MediaKind), (Located, std::time::Instant)>;
+#[derive(Debug, Default)]
+struct CacheInner {
+    /// The catalog generation the entries belong to.
+    generation: u64,
+    /// File bytes held by the entries.
+    kept: usize,
+    /// Lookups by media name, with when each was made.
+    entries: HashMap<String, (Arc<Located>, Instant)>,
+}
+
+impl CacheInner {
+    fn remove(&mut self, name: &str) {
+        if let Some((old, _)) = self.entries.remove(name) {
+            self.kept -= old.file.kept();
+        }
+    }
+}
 
 /// How long a cached lookup is trusted without a catalog notification.
-pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
 impl MediaCache {
-    pub fn get(&self, key: &(String, MediaKind), generation: u64) -> Option<Located> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.0 != generation {
-            *inner = (generation, HashMap::new());
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The lookup of media name `name` made under catalog `generation`, if still fresh.
+    pub fn get(&self, name: &str, generation: u64) -> Option<Arc<Located>> {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            *inner = CacheInner {
+                generation,
+                ..CacheInner::default()
+            };
             return None;
         }
-        match inner.1.get(key) {
+        match inner.entries.get(name) {
             Some((found, at)) if at.elapsed() < CACHE_TTL => Some(found.clone()),
             _ => None,
         }
     }
 
-    pub fn put(&self, key: (String, MediaKind), generation: u64, found: Located) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.0 == generation {
-            inner.1.insert(key, (found, std::time::Instant::now()));
+    /// Keeps `found` for `name` (when `generation` is still current), with as many of its
+    /// bytes as the budget allows, and returns it.
+    pub fn put(&self, name: String, generation: u64, mut found: Located) -> Arc<Located> {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return Arc::new(found);
         }
+        inner.remove(&name);
+        if inner.kept + found.file.kept() > CACHE_BUDGET {
+            // Expired lookups give their bytes back first (misses only: at most one per name
+            // per TTL).
+            inner.entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            inner.kept = inner.entries.values().map(|(f, _)| f.file.kept()).sum();
+        }
+        let room = CACHE_BUDGET.saturating_sub(inner.kept);
+        let kept = &found.file.kept;
+        if kept.len() > room {
+            // A copy, so that the larger buffer is freed.
+            let prefix = (KEEP_PREFIX as usize).min(kept.len());
+            found.file.kept = if prefix <= room {
+                Bytes::copy_from_slice(&kept[..prefix])
+            } else {
+                Bytes::new()
+            };
+        }
+        inner.kept += found.file.kept();
+        let found = Arc::new(found);
+        inner.entries.insert(name, (found.clone(), Instant::now()));
+        found
+    }
+
+    /// Forgets the lookup of `name`.
+    pub fn remove(&self, name: &str) {
+        self.lock().remove(name);
+    }
+
+    /// File bytes held in memory.
+    pub fn kept_bytes(&self) -> usize {
+        self.lock().kept
     }
 }
 
@@ -459,9 +635,15 @@ fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
         MediaKind::Jpg => (artwork("jpg")?, "image/jpeg"),
     };
     let path = resolve_in(&state.settings().data_dir, rel)?;
-    let file = (kind == MediaKind::Audio).then(|| {
-        let length = std::fs::metadata(&path).map_or(0, |m| m.len());
-        let header_bytes = id3_size(&path).unwrap_or(0).min(length);
+    let mut opened = std::fs::File::open(&path).ok()?;
+    let file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
+    let episode = (kind == MediaKind::Audio).then(|| {
+        let length = file.len;
+        let header_bytes = match file.kept.get(..10) {
+            Some(first) => first.try_into().ok().and_then(id3_size_of),
+            None => None,
+        };
+        let header_bytes = header_bytes.unwrap_or(0).min(length);
         let audio = length - header_bytes;
         let bytes_per_second = match ep.duration_ms {
             Some(ms) if ms >= 1000 => audio * 1000 / ms,
@@ -474,7 +656,12 @@ fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
             bytes_per_second: bytes_per_second.max(1),
         }
     });
-    Some((path, mime, file))
+    Some(Located {
+        path,
+        mime,
+        episode,
+        file,
+    })
 }
 
 /// Size of the leading ID3v2 tag of the file at `path` (header, syncsafe size, footer), or
@@ -646,6 +833,123 @@ mod tests {
         )
         .await;
         assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    }
+
+    /// Serves `f` from a state read once that keeps `whole`/`prefix` bytes in memory.
+    async fn get_kept(
+        f: &Fixture,
+        state: &FileState,
+        headers: &[(&'static str, &str)],
+    ) -> Option<(StatusCode, String, Vec<u8>, Vec<Delivery>)> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        let req = Conditions::of(&Method::GET, &map).unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let resp = serve_state(&f.file, state, "audio/mpeg", &req, move |d| {
+            sink.lock().unwrap().push(d)
+        })
+        .await?;
+        let range = h(&resp, "content-range").to_owned();
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let deliveries = log.lock().unwrap().clone();
+        Some((status, range, body, deliveries))
+    }
+
+    #[tokio::test]
+    async fn kept_bytes_and_disk_agree() {
+        let f = fixture();
+        let open = || std::fs::File::open(&f.file).unwrap();
+        let whole = FileState::read(&mut open(), KEEP_WHOLE, KEEP_PREFIX).unwrap();
+        assert_eq!((whole.len, whole.kept()), (1000, 1000));
+        let prefix = FileState::read(&mut open(), 100, 16).unwrap();
+        assert_eq!(prefix.kept(), 16);
+        let bare = FileState::read(&mut open(), 0, 0).unwrap();
+        assert_eq!(bare.kept(), 0);
+        assert_eq!((whole.etag(), prefix.etag()), (bare.etag(), bare.etag()));
+        for state in [&whole, &prefix, &bare] {
+            let (status, _, body, d) = get_kept(&f, state, &[]).await.unwrap();
+            assert_eq!(
+                (status, body.as_slice()),
+                (StatusCode::OK, f.data.as_slice())
+            );
+            assert_eq!(d[0].bytes, 1000);
+            for (range, from, to) in [
+                ("bytes=0-1", 0, 2),
+                ("bytes=10-20", 10, 21),
+                ("bytes=-5", 995, 1000),
+            ] {
+                let (status, content_range, body, d) =
+                    get_kept(&f, state, &[("range", range)]).await.unwrap();
+                assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+                assert_eq!(content_range, format!("bytes {from}-{}/1000", to - 1));
+                assert_eq!(body.as_slice(), &f.data[from..to], "{range}");
+                assert_eq!((d[0].start, d[0].bytes), (from as u64, (to - from) as u64));
+            }
+        }
+        // The file changed since its state was read: no answer from that state (the route
+        // looks the file up again), unless the body is in memory already.
+        std::fs::write(&f.file, b"shorter").unwrap();
+        assert!(get_kept(&f, &bare, &[]).await.is_none());
+        assert!(
+            get_kept(&f, &prefix, &[("range", "bytes=500-")])
+                .await
+                .is_none()
+        );
+        let (_, _, body, _) = get_kept(&f, &prefix, &[("range", "bytes=0-1")])
+            .await
+            .unwrap();
+        assert_eq!(body.as_slice(), &f.data[..2]);
+    }
+
+    #[test]
+    fn cache_budget_and_generations() {
+        let f = fixture();
+        let located = |kept: usize| Located {
+            path: f.file.clone(),
+            mime: "audio/mpeg",
+            episode: None,
+            file: FileState {
+                kept: Bytes::from(vec![7; kept]),
+                ..FileState::read(&mut std::fs::File::open(&f.file).unwrap(), 0, 0).unwrap()
+            },
+        };
+        let cache = MediaCache::default();
+        assert!(cache.get("a.mp3", 1).is_none());
+        let big = CACHE_BUDGET - 1000;
+        assert_eq!(cache.put("a.mp3".into(), 1, located(big)).file.kept(), big);
+        assert_eq!(cache.get("a.mp3", 1).unwrap().file.kept(), big);
+        // Over budget: a prefix if it fits, else nothing; the lookup is kept either way.
+        let b = cache.put("b.mp3".into(), 1, located(2000));
+        assert_eq!(b.file.kept(), 0);
+        assert!(cache.get("b.mp3", 1).is_some());
+        cache.remove("a.mp3");
+        assert_eq!(cache.kept_bytes(), 0);
+        let p = KEEP_PREFIX as usize;
+        assert_eq!(cache.put("c.mp3".into(), 1, located(big)).file.kept(), big);
+        assert_eq!(cache.put("d.mp3".into(), 1, located(p * 3)).file.kept(), 0);
+        // Replacing an entry returns its bytes to the budget.
+        assert_eq!(cache.put("c.mp3".into(), 1, located(10)).file.kept(), 10);
+        assert_eq!(
+            cache.put("d.mp3".into(), 1, located(p * 3)).file.kept(),
+            p * 3
+        );
+        assert_eq!(cache.kept_bytes(), 10 + p * 3);
+        // A new catalog generation forgets everything; a lookup made under the old one is
+        // served but not kept.
+        assert!(cache.get("c.mp3", 2).is_none());
+        assert_eq!(cache.kept_bytes(), 0);
+        cache.put("e.mp3".into(), 1, located(10));
+        assert!(cache.get("e.mp3", 2).is_none());
     }
 
     #[test]
