@@ -39,6 +39,19 @@ pub struct Settings {
     pub upload_limit_bytes: u64,
     /// Icecast servers the live stream is pushed to.
     pub icecast: Vec<IcecastTarget>,
+    /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
+    /// `itunes:new-feed-url`.
+    pub feed_redirects: Vec<FeedRedirect>,
+}
+
+/// `[[feed_redirect]]`: a feed path of this station that moved to a new absolute URL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedRedirect {
+    /// e.g. `/shows/la-matinale/feed.xml`
+    pub from: String,
+    /// e.g. `https://radio.example/shows/matinale/feed.xml`
+    pub to: String,
 }
 
 /// One Icecast 2 server Antenne pushes its stream to as a source client.
@@ -69,6 +82,7 @@ impl Default for Settings {
             listener_backlog_bytes: 256 * 1024,
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             icecast: Vec::new(),
+            feed_redirects: Vec::new(),
         }
     }
 }
@@ -93,6 +107,8 @@ pub struct FileConfig {
     pub upload_limit: Option<u64>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
+    #[serde(default)]
+    pub feed_redirect: Vec<FeedRedirect>,
 }
 
 /// `[[icecast]]` in `antenne.toml`.
@@ -313,6 +329,7 @@ impl Settings {
                     password: i.password,
                 })
                 .collect(),
+            feed_redirects: file.feed_redirect,
         };
         s.validate()?;
         Ok(s)
@@ -356,6 +373,19 @@ impl Settings {
                 "keep_silence/burst_seconds",
                 "must be between 0 and 60 / 30 seconds".into(),
             );
+        }
+        for r in &self.feed_redirects {
+            if !r.from.starts_with('/')
+                || !(r.to.starts_with("http://") || r.to.starts_with("https://"))
+            {
+                return bad(
+                    "feed_redirect",
+                    format!(
+                        "{:?} -> {:?}: `from` is a path (/...), `to` an absolute URL",
+                        r.from, r.to
+                    ),
+                );
+            }
         }
         for i in &self.icecast {
             if !i.url.starts_with("http://") {

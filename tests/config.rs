@@ -163,3 +163,21 @@ fn icecast_targets_from_the_file() {
         ("source", "hackme")
     );
 }
+
+#[test]
+fn feed_redirects_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "[[feed_redirect]]\nfrom = \"/shows/old/feed.xml\"\nto = \"https://radio.example/shows/new/feed.xml\"\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(s.feed_redirects.len(), 1);
+    assert_eq!(s.feed_redirects[0].from, "/shows/old/feed.xml");
+    write(
+        dir.path(),
+        "[[feed_redirect]]\nfrom = \"old.xml\"\nto = \"https://x/\"\n",
+    );
+    let err = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
+    assert!(err.to_string().starts_with("feed_redirect"), "{err}");
+}

@@ -361,6 +361,7 @@ async fn live_items_announce_the_week_with_statuses() {
         episodes: &[],
         public_url: BASE,
         stream_bitrate_kbps: 128,
+        redirects: &[],
     };
     let feeds = antenne::daemon::feeds::build(&src, now);
     let (_, matinale) = feeds
@@ -618,6 +619,7 @@ async fn large_catalogs_are_paged_300_at_a_time() {
         episodes: &episodes,
         public_url: BASE,
         stream_bitrate_kbps: 128,
+        redirects: &[],
     };
     let feeds: std::collections::HashMap<_, _> =
         antenne::daemon::feeds::build(&src, "2026-11-30T06:30:00Z".parse().unwrap())
@@ -665,4 +667,33 @@ async fn large_catalogs_are_paged_300_at_a_time() {
         "{}",
         &xml[..2000]
     );
+}
+
+/// Moving a feed (issue 6): the configured old path answers 301 to the new address, and the
+/// feed served there carries `itunes:new-feed-url`, so apps update their subscription.
+#[tokio::test]
+async fn a_moved_feed_redirects_and_announces_its_new_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path());
+    let new_url = format!("{}/shows/la-matinale/feed.xml", settings.public_url);
+    settings.feed_redirects = vec![antenne::config::FeedRedirect {
+        from: "/shows/matinale/feed.xml".into(),
+        to: new_url.clone(),
+    }];
+    let state = AppState::open(settings).await.unwrap();
+    let (resp, _) = request(&state, "GET", "/shows/matinale/feed.xml", &[]).await;
+    assert_eq!(resp.status(), 301);
+    assert_eq!(h(&resp, "location"), new_url);
+    let (resp, body) = request(&state, "GET", "/shows/la-matinale/feed.xml", &[]).await;
+    assert_eq!(resp.status(), 200);
+    let xml = String::from_utf8(body).unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<itunes:new-feed-url>{new_url}</itunes:new-feed-url>"
+        )),
+        "{xml}"
+    );
+    // Other feeds do not claim to have moved.
+    let (_, body) = request(&state, "GET", "/feed.xml", &[]).await;
+    assert!(!String::from_utf8(body).unwrap().contains("new-feed-url"));
 }

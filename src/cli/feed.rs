@@ -52,6 +52,7 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
         episodes: &episodes,
         public_url: &settings.public_url,
         stream_bitrate_kbps: settings.bitrate_kbps,
+        redirects: &settings.feed_redirects,
     };
     let key = page_key(&path, args.page);
     let Some((_, channel)) = build(&src, now).into_iter().find(|(k, _)| *k == key) else {

@@ -62,6 +62,8 @@ pub struct FeedSource<'a> {
     /// Absolute base URL, without a trailing slash.
     pub public_url: &'a str,
     pub stream_bitrate_kbps: u32,
+    /// Feeds that moved (settings' `feed_redirect`).
+    pub redirects: &'a [crate::config::FeedRedirect],
 }
 
 /// Every feed page, keyed by request path (see [`page_key`]), as seen at `now`.
@@ -174,6 +176,12 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
             .collect();
         let live = live_items(src, &occurrences, Some(show), now);
         push_pages(&mut out, &path, channel, &episodes, live, src);
+    }
+    // A feed that moved here announces its new address to apps that followed the 301.
+    for (_, channel) in &mut out {
+        if src.redirects.iter().any(|r| r.to == channel.self_url) {
+            channel.new_feed_url = Some(channel.self_url.clone());
+        }
     }
     out
 }
@@ -362,6 +370,7 @@ pub fn render_all(
         episodes: &episodes,
         public_url: &settings.public_url,
         stream_bitrate_kbps: settings.bitrate_kbps,
+        redirects: &settings.feed_redirects,
     };
     Ok(build(&src, now)
         .into_iter()
@@ -371,7 +380,11 @@ pub fn render_all(
 
 /// Swaps freshly rendered feeds into `store`. A feed whose bytes did not change keeps its
 /// snapshot (and so its `Last-Modified`); a changed one is stamped `now`.
-pub fn install(store: &FeedStore, rendered: Vec<(String, FeedSnapshot)>) {
+pub fn install(
+    store: &FeedStore,
+    rendered: Vec<(String, FeedSnapshot)>,
+    redirects: &[crate::config::FeedRedirect],
+) {
     let feeds: HashMap<String, Arc<FeedSnapshot>> = rendered
         .into_iter()
         .map(|(path, fresh)| {
@@ -381,7 +394,11 @@ pub fn install(store: &FeedStore, rendered: Vec<(String, FeedSnapshot)>) {
             (path, kept.unwrap_or_else(|| Arc::new(fresh)))
         })
         .collect();
-    store.replace(feeds, HashMap::new());
+    let moved = redirects
+        .iter()
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    store.replace(feeds, moved);
 }
 
 /// Renders every feed off the runtime and installs them; returns the next status boundary.
@@ -393,7 +410,7 @@ pub async fn rebuild(state: &AppState, now: Timestamp) -> Option<Timestamp> {
     let rendered =
         tokio::task::spawn_blocking(move || render_all(&catalog, &s, &settings, now)).await;
     match rendered {
-        Ok(Ok(feeds)) => install(state.feeds(), feeds),
+        Ok(Ok(feeds)) => install(state.feeds(), feeds, &state.settings().feed_redirects),
         Ok(Err(e)) => tracing::error!("rendering the feeds: {e}"),
         Err(e) => tracing::error!("rendering the feeds: {e}"),
     }

@@ -91,7 +91,7 @@ impl AppState {
             .await
             .context("start-up task")??;
         let store = FeedStore::default();
-        crate::daemon::feeds::install(&store, feeds);
+        crate::daemon::feeds::install(&store, feeds, &settings.feed_redirects);
         let shutdown = CancellationToken::new();
         let hub = Hub::new(HubConfig::from_settings(&settings), shutdown.clone());
         let station_info = StationInfo::new(schedule.schedule.station(), &settings);
