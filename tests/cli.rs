@@ -92,3 +92,68 @@ fn a_token_is_printed_once_and_only_its_hash_is_stored() {
         "names are unique"
     );
 }
+
+/// `antenne serve` stops within 5 s of SIGTERM even while the ingest workers are busy (a new
+/// demo station is ingesting its demo episodes right after start).
+#[cfg(unix)]
+#[test]
+fn serve_stops_within_five_seconds_of_sigterm_while_ingesting() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_antenne"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--schedule")
+        .arg(repo.join("schedules/weekly.toml"))
+        .arg("--media-dir")
+        .arg(repo.join("media"))
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Up when it answers.
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(
+        out.contains(&format!("stream: http://127.0.0.1:{port}/stream")),
+        "{out}"
+    );
+}

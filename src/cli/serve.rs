@@ -15,9 +15,15 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| CliError::Internal(e.into()))?;
-    runtime
-        .block_on(crate::daemon::run(settings.clone(), shutdown_signal()))
-        .map_err(classify)
+    let result = runtime.block_on(async {
+        let stop = shutdown_signal();
+        crate::daemon::run(settings.clone(), stop).await
+    });
+    // Do not wait for blocking work still in hand (an ingest worker rendering a long episode):
+    // the catalog is consistent at every instant, and a job cut short is retried at the next
+    // start. Without this, dropping the runtime would wait for it, well past the 5 s promise.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result.map_err(classify)
 }
 
 /// A daemon that cannot start because of its input (port taken, invalid schedule) is the
@@ -40,25 +46,41 @@ fn classify(e: anyhow::Error) -> CliError {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Waits for one signal; a handler that could not be installed never fires.
+#[cfg(unix)]
+async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+        None => std::future::pending::<()>().await,
     }
-    tracing::info!("shutting down");
+}
+
+/// Installs the SIGINT and SIGTERM handlers now (so a signal that arrives while the station
+/// is still starting is not fatal) and returns a future that resolves on the first of them.
+/// Must be called inside the runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                () = recv(int.as_mut()) => {}
+                () = recv(term.as_mut()) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
+    }
 }

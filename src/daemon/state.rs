@@ -349,8 +349,9 @@ impl AppState {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(runner) = ingest {
-            // Workers finish the job in hand; one cut short is retried at the next start.
-            self.0.tasks.spawn_blocking(move || runner.shutdown());
+            // Workers stop after the job in hand, which is not waited for: one cut short by
+            // the process exiting is retried at the next start.
+            runner.request_stop();
         }
         if tokio::time::timeout(Duration::from_secs(3), self.0.tasks.wait())
             .await

@@ -121,6 +121,14 @@ impl IngestRunner {
         cv.notify_all();
     }
 
+    /// Asks the workers to stop after the job in hand, without waiting for them (the daemon's
+    /// shutdown must not wait for a long render; a job cut short by the process exiting is
+    /// retried at the next start).
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify();
+    }
+
     /// Stops after the jobs in progress finish; an interrupted render would be retried anyway.
     pub fn shutdown(self) {
         self.stop.store(true, Ordering::SeqCst);
