@@ -31,6 +31,19 @@ impl Feeder {
         n
     }
 
+    /// The encoder stopped: pushes the last frame held back for confirmation.
+    pub fn finish(&mut self) {
+        self.splitter.finish(&mut self.frames);
+        for frame in self.frames.drain(..) {
+            self.hub.push(frame);
+        }
+    }
+
+    /// The hub fed (for now-playing titles).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
     /// Bytes dropped as garbage or tags so far (non-zero growth after start-up means the
     /// encoder output is corrupt).
     pub fn discarded(&self) -> u64 {

@@ -45,7 +45,6 @@ struct Inner {
     playout: std::sync::Mutex<Option<crate::playout::PlayoutHandle>>,
     /// What is on air, from the playout (idle until it starts).
     now_playing: tokio::sync::watch::Sender<crate::playout::NowPlaying>,
-    playout_status: Arc<crate::playout::PlayoutStatus>,
     /// The ingest workers (blocking threads), once started.
     ingest: std::sync::Mutex<Option<crate::ingest::IngestRunner>>,
     started_at: jiff::Timestamp,
@@ -104,7 +103,6 @@ impl AppState {
             ingest: std::sync::Mutex::new(None),
             playout: std::sync::Mutex::new(None),
             now_playing: tokio::sync::watch::Sender::new(crate::playout::NowPlaying::idle()),
-            playout_status: Arc::new(crate::playout::PlayoutStatus::default()),
             started_at: jiff::Timestamp::now(),
             started: tokio::time::Instant::now(),
             shutdown,
@@ -288,13 +286,8 @@ impl AppState {
     }
 
     /// Hands the running playout to the state; its now-playing and status are published.
-    pub(crate) fn set_playout(
-        &self,
-        handle: crate::playout::PlayoutHandle,
-    ) -> Arc<crate::playout::PlayoutStatus> {
-        let status = handle.status();
+    pub(crate) fn set_playout(&self, handle: crate::playout::PlayoutHandle) {
         *self.0.playout.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-        status
     }
 
     /// What is on air now (from the playout engine).
@@ -308,13 +301,13 @@ impl AppState {
         &self.0.now_playing
     }
 
-    /// The playout's counters and silence alarm.
+    /// The playout's counters and silence alarm (all zero before it starts).
     pub fn playout_status(&self) -> crate::playout::StatusSnapshot {
         let handle = self.0.playout.lock().unwrap_or_else(|p| p.into_inner());
-        match handle.as_ref() {
-            Some(h) => h.status().snapshot(),
-            None => self.0.playout_status.snapshot(),
-        }
+        handle
+            .as_ref()
+            .map(|h| h.status().snapshot())
+            .unwrap_or_default()
     }
 
     /// An episode was queued: wake the ingest workers.

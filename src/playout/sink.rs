@@ -3,7 +3,7 @@
 
 use super::now::NowPlaying;
 use crate::audio::{AudioError, Mp3StreamEncoder};
-use crate::broadcast::{Frame, FrameSplitter, Hub};
+use crate::broadcast::{Feeder, Hub};
 
 /// Receives the programme as consecutive blocks of interleaved stereo `f32` at the station
 /// rate. Called on the playout thread: it must not block for long.
@@ -19,14 +19,13 @@ pub trait PcmSink: Send {
     fn finish(&mut self) {}
 }
 
-/// Encodes once and pushes whole MP3 frames into the [`Hub`]; sets the hub's title at each
-/// now-playing change so ICY metadata follows the audio.
+/// Encodes once and pushes whole MP3 frames into the [`Hub`] (through the broadcast
+/// [`Feeder`]); sets the hub's title at each now-playing change so ICY metadata follows the
+/// audio.
 pub struct EncoderSink {
     encoder: Mp3StreamEncoder,
-    splitter: FrameSplitter,
-    hub: Hub,
+    feeder: Feeder,
     bytes: Vec<u8>,
-    frames: Vec<Frame>,
     failed: bool,
 }
 
@@ -34,20 +33,10 @@ impl EncoderSink {
     pub fn new(hub: Hub, sample_rate: u32, bitrate_kbps: u32) -> Result<EncoderSink, AudioError> {
         Ok(EncoderSink {
             encoder: Mp3StreamEncoder::new(sample_rate, bitrate_kbps)?,
-            splitter: FrameSplitter::new(),
-            hub,
+            feeder: Feeder::new(hub),
             bytes: Vec::new(),
-            frames: Vec::new(),
             failed: false,
         })
-    }
-
-    fn push(&mut self) {
-        self.splitter.push(&self.bytes, &mut self.frames);
-        self.bytes.clear();
-        for frame in self.frames.drain(..) {
-            self.hub.push(frame);
-        }
     }
 }
 
@@ -63,23 +52,21 @@ impl PcmSink for EncoderSink {
                 self.failed = true;
             }
         }
-        self.push();
+        self.feeder.feed(&self.bytes);
+        self.bytes.clear();
     }
 
     fn now_playing(&mut self, now: &NowPlaying) {
-        self.hub.set_title(&now.stream_title());
+        self.feeder.hub().set_title(&now.stream_title());
     }
 
     fn finish(&mut self) {
         if let Err(e) = self.encoder.flush(&mut self.bytes) {
             tracing::error!(error = %e, "playout: encoder flush failed");
         }
-        self.splitter.push(&self.bytes, &mut self.frames);
+        self.feeder.feed(&self.bytes);
         self.bytes.clear();
-        self.splitter.finish(&mut self.frames);
-        for frame in self.frames.drain(..) {
-            self.hub.push(frame);
-        }
+        self.feeder.finish();
     }
 }
 
