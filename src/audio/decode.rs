@@ -270,6 +270,15 @@ pub fn open_source(
     )?))
 }
 
+/// [`open_station`] over any byte source (see [`Decoder::from_source`]).
+pub fn open_station_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    label: &Path,
+    station_rate: u32,
+) -> Result<StationSource, AudioError> {
+    station(Decoder::from_source(label, source)?, station_rate)
+}
+
 fn station(decoder: Decoder, station_rate: u32) -> Result<StationSource, AudioError> {
     let path = decoder.path().to_path_buf();
     let path = path.as_path();

@@ -90,7 +90,30 @@ pub fn analyze_file(
     keep_excerpts: bool,
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
-    let mut src = open_station(path, rate)?;
+    analyze_station(open_station(path, rate)?, path, rate, keep_excerpts, max_duration_s)
+}
+
+/// [`analyze_file`] over any byte source (`label` names it in errors and gives the format
+/// hint): the same decode, downmix, resample and analysis. The fuzz targets feed hostile bytes
+/// through it, inside [`contained`], as an ingest job does.
+pub fn analyze_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    label: &Path,
+    rate: u32,
+    keep_excerpts: bool,
+    max_duration_s: f64,
+) -> Result<Analysis, AudioError> {
+    let src = super::decode::open_station_source(source, label, rate)?;
+    analyze_station(src, label, rate, keep_excerpts, max_duration_s)
+}
+
+fn analyze_station(
+    mut src: super::decode::StationSource,
+    path: &Path,
+    rate: u32,
+    keep_excerpts: bool,
+    max_duration_s: f64,
+) -> Result<Analysis, AudioError> {
     let facts = facts(src.info());
     let mut analyser = Analyser::new(rate)?;
     let mut excerpts =

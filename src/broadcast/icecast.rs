@@ -65,7 +65,15 @@ impl Endpoint {
             Some((host, port)) => (host, port.parse().map_err(|_| bad())?),
             None => (authority, 80),
         };
-        if host.is_empty() || path.len() < 2 || path.contains(['?', '#', ' ']) {
+        // Host and mount go verbatim into the request head: visible ASCII only, so a stray
+        // CR/LF or space cannot inject a header or break the request line (issue #8, fuzzing).
+        let visible = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+        if host.is_empty()
+            || path.len() < 2
+            || path.contains(['?', '#'])
+            || !visible(host)
+            || !visible(path)
+        {
             return Err(bad());
         }
         let user = if target.user.is_empty() {
@@ -248,10 +256,11 @@ async fn deadline<T>(
     }
 }
 
-/// Reads response heads until a final one; `Ok` for 2xx.
-async fn read_status(
+/// Reads response heads until a final one; `Ok` for 2xx. Generic over the reader (public) so
+/// the fuzz targets feed it hostile server answers exactly as a session reads them.
+pub async fn read_status<R: tokio::io::AsyncRead + Unpin>(
     endpoint: &Endpoint,
-    stream: &mut TcpStream,
+    stream: &mut R,
 ) -> std::io::Result<Result<(), IcecastError>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];

@@ -28,6 +28,7 @@ use axum::routing::{get, head, post};
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use resumable::parse_metadata as parse_tus_metadata;
 
 use crate::daemon::AppState;
 

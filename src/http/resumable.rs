@@ -123,8 +123,9 @@ pub async fn options(State(state): State<AppState>) -> Response {
     resp
 }
 
-/// Parses tus `Upload-Metadata`: `key base64value,key2 base64value2`.
-fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+/// Parses tus `Upload-Metadata`: `key base64value,key2 base64value2`. Public (as
+/// `http::parse_tus_metadata`) so the fuzz targets feed it exactly what `POST /api/uploads` does.
+pub fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once(' ').unwrap_or((pair, ""));

@@ -189,33 +189,7 @@ impl WatchFolder {
             let side = file_name(&sidecar);
             let text = std::fs::read_to_string(&sidecar)
                 .map_err(|e| vec![format!("{side}: cannot read: {e}")])?;
-            let table: toml::Table = toml::from_str(&text)
-                .map_err(|e| vec![format!("{side}: {}", e.to_string().trim())])?;
-            let mut errors = Vec::new();
-            for (k, v) in table {
-                if !["title", "description", "date", "season", "episode"].contains(&k.as_str()) {
-                    errors.push(format!(
-                        "{side}: unknown key {k:?} (known: title, description, date, season, episode)"
-                    ));
-                    continue;
-                }
-                let s = match v {
-                    toml::Value::String(s) => s,
-                    toml::Value::Integer(i) => i.to_string(),
-                    toml::Value::Datetime(d) => d.to_string(),
-                    other => {
-                        errors.push(format!(
-                            "{side}: {k} must be text, got {}",
-                            other.type_str()
-                        ));
-                        continue;
-                    }
-                };
-                fields.push((k, s));
-            }
-            if !errors.is_empty() {
-                return Err(errors);
-            }
+            fields.extend(sidecar_fields(&text, &side)?);
         }
         let mut meta = intake::validate(&fields, self.known_shows.as_deref()).map_err(|errs| {
             errs.into_iter()
@@ -302,6 +276,39 @@ pub async fn watch_loop(
                 return;
             }
         }
+    }
+}
+
+/// The fields of a sidecar `NAME.toml` (`title`, `description`, `date`, `season`, `episode`)
+/// as raw text for [`intake::validate`]; every problem at once, each prefixed with `side` (the
+/// sidecar's file name). Public so the fuzz targets feed it exactly what the watch folder does.
+pub fn sidecar_fields(text: &str, side: &str) -> Result<Vec<(String, String)>, Vec<String>> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| vec![format!("{side}: {}", e.to_string().trim())])?;
+    let mut fields = Vec::new();
+    let mut errors = Vec::new();
+    for (k, v) in table {
+        if !["title", "description", "date", "season", "episode"].contains(&k.as_str()) {
+            errors.push(format!(
+                "{side}: unknown key {k:?} (known: title, description, date, season, episode)"
+            ));
+            continue;
+        }
+        let s = match v {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => {
+                errors.push(format!("{side}: {k} must be text, got {}", other.type_str()));
+                continue;
+            }
+        };
+        fields.push((k, s));
+    }
+    if errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(errors)
     }
 }
 

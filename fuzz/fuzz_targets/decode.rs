@@ -1,0 +1,6 @@
+//! Fuzz target `decode`: see `antenne_fuzz::checks::decode` for what it feeds and checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    antenne_fuzz::checks::decode(data);
+});
