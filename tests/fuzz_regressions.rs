@@ -78,3 +78,96 @@ fn issue8_icecast_url_cannot_inject_header_lines() {
     checks::http_headers(b"\x03http://127.0.0.1:8000/\xc3\xa9\r HTTP/1.1\nL'heure\npw");
     checks::http_headers(b"\x03http://127\x00.0.0.1/live\nL'heure\npw");
 }
+
+/// Runs bytes through the ingest job's decode and analysis, contained as a job is.
+fn analyse_contained(name: &str, bytes: Vec<u8>) -> Result<(), antenne::audio::AudioError> {
+    let label = Path::new(name).to_path_buf();
+    let l = label.clone();
+    antenne::audio::render::contained(&label, move || {
+        antenne::audio::analyze_source(
+            Box::new(std::io::Cursor::new(bytes)),
+            &l,
+            44_100,
+            true,
+            checks::DECODE_MAX_S,
+        )
+        .map(|_| ())
+    })
+}
+
+/// A WAVE_FORMAT_EXTENSIBLE file with 16-bit PCM, `channels` channels and `mask`.
+fn wav_extensible(channels: u16, mask: u32) -> Vec<u8> {
+    let data: Vec<u8> = (0..400u32).flat_map(|i| ((i * 97) as i16).to_le_bytes()).collect();
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(4 + 8 + 40 + 8 + data.len() as u32).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&40u32.to_le_bytes());
+    w.extend_from_slice(&0xFFFEu16.to_le_bytes());
+    w.extend_from_slice(&channels.to_le_bytes());
+    w.extend_from_slice(&8000u32.to_le_bytes());
+    w.extend_from_slice(&(8000 * 2 * u32::from(channels)).to_le_bytes());
+    w.extend_from_slice(&(2 * channels).to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(&22u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(&mask.to_le_bytes());
+    w.extend_from_slice(&[
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b,
+        0x71,
+    ]);
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    w.extend_from_slice(&data);
+    w
+}
+
+/// Found by `decode` (80 of its inputs): a WAV whose channel mask has its top bit set and one
+/// bit too few makes symphonia-format-riff 0.6.1 shift left by 32 (`fix_wave_channel_mask`,
+/// chunks.rs:690) and panic where overflow checks are on. Antenne's side: the panic stays on
+/// the audio job's thread and the job fails naming the file; nothing else is affected.
+#[test]
+fn issue8_wav_channel_mask_overflow_in_symphonia_is_contained() {
+    let wav = wav_extensible(2, 0x8000_0000);
+    let result = analyse_contained("marche.wav", wav.clone());
+    if cfg!(debug_assertions) {
+        let e = result.expect_err("symphonia panics on this mask").to_string();
+        assert!(e.contains("crashed") && e.contains("marche.wav"), "{e}");
+    }
+    // A sane mask on the same file decodes.
+    analyse_contained("ok.wav", wav_extensible(2, 0b11)).expect("a valid extensible WAV");
+    let mut input = vec![1u8];
+    input.extend_from_slice(&wav);
+    checks::decode(&input);
+}
+
+/// Found by `decode` (22 of its inputs): a CAF `desc` chunk whose bytes-per-packet times 8
+/// overflows a u32 panics in symphonia-format-caf 0.6.1 (demuxer.rs:389). Contained the same
+/// way: a failed job, never a crashed worker.
+#[test]
+fn issue8_caf_description_overflow_in_symphonia_is_contained() {
+    let mut caf = Vec::new();
+    caf.extend_from_slice(b"caff");
+    caf.extend_from_slice(&1u16.to_be_bytes());
+    caf.extend_from_slice(&0u16.to_be_bytes());
+    caf.extend_from_slice(b"desc");
+    caf.extend_from_slice(&32i64.to_be_bytes());
+    caf.extend_from_slice(&8000f64.to_be_bytes());
+    caf.extend_from_slice(b"lpcm");
+    caf.extend_from_slice(&0u32.to_be_bytes());
+    caf.extend_from_slice(&0x2000_0000u32.to_be_bytes()); // bytes per packet
+    caf.extend_from_slice(&1u32.to_be_bytes()); // frames per packet
+    caf.extend_from_slice(&1u32.to_be_bytes()); // channels per frame
+    caf.extend_from_slice(&16u32.to_be_bytes()); // bits per channel
+    caf.extend_from_slice(b"data");
+    caf.extend_from_slice(&(-1i64).to_be_bytes());
+    caf.extend_from_slice(&[0u8; 64]);
+    let result = analyse_contained("interview.caf", caf.clone());
+    if cfg!(debug_assertions) {
+        let e = result.expect_err("symphonia panics on this CAF").to_string();
+        assert!(e.contains("crashed") && e.contains("interview.caf"), "{e}");
+    }
+    let mut input = vec![8u8];
+    input.extend_from_slice(&caf);
+    checks::decode(&input);
+}
