@@ -97,7 +97,9 @@ fn analyse_contained(name: &str, bytes: Vec<u8>) -> Result<(), antenne::audio::A
 
 /// A WAVE_FORMAT_EXTENSIBLE file with 16-bit PCM, `channels` channels and `mask`.
 fn wav_extensible(channels: u16, mask: u32) -> Vec<u8> {
-    let data: Vec<u8> = (0..400u32).flat_map(|i| ((i * 97) as i16).to_le_bytes()).collect();
+    let data: Vec<u8> = (0..400u32)
+        .flat_map(|i| ((i * 97) as i16).to_le_bytes())
+        .collect();
     let mut w = Vec::new();
     w.extend_from_slice(b"RIFF");
     w.extend_from_slice(&(4 + 8 + 40 + 8 + data.len() as u32).to_le_bytes());
@@ -131,7 +133,9 @@ fn issue8_wav_channel_mask_overflow_in_symphonia_is_contained() {
     let wav = wav_extensible(2, 0x8000_0000);
     let result = analyse_contained("marche.wav", wav.clone());
     if cfg!(debug_assertions) {
-        let e = result.expect_err("symphonia panics on this mask").to_string();
+        let e = result
+            .expect_err("symphonia panics on this mask")
+            .to_string();
         assert!(e.contains("crashed") && e.contains("marche.wav"), "{e}");
     }
     // A sane mask on the same file decodes.
@@ -164,7 +168,9 @@ fn issue8_caf_description_overflow_in_symphonia_is_contained() {
     caf.extend_from_slice(&[0u8; 64]);
     let result = analyse_contained("interview.caf", caf.clone());
     if cfg!(debug_assertions) {
-        let e = result.expect_err("symphonia panics on this CAF").to_string();
+        let e = result
+            .expect_err("symphonia panics on this CAF")
+            .to_string();
         assert!(e.contains("crashed") && e.contains("interview.caf"), "{e}");
     }
     let mut input = vec![8u8];

@@ -109,7 +109,9 @@ fn station() -> &'static Station {
         let repo = if base.join("schedules").exists() {
             base.to_path_buf()
         } else {
-            base.parent().expect("fuzz/ is inside the repository").to_path_buf()
+            base.parent()
+                .expect("fuzz/ is inside the repository")
+                .to_path_buf()
         };
         let shm = Path::new("/dev/shm");
         let dir = if shm.is_dir() {
@@ -131,7 +133,9 @@ fn station() -> &'static Station {
             .enable_all()
             .build()
             .expect("runtime");
-        let state = rt.block_on(AppState::open(settings)).expect("station opens");
+        let state = rt
+            .block_on(AppState::open(settings))
+            .expect("station opens");
         state
             .catalog()
             .add_token(
@@ -301,7 +305,10 @@ pub fn http_headers(data: &[u8]) {
             let header = String::from_utf8_lossy(header);
             match conditional::evaluate_range(Some(&header), len) {
                 RangeOutcome::Partial { start, end } => {
-                    assert!(start <= end && end < len, "{header:?} on {len}: {start}-{end}");
+                    assert!(
+                        start <= end && end < len,
+                        "{header:?} on {len}: {start}-{end}"
+                    );
                     let _ = conditional::content_range(start, end, len);
                 }
                 RangeOutcome::Full | RangeOutcome::Unsatisfiable => {}
@@ -331,10 +338,8 @@ pub fn http_headers(data: &[u8]) {
                 // Accepted only on a 2xx status line.
                 let text = String::from_utf8_lossy(rest);
                 assert!(
-                    text.lines().any(|l| matches!(
-                        icecast::parse_status(l.trim()),
-                        Some(200..=299)
-                    )),
+                    text.lines()
+                        .any(|l| matches!(icecast::parse_status(l.trim()), Some(200..=299))),
                     "accepted without a 2xx status line"
                 );
             }
@@ -420,7 +425,11 @@ fn icy_roundtrip(data: &[u8]) {
         audio.extend_from_slice(&chunk);
         let version = (i / 5) as u64;
         let b = block.clone();
-        il.push(bytes::Bytes::from(chunk), || (version, b.clone()), &mut wire);
+        il.push(
+            bytes::Bytes::from(chunk),
+            || (version, b.clone()),
+            &mut wire,
+        );
     }
     let mut reader = icy::Reader::new();
     for piece in &wire {
@@ -503,10 +512,18 @@ pub fn decode(data: &[u8]) {
             }
             Ok(())
         } else {
-            antenne::audio::analyze_source(Box::new(Cursor::new(bytes)), &l, rate, true, DECODE_MAX_S)
-                .map(|a| {
-                    assert!(a.report.duration_frames <= (DECODE_MAX_S * f64::from(rate)) as u64 + 65_536);
-                })
+            antenne::audio::analyze_source(
+                Box::new(Cursor::new(bytes)),
+                &l,
+                rate,
+                true,
+                DECODE_MAX_S,
+            )
+            .map(|a| {
+                assert!(
+                    a.report.duration_frames <= (DECODE_MAX_S * f64::from(rate)) as u64 + 65_536
+                );
+            })
         }
     });
     if let Err(e) = result {

@@ -90,7 +90,13 @@ pub fn analyze_file(
     keep_excerpts: bool,
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
-    analyze_station(open_station(path, rate)?, path, rate, keep_excerpts, max_duration_s)
+    analyze_station(
+        open_station(path, rate)?,
+        path,
+        rate,
+        keep_excerpts,
+        max_duration_s,
+    )
 }
 
 /// [`analyze_file`] over any byte source (`label` names it in errors and gives the format

@@ -299,7 +299,10 @@ pub fn sidecar_fields(text: &str, side: &str) -> Result<Vec<(String, String)>, V
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Datetime(d) => d.to_string(),
             other => {
-                errors.push(format!("{side}: {k} must be text, got {}", other.type_str()));
+                errors.push(format!(
+                    "{side}: {k} must be text, got {}",
+                    other.type_str()
+                ));
                 continue;
             }
         };
