@@ -212,8 +212,15 @@ pub async fn create(
     };
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         std::fs::create_dir_all(data.parent().expect("under uploads"))?;
-        std::fs::File::create_new(&data)?.sync_all()?;
-        save_state(&meta_path, &st)
+        let created = std::fs::File::create_new(&data)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| save_state(&meta_path, &st));
+        if created.is_err() {
+            // A full disk: no half-created upload stays behind.
+            let _ = std::fs::remove_file(&data);
+            let _ = std::fs::remove_file(&meta_path);
+        }
+        created
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
@@ -227,10 +234,16 @@ pub async fn create(
 
 fn save_state(path: &Path, st: &UploadState) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(&serde_json::to_vec(st).map_err(std::io::Error::other)?)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec(st).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     intake::sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
@@ -254,6 +267,9 @@ async fn load(
                 Ok(m) => m.len(),
                 // Completed: the data moved to the originals.
                 Err(_) if st.episode_id.is_some() => st.length,
+                // A crash between storing the episode and saving its id (or a swept upload):
+                // gone. Uploading again is answered with the stored episode (a duplicate).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
             Ok(Some((st, offset)))

@@ -267,7 +267,7 @@ pub(super) fn duplicate(auth: &Auth, e: &Episode) -> Response {
 }
 
 pub(super) fn io_error(e: std::io::Error) -> ApiError {
-    if e.kind() == std::io::ErrorKind::StorageFull {
+    if crate::ingest::is_disk_full(&e) {
         ApiError::InsufficientStorage
     } else {
         ApiError::Internal(anyhow::Error::new(e).context("staging an upload"))
@@ -280,6 +280,7 @@ pub(super) fn store_error(e: StoreError) -> ApiError {
             ApiError::Invalid(vec![("file".into(), e.to_string())])
         }
         StoreError::Io(io) => io_error(io),
+        StoreError::Catalog(c) if c.is_disk_full() => ApiError::InsufficientStorage,
         StoreError::Catalog(c) => ApiError::Internal(c.into()),
     }
 }

@@ -142,7 +142,11 @@ impl Stager {
 
     /// Flushes the file to disk and returns what was staged.
     pub fn finish(self) -> io::Result<Staged> {
-        self.file.sync_all()?;
+        if let Err(e) = self.file.sync_all() {
+            // A full disk can surface only here: nothing partial stays behind.
+            let _ = std::fs::remove_file(&self.path);
+            return Err(e);
+        }
         Ok(Staged {
             container: Container::sniff(&self.head),
             sha256: hex::encode(self.hasher.finalize()),
@@ -538,10 +542,16 @@ fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(dir)
 }
 
