@@ -67,7 +67,10 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
             // Nothing writes yet: files a crash left without a catalog row go now.
             let swept = crate::ingest::sweep::sweep_orphans(&catalog)?;
             if !swept.removed.is_empty() {
-                tracing::warn!(files = swept.removed.len(), "removed files a crash left behind");
+                tracing::warn!(
+                    files = swept.removed.len(),
+                    "removed files a crash left behind"
+                );
             }
             let seeded = seed::seed_demo(&catalog, &settings.media_dir, &shows, &clock)?;
             if seeded > 0 {

@@ -71,10 +71,20 @@ pub fn sweep_orphans(catalog: &Catalog) -> Result<Swept, crate::catalog::Catalog
     for name in &names {
         let rel = format!("{UPLOADS_DIR}/{name}");
         if name.ends_with(".part") || name.ends_with(".tmp") {
-            remove(data_dir, rel, "staging file of an interrupted upload", &mut out);
+            remove(
+                data_dir,
+                rel,
+                "staging file of an interrupted upload",
+                &mut out,
+            );
         } else if let Some(uid) = name.strip_suffix(".tus") {
             if !has(&format!("{uid}.json")) {
-                remove(data_dir, rel, "resumable upload data without its state", &mut out);
+                remove(
+                    data_dir,
+                    rel,
+                    "resumable upload data without its state",
+                    &mut out,
+                );
             }
         } else if let Some(uid) = name.strip_suffix(".json")
             && !has(&format!("{uid}.tus"))
@@ -82,7 +92,12 @@ pub fn sweep_orphans(catalog: &Catalog) -> Result<Swept, crate::catalog::Catalog
         {
             // The data was stored as an episode (or lost) before the state said so: a client
             // resuming gets 404, uploads again and is answered with the same episode.
-            remove(data_dir, rel, "resumable upload state without its data", &mut out);
+            remove(
+                data_dir,
+                rel,
+                "resumable upload state without its data",
+                &mut out,
+            );
         }
     }
     Ok(out)
@@ -158,10 +173,9 @@ pub async fn run_upload_expiry(
             _ = tick.tick() => {}
         }
         let dir = data_dir.clone();
-        let swept = tokio::task::spawn_blocking(move || {
-            expire_uploads(&dir, expiry, SystemTime::now())
-        })
-        .await;
+        let swept =
+            tokio::task::spawn_blocking(move || expire_uploads(&dir, expiry, SystemTime::now()))
+                .await;
         if let Ok(s) = swept
             && !s.removed.is_empty()
         {
