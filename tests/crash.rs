@@ -39,6 +39,10 @@ struct Told {
     tus: Vec<(String, Vec<u8>)>,
     /// The schedule title last written.
     title: Option<String>,
+    /// Resumable uploads resumed mid-file, found complete, or gone (uploaded again).
+    resumed: [u32; 3],
+    /// Jobs found `processing` after a kill (interrupted renders).
+    interrupted_jobs: u32,
 }
 
 /// Sends a request whose body goes out in pieces with pauses (a kill lands mid-body).
@@ -103,7 +107,7 @@ fn tus_patch(
 }
 
 /// Resumes an interrupted resumable upload from the offset the server reports; the episode.
-fn resume_tus(st: &Station, uid: &str, bytes: &[u8]) -> String {
+fn resume_tus(st: &Station, uid: &str, bytes: &[u8], told: &Mutex<Told>) -> String {
     let head = request(
         st.port,
         "HEAD",
@@ -115,6 +119,7 @@ fn resume_tus(st: &Station, uid: &str, bytes: &[u8]) -> String {
     if head.status == 404 {
         // Stored as an episode just before the crash, its state not yet updated (or its data
         // never reached the disk): uploading again answers with the same episode.
+        told.lock().unwrap().resumed[2] += 1;
         let created = tus_create(st, "reprise", bytes.len()).unwrap();
         assert_eq!(created.status, 201, "{created:?}");
         let loc = created.header("location").unwrap();
@@ -127,8 +132,10 @@ fn resume_tus(st: &Station, uid: &str, bytes: &[u8]) -> String {
     let offset: usize = head.header("upload-offset").unwrap().parse().unwrap();
     assert!(offset <= bytes.len());
     if let Some(id) = head.header("antenne-episode") {
+        told.lock().unwrap().resumed[1] += 1;
         return id;
     }
+    told.lock().unwrap().resumed[0] += 1;
     let done = tus_patch(st, uid, offset, &bytes[offset..], false).unwrap();
     assert_eq!(
         done.status,
@@ -285,7 +292,7 @@ fn after_restart(st: &Station, d: &Daemon, told: &Arc<Mutex<Told>>) {
     }
     let pending: Vec<(String, Vec<u8>)> = std::mem::take(&mut told.lock().unwrap().tus);
     for (uid, bytes) in pending {
-        let id = resume_tus(st, &uid, &bytes);
+        let id = resume_tus(st, &uid, &bytes, told);
         told.lock().unwrap().accepted.push(id);
     }
     if let Some(title) = told.lock().unwrap().title.clone() {
@@ -377,6 +384,10 @@ fn issue8_sigkill_at_random_points_loses_nothing_and_the_stream_comes_back() {
             .or_default() += 1;
         // With the daemon dead: the catalog opens, nothing ready is incomplete, nothing lost.
         let catalog = check_catalog(&st.data_dir());
+        told.lock().unwrap().interrupted_jobs += all_episodes(&catalog)
+            .iter()
+            .filter(|e| e.status == EpisodeStatus::Processing)
+            .count() as u32;
         for id in &told.lock().unwrap().accepted {
             assert!(
                 catalog.episode(id).unwrap().is_some(),
@@ -391,13 +402,21 @@ fn issue8_sigkill_at_random_points_loses_nothing_and_the_stream_comes_back() {
     check_catalog(&st.data_dir());
     let mut ms: Vec<u128> = restart_to_audio.iter().map(|t| t.as_millis()).collect();
     ms.sort();
+    let t = told.lock().unwrap();
     println!(
-        "crash test: kills per phase {kills:?}; {} episodes accepted; restart to audio ms min {} median {} max {}",
-        told.lock().unwrap().accepted.len(),
+        "crash test: kills per phase {kills:?}; {} episodes accepted; {} jobs interrupted; \
+         resumable uploads resumed mid-file {}, found complete {}, gone and re-sent {}; \
+         restart to audio ms min {} median {} max {}",
+        t.accepted.len(),
+        t.interrupted_jobs,
+        t.resumed[0],
+        t.resumed[1],
+        t.resumed[2],
         ms[0],
         ms[ms.len() / 2],
         ms[ms.len() - 1]
     );
+    drop(t);
     // A correctness bound (the stream comes back by itself), far above the measured figures.
     assert!(
         ms[ms.len() - 1] < 15_000,

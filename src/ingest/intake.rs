@@ -466,7 +466,7 @@ pub fn store(
     match catalog.find_by_sha256(&staged.sha256) {
         Ok(Some(existing)) => {
             let _ = std::fs::remove_file(&staged.path);
-            return Ok(Stored::Duplicate(existing));
+            return retry_failed(catalog, existing, now);
         }
         Ok(None) => {}
         Err(e) => return refuse(StoreError::Catalog(e)),
@@ -535,6 +535,28 @@ pub fn store(
             cleanup(&written);
             Err(StoreError::Catalog(e))
         }
+    }
+}
+
+/// The same recording again: a published episode that failed (a full disk, a crash too many)
+/// is queued again, so sending it again is how a volunteer retries; its original is kept.
+fn retry_failed(
+    catalog: &Catalog,
+    existing: Episode,
+    now: jiff::Timestamp,
+) -> Result<Stored, StoreError> {
+    use crate::catalog::EpisodeStatus;
+    if existing.status != EpisodeStatus::Failed || !existing.published {
+        return Ok(Stored::Duplicate(existing));
+    }
+    catalog
+        .requeue(&existing.id, now)
+        .map_err(StoreError::Catalog)?;
+    tracing::info!(episode = %existing.id, "failed episode sent again: queued again");
+    match catalog.episode(&existing.id) {
+        Ok(Some(e)) => Ok(Stored::Duplicate(e)),
+        Ok(None) => Ok(Stored::Duplicate(existing)),
+        Err(e) => Err(StoreError::Catalog(e)),
     }
 }
 
