@@ -177,3 +177,50 @@ fn issue8_caf_description_overflow_in_symphonia_is_contained() {
     input.extend_from_slice(&caf);
     checks::decode(&input);
 }
+
+/// Found reviewing what the `upload_meta` target feeds (the watch folder's sidecar): the
+/// sidecar `NAME.toml` was read whole into memory, so a huge file dropped under that name
+/// allocated without bound. It is now read up to `MAX_SIDECAR_BYTES`; a larger one fails the
+/// recording with a reason, and nothing else is read.
+#[test]
+fn issue8_a_huge_sidecar_fails_the_recording_without_being_read_whole() {
+    use antenne::ingest::watch::{MAX_SIDECAR_BYTES, Taken, WatchFolder};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = antenne::catalog::Catalog::open(&dir.path().join("data")).unwrap();
+    let media = dir.path().join("media");
+    let mut folder = WatchFolder::new(catalog, &media).unwrap();
+    let show = media.join("inbox/la-monnaie");
+    std::fs::create_dir_all(&show).unwrap();
+    let mut wav = Vec::new();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::new(std::io::Cursor::new(&mut wav), spec).unwrap();
+    for i in 0..800 {
+        w.write_sample(((i * 37) % 2000) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    std::fs::write(show.join("marche.wav"), &wav).unwrap();
+    let line = format!("# {}\n", "x".repeat(1000));
+    let huge = line.repeat((MAX_SIDECAR_BYTES as usize / line.len()) + 2);
+    std::fs::write(
+        show.join("marche.toml"),
+        format!("title = \"Le marché\"\n{huge}"),
+    )
+    .unwrap();
+    let now = jiff::Timestamp::now();
+    let mut taken = folder.poll(now);
+    if taken.is_empty() {
+        taken = folder.poll(now);
+    }
+    let [Taken::Failed { reason, .. }] = taken.as_slice() else {
+        panic!("{taken:?}");
+    };
+    assert!(reason.contains("larger than"), "{reason}");
+    // Within the bound, the same sidecar text is parsed as ever.
+    let fields = antenne::ingest::watch::sidecar_fields("title = \"Le marché\"\n# x\n", "m.toml");
+    assert_eq!(fields.unwrap(), vec![("title".into(), "Le marché".into())]);
+}

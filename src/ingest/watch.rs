@@ -187,8 +187,16 @@ impl WatchFolder {
         let sidecar = sidecar_of(file);
         if sidecar.exists() {
             let side = file_name(&sidecar);
-            let text = std::fs::read_to_string(&sidecar)
+            // Bounded: a huge file dropped as NAME.toml must not be read into memory whole.
+            let mut text = String::new();
+            std::fs::File::open(&sidecar)
+                .and_then(|f| f.take(MAX_SIDECAR_BYTES + 1).read_to_string(&mut text))
                 .map_err(|e| vec![format!("{side}: cannot read: {e}")])?;
+            if text.len() as u64 > MAX_SIDECAR_BYTES {
+                return Err(vec![format!(
+                    "{side}: larger than {MAX_SIDECAR_BYTES} bytes (a sidecar holds a few fields)"
+                )]);
+            }
             fields.extend(sidecar_fields(&text, &side)?);
         }
         let mut meta = intake::validate(&fields, self.known_shows.as_deref()).map_err(|errs| {
@@ -278,6 +286,9 @@ pub async fn watch_loop(
         }
     }
 }
+
+/// Largest sidecar `.toml` read (the description field allows 20,000 characters).
+pub const MAX_SIDECAR_BYTES: u64 = 256 * 1024;
 
 /// The fields of a sidecar `NAME.toml` (`title`, `description`, `date`, `season`, `episode`)
 /// as raw text for [`intake::validate`]; every problem at once, each prefixed with `side` (the
