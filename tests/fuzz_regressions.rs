@@ -95,8 +95,8 @@ fn analyse_contained(name: &str, bytes: Vec<u8>) -> Result<(), antenne::audio::A
     })
 }
 
-/// A WAVE_FORMAT_EXTENSIBLE file with 16-bit PCM, `channels` channels and `mask`.
-fn wav_extensible(channels: u16, mask: u32) -> Vec<u8> {
+/// A WAVE_FORMAT_EXTENSIBLE PCM file with `channels` channels, `mask` and `bits` per sample.
+fn wav_extensible(channels: u16, mask: u32, bits: u16) -> Vec<u8> {
     let data: Vec<u8> = (0..400u32)
         .flat_map(|i| ((i * 97) as i16).to_le_bytes())
         .collect();
@@ -110,7 +110,7 @@ fn wav_extensible(channels: u16, mask: u32) -> Vec<u8> {
     w.extend_from_slice(&8000u32.to_le_bytes());
     w.extend_from_slice(&(8000 * 2 * u32::from(channels)).to_le_bytes());
     w.extend_from_slice(&(2 * channels).to_le_bytes());
-    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(&bits.to_le_bytes());
     w.extend_from_slice(&22u16.to_le_bytes());
     w.extend_from_slice(&16u16.to_le_bytes());
     w.extend_from_slice(&mask.to_le_bytes());
@@ -130,7 +130,7 @@ fn wav_extensible(channels: u16, mask: u32) -> Vec<u8> {
 /// the audio job's thread and the job fails naming the file; nothing else is affected.
 #[test]
 fn issue8_wav_channel_mask_overflow_in_symphonia_is_contained() {
-    let wav = wav_extensible(2, 0x8000_0000);
+    let wav = wav_extensible(2, 0x8000_0000, 16);
     let result = analyse_contained("marche.wav", wav.clone());
     if cfg!(debug_assertions) {
         let e = result
@@ -139,7 +139,7 @@ fn issue8_wav_channel_mask_overflow_in_symphonia_is_contained() {
         assert!(e.contains("crashed") && e.contains("marche.wav"), "{e}");
     }
     // A sane mask on the same file decodes.
-    analyse_contained("ok.wav", wav_extensible(2, 0b11)).expect("a valid extensible WAV");
+    analyse_contained("ok.wav", wav_extensible(2, 0b11, 16)).expect("a valid extensible WAV");
     let mut input = vec![1u8];
     input.extend_from_slice(&wav);
     checks::decode(&input);
@@ -223,4 +223,55 @@ fn issue8_a_huge_sidecar_fails_the_recording_without_being_read_whole() {
     // Within the bound, the same sidecar text is parsed as ever.
     let fields = antenne::ingest::watch::sidecar_fields("title = \"Le marché\"\n# x\n", "m.toml");
     assert_eq!(fields.unwrap(), vec![("title".into(), "Le marché".into())]);
+}
+
+/// A plain WAV (16-byte `fmt `) with any format tag, channel count and sample size.
+fn wav_plain(tag: u16, channels: u16, bits: u16) -> Vec<u8> {
+    let data = vec![0x40u8; 512];
+    let block = u32::from(channels) * u32::from(bits / 8);
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(4 + 8 + 16 + 8 + data.len() as u32).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&tag.to_le_bytes());
+    w.extend_from_slice(&channels.to_le_bytes());
+    w.extend_from_slice(&8000u32.to_le_bytes());
+    w.extend_from_slice(&(8000 * block).to_le_bytes());
+    w.extend_from_slice(&(block as u16).to_le_bytes());
+    w.extend_from_slice(&bits.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    w.extend_from_slice(&data);
+    w
+}
+
+/// Found by `decode` in its long-input run (`-len_control=0`): a WAV declaring 16384 channels
+/// of 32-bit PCM overflows a u16 block size in symphonia-format-riff 0.6.1 (wave/chunks.rs:100;
+/// the same multiplication in common.rs:215 was hit too). With overflow checks off the size
+/// wraps (possibly to 0) instead, so the job's containment keeps the worker alive either way.
+#[test]
+fn issue8_wav_block_size_overflow_in_symphonia_is_contained() {
+    let wav = wav_plain(1, 16_384, 32);
+    let result = analyse_contained("pcm.wav", wav.clone());
+    if cfg!(debug_assertions) {
+        let e = result
+            .expect_err("symphonia panics on this header")
+            .to_string();
+        assert!(e.contains("crashed") && e.contains("pcm.wav"), "{e}");
+    }
+    let mut input = vec![1u8];
+    input.extend_from_slice(&wav);
+    checks::decode(&input);
+    analyse_contained("ok.wav", wav_plain(1, 2, 16)).expect("a valid 16-bit stereo WAV");
+    // The fuzzer's input for common.rs:215 (`FormatPcm::make_packet_info`), as it found it.
+    let input = include_bytes!("../fuzz/regressions/decode-riff-packet-info-overflow.bin");
+    let result = analyse_contained("found.mp3", input[1..].to_vec());
+    if cfg!(debug_assertions) {
+        let e = result
+            .expect_err("symphonia panics on this input")
+            .to_string();
+        assert!(e.contains("crashed"), "{e}");
+    }
+    checks::decode(input);
 }
