@@ -97,7 +97,29 @@ pub fn schedule(data: &[u8]) {
 struct Station {
     rt: tokio::runtime::Runtime,
     state: AppState,
-    _dir: tempfile::TempDir,
+}
+
+/// The station's folder: `antenne-fuzz-station/<pid>` under cargo's test scratch folder in
+/// `cargo test`, else on tmpfs when there is one. A static is never dropped (a `TempDir` would
+/// leak), so each start removes the folders of processes that are gone.
+fn station_dir() -> PathBuf {
+    let base = match option_env!("CARGO_TARGET_TMPDIR") {
+        Some(dir) => PathBuf::from(dir),
+        None if Path::new("/dev/shm").is_dir() => PathBuf::from("/dev/shm"),
+        None => std::env::temp_dir(),
+    };
+    let root = base.join("antenne-fuzz-station");
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for e in entries.flatten() {
+            if !Path::new("/proc").join(e.file_name()).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = root.join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("station folder");
+    dir
 }
 
 const SECRET: &str = "ant_fuzz_operator_0123456789abcdef";
@@ -113,17 +135,11 @@ fn station() -> &'static Station {
                 .expect("fuzz/ is inside the repository")
                 .to_path_buf()
         };
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .expect("temporary folder");
+        let dir = station_dir();
         let settings = Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
             public_url: "http://radio.test".into(),
-            data_dir: dir.path().join("data"),
+            data_dir: dir.join("data"),
             media_dir: repo.join("media"),
             schedule: repo.join("schedules/weekly.toml"),
             upload_limit_bytes: 1 << 20,
@@ -145,11 +161,7 @@ fn station() -> &'static Station {
                 Timestamp::now(),
             )
             .expect("token");
-        Station {
-            rt,
-            state,
-            _dir: dir,
-        }
+        Station { rt, state }
     })
 }
 
