@@ -61,7 +61,23 @@ impl Feed {
         let worker_path = path.clone();
         let spawned = std::thread::Builder::new()
             .name("playout-decode".into())
-            .spawn(move || decode(&opener, worker_path, rate, file_frame, frames, &tx));
+            .spawn(move || {
+                // A decoder panicking on a hostile file must read as a failed item (skipped to
+                // the fallback, with the reason logged), not as a file that merely ended.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    decode(&opener, worker_path, rate, file_frame, frames, &tx)
+                }));
+                if let Err(panic) = run {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    let _ = tx.send(Msg::Failed(format!(
+                        "the decoder crashed on this file ({msg})"
+                    )));
+                }
+            });
         let failed = spawned
             .err()
             .map(|e| format!("cannot start a decoder thread: {e}"));
@@ -217,4 +233,53 @@ fn decode(
         }
     }
     let _ = tx.send(Msg::End);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::audio::{AudioError, PcmSource};
+
+    /// Plays `good` frames of a constant, then panics (a decoder choking on hostile bytes).
+    struct Panicking {
+        good: usize,
+    }
+
+    impl PcmSource for Panicking {
+        fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, AudioError> {
+            if self.good == 0 {
+                panic!("hostile bytes");
+            }
+            let n = max.min(self.good);
+            out.extend(std::iter::repeat_n(0.25, n * 2));
+            self.good -= n;
+            Ok(n)
+        }
+        fn seek(&mut self, _: u64) -> Result<(), AudioError> {
+            Ok(())
+        }
+        fn len_frames(&self) -> Option<u64> {
+            None
+        }
+    }
+
+    #[test]
+    fn issue8_a_decoder_panic_reads_as_a_failed_item() {
+        let opener: Opener =
+            Arc::new(|_: &Path, _| Ok(Box::new(Panicking { good: 5000 }) as Box<dyn PcmSource>));
+        let mut feed = Feed::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
+        let mut out = vec![0.0; 2 * 10_000];
+        let filled = feed.fill(0, &mut out, true, |_| 1.0);
+        // The first whole chunk was decoded before the panic; it plays.
+        assert_eq!(filled.frames, CHUNK);
+        assert!(!filled.ended);
+        let reason = filled.failed.expect("a failure, not an end");
+        assert!(
+            reason.contains("decoder crashed") && reason.contains("hostile bytes"),
+            "{reason}"
+        );
+    }
 }
