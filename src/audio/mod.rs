@@ -16,6 +16,7 @@ pub mod render;
 pub mod resample;
 pub mod source;
 pub mod trim;
+pub mod verify;
 
 pub use analyse::LoudnessReport;
 pub use decode::{ProbeInfo, open_pcm, open_source};

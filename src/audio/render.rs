@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
-use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
+use super::analyse::{Analyser, Analysis, LoudnessMeter, LoudnessReport, SourceFacts};
 use super::calibrate::Excerpts;
 use super::decode::open_station;
 use super::encode::Mp3FileWriter;
@@ -18,6 +18,7 @@ use super::gain::apply_db;
 use super::id3::EpisodeTags;
 use super::limiter::{Limiter, LimiterParams};
 use super::trim::{TrimRange, Trimmer};
+use super::verify::TeeMeter;
 use super::{AudioError, PcmSource};
 
 /// Frames read from the decoder at a time.
@@ -209,7 +210,8 @@ impl Normalised {
     }
 }
 
-/// Integrated loudness of the normalised (limited) stream, without encoding.
+/// Integrated loudness of the normalised (limited) stream, without encoding: decode, gain and
+/// limiter here, the meter on a second thread.
 fn simulate(
     path: &Path,
     opts: &RenderOptions,
@@ -218,21 +220,26 @@ fn simulate(
     trim: TrimRange,
 ) -> Result<f64, AudioError> {
     let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
-    let mut analyser = Analyser::new(opts.rate)?;
+    let mut meter = LoudnessMeter::new(opts.rate)?;
     let mut buf = Vec::with_capacity(CHUNK * 2);
     while norm.next(&mut buf)? {
-        analyser.add(&buf)?;
+        meter.add(&buf);
         buf.clear();
     }
-    let a = analyser.finish(SourceFacts {
-        sample_rate: opts.rate,
-        channels: 2,
-        codec: String::new(),
-    })?;
-    Ok(a.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY))
+    meter.finish()
 }
 
-/// Encodes the normalised stream into `tmp`; decode/normalise on a helper thread, LAME here.
+/// What one encode pass produced.
+struct Encoded {
+    bytes: u64,
+    limiter_reduction_db: f64,
+    /// The published file's loudness report, measured while it was written.
+    after: LoudnessReport,
+}
+
+/// Encodes the normalised stream into `tmp` and measures the result: decode/normalise on a
+/// helper thread, LAME here, and the encoded bytes decoded and metered on a third thread as
+/// they are written (see `verify`).
 fn encode_pass(
     input: &Path,
     tmp: &Path,
@@ -240,8 +247,10 @@ fn encode_pass(
     gain_db: f64,
     params: LimiterParams,
     trim: TrimRange,
-) -> Result<(u64, f64), AudioError> {
+) -> Result<Encoded, AudioError> {
     let mut writer = Mp3FileWriter::create(tmp, opts.rate, opts.bitrate_kbps, &opts.tags)?;
+    let meter = TeeMeter::spawn(tmp, opts.rate, trim.len())?;
+    writer.set_tap(meter.tap());
     let (tx, rx) = sync_channel::<Vec<f32>>(8);
     let (back_tx, back_rx) = sync_channel::<Vec<f32>>(10);
     let path = input.to_path_buf();
@@ -279,8 +288,20 @@ fn encode_pass(
         })
     })?;
     result?;
-    let bytes = writer.finish()?;
-    Ok((bytes, reduction))
+    let done = writer.finish_with_info()?;
+    let after = match meter.finish(&done.info)? {
+        Some(a) => a.report,
+        None => {
+            // The stream did not look as the meter assumed: measure the finished file.
+            tracing::info!(file = %tmp.display(), "measuring the published file after encoding");
+            analyze_file(tmp, opts.rate, false, opts.max_duration_s + 60.0)?.report
+        }
+    };
+    Ok(Encoded {
+        bytes: done.bytes,
+        limiter_reduction_db: reduction,
+        after,
+    })
 }
 
 fn temp_path(output: &Path) -> PathBuf {
@@ -342,11 +363,11 @@ pub fn render_episode(
     let mut passes = 0;
     loop {
         passes += 1;
-        let (bytes, reduction) =
-            encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
-        let after = analyze_file(&tmp, opts.rate, false, opts.max_duration_s + 60.0)
-            .map_err(cleanup)?
-            .report;
+        let Encoded {
+            bytes,
+            limiter_reduction_db: reduction,
+            after,
+        } = encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
         let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp_excess = after.true_peak_dbtp - (opts.ceiling_dbtp - TP_MARGIN_DB);
         let off = opts.target_lufs - loud;
