@@ -157,6 +157,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Child mode: one render, so /usr/bin/time sees only it.
     if args.get(1).map(String::as_str) == Some("--render") {
+        // Phase timings with RUST_LOG=antenne=debug.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
         let opts = RenderOptions::from_settings(
             &antenne::config::Settings::default(),
             EpisodeTags {

@@ -164,26 +164,6 @@ fn measure_loudness(
     Ok(ebu)
 }
 
-/// Integrated loudness alone, metered on its own thread (the limiter simulation's meter).
-pub struct LoudnessMeter(Worker<EbuR128>);
-
-impl LoudnessMeter {
-    pub fn new(rate: u32) -> Result<LoudnessMeter, AudioError> {
-        Ok(LoudnessMeter(Worker::spawn("loudness", move |rx| {
-            measure_loudness(rx, rate, Mode::I)
-        })?))
-    }
-
-    pub fn add(&mut self, frames: &[f32]) {
-        self.0.send(Arc::new(frames.to_vec()));
-    }
-
-    /// Integrated loudness, LUFS (`-inf` for silence).
-    pub fn finish(self) -> Result<f64, AudioError> {
-        self.0.join()?.loudness_global().map_err(ebu_err)
-    }
-}
-
 /// Streaming analyser: feed interleaved stereo frames, then [`Analyser::finish`].
 ///
 /// The caller's thread only scans for silence; loudness (K-weighting, gating) and peaks (4x

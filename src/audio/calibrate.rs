@@ -64,6 +64,9 @@ impl Excerpts {
     }
 
     /// Encoded minus unencoded loudness of the excerpts after `gain_db` and the limiter, LU.
+    ///
+    /// The two halves of the excerpts are encoded on two threads (both cores) and their
+    /// gating blocks pooled, as one measurement.
     pub fn encoder_shift(
         &self,
         rate: u32,
@@ -74,33 +77,61 @@ impl Excerpts {
         if self.frames.is_empty() {
             return Ok(None);
         }
-        let mut x = self.frames.clone();
-        apply_db(&mut x, gain_db);
-        let mut limited = Vec::with_capacity(x.len());
-        let mut lim = Limiter::new(rate, params);
-        lim.process(&x, &mut limited);
-        lim.finish(&mut limited);
-        let mut master = EbuR128::new(2, rate, Mode::I).map_err(err)?;
-        master.add_frames_f32(&limited).map_err(err)?;
-        let before = master.loudness_global().map_err(err)?;
-        let mut enc = Mp3StreamEncoder::new(rate, bitrate_kbps)?;
-        let mut mp3 = Vec::new();
-        enc.encode(&limited, &mut mp3)?;
-        enc.flush(&mut mp3)?;
-        if !before.is_finite() || mp3.is_empty() {
+        // Split between two excerpts when there are several, else in the middle.
+        let run = (RUN as usize * 16_384 * 2).min(self.frames.len());
+        let half = (self.frames.len() / 2).div_ceil(run) * run;
+        let (a, b) = self.frames.split_at(half.min(self.frames.len()));
+        let measure = |x: &[f32]| measure_excerpts(x, rate, bitrate_kbps, gain_db, params);
+        let (ra, rb) = std::thread::scope(|s| {
+            let other = s.spawn(|| measure(b));
+            let ra = measure(a);
+            (ra, other.join())
+        });
+        let rb = rb.map_err(|_| AudioError::Stage("loudness calibration crashed".into()))?;
+        let parts: Vec<(EbuR128, EbuR128)> = [ra?, rb?].into_iter().flatten().collect();
+        if parts.is_empty() {
             return Ok(None);
         }
-        let mut dec =
-            Decoder::from_source(Path::new("calibration.mp3"), Box::new(Cursor::new(mp3)))?;
-        let mut after = EbuR128::new(2, rate, Mode::I).map_err(err)?;
-        let mut buf = Vec::new();
-        while dec.next_frames(&mut buf)? > 0 {
-            after.add_frames_f32(&buf).map_err(err)?;
-            buf.clear();
-        }
-        let after = after.loudness_global().map_err(err)?;
-        Ok(after.is_finite().then_some(after - before))
+        let before = EbuR128::loudness_global_multiple(parts.iter().map(|p| &p.0)).map_err(err)?;
+        let after = EbuR128::loudness_global_multiple(parts.iter().map(|p| &p.1)).map_err(err)?;
+        Ok((before.is_finite() && after.is_finite()).then_some(after - before))
     }
+}
+
+/// Meters `frames` after gain and limiter (the master), then encoded and decoded back.
+fn measure_excerpts(
+    frames: &[f32],
+    rate: u32,
+    bitrate_kbps: u32,
+    gain_db: f64,
+    params: LimiterParams,
+) -> Result<Option<(EbuR128, EbuR128)>, AudioError> {
+    if frames.is_empty() {
+        return Ok(None);
+    }
+    let mut x = frames.to_vec();
+    apply_db(&mut x, gain_db);
+    let mut limited = Vec::with_capacity(x.len());
+    let mut lim = Limiter::new(rate, params);
+    lim.process(&x, &mut limited);
+    lim.finish(&mut limited);
+    let mut master = EbuR128::new(2, rate, Mode::I).map_err(err)?;
+    master.add_frames_f32(&limited).map_err(err)?;
+    let mut enc = Mp3StreamEncoder::new(rate, bitrate_kbps)?;
+    let mut mp3 = Vec::new();
+    enc.encode(&limited, &mut mp3)?;
+    enc.flush(&mut mp3)?;
+    if mp3.is_empty() {
+        return Ok(None);
+    }
+    let mut dec = Decoder::from_source(Path::new("calibration.mp3"), Box::new(Cursor::new(mp3)))?;
+    let mut after = EbuR128::new(2, rate, Mode::I).map_err(err)?;
+    let mut buf = Vec::new();
+    while dec.next_frames(&mut buf)? > 0 {
+        after.add_frames_f32(&buf).map_err(err)?;
+        buf.clear();
+    }
+    Ok(Some((master, after)))
 }
 
 #[cfg(test)]

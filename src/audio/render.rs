@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
-use super::analyse::{Analyser, Analysis, LoudnessMeter, LoudnessReport, SourceFacts};
+use ebur128::EbuR128;
+
+use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
 use super::calibrate::Excerpts;
 use super::decode::open_station;
 use super::encode::Mp3FileWriter;
@@ -180,20 +182,37 @@ impl Normalised {
         params: LimiterParams,
         trim: TrimRange,
     ) -> Result<Normalised, AudioError> {
-        Ok(Normalised {
-            src: Box::new(open_station(path, rate)?),
+        Ok(Normalised::from_source(
+            Box::new(open_station(path, rate)?),
+            rate,
+            gain_db,
+            params,
+            trim,
+        ))
+    }
+
+    /// `trim` counts frames from the source's current position.
+    fn from_source(
+        src: Box<dyn PcmSource>,
+        rate: u32,
+        gain_db: f64,
+        params: LimiterParams,
+        trim: TrimRange,
+    ) -> Normalised {
+        Normalised {
+            src,
             gain_db,
             limiter: Limiter::new(rate, params),
             trimmer: Trimmer::new(trim),
             raw: Vec::with_capacity(CHUNK * 2),
             limited: Vec::with_capacity(CHUNK * 2),
             done: false,
-        })
+        }
     }
 
     /// Appends the next normalised frames to `out`; false at the end.
     fn next(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
-        if self.done {
+        if self.done || self.trimmer.done() {
             return Ok(false);
         }
         self.raw.clear();
@@ -210,8 +229,11 @@ impl Normalised {
     }
 }
 
-/// Integrated loudness of the normalised (limited) stream, without encoding: decode, gain and
-/// limiter here, the meter on a second thread.
+/// Integrated loudness of the normalised (limited) stream, without encoding.
+///
+/// The two halves run on two threads: the second seeks to its start minus [`WARM_UP_S`] so
+/// its limiter has settled; their gating blocks are pooled into one measurement. A source
+/// that cannot seek is simulated in one pass.
 fn simulate(
     path: &Path,
     opts: &RenderOptions,
@@ -219,14 +241,69 @@ fn simulate(
     params: LimiterParams,
     trim: TrimRange,
 ) -> Result<f64, AudioError> {
-    let mut norm = Normalised::open(path, opts.rate, gain_db, params, trim)?;
-    let mut meter = LoudnessMeter::new(opts.rate)?;
-    let mut buf = Vec::with_capacity(CHUNK * 2);
-    while norm.next(&mut buf)? {
-        meter.add(&buf);
-        buf.clear();
-    }
-    meter.finish()
+    let rate = opts.rate;
+    let warm = (WARM_UP_S * rate as f64) as u64;
+    let mid = trim.start + trim.len() / 2;
+    let run = |src: Box<dyn PcmSource>, range: TrimRange| -> Result<EbuR128, AudioError> {
+        let mut norm = Normalised::from_source(src, rate, gain_db, params, range);
+        let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).map_err(sim_err)?;
+        let mut buf = Vec::with_capacity(CHUNK * 2);
+        while norm.next(&mut buf)? {
+            meter.add_frames_f32(&buf).map_err(sim_err)?;
+            buf.clear();
+        }
+        Ok(meter)
+    };
+    let second = || -> Result<Option<EbuR128>, AudioError> {
+        let mut src = open_station(path, rate)?;
+        let from = mid.saturating_sub(warm);
+        if src.seek(from).is_err() {
+            return Ok(None);
+        }
+        let range = TrimRange {
+            start: mid - from,
+            end: trim.end - from,
+        };
+        run(Box::new(src), range).map(Some)
+    };
+    let parallel = trim.len() > 4 * warm;
+    let (a, b) = std::thread::scope(|s| {
+        let b = parallel.then(|| s.spawn(second));
+        let first = TrimRange {
+            start: trim.start,
+            end: if parallel { mid } else { trim.end },
+        };
+        let a = run(Box::new(open_station(path, rate)?), first);
+        let b = match b.map(|h| h.join()) {
+            None => Ok(None),
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(AudioError::Stage("the limiter simulation crashed".into())),
+        };
+        Ok::<_, AudioError>((a, b))
+    })?;
+    let a = a?;
+    let loudness = match b? {
+        Some(b) => EbuR128::loudness_global_multiple([&a, &b].into_iter()),
+        None if parallel => {
+            // Seeking failed: finish the second half in line.
+            let src = open_station(path, rate)?;
+            let range = TrimRange {
+                start: mid,
+                end: trim.end,
+            };
+            let b = run(Box::new(src), range)?;
+            EbuR128::loudness_global_multiple([&a, &b].into_iter())
+        }
+        None => a.loudness_global(),
+    };
+    loudness.map_err(sim_err)
+}
+
+/// Frames the second half of the simulation runs through its limiter before it counts them.
+const WARM_UP_S: f64 = 2.0;
+
+fn sim_err(e: ebur128::Error) -> AudioError {
+    AudioError::Stage(format!("limiter simulation: {e}"))
 }
 
 /// What one encode pass produced.
@@ -318,7 +395,9 @@ pub fn render_episode(
     output: &Path,
     opts: &RenderOptions,
 ) -> Result<RenderReport, AudioError> {
+    let started = std::time::Instant::now();
     let analysis = analyze_file(input, opts.rate, true, opts.max_duration_s)?;
+    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), "render: analysed");
     let before = analysis.report.clone();
     let integrated = check_usable(input, &before)?;
     let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
@@ -342,6 +421,7 @@ pub fn render_episode(
         None => 0.0,
     };
     gain_db -= shift;
+    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), shift, "render: encoder calibrated");
     let ceiling_lin = 10f64.powf(params.ceiling_db / 20.0);
     let loudest_block = analysis.block_peaks.iter().fold(0.0f32, |m, p| m.max(*p)) as f64;
     let needs_limiter = loudest_block * 10f64.powf(gain_db / 20.0) > ceiling_lin;
@@ -353,6 +433,7 @@ pub fn render_episode(
         if err.is_finite() && err.abs() >= 0.05 {
             gain_db += err;
         }
+        tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), err, "render: limiter simulated");
     }
 
     let tmp = temp_path(output);
@@ -368,6 +449,7 @@ pub fn render_episode(
             limiter_reduction_db: reduction,
             after,
         } = encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
+        tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), passes, "render: encoded and measured");
         let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp_excess = after.true_peak_dbtp - (opts.ceiling_dbtp - TP_MARGIN_DB);
         let off = opts.target_lufs - loud;
@@ -394,6 +476,23 @@ pub fn render_episode(
             params.ceiling_db -= tp_excess + 0.1;
         }
     }
+}
+
+/// CPU time of this process so far (user + system), for the debug log of the render's phases.
+fn process_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// fsync the finished temp file's folder entry: rename into place, then fsync the folder.
