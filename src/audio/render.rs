@@ -509,3 +509,70 @@ fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 12 s of tone and noise with a full-scale click every second (work for the limiter).
+    fn clicky_wav(path: &Path, rate: u32) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        let mut seed = 3u32;
+        for i in 0..rate as usize * 12 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+            let mut s = 0.1 * (i as f32 * 0.05).sin() + 0.05 * noise;
+            if i % rate as usize == 500 {
+                s = 0.99;
+            }
+            let v = (s * 32_000.0) as i16;
+            w.write_sample(v).unwrap();
+            w.write_sample(v).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn simulation_in_two_halves_matches_one_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clicks.wav");
+        // A low rate keeps this debug-build test fast.
+        let rate = 16_000;
+        clicky_wav(&path, rate);
+        let mut opts = RenderOptions::from_settings(
+            &crate::config::Settings::default(),
+            EpisodeTags::default(),
+        );
+        opts.rate = rate;
+        let params = LimiterParams::default();
+        let trim = TrimRange {
+            start: 1000,
+            end: rate as u64 * 12 - 500,
+        };
+        let gain = 12.0;
+        let halves = simulate(&path, &opts, gain, params, trim).unwrap();
+        // The same stream in one pass, metered in line.
+        let mut norm = Normalised::open(&path, rate, gain, params, trim).unwrap();
+        let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).unwrap();
+        let mut buf = Vec::new();
+        let mut frames = 0;
+        while norm.next(&mut buf).unwrap() {
+            frames += buf.len() / 2;
+            meter.add_frames_f32(&buf).unwrap();
+            buf.clear();
+        }
+        assert_eq!(frames as u64, trim.len());
+        assert!(norm.limiter.max_reduction_db() > 3.0, "the limiter worked");
+        let one = meter.loudness_global().unwrap();
+        assert!(
+            (halves - one).abs() < 0.02,
+            "halves {halves} vs one pass {one}"
+        );
+    }
+}
