@@ -1,7 +1,8 @@
 //! Loudness analysis per ITU-R BS.1770-4 / EBU R128 (the ebur128 crate) of stereo station
 //! frames: integrated loudness, loudness range, true and sample peak, duration and
 //! leading/trailing digital silence. Also records the true peak of every block of
-//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do.
+//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do. The two costly meters
+//! (K-weighted loudness; 4x oversampled true peak) each run on a worker thread.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};

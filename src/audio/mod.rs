@@ -2,7 +2,7 @@
 //!
 //! One stage per file: [`decode`] (symphonia) → [`downmix`] → [`resample`] (rubato) →
 //! [`analyse`] (ebur128) → [`gain`] → [`limiter`] → [`trim`] → [`encode`] (LAME, with [`id3`]);
-//! [`render`] chains them into the published episode.
+//! [`render`] chains them into the published episode, measured as it is written ([`verify`]).
 
 pub mod analyse;
 pub mod calibrate;

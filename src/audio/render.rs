@@ -1,11 +1,16 @@
 //! The episode render: analyse → gain → limit → trim → encode → measure the MP3 → publish.
 //!
-//! Pass 1 analyses the source (loudness, peaks, silence, and — from encoded excerpts — the loudness the MP3 encoder will
-//! leave). When the gain would push peaks over the ceiling, cheap simulation passes (no encoding)
-//! find the gain that lands on target after the limiter. The encode pass runs decode/normalise on
-//! one thread and LAME on another; the encoded file is then measured, and re-rendered with a
-//! corrected gain in the rare case it missed. The file appears at `output` only once complete:
-//! temp file in the same folder, fsync, rename, fsync of the folder.
+//! Pass 1 analyses the source (loudness, peaks, silence, and — from encoded excerpts — the
+//! loudness the MP3 encoder will leave), its meters on two worker threads. When the gain would
+//! push peaks over the ceiling, one simulation (no encoding, two halves on two threads) finds the
+//! gain that lands on target after the limiter. The encode pass runs decode/normalise on one
+//! thread, LAME on another, and decodes and meters the encoded bytes on a third as they are
+//! written (`verify`): the published file is measured without a pass of its own, and re-rendered
+//! with a corrected gain in the rare case it missed. The file appears at `output` only once
+//! complete: temp file in the same folder, fsync, rename, fsync of the folder.
+//!
+//! Costs, for the record (CPU, 10-minute WAV): LAME ~5 s, pass 1 ~1.5 s, calibration ~0.4 s,
+//! simulation ~0.7 s, decode/limiter/metering beside LAME ~3 s.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
