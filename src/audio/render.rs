@@ -38,6 +38,9 @@ const LOUDNESS_TOLERANCE_LU: f64 = 0.3;
 const TP_MARGIN_DB: f64 = 0.2;
 /// Head-room the limiter leaves for the MP3 encoder's own overshoot.
 const ENCODER_HEADROOM_DB: f64 = 0.5;
+/// Added to the encoder overshoot seen on the calibration excerpts: a whole programme has more
+/// peaks than its excerpts, and a worse one among them.
+const OVERSHOOT_MARGIN_DB: f64 = 0.4;
 
 /// How to render an episode; [`RenderOptions::from_settings`] fills it from the configuration.
 #[derive(Debug, Clone)]
@@ -419,14 +422,21 @@ pub fn render_episode(
         ceiling_db: opts.ceiling_dbtp - TP_MARGIN_DB - ENCODER_HEADROOM_DB,
         ..Default::default()
     };
-    let shift = match &analysis.excerpts {
-        Some(e) => e
-            .encoder_shift(opts.rate, opts.bitrate_kbps, gain_db, params)?
-            .unwrap_or(0.0),
-        None => 0.0,
+    let calibration = match &analysis.excerpts {
+        Some(e) => e.encoder_shift(opts.rate, opts.bitrate_kbps, gain_db, params)?,
+        None => None,
     };
+    let shift = calibration.map(|c| c.shift_lu).unwrap_or(0.0);
+    if let Some(c) = calibration {
+        // Where the excerpts' encoded peaks went further over the limiter's ceiling than the
+        // head-room allows, lower the ceiling now rather than re-encode after the check.
+        let headroom = c.overshoot_db + OVERSHOOT_MARGIN_DB;
+        if headroom > ENCODER_HEADROOM_DB {
+            params.ceiling_db = opts.ceiling_dbtp - TP_MARGIN_DB - headroom;
+        }
+    }
     gain_db -= shift;
-    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), shift, "render: encoder calibrated");
+    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), shift, ceiling = params.ceiling_db, "render: encoder calibrated");
     let ceiling_lin = 10f64.powf(params.ceiling_db / 20.0);
     let loudest_block = analysis.block_peaks.iter().fold(0.0f32, |m, p| m.max(*p)) as f64;
     let needs_limiter = loudest_block * 10f64.powf(gain_db / 20.0) > ceiling_lin;
