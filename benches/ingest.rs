@@ -4,8 +4,12 @@
 //! user+sys CPU, peak RSS); the outputs are then measured with ffmpeg's ebur128 filter.
 //!
 //!     cargo bench --bench ingest -- [--minutes 60] [--dir /tmp/antenne-bench]
+//!     cargo bench --bench ingest -- --memory-hours 3 [--dir /tmp/antenne-bench]
 //!
-//! Needs ffmpeg and GNU time. Results go to stdout as a Markdown table (see BENCHMARKS.md).
+//! The second form only renders a generated H-hour WAV with Antenne and reports its peak RSS
+//! (the streaming bound: nothing holds the episode in memory). Inputs are generated on first use
+//! and kept in `--dir`. Needs ffmpeg and GNU time. Results go to stdout as Markdown tables (see
+//! BENCHMARKS.md); `RUST_LOG=antenne=debug` shows the render's phases.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +21,7 @@ struct Run {
     wall: f64,
     cpu: f64,
     rss_mb: f64,
+    stdout: String,
 }
 
 fn timed(label: &str, cmd: &mut Command) -> Run {
@@ -44,6 +49,7 @@ fn timed(label: &str, cmd: &mut Command) -> Run {
         wall: v[0],
         cpu: v[1] + v[2],
         rss_mb: v[3] / 1024.0,
+        stdout: String::from_utf8_lossy(&status.stdout).into_owned(),
     };
     eprintln!(
         "{label}: wall {:.1} s, cpu {:.1} s, rss {:.0} MB",
@@ -61,6 +67,7 @@ fn ffmpeg() -> Command {
 /// A programme-like signal: speech-like bursts over a bed, music-like passages, pauses, and
 /// sparse sharp transients (a high peak-to-loudness ratio, so the limiter has work).
 fn generate_wav(path: &Path, minutes: u32) {
+    let tmp = path.with_extension("partial");
     let rate = 44_100u32;
     let spec = hound::WavSpec {
         channels: 2,
@@ -68,7 +75,7 @@ fn generate_wav(path: &Path, minutes: u32) {
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut w = hound::WavWriter::create(&tmp, spec).unwrap();
     let mut seed = 0x9e37_79b9u32;
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
     let total = minutes as usize * 60 * rate as usize;
@@ -110,6 +117,7 @@ fn generate_wav(path: &Path, minutes: u32) {
             .unwrap();
     }
     w.finalize().unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// ffmpeg's ebur128 filter on `path`: (integrated LUFS, true peak dBTP).
@@ -157,6 +165,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Child mode: one render, so /usr/bin/time sees only it.
     if args.get(1).map(String::as_str) == Some("--render") {
+        // Phase timings with RUST_LOG=antenne=debug.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
         let opts = RenderOptions::from_settings(
             &antenne::config::Settings::default(),
             EpisodeTags {
@@ -178,7 +191,6 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let minutes: u32 = flag("--minutes").map(|m| m.parse().unwrap()).unwrap_or(60);
     let dir = PathBuf::from(flag("--dir").unwrap_or_else(|| {
         std::env::temp_dir()
             .join("antenne-bench")
@@ -186,6 +198,13 @@ fn main() {
             .to_string()
     }));
     std::fs::create_dir_all(&dir).unwrap();
+    let me = std::env::current_exe().unwrap();
+    if let Some(hours) = flag("--memory-hours") {
+        let hours: u32 = hours.parse().expect("--memory-hours N");
+        memory_only(&me, &dir, hours);
+        return;
+    }
+    let minutes: u32 = flag("--minutes").map(|m| m.parse().unwrap()).unwrap_or(60);
     let wav = dir.join(format!("programme-{minutes}min.wav"));
     let mp3 = dir.join(format!("programme-{minutes}min.mp3"));
     if !wav.exists() {
@@ -193,20 +212,27 @@ fn main() {
         generate_wav(&wav, minutes);
     }
     if !mp3.exists() {
+        let partial = dir.join(format!("programme-{minutes}min.partial.mp3"));
         let ok = ffmpeg()
             .arg("-i")
             .arg(&wav)
             .args(["-c:a", "libmp3lame", "-b:a", "128k"])
-            .arg(&mp3)
+            .arg(&partial)
             .status()
             .unwrap();
         assert!(ok.success());
+        std::fs::rename(&partial, &mp3).unwrap();
     }
-    let me = std::env::current_exe().unwrap();
     println!(
-        "| input | job | wall s | CPU s | peak RSS MB | published I LUFS | TP dBTP (ffmpeg) |"
+        "{minutes}-minute input; load average before: {}",
+        load_average()
+    );
+    println!();
+    println!(
+        "| input | job | wall s | CPU s | peak RSS MB | published I LUFS (ffmpeg) | TP dBTP (ffmpeg) |"
     );
     println!("|---|---|---|---|---|---|---|");
+    let mut ratios = Vec::new();
     for input in [&wav, &mp3] {
         let kind = input.extension().unwrap().to_string_lossy().into_owned();
         let ours_out = dir.join(format!("ours-{kind}.mp3"));
@@ -220,7 +246,7 @@ fn main() {
             "ffmpeg loudnorm pass 1",
             Command::new(&me).arg("--loudnorm-pass1").arg(input),
         );
-        let m = loudnorm_pass1(input); // parameters for pass 2 (untimed repeat of pass 1's output)
+        let m: serde_json::Value = serde_json::from_str(p1.stdout.trim()).expect("pass 1 JSON");
         let filter = format!(
             "loudnorm=I=-16:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:measured_thresh={}:offset={}:linear=true",
             m["input_i"].as_str().unwrap(),
@@ -262,6 +288,7 @@ fn main() {
             wall: p1.wall + p2.wall,
             cpu: p1.cpu + p2.cpu,
             rss_mb: p1.rss_mb.max(p2.rss_mb),
+            stdout: String::new(),
         };
         println!(
             "| {kind} | antenne (end to end) | {:.1} | {:.1} | {:.0} | {oi:.2} | {otp:.2} |",
@@ -275,10 +302,56 @@ fn main() {
             "| {kind} | ffmpeg encode only (floor) | {:.1} | {:.1} | {:.0} | — | — |",
             floor.wall, floor.cpu, floor.rss_mb
         );
+        ratios.push((kind, ours, two, floor));
+    }
+    println!();
+    println!(
+        "| input | two-pass / antenne, wall (target >= 4) | two-pass / antenne, CPU | antenne / floor, wall (target <= 1.25) | antenne / floor, CPU |"
+    );
+    println!("|---|---|---|---|---|");
+    for (kind, ours, two, floor) in &ratios {
         println!(
-            "| {kind} | ratios | ffmpeg two-pass / antenne = {:.2}x; antenne / floor = {:.2}x | | | | |",
+            "| {kind} | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
             two.wall / ours.wall,
-            ours.wall / floor.wall
+            two.cpu / ours.cpu,
+            ours.wall / floor.wall,
+            ours.cpu / floor.cpu
         );
     }
+    println!();
+    println!("load average after: {}", load_average());
+}
+
+/// The 1-, 5- and 15-minute load averages, as `uptime` shows them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Renders a generated `hours`-hour WAV and reports Antenne's peak RSS (target < 200 MB).
+fn memory_only(me: &Path, dir: &Path, hours: u32) {
+    let wav = dir.join(format!("programme-{}min.wav", hours * 60));
+    if !wav.exists() {
+        eprintln!("generating {}", wav.display());
+        generate_wav(&wav, hours * 60);
+    }
+    let out = dir.join("ours-memory.mp3");
+    println!("load average before: {}", load_average());
+    let run = timed(
+        "antenne render",
+        Command::new(me).arg("--render").arg(&wav).arg(&out),
+    );
+    let (i, tp) = ffmpeg_measure(&out);
+    println!();
+    println!(
+        "| input | wall s | CPU s | peak RSS MB (target < 200) | published I LUFS (ffmpeg) | TP dBTP (ffmpeg) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {hours} h WAV | {:.1} | {:.1} | {:.0} | {i:.2} | {tp:.2} |",
+        run.wall, run.cpu, run.rss_mb
+    );
+    println!();
+    println!("load average after: {}", load_average());
 }

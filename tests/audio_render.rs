@@ -211,6 +211,26 @@ fn high_peak_to_loudness_needs_the_limiter() {
     assert!(r.limited, "{r:?}");
 }
 
+/// Issue 3 (performance): past 8 s the limiter simulation runs in two halves on two threads, the
+/// second seeking to its start; the published file must land on target all the same.
+#[test]
+fn issue_3_long_inputs_with_the_limiter_split_in_halves() {
+    let d = dir();
+    let mut s = programme(22_050, 2, 9.0, 0.05);
+    for k in 0..9 {
+        let at = (k * 22_050 + 3_000) * 2;
+        for j in 0..30 {
+            s[at + 2 * j] = if j % 2 == 0 { 0.95 } else { -0.95 };
+            s[at + 2 * j + 1] = s[at + 2 * j];
+        }
+    }
+    let wav = d.path().join("long-clicks.wav");
+    write_wav(&wav, 22_050, 2, Fmt::Int(16), &s);
+    let r = check_render(&wav, 9.0);
+    assert!(r.limited, "{r:?}");
+    assert_eq!(r.encode_passes, 1, "{r:?}");
+}
+
 #[test]
 fn mp3_input_from_our_encoder() {
     let d = dir();

@@ -1,7 +1,12 @@
 //! Loudness analysis per ITU-R BS.1770-4 / EBU R128 (the ebur128 crate) of stereo station
 //! frames: integrated loudness, loudness range, true and sample peak, duration and
 //! leading/trailing digital silence. Also records the true peak of every block of
-//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do.
+//! [`BLOCK_FRAMES`] so the limiter knows where it has work to do. The two costly meters
+//! (K-weighted loudness; 4x oversampled true peak) each run on a worker thread.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use ebur128::{EbuR128, Mode};
 
@@ -57,15 +62,120 @@ pub struct Analysis {
     pub excerpts: Option<super::calibrate::Excerpts>,
 }
 
+/// A stage fed with shared chunks on its own thread; its result comes back at [`Worker::join`].
+pub(crate) struct Worker<T> {
+    tx: Option<SyncSender<Arc<Vec<f32>>>>,
+    handle: Option<JoinHandle<Result<T, AudioError>>>,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    /// Starts `f` on a thread named `name`; it reads chunks until the sender is dropped.
+    pub(crate) fn spawn(
+        name: &str,
+        f: impl FnOnce(Receiver<Arc<Vec<f32>>>) -> Result<T, AudioError> + Send + 'static,
+    ) -> Result<Worker<T>, AudioError> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let handle = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || f(rx))
+            .map_err(|e| AudioError::Stage(format!("cannot start {name} thread: {e}")))?;
+        Ok(Worker {
+            tx: Some(tx),
+            handle: Some(handle),
+        })
+    }
+
+    /// Hands a chunk over; false when the worker has stopped (its error comes at `join`).
+    pub(crate) fn send(&self, chunk: Arc<Vec<f32>>) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(chunk).is_ok())
+    }
+
+    /// Ends the input and waits for the result; a panic becomes an error.
+    pub(crate) fn join(mut self) -> Result<T, AudioError> {
+        self.tx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(AudioError::Stage("an audio worker thread crashed".into())),
+        }
+    }
+}
+
+impl<T> Drop for Worker<T> {
+    fn drop(&mut self) {
+        // Dropping the sender ends the worker's loop; detach it (it finishes on its own).
+        self.tx = None;
+    }
+}
+
+/// Chunks waiting for a worker; bounds memory (a few hundred KB each).
+const QUEUE: usize = 4;
+
+/// What the peak worker measured.
+struct Peaks {
+    true_peak: f64,
+    sample_peak: f64,
+    block_peaks: Vec<f32>,
+}
+
+/// True and sample peaks, and the per-block true-peak map (the costly part: 4x oversampling).
+fn measure_peaks(rx: Receiver<Arc<Vec<f32>>>, rate: u32) -> Result<Peaks, AudioError> {
+    let mut ebu = EbuR128::new(2, rate, Mode::SAMPLE_PEAK | Mode::TRUE_PEAK).map_err(ebu_err)?;
+    let mut block_peaks = Vec::new();
+    let mut block_fill = 0;
+    for chunk in rx {
+        let mut frames: &[f32] = &chunk;
+        // Split at block boundaries so `prev_true_peak` is the peak of one block.
+        while !frames.is_empty() {
+            let take = (BLOCK_FRAMES - block_fill).min(frames.len() / 2);
+            let (now, rest) = frames.split_at(take * 2);
+            ebu.add_frames_f32(now).map_err(ebu_err)?;
+            let peak = ebu
+                .prev_true_peak(0)
+                .map_err(ebu_err)?
+                .max(ebu.prev_true_peak(1).map_err(ebu_err)?) as f32;
+            if block_fill == 0 {
+                block_peaks.push(peak);
+            } else if let Some(last) = block_peaks.last_mut() {
+                *last = last.max(peak);
+            }
+            block_fill = (block_fill + take) % BLOCK_FRAMES;
+            frames = rest;
+        }
+    }
+    let both = |f: &dyn Fn(u32) -> Result<f64, ebur128::Error>| -> Result<f64, AudioError> {
+        Ok(f(0).map_err(ebu_err)?.max(f(1).map_err(ebu_err)?))
+    };
+    Ok(Peaks {
+        true_peak: both(&|c| ebu.true_peak(c))?,
+        sample_peak: both(&|c| ebu.sample_peak(c))?,
+        block_peaks,
+    })
+}
+
+/// Integrated loudness and loudness range (K-weighting and gating).
+fn measure_loudness(
+    rx: Receiver<Arc<Vec<f32>>>,
+    rate: u32,
+    mode: Mode,
+) -> Result<EbuR128, AudioError> {
+    let mut ebu = EbuR128::new(2, rate, mode).map_err(ebu_err)?;
+    for chunk in rx {
+        ebu.add_frames_f32(&chunk).map_err(ebu_err)?;
+    }
+    Ok(ebu)
+}
+
 /// Streaming analyser: feed interleaved stereo frames, then [`Analyser::finish`].
+///
+/// The caller's thread only scans for silence; loudness (K-weighting, gating) and peaks (4x
+/// oversampled) are metered on two worker threads, so analysis uses both cores.
 pub struct Analyser {
-    ebu: EbuR128,
     rate: u32,
     frames: u64,
     first_loud: Option<u64>,
     last_loud: u64,
-    block_peaks: Vec<f32>,
-    block_fill: usize,
+    loudness: Worker<EbuR128>,
+    peaks: Worker<Peaks>,
 }
 
 fn ebu_err(e: ebur128::Error) -> AudioError {
@@ -74,20 +184,17 @@ fn ebu_err(e: ebur128::Error) -> AudioError {
 
 impl Analyser {
     pub fn new(rate: u32) -> Result<Analyser, AudioError> {
-        let ebu = EbuR128::new(
-            2,
-            rate,
-            Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK,
-        )
-        .map_err(ebu_err)?;
+        // Fail here, not on a worker, if the rate is unusable.
+        EbuR128::new(2, rate, Mode::I).map_err(ebu_err)?;
         Ok(Analyser {
-            ebu,
             rate,
             frames: 0,
             first_loud: None,
             last_loud: 0,
-            block_peaks: Vec::new(),
-            block_fill: 0,
+            loudness: Worker::spawn("loudness", move |rx| {
+                measure_loudness(rx, rate, Mode::I | Mode::LRA)
+            })?,
+            peaks: Worker::spawn("true-peak", move |rx| measure_peaks(rx, rate))?,
         })
     }
 
@@ -96,7 +203,11 @@ impl Analyser {
         self.frames
     }
 
-    pub fn add(&mut self, mut frames: &[f32]) -> Result<(), AudioError> {
+    pub fn add(&mut self, frames: &[f32]) -> Result<(), AudioError> {
+        let frames = &frames[..frames.len() / 2 * 2];
+        if frames.is_empty() {
+            return Ok(());
+        }
         // Digital silence at both ends, by frame index.
         if let Some(i) = frames.iter().position(|s| s.abs() > SILENCE) {
             let first = self.frames + (i / 2) as u64;
@@ -105,24 +216,10 @@ impl Analyser {
             self.last_loud = self.frames + (j / 2) as u64;
         }
         self.frames += (frames.len() / 2) as u64;
-        // Split at block boundaries so `prev_true_peak` is the peak of one block.
-        while !frames.is_empty() {
-            let take = (BLOCK_FRAMES - self.block_fill).min(frames.len() / 2);
-            let (now, rest) = frames.split_at(take * 2);
-            self.ebu.add_frames_f32(now).map_err(ebu_err)?;
-            let peak = self
-                .ebu
-                .prev_true_peak(0)
-                .map_err(ebu_err)?
-                .max(self.ebu.prev_true_peak(1).map_err(ebu_err)?) as f32;
-            if self.block_fill == 0 {
-                self.block_peaks.push(peak);
-            } else if let Some(last) = self.block_peaks.last_mut() {
-                *last = last.max(peak);
-            }
-            self.block_fill = (self.block_fill + take) % BLOCK_FRAMES;
-            frames = rest;
-        }
+        let chunk = Arc::new(frames.to_vec());
+        // A worker that stopped has an error to tell; `finish` reports it.
+        self.loudness.send(chunk.clone());
+        self.peaks.send(chunk);
         Ok(())
     }
 
@@ -134,17 +231,11 @@ impl Analyser {
                 f64::NEG_INFINITY
             }
         };
-        let integrated = self.ebu.loudness_global().map_err(ebu_err)?;
-        let tp = self
-            .ebu
-            .true_peak(0)
-            .map_err(ebu_err)?
-            .max(self.ebu.true_peak(1).map_err(ebu_err)?);
-        let sp = self
-            .ebu
-            .sample_peak(0)
-            .map_err(ebu_err)?
-            .max(self.ebu.sample_peak(1).map_err(ebu_err)?);
+        let loud = self.loudness.join();
+        let peaks = self.peaks.join()?;
+        let loud = loud?;
+        let integrated = loud.loudness_global().map_err(ebu_err)?;
+        let (tp, sp) = (peaks.true_peak, peaks.sample_peak);
         let (leading, trailing) = match self.first_loud {
             Some(first) => (first, self.frames - self.last_loud - 1),
             None => (self.frames, self.frames),
@@ -152,7 +243,7 @@ impl Analyser {
         Ok(Analysis {
             report: LoudnessReport {
                 integrated_lufs: Some(integrated).filter(|l| l.is_finite()),
-                loudness_range_lu: self.ebu.loudness_range().map_err(ebu_err)?,
+                loudness_range_lu: loud.loudness_range().map_err(ebu_err)?,
                 true_peak_dbtp: db(tp),
                 sample_peak_dbfs: db(sp),
                 duration_frames: self.frames,
@@ -163,7 +254,7 @@ impl Analyser {
                 leading_silence_frames: leading,
                 trailing_silence_frames: trailing,
             },
-            block_peaks: self.block_peaks,
+            block_peaks: peaks.block_peaks,
             excerpts: None,
         })
     }

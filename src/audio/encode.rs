@@ -115,6 +115,19 @@ pub struct Mp3FileWriter {
     tag_len: u64,
     buf: Vec<u8>,
     bytes: u64,
+    tap: Option<Tap>,
+}
+
+/// Receives every encoded byte written after the ID3v2 tag, in file order.
+pub type Tap = Box<dyn FnMut(&[u8]) + Send>;
+
+/// A finished episode file.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// File size.
+    pub bytes: u64,
+    /// The LAME/Xing Info frame written back after the tag (empty if LAME gave none).
+    pub info: Vec<u8>,
 }
 
 impl Mp3FileWriter {
@@ -140,7 +153,13 @@ impl Mp3FileWriter {
             tag_len: tag.len() as u64,
             buf: Vec::new(),
             bytes: tag.len() as u64,
+            tap: None,
         })
+    }
+
+    /// Also hands every encoded byte to `tap` (e.g. a meter decoding the file as it is written).
+    pub fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
     }
 
     pub fn encode(&mut self, interleaved: &[f32]) -> Result<(), AudioError> {
@@ -157,17 +176,26 @@ impl Mp3FileWriter {
                 error: source,
             })?;
         self.bytes += self.buf.len() as u64;
+        if let Some(tap) = self.tap.as_mut() {
+            tap(&self.buf);
+        }
         Ok(())
     }
 
     /// Flushes LAME, writes the Info frame back after the tag, fsyncs; returns the file size.
-    pub fn finish(mut self) -> Result<u64, AudioError> {
+    pub fn finish(self) -> Result<u64, AudioError> {
+        Ok(self.finish_with_info()?.bytes)
+    }
+
+    /// [`Mp3FileWriter::finish`], also returning the Info frame.
+    pub fn finish_with_info(mut self) -> Result<Finished, AudioError> {
         self.buf.clear();
         self.buf.reserve(7200);
         self.enc
             .flush_to_vec::<FlushGap>(&mut self.buf)
             .map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
         self.write_buf()?;
+        self.tap = None;
         let mut info = Vec::with_capacity(self.enc.lame_tag_size().max(1024));
         self.enc.lame_tag_encode_to_vec(&mut info);
         let werr = |source| AudioError::Write {
@@ -180,6 +208,9 @@ impl Mp3FileWriter {
             file.write_all(&info).map_err(werr)?;
         }
         file.sync_all().map_err(werr)?;
-        Ok(self.bytes)
+        Ok(Finished {
+            bytes: self.bytes,
+            info,
+        })
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! One stage per file: [`decode`] (symphonia) → [`downmix`] → [`resample`] (rubato) →
 //! [`analyse`] (ebur128) → [`gain`] → [`limiter`] → [`trim`] → [`encode`] (LAME, with [`id3`]);
-//! [`render`] chains them into the published episode.
+//! [`render`] chains them into the published episode, measured as it is written ([`verify`]).
 
 pub mod analyse;
 pub mod calibrate;
@@ -16,6 +16,7 @@ pub mod render;
 pub mod resample;
 pub mod source;
 pub mod trim;
+pub mod verify;
 
 pub use analyse::LoudnessReport;
 pub use decode::{ProbeInfo, open_pcm, open_source};

@@ -42,6 +42,11 @@ impl Trimmer {
         Trimmer { range, pos: 0 }
     }
 
+    /// True once the stream has passed the end of the range: nothing more will be kept.
+    pub fn done(&self) -> bool {
+        self.pos >= self.range.end
+    }
+
     /// Appends the part of `frames` (interleaved stereo, following the previous call) that lies
     /// inside the range.
     pub fn process(&mut self, frames: &[f32], out: &mut Vec<f32>) {
