@@ -132,7 +132,8 @@ pub async fn serve_with(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read)
-        .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_header_size(limits.max_header_bytes)
+        .max_buf_size(limits.max_header_bytes.max(8192) * 2)
         .max_headers(100);
     let mut listener = conn::GuardedListener::new(listener, limits.write_stall);
     let mut refused = 0u64;
