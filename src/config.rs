@@ -192,12 +192,7 @@ pub struct Overrides {
     )]
     pub listener_backlog: Option<usize>,
     /// Most open HTTP connections, listeners included; more get 503 [default: 10240]
-    #[arg(
-        long,
-        global = true,
-        env = "ANTENNE_MAX_CONNECTIONS",
-        value_name = "N"
-    )]
+    #[arg(long, global = true, env = "ANTENNE_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
     /// Largest upload, bytes [default: 2147483648]
     #[arg(

@@ -199,7 +199,9 @@ async fn slowloris_idle_and_kept_alive_connections_are_closed_after_the_header_t
     let dripping = tokio::spawn({
         let started = Instant::now();
         async move {
-            for b in b"GET /api/status HTTP/1.1\r\nHost: radio.test\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaa" {
+            for b in
+                b"GET /api/status HTTP/1.1\r\nHost: radio.test\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaa"
+            {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 if slow.write_all(&[*b]).await.is_err() {
                     break;

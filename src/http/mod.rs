@@ -148,7 +148,11 @@ pub async fn serve_with(
             conn::refuse(stream);
             refused += 1;
             if refused.is_power_of_two() {
-                tracing::warn!(max, refused, "connection limit reached; refusing connections");
+                tracing::warn!(
+                    max,
+                    refused,
+                    "connection limit reached; refusing connections"
+                );
             }
             continue;
         };
