@@ -64,7 +64,10 @@ mod tests {
 
     #[track_caller]
     fn check(event: &str, expected: &str) {
-        assert_eq!(String::from_utf8(escape_event(event.as_bytes())).unwrap(), expected);
+        assert_eq!(
+            String::from_utf8(escape_event(event.as_bytes())).unwrap(),
+            expected
+        );
     }
 
     #[test]
@@ -75,7 +78,10 @@ mod tests {
             "ingest failed: a\\nINFO forged line\n",
         );
         check("x\r\ny\n", "x\\r\\ny\n");
-        check("tab\tkept, \u{7}\u{0} escaped\n", "tab\tkept, \\x07\\x00 escaped\n");
+        check(
+            "tab\tkept, \u{7}\u{0} escaped\n",
+            "tab\tkept, \\x07\\x00 escaped\n",
+        );
         check("\u{1b}[2mcolour\u{1b}[0m\n", "\u{1b}[2mcolour\u{1b}[0m\n");
         check("no newline", "no newline");
         check("épisode ’quoted’\n", "épisode ’quoted’\n");

@@ -96,7 +96,8 @@ async fn wrong_tokens_get_a_bare_401_and_no_secret_is_ever_logged() {
         Some("Bearer ".to_string()),
         Some(format!("Bearer {}", "a".repeat(300))),
     ] {
-        let (code, www, body) = call(&st.state, upload_with(auth.as_deref(), "la-matinale", 1)).await;
+        let (code, www, body) =
+            call(&st.state, upload_with(auth.as_deref(), "la-matinale", 1)).await;
         assert_eq!(code, 401, "{auth:?}: {body}");
         assert!(www.is_some_and(|w| w.starts_with("Bearer")), "{auth:?}");
         refusals.push(body);
@@ -106,9 +107,16 @@ async fn wrong_tokens_get_a_bare_401_and_no_secret_is_ever_logged() {
     assert!(!refusals[0].contains("ant_"), "{}", refusals[0]);
     // Another show: 403, naming no token.
     let bearer = format!("Bearer {good}");
-    let (code, _, body) = call(&st.state, upload_with(Some(&bearer), "cuisines-du-monde", 2)).await;
+    let (code, _, body) = call(
+        &st.state,
+        upload_with(Some(&bearer), "cuisines-du-monde", 2),
+    )
+    .await;
     assert_eq!(code, 403, "{body}");
-    assert!(!body.contains(&good) && !body.contains("matinale\""), "{body}");
+    assert!(
+        !body.contains(&good) && !body.contains("matinale\""),
+        "{body}"
+    );
     // The right one works (and its use is logged by name only).
     let (code, _, body) = call(&st.state, upload_with(Some(&bearer), "la-matinale", 3)).await;
     assert_eq!(code, 202, "{body}");
@@ -123,9 +131,15 @@ async fn wrong_tokens_get_a_bare_401_and_no_secret_is_ever_logged() {
     assert_eq!(code, 401);
 
     let logged = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
-    assert!(logged.contains("upload stored"), "the capture works: {logged}");
+    assert!(
+        logged.contains("upload stored"),
+        "the capture works: {logged}"
+    );
     for secret in [&good, &revoked, &near_miss, &"ant_wrong".to_string()] {
-        assert!(!logged.contains(secret.as_str()), "{secret} logged:\n{logged}");
+        assert!(
+            !logged.contains(secret.as_str()),
+            "{secret} logged:\n{logged}"
+        );
     }
     let hash = antenne::catalog::hash_secret(&good);
     assert!(!logged.contains(&hash), "hash logged");

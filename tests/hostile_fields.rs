@@ -77,9 +77,11 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
                 Some(("../../../etc/passwd.wav", &wav(800, i as u32 + 1))),
             );
             let len = body.len();
-            let resp =
-                common::send(&st.state, upload_request(Some(&secret), Body::from(body), Some(len)))
-                    .await;
+            let resp = common::send(
+                &st.state,
+                upload_request(Some(&secret), Body::from(body), Some(len)),
+            )
+            .await;
             let (code, v) = json(resp).await;
             assert!(matches!(code, 202 | 422), "{code} {v}");
             if code == 202 {
@@ -91,7 +93,11 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
             assert!(!text.chars().any(|c| c.is_control()), "{text}");
         }
     }
-    assert_eq!(accepted.len(), HOSTILE.len(), "each value stored in some field");
+    assert_eq!(
+        accepted.len(),
+        HOSTILE.len(),
+        "each value stored in some field"
+    );
     // Stored names are the station's, never the client's.
     let data = st.state.settings().data_dir.clone();
     for (id, _) in &accepted {
@@ -142,7 +148,10 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
                 "{title:?} not among {titles:?}"
             );
         }
-        assert!(!xml.contains("<script>") && !xml.contains("<evil/>"), "{xml}");
+        assert!(
+            !xml.contains("<script>") && !xml.contains("<evil/>"),
+            "{xml}"
+        );
     }
     for path in ["/", "/shows/la-matinale"] {
         let (code, html) = common::get(&st.state, path).await;
@@ -153,7 +162,10 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
     }
     let (code, html) = common::get(&st.state, "/shows/la-matinale").await;
     assert_eq!(code, 200);
-    assert!(html.contains("&lt;script&gt;alert("), "escaped, still shown");
+    assert!(
+        html.contains("&lt;script&gt;alert("),
+        "escaped, still shown"
+    );
     // The JSON API returns the values as stored, as JSON strings.
     let (code, list) = common::get(&st.state, "/api/episodes?show=la-matinale").await;
     assert_eq!(code, 200);

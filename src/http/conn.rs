@@ -104,6 +104,8 @@ pub fn raise_fd_limit() -> Option<u64> {
             lim = raised;
         }
     }
+    // `rlim_t` is not `u64` on every platform.
+    #[allow(clippy::unnecessary_cast)]
     Some(lim.rlim_cur as u64)
 }
 
