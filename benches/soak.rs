@@ -107,13 +107,14 @@ fn main() {
         );
         println!(
             "live: {} schedule edits, {} reloads logged; {} uploads accepted, {} ready, {} failed; \
-             clean exit on SIGTERM: {}",
+             clean exit on SIGTERM: {}; token in the log: {}",
             r.reloads_made,
             r.reloads_seen,
             r.uploads_accepted,
             r.uploads_ready,
             r.uploads_failed,
-            r.exit_ok
+            r.exit_ok,
+            r.token_logged
         );
         for (k, v) in &r.metrics {
             println!("live: {k} {v}");

@@ -47,6 +47,8 @@ pub struct LiveReport {
     pub uploads_failed: u64,
     pub metrics: Vec<(String, f64)>,
     pub exit_ok: bool,
+    /// The upload token's secret appears in the daemon's log.
+    pub token_logged: bool,
 }
 
 impl LiveReport {
@@ -63,6 +65,7 @@ impl LiveReport {
             && self.uploads_failed == 0
             && self.reloads_seen >= self.reloads_made
             && self.exit_ok
+            && !self.token_logged
     }
 }
 
@@ -550,6 +553,7 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
     }
     let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
     report.reloads_seen = log.matches("schedule reloaded").count() as u64;
+    report.token_logged = log.contains(&token);
     report.reloads_made = n_reload;
     report.uploads_accepted = uploads.len() as u64;
     report.uploads_failed =
