@@ -8,7 +8,8 @@
 //!    between ([`live`]): RSS at start and end (growth <= 10 %), dropped listeners (only
 //!    stallers may be), stream discontinuities (zero).
 //!
-//! Options: `--minutes M` (default 30), `--readers N` (default 16), `--skip-week`,
+//! Options: `--minutes M` (default 30), `--warmup-minutes W` (same load before the measured
+//! minutes; default M/4, at most 6), `--readers N` (default 16), `--skip-week`,
 //! `--skip-live`, `--bin PATH` (default: the `antenne` built with this bench). Exits non-zero
 //! when a check fails. Figures go to RELIABILITY.md (`## Soak`).
 
@@ -34,6 +35,7 @@ fn self_rss_kib() -> u64 {
 fn main() {
     let mut minutes = 30.0f64;
     let mut readers = 16usize;
+    let mut warmup: Option<f64> = None;
     let mut bin = PathBuf::from(env!("CARGO_BIN_EXE_antenne"));
     let (mut do_week, mut do_live) = (true, true);
     let mut args = std::env::args().skip(1);
@@ -44,6 +46,13 @@ fn main() {
                     .next()
                     .and_then(|v| v.parse().ok())
                     .expect("--minutes M")
+            }
+            "--warmup-minutes" => {
+                warmup = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .expect("--warmup-minutes M"),
+                )
             }
             "--readers" => {
                 readers = args
@@ -86,15 +95,20 @@ fn main() {
             bin,
             repo,
             duration: Duration::from_secs_f64(minutes * 60.0),
+            // Long enough for the first stallers to be dropped (their 330 s hold).
+            warmup: Duration::from_secs_f64(warmup.unwrap_or((minutes / 4.0).min(6.0)) * 60.0),
             readers,
         }));
         println!(
-            "live: {minutes} min; RSS launch {} MiB, start {} MiB, end {} MiB ({:+.1} %), max {} MiB",
+            "live: {minutes} min; RSS launch {} MiB, start {:.1} MiB, end {:.1} MiB ({:+.1} %), \
+             max {:.1} MiB; of which anonymous {:.1} -> {:.1} MiB",
             r.rss_launch_kib / 1024,
-            r.rss_start_kib / 1024,
-            r.rss_end_kib / 1024,
+            r.rss_start_kib as f64 / 1024.0,
+            r.rss_end_kib as f64 / 1024.0,
             r.rss_growth() * 100.0,
-            r.rss_max_kib / 1024
+            r.rss_max_kib as f64 / 1024.0,
+            r.anon_start_kib as f64 / 1024.0,
+            r.anon_end_kib as f64 / 1024.0
         );
         println!(
             "live: {} listener sessions ({:.0} s of audio checked), {} dropped while reading; \

@@ -22,6 +22,9 @@ pub struct LiveConfig {
     pub bin: PathBuf,
     pub repo: PathBuf,
     pub duration: Duration,
+    /// The same load before the measured `duration` starts: the start RSS is taken once every
+    /// path (ingest workers, reloads, stallers being dropped, code pages) has run.
+    pub warmup: Duration,
     /// Listeners reading at any time.
     pub readers: usize,
 }
@@ -32,6 +35,9 @@ pub struct LiveReport {
     pub rss_start_kib: u64,
     pub rss_end_kib: u64,
     pub rss_max_kib: u64,
+    /// Heap and other anonymous memory (`RssAnon`) at start and end: what a leak would grow.
+    pub anon_start_kib: u64,
+    pub anon_end_kib: u64,
     pub sessions: u64,
     pub readers_dropped: u64,
     pub stallers: u64,
@@ -81,15 +87,20 @@ struct Counters {
     audio_ms: AtomicU64,
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// A `/proc/PID/status` figure in KiB (`VmRSS`, `RssAnon`, `RssFile`).
+fn status_kib(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key) && l[key.len()..].starts_with(':'))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS")
 }
 
 struct Daemon {
@@ -405,7 +416,8 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
     assert!(token.starts_with("ant_"), "token: {token:?}");
 
     let counters = Arc::new(Counters::default());
-    let end = Instant::now() + cfg.duration;
+    let warm_end = Instant::now() + cfg.warmup;
+    let end = warm_end + cfg.duration;
     // Listeners: `readers` at a time, each staying 20 s to 4 min, then replaced.
     let readers = {
         let counters = Arc::clone(&counters);
@@ -443,8 +455,8 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
             while set.join_next().await.is_some() {}
         })
     };
-    // Warm-up: the first upload ingested and the first schedule edit loaded, so the start RSS
-    // includes the ingest workers' and the reload's steady-state memory.
+    // The first upload ingested and the first schedule edit loaded at once; the warm-up runs
+    // on under the same load as the measured part.
     let mut uploads = Vec::new();
     let mut n_upload = 0;
     let mut n_reload = 0;
@@ -462,13 +474,7 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
         }
     }
     n_upload += 1;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    report.rss_start_kib = rss_kib(pid);
-    println!(
-        "live: warm after {:?}; RSS {} MiB",
-        t0.elapsed(),
-        report.rss_start_kib / 1024
-    );
+    let mut warm = false;
     let reload_every = (cfg.duration / 8).clamp(Duration::from_secs(20), Duration::from_secs(180));
     let upload_every = (cfg.duration / 12).clamp(Duration::from_secs(15), Duration::from_secs(120));
     let mut next_reload = Instant::now() + reload_every;
@@ -476,8 +482,21 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
     let mut next_report = Instant::now() + Duration::from_secs(60);
     while Instant::now() + Duration::from_secs(5) < end {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        report.rss_max_kib = report.rss_max_kib.max(rss_kib(pid));
         let now = Instant::now();
+        if !warm && now >= warm_end {
+            warm = true;
+            report.rss_start_kib = rss_kib(pid);
+            report.anon_start_kib = status_kib(pid, "RssAnon");
+            println!(
+                "live: warm after {:.0} s; RSS {:.1} MiB; measuring for {:?}",
+                t0.elapsed().as_secs_f64(),
+                report.rss_start_kib as f64 / 1024.0,
+                cfg.duration
+            );
+        }
+        if warm {
+            report.rss_max_kib = report.rss_max_kib.max(rss_kib(pid));
+        }
         if now >= next_reload {
             n_reload += 1;
             edit_schedule(&schedule_path, &original, n_reload);
@@ -520,6 +539,7 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
     }
     readers.await.unwrap();
     report.rss_end_kib = rss_kib(pid);
+    report.anon_end_kib = status_kib(pid, "RssAnon");
     report.rss_max_kib = report.rss_max_kib.max(report.rss_end_kib);
     stallers.abort();
     if let Ok((200, body)) = get(addr, "/metrics").await {
