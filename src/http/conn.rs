@@ -373,6 +373,70 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(30));
     }
 
+    #[test]
+    fn only_upload_bodies_escape_the_total_limit() {
+        assert!(is_upload(&Method::POST, "/api/episodes"));
+        assert!(is_upload(&Method::PATCH, "/api/uploads/0b5c"));
+        assert!(!is_upload(&Method::PATCH, "/api/episodes/x"));
+        assert!(!is_upload(&Method::POST, "/api/uploads"));
+        assert!(!is_upload(&Method::GET, "/api/episodes"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_times_out_on_silence_but_not_on_the_handlers_own_delays() {
+        use http_body_util::BodyExt;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
+        let stream = tokio_stream_from(rx);
+        let mut body = TimedBody::new(Body::from_stream(stream), Duration::from_secs(30), None);
+        tx.send(Ok(Bytes::from_static(b"a"))).await.unwrap();
+        assert!(body.frame().await.unwrap().is_ok());
+        // The handler is busy for a minute: not the client's silence.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        tx.send(Ok(Bytes::from_static(b"b"))).await.unwrap();
+        assert!(body.frame().await.unwrap().is_ok());
+        // Then the client goes silent.
+        let started = Instant::now();
+        let err = body.frame().await.unwrap().unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        assert!(err.to_string().contains("sent nothing"), "{err}");
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dragging_body_hits_the_total_limit() {
+        use http_body_util::BodyExt;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
+        let mut body = TimedBody::new(
+            Body::from_stream(tokio_stream_from(rx)),
+            Duration::from_secs(30),
+            Some(Duration::from_secs(60)),
+        );
+        let drip = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                if tx.send(Ok(Bytes::from_static(b"."))).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let started = Instant::now();
+        let err = loop {
+            match body.frame().await.unwrap() {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
+        assert!(err.to_string().contains("longer than"), "{err}");
+        drip.abort();
+    }
+
+    fn tokio_stream_from<T: Send + 'static>(
+        mut rx: tokio::sync::mpsc::Receiver<T>,
+    ) -> impl futures_util::Stream<Item = T> + Send + 'static {
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_slow_but_steady_reader_is_kept() {
         use tokio::io::AsyncReadExt;
