@@ -39,6 +39,9 @@ pub struct Settings {
     pub max_connections: usize,
     /// Largest accepted upload, bytes.
     pub upload_limit_bytes: u64,
+    /// A resumable upload untouched this long (seconds) is abandoned: its partial file is
+    /// removed by the periodic sweep.
+    pub upload_expiry_s: u64,
     /// Icecast servers the live stream is pushed to.
     pub icecast: Vec<IcecastTarget>,
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
@@ -84,6 +87,7 @@ impl Default for Settings {
             listener_backlog_bytes: 256 * 1024,
             max_connections: 10_240,
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
+            upload_expiry_s: 24 * 3600,
             icecast: Vec::new(),
             feed_redirects: Vec::new(),
         }
@@ -109,6 +113,7 @@ pub struct FileConfig {
     pub listener_backlog: Option<usize>,
     pub max_connections: Option<usize>,
     pub upload_limit: Option<u64>,
+    pub upload_expiry: Option<u64>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
@@ -202,6 +207,14 @@ pub struct Overrides {
         value_name = "BYTES"
     )]
     pub upload_limit: Option<u64>,
+    /// Seconds an unfinished resumable upload is kept without news [default: 86400]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_UPLOAD_EXPIRY",
+        value_name = "SECONDS"
+    )]
+    pub upload_expiry: Option<u64>,
 }
 
 /// Why the configuration could not be built; a user error (exit 1).
@@ -331,6 +344,10 @@ impl Settings {
                 .upload_limit
                 .or(file.upload_limit)
                 .unwrap_or(d.upload_limit_bytes),
+            upload_expiry_s: o
+                .upload_expiry
+                .or(file.upload_expiry)
+                .unwrap_or(d.upload_expiry_s),
             icecast: file
                 .icecast
                 .into_iter()

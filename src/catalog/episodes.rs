@@ -397,3 +397,26 @@ impl Catalog {
         })
     }
 }
+
+impl Catalog {
+    /// Every file path (relative to `data_dir`) an episode refers to, published or not: what a
+    /// sweep of orphan files must never remove.
+    pub fn referenced_files(&self) -> Result<std::collections::HashSet<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT original_path, rendition_path, transcript_path, chapters_path, artwork_path
+                 FROM episodes",
+            )?;
+            let mut out = std::collections::HashSet::new();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                for i in 0..5 {
+                    if let Some(p) = row.get::<_, Option<String>>(i)? {
+                        out.insert(p);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}

@@ -54,6 +54,19 @@ pub enum CatalogError {
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
+impl CatalogError {
+    /// SQLite could not write because the disk (or the file size limit) is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            CatalogError::Sqlite {
+                error: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if e.code == rusqlite::ErrorCode::DiskFull
+        )
+    }
+}
+
 /// A handle on the catalog; cheap to clone, safe to share between threads.
 ///
 /// Methods are blocking (short SQLite transactions): async callers wrap them in

@@ -23,6 +23,7 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    survive_file_size_limit();
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -63,6 +64,14 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
                     "recovered interrupted ingest jobs"
                 );
             }
+            // Nothing writes yet: files a crash left without a catalog row go now.
+            let swept = crate::ingest::sweep::sweep_orphans(&catalog)?;
+            if !swept.removed.is_empty() {
+                tracing::warn!(
+                    files = swept.removed.len(),
+                    "removed files a crash left behind"
+                );
+            }
             let seeded = seed::seed_demo(&catalog, &settings.media_dir, &shows, &clock)?;
             if seeded > 0 {
                 tracing::info!(episodes = seeded, "seeded the demo episodes");
@@ -100,7 +109,31 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.shutdown_token().clone(),
     ));
     state.spawn(feeds::rebuild_task(state.clone()));
+    state.spawn(crate::ingest::sweep::run_upload_expiry(
+        state.settings().data_dir.clone(),
+        std::time::Duration::from_secs(state.settings().upload_expiry_s),
+        state.shutdown_token().clone(),
+    ));
     Ok(())
+}
+
+/// A write past the process's file size limit (`RLIMIT_FSIZE`, e.g. systemd's `LimitFSIZE=`)
+/// raises `SIGXFSZ`, whose default action kills the process: handled, the write fails with
+/// `EFBIG` instead, answered like a full disk (`507`, a failed job), and the stream plays on.
+fn survive_file_size_limit() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::from_raw(libc::SIGXFSZ)) {
+        Ok(mut sig) => {
+            tokio::spawn(async move {
+                // Once: the log itself may be the file over the limit.
+                if sig.recv().await.is_some() {
+                    tracing::warn!("a write went past the file size limit (RLIMIT_FSIZE)");
+                }
+                while sig.recv().await.is_some() {}
+            });
+        }
+        Err(e) => tracing::warn!("cannot handle SIGXFSZ: {e}"),
+    }
 }
 
 /// Starts the playout engine on its own threads, fed by the schedule in force (live reload)

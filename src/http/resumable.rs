@@ -212,8 +212,15 @@ pub async fn create(
     };
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         std::fs::create_dir_all(data.parent().expect("under uploads"))?;
-        std::fs::File::create_new(&data)?.sync_all()?;
-        save_state(&meta_path, &st)
+        let created = std::fs::File::create_new(&data)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| save_state(&meta_path, &st));
+        if created.is_err() {
+            // A full disk: no half-created upload stays behind.
+            let _ = std::fs::remove_file(&data);
+            let _ = std::fs::remove_file(&meta_path);
+        }
+        created
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
@@ -227,10 +234,16 @@ pub async fn create(
 
 fn save_state(path: &Path, st: &UploadState) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(&serde_json::to_vec(st).map_err(std::io::Error::other)?)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec(st).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     intake::sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
@@ -254,6 +267,9 @@ async fn load(
                 Ok(m) => m.len(),
                 // Completed: the data moved to the originals.
                 Err(_) if st.episode_id.is_some() => st.length,
+                // A crash between storing the episode and saving its id (or a swept upload):
+                // gone. Uploading again is answered with the stored episode (a duplicate).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
             Ok(Some((st, offset)))
@@ -290,7 +306,14 @@ pub async fn head(
     auth: Auth,
     UrlPath(uid): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let (st, _, _, offset) = load(&state, &auth, &uid).await?;
+    let (mut st, data, meta_path, offset) = load(&state, &auth, &uid).await?;
+    if st.episode_id.is_none() && offset == st.length {
+        // Every byte arrived but a crash cut the completion short: a client seeing the full
+        // offset sends nothing more, so complete it now.
+        let _writing = Writing::claim(&uid)
+            .ok_or_else(|| ApiError::Conflict("another request is writing this upload".into()))?;
+        complete(&state, &auth, &mut st, &data, &meta_path, None).await?;
+    }
     let mut resp = StatusCode::OK.into_response();
     offset_headers(&mut resp, &st, offset);
     Ok(resp)
@@ -354,50 +377,67 @@ pub async fn patch(
         offset_headers(&mut resp, &st, offset);
         return Ok(resp);
     }
-    if st.episode_id.is_none() && offset < st.length {
-        let room = st.length - offset;
-        if header_u64(req.headers(), "content-length").is_some_and(|n| n > room) {
-            return Err(ApiError::BadRequest(format!(
-                "the body goes past Upload-Length: {room} bytes remain"
-            )));
-        }
-        // An upload sent in one PATCH from its first byte is hashed as it is written, so
-        // completing it does not read the whole file back.
-        let written = append(&data, req.into_body().into_data_stream(), room, offset == 0).await?;
-        let new_offset = offset + written.bytes;
-        if let Some(e) = written.error {
-            // A cut connection: what arrived is kept (and fsynced) for the next PATCH.
-            tracing::info!(upload = %uid, offset = new_offset, error = %e, "upload interrupted");
-            let mut resp = ApiError::BadRequest(e).into_response();
-            offset_headers(&mut resp, &st, new_offset);
-            return Ok(resp);
-        }
-        if new_offset < st.length {
-            let mut resp = StatusCode::NO_CONTENT.into_response();
-            offset_headers(&mut resp, &st, new_offset);
-            return Ok(resp);
-        }
-        // Complete: store it as an episode.
-        let episode = finish(&state, &auth, &st, &data, written.hashed).await;
-        let episode = match episode {
-            Ok(e) => e,
-            Err(e) => {
-                // Refused (not audio, gone from the show...): the upload is over either way.
-                let _ = tokio::fs::remove_file(&data).await;
-                let _ = tokio::fs::remove_file(&meta_path).await;
-                return Err(e);
+    if st.episode_id.is_none() {
+        let mut hashed = None;
+        if offset < st.length {
+            let room = st.length - offset;
+            if header_u64(req.headers(), "content-length").is_some_and(|n| n > room) {
+                return Err(ApiError::BadRequest(format!(
+                    "the body goes past Upload-Length: {room} bytes remain"
+                )));
             }
-        };
-        st.episode_id = Some(episode);
-        let (meta_path, saved) = (meta_path.clone(), st.clone());
-        tokio::task::spawn_blocking(move || save_state(&meta_path, &saved))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(io_error)?;
+            // An upload sent in one PATCH from its first byte is hashed as it is written, so
+            // completing it does not read the whole file back.
+            let written =
+                append(&data, req.into_body().into_data_stream(), room, offset == 0).await?;
+            let new_offset = offset + written.bytes;
+            if let Some(e) = written.error {
+                // A cut connection: what arrived is kept (and fsynced) for the next PATCH.
+                tracing::info!(upload = %uid, offset = new_offset, error = %e, "upload interrupted");
+                let mut resp = ApiError::BadRequest(e).into_response();
+                offset_headers(&mut resp, &st, new_offset);
+                return Ok(resp);
+            }
+            if new_offset < st.length {
+                let mut resp = StatusCode::NO_CONTENT.into_response();
+                offset_headers(&mut resp, &st, new_offset);
+                return Ok(resp);
+            }
+            hashed = written.hashed;
+        }
+        // Complete: store it as an episode (also when every byte arrived before a crash cut
+        // the completion short).
+        complete(&state, &auth, &mut st, &data, &meta_path, hashed).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     offset_headers(&mut resp, &st, st.length);
     Ok(resp)
+}
+
+/// Stores a complete upload as an episode and records its id in the upload's state.
+async fn complete(
+    state: &AppState,
+    auth: &Auth,
+    st: &mut UploadState,
+    data: &Path,
+    meta_path: &Path,
+    hashed: Option<(String, Vec<u8>)>,
+) -> Result<(), ApiError> {
+    let episode = match finish(state, auth, st, data, hashed).await {
+        Ok(e) => e,
+        Err(e) => {
+            // Refused (not audio, gone from the show...): the upload is over either way.
+            let _ = tokio::fs::remove_file(data).await;
+            let _ = tokio::fs::remove_file(meta_path).await;
+            return Err(e);
+        }
+    };
+    st.episode_id = Some(episode);
+    let (meta_path, saved) = (meta_path.to_path_buf(), st.clone());
+    tokio::task::spawn_blocking(move || save_state(&meta_path, &saved))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(io_error)
 }
 
 /// Hashes, sniffs and stores a complete upload; the episode's id.
@@ -434,7 +474,12 @@ async fn finish(
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "resumable upload stored");
             Ok(e.id)
         }
-        Stored::Duplicate(e) if e.published && auth.0.may_use(&e.show) => Ok(e.id),
+        Stored::Duplicate(e) if e.published && auth.0.may_use(&e.show) => {
+            if e.status == crate::catalog::EpisodeStatus::Queued {
+                state.ingest_queued();
+            }
+            Ok(e.id)
+        }
         Stored::Duplicate(e) => Err(ApiError::Conflict(format!(
             "this recording was already uploaded as episode {} (deleted or another show's)",
             e.id

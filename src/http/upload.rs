@@ -110,7 +110,13 @@ pub async fn create(
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "upload stored");
             Ok(accepted(&e))
         }
-        Ok(Stored::Duplicate(e)) => Ok(duplicate(&auth, &e)),
+        Ok(Stored::Duplicate(e)) => {
+            if e.status == crate::catalog::EpisodeStatus::Queued {
+                // A failed episode sent again is queued again.
+                state.ingest_queued();
+            }
+            Ok(duplicate(&auth, &e))
+        }
         Err(e) => Err(store_error(e)),
     }
 }
@@ -267,7 +273,7 @@ pub(super) fn duplicate(auth: &Auth, e: &Episode) -> Response {
 }
 
 pub(super) fn io_error(e: std::io::Error) -> ApiError {
-    if e.kind() == std::io::ErrorKind::StorageFull {
+    if crate::ingest::is_disk_full(&e) {
         ApiError::InsufficientStorage
     } else {
         ApiError::Internal(anyhow::Error::new(e).context("staging an upload"))
@@ -280,6 +286,7 @@ pub(super) fn store_error(e: StoreError) -> ApiError {
             ApiError::Invalid(vec![("file".into(), e.to_string())])
         }
         StoreError::Io(io) => io_error(io),
+        StoreError::Catalog(c) if c.is_disk_full() => ApiError::InsufficientStorage,
         StoreError::Catalog(c) => ApiError::Internal(c.into()),
     }
 }

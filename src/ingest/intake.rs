@@ -142,7 +142,11 @@ impl Stager {
 
     /// Flushes the file to disk and returns what was staged.
     pub fn finish(self) -> io::Result<Staged> {
-        self.file.sync_all()?;
+        if let Err(e) = self.file.sync_all() {
+            // A full disk can surface only here: nothing partial stays behind.
+            let _ = std::fs::remove_file(&self.path);
+            return Err(e);
+        }
         Ok(Staged {
             container: Container::sniff(&self.head),
             sha256: hex::encode(self.hasher.finalize()),
@@ -462,7 +466,7 @@ pub fn store(
     match catalog.find_by_sha256(&staged.sha256) {
         Ok(Some(existing)) => {
             let _ = std::fs::remove_file(&staged.path);
-            return Ok(Stored::Duplicate(existing));
+            return retry_failed(catalog, existing, now);
         }
         Ok(None) => {}
         Err(e) => return refuse(StoreError::Catalog(e)),
@@ -534,14 +538,42 @@ pub fn store(
     }
 }
 
+/// The same recording again: a published episode that failed (a full disk, a crash too many)
+/// is queued again, so sending it again is how a volunteer retries; its original is kept.
+fn retry_failed(
+    catalog: &Catalog,
+    existing: Episode,
+    now: jiff::Timestamp,
+) -> Result<Stored, StoreError> {
+    use crate::catalog::EpisodeStatus;
+    if existing.status != EpisodeStatus::Failed || !existing.published {
+        return Ok(Stored::Duplicate(existing));
+    }
+    catalog
+        .requeue(&existing.id, now)
+        .map_err(StoreError::Catalog)?;
+    tracing::info!(episode = %existing.id, "failed episode sent again: queued again");
+    match catalog.episode(&existing.id) {
+        Ok(Some(e)) => Ok(Stored::Duplicate(e)),
+        Ok(None) => Ok(Stored::Duplicate(existing)),
+        Err(e) => Err(StoreError::Catalog(e)),
+    }
+}
+
 fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(dir)
 }
 

@@ -76,7 +76,12 @@ pub fn process_job(
         }
         Err(e) => {
             // Name the file the volunteer knows, not our sha256 path.
-            let reason = e.to_string().replace(&input.display().to_string(), &shown);
+            let reason = match &e {
+                crate::audio::AudioError::Write { error, .. } if super::is_disk_full(error) => {
+                    format!("disk full while writing the rendition of {shown}")
+                }
+                _ => e.to_string().replace(&input.display().to_string(), &shown),
+            };
             tracing::warn!(episode = %ep.id, "ingest failed: {reason}");
             let _ = std::fs::remove_file(&output);
             catalog.fail_job(job.id, &reason, clock())?;

@@ -10,6 +10,7 @@ pub mod intake;
 pub mod job;
 pub mod runner;
 pub mod store;
+pub mod sweep;
 pub mod watch;
 
 use std::sync::Arc;
@@ -24,6 +25,17 @@ pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
 /// The wall clock.
 pub fn system_clock() -> Clock {
     Arc::new(jiff::Timestamp::now)
+}
+
+/// Whether an IO error means "no room left": a full disk or quota (`ENOSPC`, `EDQUOT`) or the
+/// process's file size limit (`EFBIG`; the daemon ignores `SIGXFSZ` so a write over
+/// `RLIMIT_FSIZE` fails instead of killing it). All answer `507` and fail jobs the same way.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge
+    )
 }
 
 /// Why an ingest step failed.

@@ -22,8 +22,11 @@ pub fn recover(catalog: &Catalog, clock: &Clock) -> Result<Recovery, IngestError
         if let Ok(entries) = std::fs::read_dir(catalog.data_dir().join(sub)) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') && name.ends_with(".tmp") {
-                    let _ = std::fs::remove_file(e.path());
+                if name.starts_with('.')
+                    && name.ends_with(".tmp")
+                    && std::fs::remove_file(e.path()).is_ok()
+                {
+                    tracing::info!(file = %format!("{sub}/{name}"), "swept a temp file a crash left");
                 }
             }
         }
