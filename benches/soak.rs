@@ -5,7 +5,8 @@
 //!    ([`week`]): every frame exactly once, no discontinuity.
 //! 2. The real `antenne serve` for `--minutes` real minutes with listeners joining and
 //!    leaving (some stalling on purpose), a schedule edit every few minutes and uploads in
-//!    between ([`live`]): RSS at start and end (growth <= 10 %), dropped listeners (only
+//!    between ([`live`]): RSS at start and end (medians of the first and last minute of the
+//!    measured part, after a warm-up under the same load; growth <= 10 %), dropped listeners (only
 //!    stallers may be), stream discontinuities (zero).
 //!
 //! Options: `--minutes M` (default 30), `--warmup-minutes W` (same load before the measured

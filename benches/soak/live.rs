@@ -475,6 +475,10 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
     }
     n_upload += 1;
     let mut warm = false;
+    // (when, VmRSS, RssAnon) every second of the measured part. Start and end are the medians
+    // of its first and last minute: a single reading would land on an ingest's transient peak
+    // (a render holds tens of MiB for seconds) or on a trough after the allocator trimmed.
+    let mut samples: Vec<(Instant, u64, u64)> = Vec::new();
     let reload_every = (cfg.duration / 8).clamp(Duration::from_secs(20), Duration::from_secs(180));
     let upload_every = (cfg.duration / 12).clamp(Duration::from_secs(15), Duration::from_secs(120));
     let mut next_reload = Instant::now() + reload_every;
@@ -485,17 +489,17 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
         let now = Instant::now();
         if !warm && now >= warm_end {
             warm = true;
-            report.rss_start_kib = rss_kib(pid);
-            report.anon_start_kib = status_kib(pid, "RssAnon");
             println!(
                 "live: warm after {:.0} s; RSS {:.1} MiB; measuring for {:?}",
                 t0.elapsed().as_secs_f64(),
-                report.rss_start_kib as f64 / 1024.0,
+                rss_kib(pid) as f64 / 1024.0,
                 cfg.duration
             );
         }
         if warm {
-            report.rss_max_kib = report.rss_max_kib.max(rss_kib(pid));
+            let (rss, anon) = (rss_kib(pid), status_kib(pid, "RssAnon"));
+            report.rss_max_kib = report.rss_max_kib.max(rss);
+            samples.push((now, rss, anon));
         }
         if now >= next_reload {
             n_reload += 1;
@@ -537,10 +541,22 @@ pub async fn run(cfg: LiveConfig) -> LiveReport {
             }
         }
     }
+    let window = Duration::from_secs(60).min(cfg.duration / 4);
+    let median = |pick: &dyn Fn(&(Instant, u64, u64)) -> bool,
+                  field: fn(&(Instant, u64, u64)) -> u64| {
+        let mut v: Vec<u64> = samples.iter().filter(|s| pick(s)).map(field).collect();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(0)
+    };
+    if let (Some(&(first, ..)), Some(&(last, ..))) = (samples.first(), samples.last()) {
+        let head = |s: &(Instant, u64, u64)| s.0 <= first + window;
+        let tail = |s: &(Instant, u64, u64)| s.0 + window >= last;
+        report.rss_start_kib = median(&head, |s| s.1);
+        report.anon_start_kib = median(&head, |s| s.2);
+        report.rss_end_kib = median(&tail, |s| s.1);
+        report.anon_end_kib = median(&tail, |s| s.2);
+    }
     readers.await.unwrap();
-    report.rss_end_kib = rss_kib(pid);
-    report.anon_end_kib = status_kib(pid, "RssAnon");
-    report.rss_max_kib = report.rss_max_kib.max(report.rss_end_kib);
     stallers.abort();
     if let Ok((200, body)) = get(addr, "/metrics").await {
         for line in String::from_utf8_lossy(&body).lines() {
