@@ -35,6 +35,8 @@ pub struct Settings {
     pub max_listeners: usize,
     /// Bytes a listener may lag behind before it is dropped.
     pub listener_backlog_bytes: usize,
+    /// Open HTTP connections at most (listeners included); more are answered 503 and closed.
+    pub max_connections: usize,
     /// Largest accepted upload, bytes.
     pub upload_limit_bytes: u64,
     /// A resumable upload untouched this long (seconds) is abandoned: its partial file is
@@ -83,6 +85,7 @@ impl Default for Settings {
             burst_s: 2.0,
             max_listeners: 10_000,
             listener_backlog_bytes: 256 * 1024,
+            max_connections: 10_240,
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             upload_expiry_s: 24 * 3600,
             icecast: Vec::new(),
@@ -108,6 +111,7 @@ pub struct FileConfig {
     pub burst_seconds: Option<f64>,
     pub max_listeners: Option<usize>,
     pub listener_backlog: Option<usize>,
+    pub max_connections: Option<usize>,
     pub upload_limit: Option<u64>,
     pub upload_expiry: Option<u64>,
     #[serde(default)]
@@ -192,6 +196,9 @@ pub struct Overrides {
         value_name = "BYTES"
     )]
     pub listener_backlog: Option<usize>,
+    /// Most open HTTP connections, listeners included; more get 503 [default: 10240]
+    #[arg(long, global = true, env = "ANTENNE_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Largest upload, bytes [default: 2147483648]
     #[arg(
         long,
@@ -329,6 +336,10 @@ impl Settings {
                 .listener_backlog
                 .or(file.listener_backlog)
                 .unwrap_or(d.listener_backlog_bytes),
+            max_connections: o
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
             upload_limit_bytes: o
                 .upload_limit
                 .or(file.upload_limit)

@@ -16,5 +16,6 @@ pub mod daemon;
 pub mod feed;
 pub mod http;
 pub mod ingest;
+pub mod log_line;
 pub mod playout;
 pub mod schedule;

@@ -88,6 +88,40 @@ impl Catalog {
         })
     }
 
+    /// Name and stored hash of every live (not revoked) token, for a constant-time match of a
+    /// presented secret against all of them (`http::auth`).
+    pub fn live_token_hashes(&self) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, hash FROM tokens WHERE revoked_at IS NULL ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// The live token named `name`.
+    pub fn live_token(&self, name: &str) -> Result<Option<TokenRecord>> {
+        let created: Option<i64> = self.read(|c| {
+            c.query_row(
+                "SELECT created_at FROM tokens WHERE name = ?1 AND revoked_at IS NULL",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        created
+            .map(|created| {
+                Ok(TokenRecord {
+                    shows: self.token_shows(name)?,
+                    name: name.to_string(),
+                    created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
+                    revoked: false,
+                })
+            })
+            .transpose()
+    }
+
     /// The live (not revoked) token with this hash.
     pub fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
         let found: Option<(String, i64)> = self.read(|c| {

@@ -18,14 +18,18 @@ mod upload;
 pub(crate) mod web;
 pub mod wire;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::routing::{get, head, post};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use error::ApiError;
 pub use resumable::parse_metadata as parse_tus_metadata;
@@ -92,40 +96,117 @@ async fn live(
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open
 /// stream bodies (through the state's shutdown token) and returns within a few seconds.
+/// Limits come from the settings ([`conn::Limits::from_settings`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = conn::Limits::from_settings(state.settings());
+    serve_with(listener, state, shutdown, limits).await
+}
+
+/// [`serve`] with explicit [`conn::Limits`] (tests use short timeouts).
+///
+/// Each connection is one hyper HTTP/1 connection on its own task, holding one permit of the
+/// connection limit; over the limit a connection is answered `503` and closed at once, so idle
+/// clients can never exhaust file descriptors. Request bodies are wrapped in
+/// [`conn::TimedBody`]. On shutdown, every connection is asked to finish its current request
+/// and close; those still open after `shutdown_grace` are closed.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: conn::Limits,
+) -> std::io::Result<()> {
+    use hyper::body::Incoming;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     let token = state.shutdown_token().clone();
     let app = router(state);
-    let signal = {
-        let token = token.clone();
-        async move {
-            tokio::select! {
-                () = shutdown => {}
-                () = token.cancelled() => {}
+    let max = conn::effective_max_connections(limits.max_connections);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max));
+    let closing = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .max_header_size(limits.max_header_bytes)
+        .max_buf_size(limits.max_header_bytes.max(8192) * 2)
+        .max_headers(100);
+    let mut listener = conn::GuardedListener::new(listener, limits.write_stall);
+    let mut refused = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            () = &mut shutdown => break,
+            () = token.cancelled() => break,
+            accepted = listener.accept_raw() => accepted,
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            conn::refuse(stream);
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(
+                    max,
+                    refused,
+                    "connection limit reached; refusing connections"
+                );
             }
-            // Stream bodies end on this token; without it graceful shutdown would wait for
-            // every listener forever (axum#2673).
-            token.cancel();
-        }
-    };
-    // Client addresses feed download counting (hashed there, never stored).
-    let app = app.into_make_service_with_connect_info::<conn::PeerAddr>();
-    let listener = conn::GuardedListener::new(listener, conn::WRITE_STALL);
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        res = &mut server => res,
-        () = async {
-            token.cancelled().await;
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        } => {
-            tracing::warn!("connections still open 2 s after shutdown; closing them");
-            Ok(())
-        }
+            continue;
+        };
+        let io = TokioIo::new(listener.guard(stream));
+        let app = app.clone();
+        let (idle, total) = (limits.body_idle, limits.body_total);
+        let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
+            let upload = conn::is_upload(req.method(), req.uri().path());
+            let mut req = req.map(|body| {
+                let body = conn::TimedBody::new(Body::new(body), idle, (!upload).then_some(total));
+                Body::new(body)
+            });
+            // Client addresses feed download counting (hashed there, never stored).
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));
+            app.clone().oneshot(req)
+        });
+        let connection = builder.serve_connection(io, service);
+        let (token, closing) = (token.clone(), closing.clone());
+        tracker.spawn(async move {
+            let _permit = permit;
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                r = connection.as_mut() => r,
+                () = token.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    tokio::select! {
+                        r = connection.as_mut() => r,
+                        () = closing.cancelled() => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%addr, "connection closed: {e}");
+            }
+        });
     }
+    // Stream bodies end on this token; without it graceful shutdown would wait for every
+    // listener forever (axum#2673).
+    token.cancel();
+    drop(listener);
+    tracker.close();
+    if tokio::time::timeout(limits.shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = tracker.len(),
+            "connections still open {:?} after shutdown; closing them",
+            limits.shutdown_grace
+        );
+        closing.cancel();
+        let _ = tokio::time::timeout(Duration::from_millis(500), tracker.wait()).await;
+    }
+    Ok(())
 }
