@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use antenne::audio::id3::EpisodeTags;
-use antenne::audio::{RenderOptions, render_episode};
+use antenne::audio::render_episode;
 
 struct Run {
     wall: f64,
@@ -170,13 +170,10 @@ fn main() {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_writer(std::io::stderr)
             .try_init();
-        let opts = RenderOptions::from_settings(
-            &antenne::config::Settings::default(),
-            EpisodeTags {
-                title: "bench".into(),
-                ..Default::default()
-            },
-        );
+        let opts = antenne::config::Settings::default().render_options(EpisodeTags {
+            title: "bench".into(),
+            ..Default::default()
+        });
         let r = render_episode(Path::new(&args[2]), Path::new(&args[3]), &opts).expect("render");
         println!("{}", serde_json::to_string(&r).unwrap());
         return;

@@ -7,15 +7,13 @@
 //! [`http`] is the only module that knows axum and JSON; [`daemon`] owns every long-lived task.
 //! See `ARCHITECTURE.md` for the map and its invariants.
 
-pub mod audio;
 pub mod broadcast;
-pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod daemon;
-pub mod feed;
 pub mod http;
 pub mod ingest;
 pub mod log_line;
 pub mod playout;
-pub mod schedule;
+
+pub use antenne_core::{audio, catalog, feed, schedule};

@@ -2,9 +2,9 @@
 //! outcome in one catalog transaction. The render runs on its own thread so a decoder panic on
 //! hostile bytes becomes a failed job naming the file.
 
+use crate::audio::LoudnessReport;
 use crate::audio::id3::EpisodeTags;
 use crate::audio::render::{RenderReport, contained, render_episode};
-use crate::audio::{LoudnessReport, RenderOptions};
 use crate::catalog::{Catalog, Completed, Job, Loudness};
 use crate::config::Settings;
 
@@ -54,7 +54,7 @@ pub fn process_job(
             .as_ref()
             .and_then(|p| std::fs::read(catalog.data_dir().join(p)).ok()),
     };
-    let opts = RenderOptions::from_settings(settings, tags);
+    let opts = settings.render_options(tags);
     let (i, o) = (input.clone(), output.clone());
     let shown = ep
         .original_name

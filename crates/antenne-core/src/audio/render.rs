@@ -42,7 +42,8 @@ const ENCODER_HEADROOM_DB: f64 = 0.5;
 /// peaks than its excerpts, and a worse one among them.
 const OVERSHOOT_MARGIN_DB: f64 = 0.4;
 
-/// How to render an episode; [`RenderOptions::from_settings`] fills it from the configuration.
+/// How to render an episode; the daemon's `Settings::render_options` fills it from the
+/// configuration.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     pub target_lufs: f64,
@@ -53,20 +54,6 @@ pub struct RenderOptions {
     pub tags: EpisodeTags,
     /// Longer inputs are rejected.
     pub max_duration_s: f64,
-}
-
-impl RenderOptions {
-    pub fn from_settings(settings: &crate::config::Settings, tags: EpisodeTags) -> RenderOptions {
-        RenderOptions {
-            target_lufs: settings.loudness_target,
-            ceiling_dbtp: settings.true_peak_ceiling,
-            rate: settings.sample_rate,
-            bitrate_kbps: settings.bitrate_kbps,
-            keep_silence_s: settings.keep_silence_s,
-            tags,
-            max_duration_s: 12.0 * 3600.0,
-        }
-    }
 }
 
 /// What the render did, for the catalog and the CLI.
@@ -589,11 +576,16 @@ mod tests {
         // A low rate keeps this debug-build test fast.
         let rate = 16_000;
         clicky_wav(&path, rate);
-        let mut opts = RenderOptions::from_settings(
-            &crate::config::Settings::default(),
-            EpisodeTags::default(),
-        );
-        opts.rate = rate;
+        // The station defaults (`Settings::render_options`), at this test's rate.
+        let opts = RenderOptions {
+            target_lufs: -16.0,
+            ceiling_dbtp: -1.0,
+            rate,
+            bitrate_kbps: 128,
+            keep_silence_s: 0.5,
+            tags: EpisodeTags::default(),
+            max_duration_s: 12.0 * 3600.0,
+        };
         let params = LimiterParams::default();
         let trim = TrimRange {
             start: 1000,
