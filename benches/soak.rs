@@ -16,6 +16,8 @@
 
 #[path = "soak/live.rs"]
 mod live;
+#[path = "../tests/playout_support/mod.rs"]
+mod playout_support;
 #[path = "soak/week.rs"]
 mod week;
 

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use antenne::catalog::{Catalog, Completed, Loudness, NewEpisode};
+mod playout_support;
+
+use antenne::catalog::Catalog;
 use antenne::playout::programme::{Fades, Programme};
 use antenne::playout::{
     CatalogEpisodes, Clock, Kind, ManualClock, NowPlaying, PcmSink, PlayoutConfig, Segment, Source,
@@ -16,41 +18,10 @@ use antenne::playout::{
 };
 use antenne::schedule::{NoFacts, Occurrence, Schedule};
 use jiff::{SignedDuration, Timestamp};
+use playout_support::{R, identify, ready_episode, ts, value, wav};
 
-const R: u32 = 1000;
 const EDGE: u64 = 15; // 15 ms at 1 kHz
 const OVERRUN: u64 = 3000; // 3 s
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-/// The sample value of frame `k` of file `id`.
-fn value(id: u16, k: u64) -> f32 {
-    (i32::from(id) * 2048 + (k % 2048) as i32) as f32 / 32768.0
-}
-
-/// (file id, frame mod 2048) of an unfaded sample.
-fn identify(v: f32) -> (u16, u64) {
-    let i = (v * 32768.0).round() as i32;
-    ((i / 2048) as u16, (i % 2048) as u64)
-}
-
-fn wav(path: &Path, id: u16, seconds: u64) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: R,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for k in 0..seconds * u64::from(R) {
-        w.write_sample((i32::from(id) * 2048 + (k % 2048) as i32) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 // File ids.
 const BEDS: [u16; 3] = [1, 2, 3];
@@ -65,45 +36,6 @@ struct Station {
     media: PathBuf,
     catalog: Catalog,
     schedule: Arc<Schedule>,
-}
-
-fn loud() -> Loudness {
-    Loudness {
-        integrated_lufs: -16.0,
-        loudness_range_lu: 5.0,
-        true_peak_dbtp: -1.0,
-        sample_peak_dbfs: -1.0,
-    }
-}
-
-fn ready_episode(cat: &Catalog, id: &str, show: &str, date: &str, file: u16, minutes: u64) {
-    let rendition = format!("renditions/{id}.wav");
-    wav(&cat.data_dir().join(&rendition), file, minutes * 60);
-    let t = ts("2027-01-01T00:00:00Z");
-    cat.create_episode(
-        &NewEpisode {
-            id: id.into(),
-            show: show.into(),
-            title: format!("Épisode {id}"),
-            date: Some(date.into()),
-            original_sha256: format!("sha-{id}"),
-            original_path: format!("originals/{id}.wav"),
-            original_bytes: 1,
-            ..Default::default()
-        },
-        t,
-    )
-    .unwrap();
-    let job = cat.claim_next_job(t).unwrap().unwrap();
-    let done = Completed {
-        rendition_path: rendition,
-        rendition_bytes: 1,
-        duration_ms: minutes * 60_000,
-        before: loud(),
-        after: loud(),
-        gain_db: 0.0,
-    };
-    cat.complete_job(job.id, &done, t).unwrap();
 }
 
 fn parse(text: &str) -> Arc<Schedule> {

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use antenne::catalog::{Catalog, Completed, Loudness, NewEpisode};
+use antenne::catalog::Catalog;
 use antenne::playout::{ManualClock, NowPlaying, PcmSink, PlayoutConfig, Timebase};
 use antenne::schedule::{NoFacts, Schedule};
-use jiff::Timestamp;
 
-const R: u32 = 1000;
+use crate::playout_support::{R, ready_episode, ts, wav};
+
 /// Saturday 2027-03-20 00:00 to Monday 2027-03-29 00:00, Paris: nine days across the DST
 /// change of Sunday 28 March.
 const FROM: &str = "2027-03-19T23:00:00Z";
@@ -35,62 +35,6 @@ impl WeekReport {
     pub fn ok(&self) -> bool {
         self.frames == self.expected_frames && self.discontinuities == 0
     }
-}
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("a valid instant")
-}
-
-fn wav(path: &Path, id: u16, seconds: u64) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: R,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for k in 0..seconds * u64::from(R) {
-        w.write_sample((i32::from(id) * 2048 + (k % 2048) as i32) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
-}
-
-fn ready_episode(cat: &Catalog, id: &str, show: &str, date: &str, file: u16, minutes: u64) {
-    let rendition = format!("renditions/{id}.wav");
-    wav(&cat.data_dir().join(&rendition), file, minutes * 60);
-    let t = ts("2027-01-01T00:00:00Z");
-    let loud = Loudness {
-        integrated_lufs: -16.0,
-        loudness_range_lu: 5.0,
-        true_peak_dbtp: -1.0,
-        sample_peak_dbfs: -1.0,
-    };
-    cat.create_episode(
-        &NewEpisode {
-            id: id.into(),
-            show: show.into(),
-            title: format!("Épisode {id}"),
-            date: Some(date.into()),
-            original_sha256: format!("sha-{id}"),
-            original_path: format!("originals/{id}.wav"),
-            original_bytes: 1,
-            ..Default::default()
-        },
-        t,
-    )
-    .unwrap();
-    let job = cat.claim_next_job(t).unwrap().unwrap();
-    let done = Completed {
-        rendition_path: rendition,
-        rendition_bytes: 1,
-        duration_ms: minutes * 60_000,
-        before: loud,
-        after: loud,
-        gain_db: 0.0,
-    };
-    cat.complete_job(job.id, &done, t).unwrap();
 }
 
 /// Counts frames and checks that every block follows the previous one exactly.

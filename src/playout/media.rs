@@ -66,16 +66,7 @@ impl FsMedia {
         }
         // No length in the container (e.g. an MP3 without Xing header): count by decoding,
         // once, on the planner thread.
-        let mut buf = Vec::new();
-        let mut total = 0u64;
-        loop {
-            buf.clear();
-            let n = src.read(&mut buf, 65_536).map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Ok(total);
-            }
-            total += n as u64;
-        }
+        crate::audio::count_frames(src.as_mut()).map_err(|e| e.to_string())
     }
 }
 

@@ -422,16 +422,7 @@ pub fn whole_frames(bytes: &[u8]) -> Result<usize, String> {
 /// Decodes a file to its end; the number of station-rate frames.
 pub fn decode_all(path: &Path) -> Result<u64, String> {
     let mut src = antenne::audio::open_pcm(path, 44_100).map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    let mut total = 0u64;
-    loop {
-        buf.clear();
-        let n = src.read(&mut buf, 65_536).map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Ok(total);
-        }
-        total += n as u64;
-    }
+    antenne::audio::count_frames(src.as_mut()).map_err(|e| e.to_string())
 }
 
 /// The catalog's invariants, checked with the daemon stopped: it opens, and every ready

@@ -22,7 +22,7 @@ pub use analyse::LoudnessReport;
 pub use decode::{ProbeInfo, open_pcm, open_source};
 pub use encode::Mp3StreamEncoder;
 pub use render::{RenderOptions, RenderReport, analyze_file, analyze_source, render_episode};
-pub use source::{CHANNELS, PcmSource};
+pub use source::{CHANNELS, PcmSource, count_frames};
 
 /// Why an audio stage failed; each variant names the file or stage it concerns.
 #[derive(Debug, thiserror::Error)]

@@ -22,3 +22,19 @@ pub trait PcmSource: Send {
     /// Total length in frames at the station rate, when the container tells it.
     fn len_frames(&self) -> Option<u64>;
 }
+
+/// Reads `src` to its end and returns how many frames it held: the length of a source whose
+/// container does not tell it (an MP3 without a Xing header), or a check that a file decodes
+/// all the way through.
+pub fn count_frames(src: &mut dyn PcmSource) -> Result<u64, crate::audio::AudioError> {
+    let mut buf = Vec::new();
+    let mut total = 0u64;
+    loop {
+        buf.clear();
+        let n = src.read(&mut buf, 65_536)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+    }
+}
