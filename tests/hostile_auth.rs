@@ -6,35 +6,19 @@
 mod common;
 mod upload_common;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use upload_common::{form, token, upload_request, wav};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Every event of this test binary, from every thread, at TRACE level.
-fn log() -> &'static Capture {
-    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+fn log() -> &'static common::LogCapture {
+    static CAPTURE: OnceLock<common::LogCapture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
-        let cap = Capture::default();
-        let writer = {
-            let cap = cap.clone();
-            antenne::log_line::OneLine(move || cap.clone())
-        };
+        let cap = common::LogCapture::default();
+        let writer = cap.writer();
         tracing::subscriber::set_global_default(
             tracing_subscriber::fmt()
                 .with_writer(writer)
@@ -130,7 +114,7 @@ async fn wrong_tokens_get_a_bare_401_and_no_secret_is_ever_logged() {
     .await;
     assert_eq!(code, 401);
 
-    let logged = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let logged = log.text();
     assert!(
         logged.contains("upload stored"),
         "the capture works: {logged}"

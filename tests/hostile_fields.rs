@@ -197,23 +197,8 @@ fn an_icy_title_cannot_break_out_of_stream_title() {
 
 #[test]
 fn a_logged_value_cannot_forge_a_log_line() {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Capture {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let cap = Capture::default();
-    let writer = {
-        let cap = cap.clone();
-        antenne::log_line::OneLine(move || cap.clone())
-    };
+    let cap = common::LogCapture::default();
+    let writer = cap.writer();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
@@ -223,7 +208,7 @@ fn a_logged_value_cannot_forge_a_log_line() {
             tracing::warn!(file = %v, "ingest failed: {v}");
         }
     });
-    let out = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    let out = cap.text();
     assert_eq!(out.lines().count(), HOSTILE.len(), "{out}");
     assert!(out.lines().all(|l| l.contains("WARN")), "{out}");
 }

@@ -47,3 +47,33 @@ pub async fn get(state: &AppState, uri: &str) -> (u16, String) {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
+
+/// Log output captured in memory, through the daemon's own one-line writer: tests read back
+/// what an operator's log would hold.
+#[derive(Clone, Default)]
+pub struct LogCapture(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// A `MakeWriter` for `tracing_subscriber::fmt().with_writer(..)` that appends here.
+    pub fn writer(
+        &self,
+    ) -> antenne::log_line::OneLine<impl Fn() -> LogCapture + Clone + Send + Sync + 'static> {
+        let cap = self.clone();
+        antenne::log_line::OneLine(move || cap.clone())
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
