@@ -425,21 +425,18 @@ impl Settings {
         }
         Ok(())
     }
-}
 
-impl Settings {
     /// How ingest renders an episode tagged `tags` under this configuration.
     pub fn render_options(
         &self,
         tags: crate::audio::id3::EpisodeTags,
     ) -> crate::audio::RenderOptions {
-        let settings = self;
         crate::audio::RenderOptions {
-            target_lufs: settings.loudness_target,
-            ceiling_dbtp: settings.true_peak_ceiling,
-            rate: settings.sample_rate,
-            bitrate_kbps: settings.bitrate_kbps,
-            keep_silence_s: settings.keep_silence_s,
+            target_lufs: self.loudness_target,
+            ceiling_dbtp: self.true_peak_ceiling,
+            rate: self.sample_rate,
+            bitrate_kbps: self.bitrate_kbps,
+            keep_silence_s: self.keep_silence_s,
             tags,
             max_duration_s: 12.0 * 3600.0,
         }

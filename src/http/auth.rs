@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use subtle::{Choice, ConstantTimeEq};
 
 use super::ApiError;
-use crate::catalog::TokenRecord;
+use crate::catalog::{TokenRecord, secret_digest};
 use crate::daemon::AppState;
 
 /// The authenticated caller of a request. Extracting it answers `401` (with
@@ -38,7 +38,7 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let digest = digest(bearer(parts).ok_or(ApiError::Unauthorized)?);
+        let digest = secret_digest(bearer(parts).ok_or(ApiError::Unauthorized)?);
         let record = state
             .with_catalog(move |c| {
                 let live = c.live_token_hashes()?;
@@ -51,11 +51,6 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or(ApiError::Unauthorized)?;
         Ok(Auth(record))
     }
-}
-
-fn digest(secret: &str) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(secret.as_bytes()).into()
 }
 
 /// The name of the token whose stored (hex) hash is `digest`. Every candidate is compared in
@@ -95,12 +90,12 @@ mod tests {
             ("broken".to_string(), "not hex".to_string()),
             ("bob".to_string(), hash_secret("ant_b")),
         ];
-        assert_eq!(matching(&live, &digest("ant_a")), Some("alice"));
-        assert_eq!(matching(&live, &digest("ant_b")), Some("bob"));
-        assert_eq!(matching(&live, &digest("ant_c")), None);
-        assert_eq!(matching(&live, &digest("")), None);
-        assert_eq!(matching(&[], &digest("ant_a")), None);
+        assert_eq!(matching(&live, &secret_digest("ant_a")), Some("alice"));
+        assert_eq!(matching(&live, &secret_digest("ant_b")), Some("bob"));
+        assert_eq!(matching(&live, &secret_digest("ant_c")), None);
+        assert_eq!(matching(&live, &secret_digest("")), None);
+        assert_eq!(matching(&[], &secret_digest("ant_a")), None);
         // The stored form is the hex of the same digest.
-        assert_eq!(hex::encode(digest("ant_a")), hash_secret("ant_a"));
+        assert_eq!(hex::encode(secret_digest("ant_a")), hash_secret("ant_a"));
     }
 }

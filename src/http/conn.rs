@@ -19,9 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::connect_info::Connected;
 use axum::http::Method;
-use axum::serve::{IncomingStream, Listener};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -247,29 +245,9 @@ impl GuardedListener {
     }
 }
 
-impl Listener for GuardedListener {
-    type Io = StallGuard<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = self.accept_raw().await;
-        (self.guard(stream), addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
 /// The client's address, for handlers (`ConnectInfo<PeerAddr>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, GuardedListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, GuardedListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
-}
 
 /// An IO whose writes fail with `TimedOut` once pending for longer than the stall limit.
 pub struct StallGuard<S> {

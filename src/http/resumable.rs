@@ -234,18 +234,8 @@ pub async fn create(
 }
 
 fn save_state(path: &Path, st: &UploadState) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(st).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    intake::sync_dir(path.parent().unwrap_or(Path::new(".")))
+    let json = serde_json::to_vec(st).map_err(std::io::Error::other)?;
+    intake::write_durably(path, &json)
 }
 
 /// The state of an upload this token may touch, and its data file's current length.

@@ -560,7 +560,9 @@ fn retry_failed(
     }
 }
 
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `path` atomically and durably: a temp file beside it, fsync, rename,
+/// fsync of the folder; on failure (a full disk) the temp file is removed.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("tmp");

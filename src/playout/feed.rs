@@ -68,14 +68,7 @@ impl Feed {
                     decode(&opener, worker_path, rate, file_frame, frames, &tx)
                 }));
                 if let Err(panic) = run {
-                    let msg = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    let _ = tx.send(Msg::Failed(format!(
-                        "the decoder crashed on this file ({msg})"
-                    )));
+                    let _ = tx.send(Msg::Failed(crate::audio::crashed(panic.as_ref())));
                 }
             });
         let failed = spawned

@@ -21,7 +21,9 @@ pub mod verify;
 pub use analyse::LoudnessReport;
 pub use decode::{ProbeInfo, open_pcm, open_source};
 pub use encode::Mp3StreamEncoder;
-pub use render::{RenderOptions, RenderReport, analyze_file, analyze_source, render_episode};
+pub use render::{
+    RenderOptions, RenderReport, analyze_file, analyze_source, crashed, render_episode,
+};
 pub use source::{CHANNELS, PcmSource, count_frames};
 
 /// Why an audio stage failed; each variant names the file or stage it concerns.

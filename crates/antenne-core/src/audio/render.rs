@@ -175,16 +175,22 @@ pub fn contained<T: Send + 'static>(
         .spawn(f)
         .map_err(|e| AudioError::Stage(format!("cannot start audio thread: {e}")))?;
     handle.join().unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
         Err(AudioError::Decode {
             path: path.to_path_buf(),
-            reason: format!("the decoder crashed on this file ({msg})"),
+            reason: crashed(panic.as_ref()),
         })
     })
+}
+
+/// The reason given for a decoder that panicked: "the decoder crashed on this file (MESSAGE)".
+/// Shared by [`contained`] jobs and playout's decode-ahead threads.
+pub fn crashed(panic: &(dyn std::any::Any + Send)) -> String {
+    let msg = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("the decoder crashed on this file ({msg})")
 }
 
 /// The normalised, limited, trimmed stereo stream, pulled chunk by chunk.

@@ -21,7 +21,7 @@ use rusqlite::Connection;
 
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
-pub use tokens::{TokenRecord, hash_secret, new_secret};
+pub use tokens::{TokenRecord, hash_secret, new_secret, secret_digest};
 
 /// The catalog's file name inside `data_dir`.
 pub const CATALOG_FILE: &str = "catalog.sqlite3";

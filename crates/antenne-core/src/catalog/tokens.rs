@@ -66,14 +66,7 @@ impl Catalog {
         })?;
         names
             .into_iter()
-            .map(|(name, created, revoked)| {
-                Ok(TokenRecord {
-                    shows: self.token_shows(&name)?,
-                    name,
-                    created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
-                    revoked,
-                })
-            })
+            .map(|(name, created, revoked)| self.record(name, created, revoked))
             .collect()
     }
 
@@ -111,14 +104,7 @@ impl Catalog {
             .optional()
         })?;
         created
-            .map(|created| {
-                Ok(TokenRecord {
-                    shows: self.token_shows(name)?,
-                    name: name.to_string(),
-                    created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
-                    revoked: false,
-                })
-            })
+            .map(|created| self.record(name.to_string(), created, false))
             .transpose()
     }
 
@@ -133,15 +119,18 @@ impl Catalog {
             .optional()
         })?;
         found
-            .map(|(name, created)| {
-                Ok(TokenRecord {
-                    shows: self.token_shows(&name)?,
-                    name,
-                    created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
-                    revoked: false,
-                })
-            })
+            .map(|(name, created)| self.record(name, created, false))
             .transpose()
+    }
+
+    /// The record of token `name` (created at `created`, in seconds), with its shows.
+    fn record(&self, name: String, created: i64, revoked: bool) -> Result<TokenRecord> {
+        Ok(TokenRecord {
+            shows: self.token_shows(&name)?,
+            name,
+            created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
+            revoked,
+        })
     }
 
     fn token_shows(&self, name: &str) -> Result<Vec<String>> {
@@ -164,6 +153,12 @@ pub fn new_secret() -> String {
 /// What the catalog stores for a secret. A plain SHA-256 suffices: the secret is 256 random
 /// bits, so there is nothing to brute-force (a password would need argon2).
 pub fn hash_secret(secret: &str) -> String {
+    hex::encode(secret_digest(secret))
+}
+
+/// The SHA-256 of a secret, as bytes: [`hash_secret`] before hex encoding, for comparing a
+/// presented secret in constant time (`http::auth`).
+pub fn secret_digest(secret: &str) -> [u8; 32] {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+    sha2::Sha256::digest(secret.as_bytes()).into()
 }
