@@ -153,6 +153,49 @@ fn failures_land_in_failed_with_an_explanation() {
     );
 }
 
+/// A recording whose episode failed (a full disk, a crash too many), dropped in again, is how a
+/// volunteer retries: the same episode is queued again and the file archived, not explained
+/// away as a duplicate.
+#[test]
+fn issue8_a_failed_recording_dropped_again_is_queued_again() {
+    let (_dir, catalog, mut folder, inbox) = setup();
+    let audio = wav(700, 16);
+    std::fs::write(inbox.join("la-monnaie/essai.wav"), &audio).unwrap();
+    folder.poll(now());
+    let taken = folder.poll(now());
+    let [Taken::Stored { episode_id, .. }] = taken.as_slice() else {
+        panic!("{taken:?}")
+    };
+    let job = catalog.claim_next_job(now()).unwrap().unwrap();
+    catalog.fail_job(job.id, "disk full", now()).unwrap();
+    assert_eq!(
+        catalog.episode(episode_id).unwrap().unwrap().status,
+        EpisodeStatus::Failed
+    );
+
+    std::fs::write(inbox.join("la-monnaie/essai-2.wav"), &audio).unwrap();
+    folder.poll(now());
+    let again = folder.poll(now());
+    let [
+        Taken::Stored {
+            episode_id: same, ..
+        },
+    ] = again.as_slice()
+    else {
+        panic!("{again:?}")
+    };
+    assert_eq!(same, episode_id);
+    assert_eq!(
+        catalog.episode(episode_id).unwrap().unwrap().status,
+        EpisodeStatus::Queued
+    );
+    assert_eq!(
+        files(&inbox.join("archive/la-monnaie")),
+        ["essai-2.wav", "essai.wav"]
+    );
+    assert!(!inbox.join("failed/la-monnaie/essai-2.wav").exists());
+}
+
 #[tokio::test]
 async fn run_watch_folder_stops_on_shutdown() {
     let dir = tempfile::tempdir().unwrap();

@@ -465,13 +465,12 @@ async fn finish(
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "resumable upload stored");
             Ok(e.id)
         }
-        Stored::Duplicate(e) if e.published && auth.0.may_use(&e.show) => {
-            if e.status == crate::catalog::EpisodeStatus::Queued {
-                state.ingest_queued();
-            }
+        Stored::Requeued(e) if auth.0.may_use(&e.show) => {
+            state.ingest_queued();
             Ok(e.id)
         }
-        Stored::Duplicate(e) => Err(ApiError::Conflict(format!(
+        Stored::Duplicate(e) if e.published && auth.0.may_use(&e.show) => Ok(e.id),
+        Stored::Duplicate(e) | Stored::Requeued(e) => Err(ApiError::Conflict(format!(
             "this recording was already uploaded as episode {} (deleted or another show's)",
             e.id
         ))),

@@ -110,11 +110,9 @@ pub async fn create(
             tracing::info!(episode = %e.id, show = %e.show, bytes = e.original_bytes, token = %auth.0.name, "upload stored");
             Ok(accepted(&e))
         }
-        Ok(Stored::Duplicate(e)) => {
-            if e.status == crate::catalog::EpisodeStatus::Queued {
-                // A failed episode sent again is queued again.
-                state.ingest_queued();
-            }
+        Ok(Stored::Duplicate(e)) => Ok(duplicate(&auth, &e)),
+        Ok(Stored::Requeued(e)) => {
+            state.ingest_queued();
             Ok(duplicate(&auth, &e))
         }
         Err(e) => Err(store_error(e)),

@@ -443,6 +443,9 @@ pub enum Stored {
     Created(Episode),
     /// The same recording (sha256) was already in the catalog: nothing was stored.
     Duplicate(Episode),
+    /// The same recording as a published episode that had failed: that episode is queued
+    /// again (same id, same feed guid); nothing new was stored.
+    Requeued(Episode),
 }
 
 /// Stores a staged recording as a new queued episode (see the module doc). The staged file is
@@ -554,8 +557,7 @@ fn retry_failed(
         .map_err(StoreError::Catalog)?;
     tracing::info!(episode = %existing.id, "failed episode sent again: queued again");
     match catalog.episode(&existing.id) {
-        Ok(Some(e)) => Ok(Stored::Duplicate(e)),
-        Ok(None) => Ok(Stored::Duplicate(existing)),
+        Ok(e) => Ok(Stored::Requeued(e.unwrap_or(existing))),
         Err(e) => Err(StoreError::Catalog(e)),
     }
 }

@@ -28,7 +28,8 @@ pub const FAILED: &str = "failed";
 /// What one poll did with one file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Taken {
-    /// Stored as a new queued episode; the file is archived.
+    /// Stored as a new queued episode (or an earlier failed one queued again); the file is
+    /// archived.
     Stored { file: PathBuf, episode_id: String },
     /// Moved to `inbox/failed/` with an explanation.
     Failed { file: PathBuf, reason: String },
@@ -153,6 +154,16 @@ impl WatchFolder {
             Ok(Stored::Created(ep)) => {
                 self.archive(show, file)?;
                 tracing::info!(file = %file.display(), episode = %ep.id, "watch folder: queued");
+                Ok(Some(Taken::Stored {
+                    file: file.to_path_buf(),
+                    episode_id: ep.id,
+                }))
+            }
+            Ok(Stored::Requeued(ep)) => {
+                // The same recording as an episode that had failed: it is being tried again
+                // (the workers pick the queued job up), so the file is done with.
+                self.archive(show, file)?;
+                tracing::info!(file = %file.display(), episode = %ep.id, "watch folder: failed episode queued again");
                 Ok(Some(Taken::Stored {
                     file: file.to_path_buf(),
                     episode_id: ep.id,
