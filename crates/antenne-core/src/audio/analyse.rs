@@ -224,6 +224,46 @@ impl Analyser {
     }
 
     pub fn finish(self, facts: SourceFacts) -> Result<Analysis, AudioError> {
+        Measured::combine(&[self.finish_part()?], facts)
+    }
+
+    /// The measurements so far, kept poolable: a stream metered in consecutive parts (the two
+    /// halves of a two-encoder render) is reported with [`Measured::combine`].
+    pub fn finish_part(self) -> Result<Measured, AudioError> {
+        let loud = self.loudness.join();
+        let peaks = self.peaks.join()?;
+        Ok(Measured {
+            loudness: loud?,
+            true_peak: peaks.true_peak,
+            sample_peak: peaks.sample_peak,
+            block_peaks: peaks.block_peaks,
+            rate: self.rate,
+            frames: self.frames,
+            loud: self.first_loud.map(|first| (first, self.last_loud)),
+        })
+    }
+}
+
+/// One part of a stream, measured: what [`Analyser::finish_part`] returns.
+pub struct Measured {
+    loudness: EbuR128,
+    true_peak: f64,
+    sample_peak: f64,
+    block_peaks: Vec<f32>,
+    rate: u32,
+    frames: u64,
+    /// First and last frame above digital silence.
+    loud: Option<(u64, u64)>,
+}
+
+impl Measured {
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The report of the stream made of `parts` back to back: their gating blocks pooled (the
+    /// few blocks that would straddle a seam are not measured), peaks and silences joined.
+    pub fn combine(parts: &[Measured], facts: SourceFacts) -> Result<Analysis, AudioError> {
         let db = |x: f64| {
             if x > 0.0 {
                 20.0 * x.log10()
@@ -231,30 +271,40 @@ impl Analyser {
                 f64::NEG_INFINITY
             }
         };
-        let loud = self.loudness.join();
-        let peaks = self.peaks.join()?;
-        let loud = loud?;
-        let integrated = loud.loudness_global().map_err(ebu_err)?;
-        let (tp, sp) = (peaks.true_peak, peaks.sample_peak);
-        let (leading, trailing) = match self.first_loud {
-            Some(first) => (first, self.frames - self.last_loud - 1),
-            None => (self.frames, self.frames),
+        let first = parts
+            .first()
+            .ok_or_else(|| AudioError::Stage("nothing was measured".into()))?;
+        let meters = || parts.iter().map(|p| &p.loudness);
+        let integrated = EbuR128::loudness_global_multiple(meters()).map_err(ebu_err)?;
+        let range = EbuR128::loudness_range_multiple(meters()).map_err(ebu_err)?;
+        let (mut frames, mut first_loud, mut last_loud) = (0u64, None, None);
+        for p in parts {
+            if let Some((a, b)) = p.loud {
+                first_loud.get_or_insert(frames + a);
+                last_loud = Some(frames + b);
+            }
+            frames += p.frames;
+        }
+        let (leading, trailing) = match (first_loud, last_loud) {
+            (Some(a), Some(b)) => (a, frames - b - 1),
+            _ => (frames, frames),
         };
+        let peak = |f: fn(&Measured) -> f64| parts.iter().map(f).fold(0.0, f64::max);
         Ok(Analysis {
             report: LoudnessReport {
                 integrated_lufs: Some(integrated).filter(|l| l.is_finite()),
-                loudness_range_lu: loud.loudness_range().map_err(ebu_err)?,
-                true_peak_dbtp: db(tp),
-                sample_peak_dbfs: db(sp),
-                duration_frames: self.frames,
-                analysis_rate: self.rate,
+                loudness_range_lu: range,
+                true_peak_dbtp: db(peak(|p| p.true_peak)),
+                sample_peak_dbfs: db(peak(|p| p.sample_peak)),
+                duration_frames: frames,
+                analysis_rate: first.rate,
                 sample_rate: facts.sample_rate,
                 channels: facts.channels,
                 codec: facts.codec,
                 leading_silence_frames: leading,
                 trailing_silence_frames: trailing,
             },
-            block_peaks: peaks.block_peaks,
+            block_peaks: parts.iter().flat_map(|p| p.block_peaks.clone()).collect(),
             excerpts: None,
         })
     }

@@ -51,7 +51,7 @@ fn bitrate(kbps: u32) -> Result<Bitrate, AudioError> {
     })
 }
 
-fn build(rate: u32, kbps: u32, info_tag: bool) -> Result<Encoder, AudioError> {
+pub(super) fn build(rate: u32, kbps: u32, info_tag: bool) -> Result<Encoder, AudioError> {
     let err = |e: &dyn std::fmt::Display| {
         AudioError::Stage(format!("LAME setup ({rate} Hz, {kbps} kbps): {e}"))
     };
@@ -67,7 +67,7 @@ fn build(rate: u32, kbps: u32, info_tag: bool) -> Result<Encoder, AudioError> {
     b.build().map_err(|e| err(&e))
 }
 
-fn encode_into(
+pub(super) fn encode_into(
     enc: &mut Encoder,
     interleaved: &[f32],
     out: &mut Vec<u8>,

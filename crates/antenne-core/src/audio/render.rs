@@ -13,23 +13,21 @@
 //! simulation ~0.7 s, decode/limiter/metering beside LAME ~3 s.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
-
-use ebur128::EbuR128;
 
 use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
 use super::calibrate::Excerpts;
 use super::decode::open_station;
 use super::encode::Mp3FileWriter;
-use super::gain::apply_db;
+use super::halves::{Plan, encode_halves};
 use super::id3::EpisodeTags;
-use super::limiter::{Limiter, LimiterParams};
-use super::trim::{TrimRange, Trimmer};
+use super::limiter::LimiterParams;
+use super::normalise::{Producer, simulate};
+use super::trim::TrimRange;
 use super::verify::TeeMeter;
 use super::{AudioError, PcmSource};
 
 /// Frames read from the decoder at a time.
-const CHUNK: usize = 16_384;
+pub(super) const CHUNK: usize = 16_384;
 /// Below this integrated loudness a programme counts as silent.
 const SILENT_LUFS: f64 = -70.0;
 /// Allowed distance from target on the published file before a corrective re-render.
@@ -193,161 +191,20 @@ pub fn crashed(panic: &(dyn std::any::Any + Send)) -> String {
     format!("the decoder crashed on this file ({msg})")
 }
 
-/// The normalised, limited, trimmed stereo stream, pulled chunk by chunk.
-struct Normalised {
-    src: Box<dyn PcmSource>,
-    gain_db: f64,
-    limiter: Limiter,
-    trimmer: Trimmer,
-    raw: Vec<f32>,
-    limited: Vec<f32>,
-    done: bool,
-}
-
-impl Normalised {
-    fn open(
-        path: &Path,
-        rate: u32,
-        gain_db: f64,
-        params: LimiterParams,
-        trim: TrimRange,
-    ) -> Result<Normalised, AudioError> {
-        Ok(Normalised::from_source(
-            Box::new(open_station(path, rate)?),
-            rate,
-            gain_db,
-            params,
-            trim,
-        ))
-    }
-
-    /// `trim` counts frames from the source's current position.
-    fn from_source(
-        src: Box<dyn PcmSource>,
-        rate: u32,
-        gain_db: f64,
-        params: LimiterParams,
-        trim: TrimRange,
-    ) -> Normalised {
-        Normalised {
-            src,
-            gain_db,
-            limiter: Limiter::new(rate, params),
-            trimmer: Trimmer::new(trim),
-            raw: Vec::with_capacity(CHUNK * 2),
-            limited: Vec::with_capacity(CHUNK * 2),
-            done: false,
-        }
-    }
-
-    /// Appends the next normalised frames to `out`; false at the end.
-    fn next(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
-        if self.done || self.trimmer.done() {
-            return Ok(false);
-        }
-        self.raw.clear();
-        self.limited.clear();
-        if self.src.read(&mut self.raw, CHUNK)? == 0 {
-            self.limiter.finish(&mut self.limited);
-            self.done = true;
-        } else {
-            apply_db(&mut self.raw, self.gain_db);
-            self.limiter.process(&self.raw, &mut self.limited);
-        }
-        self.trimmer.process(&self.limited, out);
-        Ok(true)
-    }
-}
-
-/// Integrated loudness of the normalised (limited) stream, without encoding.
-///
-/// The two halves run on two threads: the second seeks to its start minus [`WARM_UP_S`] so
-/// its limiter has settled; their gating blocks are pooled into one measurement. A source
-/// that cannot seek is simulated in one pass.
-fn simulate(
-    path: &Path,
-    opts: &RenderOptions,
-    gain_db: f64,
-    params: LimiterParams,
-    trim: TrimRange,
-) -> Result<f64, AudioError> {
-    let rate = opts.rate;
-    let warm = (WARM_UP_S * rate as f64) as u64;
-    let mid = trim.start + trim.len() / 2;
-    let run = |src: Box<dyn PcmSource>, range: TrimRange| -> Result<EbuR128, AudioError> {
-        let mut norm = Normalised::from_source(src, rate, gain_db, params, range);
-        let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).map_err(sim_err)?;
-        let mut buf = Vec::with_capacity(CHUNK * 2);
-        while norm.next(&mut buf)? {
-            meter.add_frames_f32(&buf).map_err(sim_err)?;
-            buf.clear();
-        }
-        Ok(meter)
-    };
-    let second = || -> Result<Option<EbuR128>, AudioError> {
-        let mut src = open_station(path, rate)?;
-        let from = mid.saturating_sub(warm);
-        if src.seek(from).is_err() {
-            return Ok(None);
-        }
-        let range = TrimRange {
-            start: mid - from,
-            end: trim.end - from,
-        };
-        run(Box::new(src), range).map(Some)
-    };
-    let parallel = trim.len() > 4 * warm;
-    let (a, b) = std::thread::scope(|s| {
-        let b = parallel.then(|| s.spawn(second));
-        let first = TrimRange {
-            start: trim.start,
-            end: if parallel { mid } else { trim.end },
-        };
-        let a = run(Box::new(open_station(path, rate)?), first);
-        let b = match b.map(|h| h.join()) {
-            None => Ok(None),
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(AudioError::Stage("the limiter simulation crashed".into())),
-        };
-        Ok::<_, AudioError>((a, b))
-    })?;
-    let a = a?;
-    let loudness = match b? {
-        Some(b) => EbuR128::loudness_global_multiple([&a, &b].into_iter()),
-        None if parallel => {
-            // Seeking failed: finish the second half in line.
-            let src = open_station(path, rate)?;
-            let range = TrimRange {
-                start: mid,
-                end: trim.end,
-            };
-            let b = run(Box::new(src), range)?;
-            EbuR128::loudness_global_multiple([&a, &b].into_iter())
-        }
-        None => a.loudness_global(),
-    };
-    loudness.map_err(sim_err)
-}
-
-/// Frames the second half of the simulation runs through its limiter before it counts them.
-const WARM_UP_S: f64 = 2.0;
-
-fn sim_err(e: ebur128::Error) -> AudioError {
-    AudioError::Stage(format!("limiter simulation: {e}"))
-}
-
 /// What one encode pass produced.
-struct Encoded {
-    bytes: u64,
-    limiter_reduction_db: f64,
+pub(super) struct Encoded {
+    pub(super) bytes: u64,
+    pub(super) limiter_reduction_db: f64,
     /// The published file's loudness report, measured while it was written.
-    after: LoudnessReport,
+    pub(super) after: LoudnessReport,
+    /// The audio frame where a two-encoder render spliced B's stream in.
+    pub(super) seam: Option<u64>,
 }
 
 /// Encodes the normalised stream into `tmp` and measures the result: decode/normalise on a
 /// helper thread, LAME here, and the encoded bytes decoded and metered on a third thread as
 /// they are written (see `verify`).
-fn encode_pass(
+pub(super) fn encode_pass(
     input: &Path,
     tmp: &Path,
     opts: &RenderOptions,
@@ -358,42 +215,15 @@ fn encode_pass(
     let mut writer = Mp3FileWriter::create(tmp, opts.rate, opts.bitrate_kbps, &opts.tags)?;
     let meter = TeeMeter::spawn(tmp, opts.rate, trim.len())?;
     writer.set_tap(meter.tap());
-    let (tx, rx) = sync_channel::<Vec<f32>>(8);
-    let (back_tx, back_rx) = sync_channel::<Vec<f32>>(10);
-    let path = input.to_path_buf();
-    let rate = opts.rate;
-    let producer = std::thread::Builder::new()
-        .name("render-pcm".into())
-        .spawn(move || -> Result<f64, AudioError> {
-            let mut norm = Normalised::open(&path, rate, gain_db, params, trim)?;
-            loop {
-                let mut buf = back_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK * 2));
-                buf.clear();
-                if !norm.next(&mut buf)? {
-                    break;
-                }
-                if tx.send(buf).is_err() {
-                    break;
-                }
-            }
-            Ok(norm.limiter.max_reduction_db())
-        })
-        .map_err(|e| AudioError::Stage(format!("cannot start render thread: {e}")))?;
+    let producer = Producer::spawn(input, opts.rate, gain_db, params, trim, 0)?;
     let mut result = Ok(());
-    for buf in rx.iter() {
-        if result.is_ok() {
-            result = writer.encode(&buf);
+    for buf in producer.chunks.iter() {
+        result = writer.encode(&buf);
+        if result.is_err() {
+            break;
         }
-        let _ = back_tx.try_send(buf);
     }
-    let reduction = producer.join().unwrap_or_else(|_| {
-        Err(AudioError::Decode {
-            path: input.to_path_buf(),
-            reason: "the decoder crashed on this file".into(),
-        })
-    })?;
+    let reduction = producer.finish()?;
     result?;
     let done = writer.finish_with_info()?;
     let after = match meter.finish(&done.info)? {
@@ -408,6 +238,7 @@ fn encode_pass(
         bytes: done.bytes,
         limiter_reduction_db: reduction,
         after,
+        seam: None,
     })
 }
 
@@ -485,8 +316,13 @@ pub fn render_episode(
             bytes,
             limiter_reduction_db: reduction,
             after,
-        } = encode_pass(input, &tmp, opts, gain_db, params, trim).map_err(cleanup)?;
-        tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), passes, "render: encoded and measured");
+            seam,
+        } = match Plan::for_programme(trim.len(), opts.rate) {
+            Some(plan) => encode_halves(input, &tmp, opts, gain_db, params, trim, plan),
+            None => encode_pass(input, &tmp, opts, gain_db, params, trim),
+        }
+        .map_err(cleanup)?;
+        tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), passes, ?seam, "render: encoded and measured");
         let loud = after.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp_excess = after.true_peak_dbtp - (opts.ceiling_dbtp - TP_MARGIN_DB);
         let off = opts.target_lufs - loud;
@@ -545,76 +381,4 @@ fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
             .map_err(werr)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 12 s of tone and noise with a full-scale click every second (work for the limiter).
-    fn clicky_wav(path: &Path, rate: u32) {
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        let mut seed = 3u32;
-        for i in 0..rate as usize * 12 {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-            let mut s = 0.1 * (i as f32 * 0.05).sin() + 0.05 * noise;
-            if i % rate as usize == 500 {
-                s = 0.99;
-            }
-            let v = (s * 32_000.0) as i16;
-            w.write_sample(v).unwrap();
-            w.write_sample(v).unwrap();
-        }
-        w.finalize().unwrap();
-    }
-
-    #[test]
-    fn simulation_in_two_halves_matches_one_pass() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("clicks.wav");
-        // A low rate keeps this debug-build test fast.
-        let rate = 16_000;
-        clicky_wav(&path, rate);
-        // The station defaults (`Settings::render_options`), at this test's rate.
-        let opts = RenderOptions {
-            target_lufs: -16.0,
-            ceiling_dbtp: -1.0,
-            rate,
-            bitrate_kbps: 128,
-            keep_silence_s: 0.5,
-            tags: EpisodeTags::default(),
-            max_duration_s: 12.0 * 3600.0,
-        };
-        let params = LimiterParams::default();
-        let trim = TrimRange {
-            start: 1000,
-            end: rate as u64 * 12 - 500,
-        };
-        let gain = 12.0;
-        let halves = simulate(&path, &opts, gain, params, trim).unwrap();
-        // The same stream in one pass, metered in line.
-        let mut norm = Normalised::open(&path, rate, gain, params, trim).unwrap();
-        let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).unwrap();
-        let mut buf = Vec::new();
-        let mut frames = 0;
-        while norm.next(&mut buf).unwrap() {
-            frames += buf.len() / 2;
-            meter.add_frames_f32(&buf).unwrap();
-            buf.clear();
-        }
-        assert_eq!(frames as u64, trim.len());
-        assert!(norm.limiter.max_reduction_db() > 3.0, "the limiter worked");
-        let one = meter.loudness_global().unwrap();
-        assert!(
-            (halves - one).abs() < 0.02,
-            "halves {halves} vs one pass {one}"
-        );
-    }
 }

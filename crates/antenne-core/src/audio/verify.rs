@@ -11,19 +11,21 @@
 //! measures the finished file instead.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::AudioError;
-use super::analyse::{Analyser, Analysis, SourceFacts};
+use super::analyse::{Analyser, Analysis, Measured, SourceFacts};
 use super::decode::Decoder;
+use super::lametag::parse_info;
 
 /// LAME's encoder delay (frames) as it writes it in the Info frame.
-const LAME_DELAY: u64 = 576;
+pub(crate) const LAME_DELAY: u64 = 576;
 /// The MP3 decoder's own delay (synthesis filterbank), added by every gapless decoder.
-const DECODER_DELAY: u64 = 529;
+pub(crate) const DECODER_DELAY: u64 = 529;
 /// Encoded chunks waiting for the meter (MP3 is small: ~16 KB/s at 128 kbps).
 const QUEUE: usize = 256;
 /// Frames metered at a time.
@@ -36,17 +38,34 @@ pub fn frame_samples(rate: u32) -> u64 {
 
 /// A decoder + meter thread fed with the encoded bytes of a file being written.
 pub struct TeeMeter {
-    tx: Option<SyncSender<Vec<u8>>>,
-    handle: Option<JoinHandle<Result<Metered, AudioError>>>,
+    meter: StreamMeter,
     rate: u32,
     frames: u64,
 }
 
-/// What the meter thread saw.
-struct Metered {
-    analysis: Analysis,
-    /// Frames the decoder produced in all (lead, programme and padding).
-    decoded: u64,
+/// Which frames of the decoded stream a [`StreamMeter`] measures (`live`) and which it keeps
+/// as PCM for the caller to measure later (`held`, once it knows which of them count).
+#[derive(Debug, Clone)]
+pub struct Windows {
+    pub live: Range<u64>,
+    pub held: Range<u64>,
+}
+
+/// Decodes MP3 bytes as they come, on its own thread, and meters a window of the result.
+pub struct StreamMeter {
+    tx: Option<SyncSender<Vec<u8>>>,
+    handle: Option<JoinHandle<Result<Metered, AudioError>>>,
+}
+
+/// What a [`StreamMeter`] saw.
+pub struct Metered {
+    /// The `live` window, measured.
+    pub part: Measured,
+    /// The `held` window, interleaved stereo.
+    pub held: Vec<f32>,
+    /// Frames the decoder produced in all.
+    pub decoded: u64,
+    pub facts: SourceFacts,
 }
 
 /// Bytes arriving over a channel, as a non-seekable media source.
@@ -98,25 +117,22 @@ impl symphonia::core::io::MediaSource for Pipe {
     }
 }
 
-impl TeeMeter {
-    /// Starts the meter for a file of `frames` programme frames at `rate`; `label` names it in errors.
-    pub fn spawn(label: &Path, rate: u32, frames: u64) -> Result<TeeMeter, AudioError> {
+impl StreamMeter {
+    /// Starts a meter for an MP3 stream at `rate`; `label` names it in errors.
+    pub fn spawn(label: &Path, rate: u32, windows: Windows) -> Result<StreamMeter, AudioError> {
         let (tx, rx) = sync_channel::<Vec<u8>>(QUEUE);
         let label: PathBuf = label.to_path_buf();
-        let lead = frame_samples(rate) + LAME_DELAY + DECODER_DELAY;
         let handle = std::thread::Builder::new()
             .name("mp3-check".into())
-            .spawn(move || meter(rx, &label, rate, lead, frames))
+            .spawn(move || meter(rx, &label, rate, windows))
             .map_err(|e| AudioError::Stage(format!("cannot start the MP3 check thread: {e}")))?;
-        Ok(TeeMeter {
+        Ok(StreamMeter {
             tx: Some(tx),
             handle: Some(handle),
-            rate,
-            frames,
         })
     }
 
-    /// Hands over encoded bytes (in file order, without the ID3v2 tag).
+    /// Hands over encoded bytes (in stream order, without any ID3v2 tag).
     pub fn feed(&self, bytes: &[u8]) {
         if let Some(tx) = self.tx.as_ref().filter(|_| !bytes.is_empty()) {
             // A meter that stopped has an error to tell: `finish` reports it.
@@ -134,15 +150,47 @@ impl TeeMeter {
         })
     }
 
+    /// Ends the input and waits for the meter.
+    pub fn finish(mut self) -> Result<Metered, AudioError> {
+        self.tx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(AudioError::Stage("the MP3 check thread crashed".into())),
+        }
+    }
+}
+
+impl Drop for StreamMeter {
+    fn drop(&mut self) {
+        self.tx = None;
+    }
+}
+
+impl TeeMeter {
+    /// Starts the meter for a file of `frames` programme frames at `rate`; `label` names it in errors.
+    pub fn spawn(label: &Path, rate: u32, frames: u64) -> Result<TeeMeter, AudioError> {
+        let lead = frame_samples(rate) + LAME_DELAY + DECODER_DELAY;
+        let windows = Windows {
+            live: lead..lead + frames,
+            held: 0..0,
+        };
+        Ok(TeeMeter {
+            meter: StreamMeter::spawn(label, rate, windows)?,
+            rate,
+            frames,
+        })
+    }
+
+    /// A tap for [`super::encode::Mp3FileWriter::set_tap`] feeding this meter.
+    pub fn tap(&self) -> super::encode::Tap {
+        self.meter.tap()
+    }
+
     /// Waits for the meter. `info` is the finished file's Info frame: when its delay, padding
     /// or frame count disagree with what the meter assumed, returns `Ok(None)` (measure the
     /// file instead).
-    pub fn finish(mut self, info: &[u8]) -> Result<Option<Analysis>, AudioError> {
-        self.tx = None;
-        let metered = match self.handle.take().map(|h| h.join()) {
-            Some(Ok(r)) => r?,
-            _ => return Err(AudioError::Stage("the MP3 check thread crashed".into())),
-        };
+    pub fn finish(self, info: &[u8]) -> Result<Option<Analysis>, AudioError> {
+        let metered = self.meter.finish()?;
         let Some(tag) = parse_info(info) else {
             return Ok(None);
         };
@@ -151,14 +199,11 @@ impl TeeMeter {
             && tag.frames * fs == LAME_DELAY + self.frames + tag.padding
             // The placeholder frame, then every audio frame, decoded in full.
             && metered.decoded == fs + tag.frames * fs
-            && metered.analysis.report.duration_frames == self.frames;
-        Ok(consistent.then_some(metered.analysis))
-    }
-}
-
-impl Drop for TeeMeter {
-    fn drop(&mut self) {
-        self.tx = None;
+            && metered.part.frames() == self.frames;
+        if !consistent {
+            return Ok(None);
+        }
+        Measured::combine(&[metered.part], metered.facts).map(Some)
     }
 }
 
@@ -166,8 +211,7 @@ fn meter(
     rx: Receiver<Vec<u8>>,
     label: &Path,
     rate: u32,
-    lead: u64,
-    frames: u64,
+    windows: Windows,
 ) -> Result<Metered, AudioError> {
     let pipe = Pipe {
         rx: Mutex::new(rx),
@@ -178,7 +222,14 @@ fn meter(
     let mut analyser = Analyser::new(rate)?;
     let mut buf = Vec::new();
     let mut pending: Vec<f32> = Vec::with_capacity(CHUNK * 2 + 4096);
+    let mut held = Vec::new();
     let mut decoded = 0u64;
+    // The frames of `window` within `from..to`, as a range of `buf`'s samples.
+    let within = |window: &Range<u64>, from: u64, to: u64| {
+        let lo = window.start.clamp(from, to);
+        let hi = window.end.clamp(lo, to);
+        (lo - from) as usize * 2..(hi - from) as usize * 2
+    };
     loop {
         buf.clear();
         let n = dec.next_frames(&mut buf)?;
@@ -192,62 +243,25 @@ fn meter(
                 dec.info().channels
             )));
         }
-        // Keep frames [lead, lead + frames) of the decoded stream.
         let (from, to) = (decoded, decoded + n as u64);
         decoded = to;
-        let lo = lead.clamp(from, to);
-        let hi = (lead + frames).clamp(lo, to);
-        let (a, b) = (lo - from, hi - from);
-        pending.extend_from_slice(&buf[a as usize * 2..b as usize * 2]);
+        held.extend_from_slice(&buf[within(&windows.held, from, to)]);
+        pending.extend_from_slice(&buf[within(&windows.live, from, to)]);
         if pending.len() >= CHUNK * 2 {
             analyser.add(&pending)?;
             pending.clear();
         }
     }
     analyser.add(&pending)?;
-    let analysis = analyser.finish(SourceFacts {
-        sample_rate: dec.info().sample_rate,
-        channels: dec.info().channels,
-        codec: dec.info().codec.clone(),
-    })?;
-    Ok(Metered { analysis, decoded })
-}
-
-/// The gapless facts of a Xing/Info frame with a LAME extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InfoTag {
-    pub frames: u64,
-    pub bytes: u64,
-    pub delay: u64,
-    pub padding: u64,
-}
-
-/// Reads frame count, byte count, encoder delay and padding from an Info (or Xing) frame.
-pub fn parse_info(frame: &[u8]) -> Option<InfoTag> {
-    let at = frame
-        .windows(4)
-        .take(64)
-        .position(|w| w == b"Info" || w == b"Xing")?;
-    let be32 = |i: usize| -> Option<u64> {
-        Some(u32::from_be_bytes(frame.get(i..i + 4)?.try_into().ok()?) as u64)
-    };
-    let flags = be32(at + 4)?;
-    // Frames, bytes and TOC must all be present (LAME writes them for CBR).
-    if flags & 0x7 != 0x7 {
-        return None;
-    }
-    let frames = be32(at + 8)?;
-    let bytes = be32(at + 12)?;
-    // Xing: tag(4) flags(4) frames(4) bytes(4) TOC(100) quality(4); then the LAME extension,
-    // whose delay and padding (12 bits each) sit 21 bytes in.
-    let dp = frame.get(at + 141..at + 144)?;
-    let delay = ((dp[0] as u64) << 4) | (dp[1] as u64 >> 4);
-    let padding = ((dp[1] as u64 & 0x0f) << 8) | dp[2] as u64;
-    Some(InfoTag {
-        frames,
-        bytes,
-        delay,
-        padding,
+    Ok(Metered {
+        part: analyser.finish_part()?,
+        held,
+        decoded,
+        facts: SourceFacts {
+            sample_rate: dec.info().sample_rate,
+            channels: dec.info().channels,
+            codec: dec.info().codec.clone(),
+        },
     })
 }
 
@@ -295,26 +309,5 @@ mod tests {
         check(44_100, 44_100 * 3 + 17);
         check(48_000, 48_000 * 2);
         check(22_050, 22_050 * 2 + 1);
-    }
-
-    #[test]
-    fn info_frame_is_parsed() {
-        let mut frame = vec![0u8; 200];
-        frame[36..40].copy_from_slice(b"Info");
-        frame[43] = 0x0f; // flags: frames, bytes, TOC, quality
-        frame[47] = 10; // frames
-        frame[50] = 0x01; // bytes = 256
-        frame[36 + 141..36 + 144].copy_from_slice(&[0x24, 0x02, 0x10]); // 576, 528
-        let tag = parse_info(&frame).unwrap();
-        assert_eq!(
-            tag,
-            InfoTag {
-                frames: 10,
-                bytes: 256,
-                delay: 576,
-                padding: 528
-            }
-        );
-        assert_eq!(parse_info(&[0u8; 200]), None);
     }
 }
