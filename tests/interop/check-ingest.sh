@@ -67,6 +67,33 @@ for ext in m4a ogg flac alac.m4a mp3 wav; do
   ok "$ext: rendition $i LUFS, $tp dBTP, $d s, ffprobe clean"
 done
 
+# A programme long enough (> 60 s) to be encoded on both cores: two LAME encoders spliced at a
+# frame (audio/halves.rs). ffmpeg's strict MP3 decoder must read the splice without a word (a
+# broken bit reservoir shows as "invalid new backstep" or an overread), and the published file
+# must meet the same bounds. 150 s of tone, pink noise and a transient every 1.5 s.
+ffmpeg -hide_banner -nostdin -loglevel error -y \
+  -f lavfi -i "sine=frequency=220:sample_rate=44100:duration=150,volume='0.3+0.25*sin(2*PI*0.7*t)':eval=frame" \
+  -f lavfi -i "anoisesrc=color=pink:amplitude=0.08:sample_rate=44100:duration=150" \
+  -f lavfi -i "aevalsrc='if(lt(mod(t,1.5),0.002),0.9,0)':sample_rate=44100:duration=150" \
+  -filter_complex "[0][1][2]amix=inputs=3:normalize=0,aformat=channel_layouts=stereo" \
+  -c:a pcm_s16le "$tmp/long.wav" || fail "cannot generate the long source"
+out=$(RUST_LOG=antenne_core::audio::halves=debug "$bin" --data-dir "$data" ingest "$tmp/long.wav" \
+  --show interop --title "Essai long" --json 2>"$tmp/long.log") || fail "ingest rejected long.wav: $out"
+grep -q "spliced the two encoders' streams" "$tmp/long.log" \
+  || fail "the long programme was not encoded on both cores: $(cat "$tmp/long.log")"
+rendition=$(echo "$out" | python3 -c 'import sys,json; e=json.load(sys.stdin); assert e["status"]=="ready", e; print(e["rendition_path"])') \
+  || fail "long: episode not ready: $out"
+ffmpeg -hide_banner -nostdin -v error -i "$rendition" -f null - 2>"$tmp/decode.err" || fail "ffmpeg cannot decode the spliced file"
+[ -s "$tmp/decode.err" ] && fail "ffmpeg's decoder complained about the spliced file: $(head -5 "$tmp/decode.err")"
+ffprobe -v error -show_format -show_streams "$rendition" >/dev/null 2>"$tmp/ffprobe.err" || fail "ffprobe: $(cat "$tmp/ffprobe.err")"
+[ -s "$tmp/ffprobe.err" ] && fail "ffprobe complained about $rendition: $(cat "$tmp/ffprobe.err")"
+read -r i tp < <(measure "$rendition")
+d=$(duration "$rendition")
+want=$(echo "$out" | python3 -c 'import sys,json; print(json.load(sys.stdin)["duration_s"])')
+python3 -c "import sys; sys.exit(not (abs($i + 16) <= 0.5 and $tp <= -1.0 and abs($d - $want) <= 0.05 and abs($want - 150) <= 0.1))" \
+  || fail "long: published at $i LUFS, $tp dBTP, $d s (catalog $want s)"
+ok "long programme spliced from two encoders: $i LUFS, $tp dBTP, $d s, ffmpeg and ffprobe clean"
+
 # The same recording twice is refused (exit 1) and the catalog keeps one episode.
 "$bin" --data-dir "$data" ingest "$tmp/input-1.m4a" --show interop >/dev/null 2>&1
 [ $? -eq 1 ] || fail "a duplicate upload must exit 1"

@@ -317,6 +317,19 @@ impl StationSource {
         self.station_rate
     }
 
+    /// Station frames between seek positions after which this source's output, once past the
+    /// resampler's first chunk, is sample for sample what reading from the start gives: 1
+    /// without resampling; else the resampler's chunk grid (see `Resampler::input_grain`).
+    pub fn seek_grain(&self) -> u64 {
+        match &self.resampler {
+            None => 1,
+            Some(r) => {
+                let (rate_in, rate_out) = r.rates();
+                r.input_grain() * rate_out / rate_in
+            }
+        }
+    }
+
     /// Converts one more packet into `ready`; false at the end.
     fn fill(&mut self) -> Result<bool, AudioError> {
         if self.ended {

@@ -6,7 +6,8 @@
 //! gain that lands on target after the limiter. The encode pass runs decode/normalise on one
 //! thread, LAME on another, and decodes and meters the encoded bytes on a third as they are
 //! written (`verify`): the published file is measured without a pass of its own, and re-rendered
-//! with a corrected gain in the rare case it missed. The file appears at `output` only once
+//! with a corrected gain in the rare case it missed. A programme of a minute or more is encoded
+//! as two halves, each with those three threads, spliced into one stream (`halves`). The file appears at `output` only once
 //! complete: temp file in the same folder, fsync, rename, fsync of the folder.
 //!
 //! Costs, for the record (CPU, 10-minute WAV): LAME ~5 s, pass 1 ~1.5 s, calibration ~0.4 s,

@@ -45,6 +45,26 @@ impl Resampler {
         })
     }
 
+    /// Input frames between positions from which a reset resampler produces the same output as
+    /// one that read from the start (after its first chunk): its chunk boundaries, at input
+    /// positions that map to whole output frames.
+    pub fn input_grain(&self) -> u64 {
+        let gcd = |mut a: u64, mut b: u64| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        let step = self.rate_in / gcd(self.rate_in, self.rate_out);
+        let chunk = self.inner.input_frames_next() as u64;
+        chunk / gcd(chunk, step) * step
+    }
+
+    /// Input rate and output rate.
+    pub fn rates(&self) -> (u64, u64) {
+        (self.rate_in, self.rate_out)
+    }
+
     /// Feeds interleaved stereo `input`; appends whatever output is ready to `out`.
     pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
         self.frames_in += (input.len() / CHANNELS) as u64;
