@@ -68,7 +68,7 @@ for ext in m4a ogg flac alac.m4a mp3 wav; do
 done
 
 # A programme long enough (> 60 s) to be encoded on both cores: two LAME encoders spliced at a
-# frame (audio/halves.rs). ffmpeg's strict MP3 decoder must read the splice without a word (a
+# frame (audio/halves/). ffmpeg's strict MP3 decoder must read the splice without a word (a
 # broken bit reservoir shows as "invalid new backstep" or an overread), and the published file
 # must meet the same bounds. 150 s of tone, pink noise and a transient every 1.5 s.
 ffmpeg -hide_banner -nostdin -loglevel error -y \
