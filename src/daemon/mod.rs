@@ -53,8 +53,8 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         .iter()
         .map(|s| s.slug.clone())
         .collect();
-    let runner =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<crate::ingest::IngestRunner> {
+    let runner = tokio::task::spawn_blocking(
+        move || -> anyhow::Result<(crate::ingest::IngestRunner, Option<Vec<String>>)> {
             let clock = crate::ingest::system_clock();
             let r = crate::ingest::recover(&catalog, &clock)?;
             if r.requeued + r.failed > 0 {
@@ -73,15 +73,29 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
                 );
             }
             let seeded = seed::seed_demo(&catalog, &settings.media_dir, &shows, &clock)?;
+            // The schedule's warnings (episodes, media files) as they stand after seeding.
+            let mut warnings = None;
             if seeded > 0 {
                 tracing::info!(episodes = seeded, "seeded the demo episodes");
+                let (path, media) = (&settings.schedule, &settings.media_dir);
+                warnings = schedule::load(path, media, &catalog, jiff::Timestamp::now())
+                    .ok()
+                    .map(|(_, w)| w);
             }
-            Ok(crate::ingest::IngestRunner::start_notifying(
-                catalog, settings, 2, clock, on_done,
-            ))
-        })
-        .await??;
+            let runner =
+                crate::ingest::IngestRunner::start_notifying(catalog, settings, 2, clock, on_done);
+            Ok((runner, warnings))
+        },
+    )
+    .await??;
+    let (runner, warnings) = runner;
     state.set_ingest(runner);
+    if let Some(w) = warnings {
+        state.schedule_sender().send_modify(|s| s.warnings = w);
+    }
+    for w in &state.schedule().warnings {
+        tracing::warn!("{w}");
+    }
 
     start_playout(state)?;
 

@@ -39,13 +39,20 @@ struct StationFacts<'a> {
 }
 
 impl Facts for StationFacts<'_> {
+    /// Episodes ready or on their way (queued, processing): an episode being ingested, as
+    /// on a first start just after the demo seeding, is not "no episodes yet".
     fn episode_count(&self, show: &str) -> Option<usize> {
         let q = EpisodeQuery {
             show: Some(show.into()),
-            status: Some(EpisodeStatus::Ready),
             ..Default::default()
         };
-        self.catalog.list_episodes(&q).ok().map(|v| v.len())
+        let episodes = self.catalog.list_episodes(&q).ok()?;
+        Some(
+            episodes
+                .iter()
+                .filter(|e| e.status != EpisodeStatus::Failed)
+                .count(),
+        )
     }
 
     fn newest_episode_duration(&self, show: &str) -> Option<jiff::SignedDuration> {
@@ -99,6 +106,7 @@ pub fn load(
 }
 
 /// Loads the schedule at start: without a valid schedule the station does not start.
+/// Its warnings are kept in the state, not logged (see [`super::start_tasks`]).
 pub fn initial(
     path: &Path,
     media_dir: &Path,
@@ -106,18 +114,15 @@ pub fn initial(
 ) -> Result<ScheduleState, super::StartError> {
     let now = Timestamp::now();
     match load(path, media_dir, catalog, now) {
-        Ok((schedule, warnings)) => {
-            for w in &warnings {
-                tracing::warn!("{w}");
-            }
-            Ok(ScheduleState {
-                schedule: Arc::new(schedule),
-                path: path.to_path_buf(),
-                loaded_at: now,
-                warnings,
-                refused: None,
-            })
-        }
+        // The warnings are logged once the station has started (`start_tasks`): a first run
+        // seeds the demo episodes after this load, which answers some of them.
+        Ok((schedule, warnings)) => Ok(ScheduleState {
+            schedule: Arc::new(schedule),
+            path: path.to_path_buf(),
+            loaded_at: now,
+            warnings,
+            refused: None,
+        }),
         Err(errors) => Err(super::StartError(format!(
             "the schedule {} is invalid:\n{}",
             path.display(),

@@ -36,6 +36,9 @@ use crate::schedule::Schedule;
 
 /// Real-time bound on every wait, so `stop()` is honoured promptly.
 const POLL: Duration = Duration::from_millis(50);
+/// How long the renderer waits at start for the planner's first plan (it takes milliseconds;
+/// the bound is for a planner that cannot plan, whose time then plays as silence anyway).
+const FIRST_PLAN_WAIT: Duration = Duration::from_secs(2);
 
 struct Ctl {
     plan: Arc<Plan>,
@@ -272,6 +275,9 @@ impl Renderer {
         let limit = tb.frames_in(self.config.catch_up_limit);
         let block = self.config.block_frames.max(1) as u64;
         let until = self.config.run_until.map(|t| tb.frame_at(t));
+        if !self.config.wait_for_data {
+            self.await_first_plan(cursor);
+        }
         while !self.stopping() {
             if until.is_some_and(|u| cursor >= u) {
                 break;
@@ -308,6 +314,27 @@ impl Renderer {
             self.clock.sleep_until(wake, POLL);
         }
         self.sink.finish();
+    }
+
+    /// At start, waits (up to [`FIRST_PLAN_WAIT`]) for the planner's first plan covering
+    /// `f`: rendering before it would play its time as silence (counted late).
+    fn await_first_plan(&self, f: u64) {
+        let deadline = std::time::Instant::now() + FIRST_PLAN_WAIT;
+        let mut ctl = self.shared.lock();
+        while ctl.plan.at(f).is_none() && !self.stopping() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            ctl.wanted = true;
+            self.shared.changed.notify_all();
+            ctl = self
+                .shared
+                .changed
+                .wait_timeout(ctl, left.min(POLL))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     /// The current plan; in `wait_for_data` mode, one covering `f` (waits for the planner).
@@ -359,6 +386,8 @@ impl Renderer {
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
                 if !self.failed.contains(&key) {
+                    // Not prefetched (start-up, re-plan): nothing is decoded ahead yet.
+                    let fresh = !self.feeds.contains_key(&key);
                     let (feed, first) = self.feeds.entry(key.clone()).or_insert_with(|| {
                         let feed = Feed::start(
                             &self.opener,
@@ -378,7 +407,13 @@ impl Renderer {
                         let j = if x >= join { ramp(x - join, edge) } else { 1.0 };
                         seg.gain(x) * j
                     };
-                    let r = feed.fill(f, &mut self.buf[lo..hi], self.config.wait_for_data, gain);
+                    let r = if fresh && !self.config.wait_for_data {
+                        // Wait for the decoder, within half the lead, rather than play silence.
+                        let deadline = std::time::Instant::now() + self.config.lead / 2;
+                        feed.fill_until(f, &mut self.buf[lo..hi], deadline, gain)
+                    } else {
+                        feed.fill(f, &mut self.buf[lo..hi], self.config.wait_for_data, gain)
+                    };
                     status
                         .late_frames
                         .fetch_add(r.late as u64, Ordering::Relaxed);

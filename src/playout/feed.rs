@@ -6,7 +6,8 @@
 //! every sample), so the item stays where the clock says it is: the engine catches up.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
+use std::time::Instant;
 
 use super::media::Opener;
 
@@ -17,6 +18,14 @@ enum Msg {
     Pcm(Vec<f32>),
     End,
     Failed(String),
+}
+
+/// How long a fill waits for the decoder.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Forever,
+    Until(Instant),
 }
 
 /// What a fill found.
@@ -94,6 +103,30 @@ impl Feed {
         wait: bool,
         gain: impl Fn(u64) -> f32,
     ) -> Filled {
+        let wait = if wait { Wait::Forever } else { Wait::No };
+        self.fill_waiting(at, out, wait, gain)
+    }
+
+    /// [`Feed::fill`], waiting for the decoder until `deadline` at most. For the first block of
+    /// a feed started for a segment already under way (at start-up, or joined after a
+    /// re-plan): it had no time to decode ahead, and would otherwise leave that block silent.
+    pub fn fill_until(
+        &mut self,
+        at: u64,
+        out: &mut [f32],
+        deadline: Instant,
+        gain: impl Fn(u64) -> f32,
+    ) -> Filled {
+        self.fill_waiting(at, out, Wait::Until(deadline), gain)
+    }
+
+    fn fill_waiting(
+        &mut self,
+        at: u64,
+        out: &mut [f32],
+        wait: Wait,
+        gain: impl Fn(u64) -> f32,
+    ) -> Filled {
         let want = out.len() / 2;
         let mut r = Filled::default();
         let mut k = 0usize;
@@ -142,14 +175,20 @@ impl Feed {
     }
 
     /// Takes the next chunk; false when none is available now (or ever).
-    fn pull(&mut self, wait: bool) -> bool {
+    fn pull(&mut self, wait: Wait) -> bool {
         if self.done {
             return false;
         }
-        let msg = if wait {
-            self.rx.recv().map_err(|_| TryRecvError::Disconnected)
-        } else {
-            self.rx.try_recv()
+        let msg = match wait {
+            Wait::No => self.rx.try_recv(),
+            Wait::Forever => self.rx.recv().map_err(|_| TryRecvError::Disconnected),
+            Wait::Until(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                self.rx.recv_timeout(left).map_err(|e| match e {
+                    RecvTimeoutError::Timeout => TryRecvError::Empty,
+                    RecvTimeoutError::Disconnected => TryRecvError::Disconnected,
+                })
+            }
         };
         match msg {
             Ok(Msg::Pcm(v)) => {
@@ -274,5 +313,53 @@ mod tests {
             reason.contains("decoder crashed") && reason.contains("hostile bytes"),
             "{reason}"
         );
+    }
+
+    /// A 10 s file, decoded a chunk at a time, slowly: `delay` per chunk.
+    fn slow_opener(delay: std::time::Duration) -> Opener {
+        struct Slow {
+            left: usize,
+            delay: std::time::Duration,
+        }
+        impl PcmSource for Slow {
+            fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, AudioError> {
+                std::thread::sleep(self.delay);
+                let n = max.min(self.left);
+                out.extend(std::iter::repeat_n(0.5, n * 2));
+                self.left -= n;
+                Ok(n)
+            }
+            fn seek(&mut self, _: u64) -> Result<(), AudioError> {
+                Ok(())
+            }
+            fn len_frames(&self) -> Option<u64> {
+                None
+            }
+        }
+        Arc::new(move |_: &Path, _| {
+            Ok(Box::new(Slow {
+                left: 441_000,
+                delay,
+            }) as Box<dyn PcmSource>)
+        })
+    }
+
+    #[test]
+    fn a_feed_joined_under_way_fills_its_first_block() {
+        let opener = slow_opener(std::time::Duration::from_millis(20));
+        let start = || Feed::start(&opener, "a.wav".into(), 44_100, 0, 0, 441_000, 4);
+        let block = 16_384;
+        let mut out = vec![0.0; 2 * block];
+        // Without waiting, the first block finds nothing decoded: all late.
+        assert_eq!(start().fill(0, &mut out, false, |_| 1.0).late, block);
+        // Given until a deadline, it is filled (4 chunks of 20 ms).
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let r = start().fill_until(0, &mut out, deadline, |_| 1.0);
+        assert_eq!((r.frames, r.late), (block, 0));
+        // A deadline already past waits for nothing.
+        let t = Instant::now();
+        let r = start().fill_until(0, &mut out, t, |_| 1.0);
+        assert!(t.elapsed() < std::time::Duration::from_millis(15));
+        assert_eq!(r.late, block);
     }
 }

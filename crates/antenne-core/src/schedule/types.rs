@@ -218,7 +218,7 @@ pub enum PathFact {
 
 /// IO-dependent facts used for warnings. `None` means unknown: that warning is skipped.
 pub trait Facts {
-    /// Ready episodes of a show.
+    /// Episodes of a show that are ready or being ingested.
     fn episode_count(&self, _show: &str) -> Option<usize> {
         None
     }
