@@ -70,6 +70,13 @@ pub struct RenderReport {
     pub output_bytes: u64,
     /// Encode passes (1 unless the first file missed the target).
     pub encode_passes: u32,
+    /// LAME encoders whose streams make the file: 2 when it was encoded on both cores.
+    #[serde(default = "one")]
+    pub encoders: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn facts(info: &super::ProbeInfo) -> SourceFacts {
@@ -342,6 +349,7 @@ pub fn render_episode(
                 trim_end_frames: trim.end,
                 output_bytes: bytes,
                 encode_passes: passes,
+                encoders: if seam.is_some() { 2 } else { 1 },
             });
         }
         tracing::info!(file = %input.display(), off, tp_excess, "correcting the render after measuring the MP3");
