@@ -138,21 +138,14 @@ impl Mp3FileWriter {
         kbps: u32,
         tags: &EpisodeTags,
     ) -> Result<Mp3FileWriter, AudioError> {
-        let werr = |source| AudioError::Write {
-            path: path.to_path_buf(),
-            error: source,
-        };
-        let file = File::create(path).map_err(werr)?;
-        let mut file = BufWriter::with_capacity(1 << 20, file);
-        let tag = encode_tag(tags);
-        file.write_all(&tag).map_err(werr)?;
+        let (file, tag_len) = create_with_tag(path, tags)?;
         Ok(Mp3FileWriter {
             enc: build(rate, kbps, true)?,
             file,
             path: path.to_path_buf(),
-            tag_len: tag.len() as u64,
+            tag_len,
             buf: Vec::new(),
-            bytes: tag.len() as u64,
+            bytes: tag_len,
             tap: None,
         })
     }
@@ -196,21 +189,58 @@ impl Mp3FileWriter {
             .map_err(|e| AudioError::Stage(format!("LAME flush: {e}")))?;
         self.write_buf()?;
         self.tap = None;
-        let mut info = Vec::with_capacity(self.enc.lame_tag_size().max(1024));
-        self.enc.lame_tag_encode_to_vec(&mut info);
-        let werr = |source| AudioError::Write {
-            path: self.path.clone(),
-            error: source,
-        };
-        let mut file = self.file.into_inner().map_err(|e| werr(e.into_error()))?;
-        if !info.is_empty() {
-            file.seek(SeekFrom::Start(self.tag_len)).map_err(werr)?;
-            file.write_all(&info).map_err(werr)?;
-        }
-        file.sync_all().map_err(werr)?;
+        let info = lame_tag(&self.enc);
+        close_with_info(self.file, self.tag_len, &info, &self.path)?;
         Ok(Finished {
             bytes: self.bytes,
             info,
         })
     }
+}
+
+/// Creates (truncating) an episode file and writes its ID3v2 tag; returns the buffered file
+/// and the tag's length.
+pub(super) fn create_with_tag(
+    path: &Path,
+    tags: &EpisodeTags,
+) -> Result<(BufWriter<File>, u64), AudioError> {
+    let werr = |error| AudioError::Write {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = File::create(path).map_err(werr)?;
+    let mut file = BufWriter::with_capacity(1 << 20, file);
+    let tag = encode_tag(tags);
+    file.write_all(&tag).map_err(werr)?;
+    Ok((file, tag.len() as u64))
+}
+
+/// LAME's Info frame for what `enc` has encoded so far (empty if it writes none).
+pub(super) fn lame_tag(enc: &Encoder) -> Vec<u8> {
+    // The crate writes into the vector's spare capacity.
+    let mut info = Vec::with_capacity(enc.lame_tag_size().max(1024));
+    enc.lame_tag_encode_to_vec(&mut info);
+    info
+}
+
+/// Writes `info` back over the placeholder frame after the ID3v2 tag (`tag_len` bytes in) and
+/// fsyncs the file; returns its size.
+pub(super) fn close_with_info(
+    file: BufWriter<File>,
+    tag_len: u64,
+    info: &[u8],
+    path: &Path,
+) -> Result<u64, AudioError> {
+    let werr = |error| AudioError::Write {
+        path: path.to_path_buf(),
+        error,
+    };
+    let mut file = file.into_inner().map_err(|e| werr(e.into_error()))?;
+    let size = file.stream_position().map_err(werr)?;
+    if !info.is_empty() {
+        file.seek(SeekFrom::Start(tag_len)).map_err(werr)?;
+        file.write_all(info).map_err(werr)?;
+    }
+    file.sync_all().map_err(werr)?;
+    Ok(size)
 }

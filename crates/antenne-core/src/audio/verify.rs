@@ -134,20 +134,13 @@ impl StreamMeter {
 
     /// Hands over encoded bytes (in stream order, without any ID3v2 tag).
     pub fn feed(&self, bytes: &[u8]) {
-        if let Some(tx) = self.tx.as_ref().filter(|_| !bytes.is_empty()) {
-            // A meter that stopped has an error to tell: `finish` reports it.
-            let _ = tx.send(bytes.to_vec());
-        }
+        send(self.tx.as_ref(), bytes);
     }
 
     /// A tap for [`super::encode::Mp3FileWriter::set_tap`] feeding this meter.
     pub fn tap(&self) -> super::encode::Tap {
         let tx = self.tx.clone();
-        Box::new(move |bytes: &[u8]| {
-            if let Some(tx) = tx.as_ref().filter(|_| !bytes.is_empty()) {
-                let _ = tx.send(bytes.to_vec());
-            }
-        })
+        Box::new(move |bytes: &[u8]| send(tx.as_ref(), bytes))
     }
 
     /// Ends the input and waits for the meter.
@@ -157,6 +150,13 @@ impl StreamMeter {
             Some(Ok(r)) => r,
             _ => Err(AudioError::Stage("the MP3 check thread crashed".into())),
         }
+    }
+}
+
+fn send(tx: Option<&SyncSender<Vec<u8>>>, bytes: &[u8]) {
+    if let Some(tx) = tx.filter(|_| !bytes.is_empty()) {
+        // A meter that stopped has an error to tell: `finish` reports it.
+        let _ = tx.send(bytes.to_vec());
     }
 }
 

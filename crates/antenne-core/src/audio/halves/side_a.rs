@@ -12,8 +12,7 @@ use mp3lame_encoder::{Encoder, FlushGap};
 
 use super::{Candidates, DELAY, FS, HOLD, Job, Plan, capture, lame_err, same_audio, write_err};
 use crate::audio::AudioError;
-use crate::audio::encode::{build, encode_into};
-use crate::audio::id3::encode_tag;
+use crate::audio::encode::{build, create_with_tag, encode_into};
 use crate::audio::lametag::crc16;
 use crate::audio::mp3frame::{FrameCutter, FrameLayout};
 use crate::audio::normalise::Producer;
@@ -47,15 +46,12 @@ pub(super) struct HalfA {
 impl HalfA {
     /// Creates the episode file for a programme of `n` frames and writes its ID3v2 tag.
     pub(super) fn create(path: &Path, opts: &RenderOptions, n: u64) -> Result<HalfA, AudioError> {
-        let werr = write_err(path);
-        let mut file = BufWriter::with_capacity(1 << 20, File::create(path).map_err(&werr)?);
-        let tag = encode_tag(&opts.tags);
-        file.write_all(&tag).map_err(&werr)?;
+        let (file, tag_len) = create_with_tag(path, &opts.tags)?;
         let lead = FS + DELAY;
         Ok(HalfA {
             file,
             path: path.to_path_buf(),
-            tag_len: tag.len() as u64,
+            tag_len,
             enc: build(opts.rate, opts.bitrate_kbps, true)?,
             meter: StreamMeter::spawn(
                 path,

@@ -2,14 +2,13 @@
 //! for the whole stream, the file fsynced, and the meters' parts pooled into its report.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-
-use mp3lame_encoder::Encoder;
 
 use super::side_a::EndOfA;
 use super::{FS, HalfB, Job, write_err};
 use crate::audio::analyse::{Analyser, Measured, SourceFacts};
+use crate::audio::encode::{close_with_info, lame_tag};
 use crate::audio::lametag::{StreamFacts, crc16, parse_info, rebuild_info, seek_table};
 use crate::audio::render::{Encoded, RenderOptions, analyze_file};
 use crate::audio::verify::LAME_DELAY;
@@ -44,7 +43,7 @@ pub(super) fn finish(
         let metered = half.meter.finish()?;
         let frames = half.offsets.len() as u64;
         let padding = parse_info(&info).map(|t| t.padding);
-        let bytes = close(half.file, half.tag_len, &info, tmp)?;
+        let bytes = close_with_info(half.file, half.tag_len, &info, tmp)?;
         let consistent =
             metered.decoded == FS + frames * FS && padding == Some(frames * FS - LAME_DELAY - n);
         let parts = consistent.then(|| vec![metered.part]);
@@ -102,7 +101,7 @@ pub(super) fn finish(
         })?;
     tracing::debug!(seam = j, frames, "spliced the two encoders' streams");
     let metered_a = half.meter.finish()?;
-    let file_bytes = close(half.file, half.tag_len, &info, tmp)?;
+    let file_bytes = close_with_info(half.file, half.tag_len, &info, tmp)?;
     // B's part before the end of the range was kept as PCM: measure it from the seam on.
     let held = &b.metered.held;
     let from = ((jb - job.plan.warm) * FS * 2) as usize;
@@ -128,32 +127,6 @@ pub(super) fn finish(
         after,
         seam: Some(j),
     })
-}
-
-/// LAME's Info frame for what `enc` has encoded so far.
-pub(super) fn lame_tag(enc: &Encoder) -> Vec<u8> {
-    // The crate writes into the vector's spare capacity.
-    let mut info = Vec::with_capacity(enc.lame_tag_size().max(1024));
-    enc.lame_tag_encode_to_vec(&mut info);
-    info
-}
-
-/// Writes the Info frame back after the ID3v2 tag and fsyncs; returns the file size.
-pub(super) fn close(
-    file: BufWriter<File>,
-    tag_len: u64,
-    info: &[u8],
-    path: &Path,
-) -> Result<u64, AudioError> {
-    let werr = write_err(path);
-    let mut file = file.into_inner().map_err(|e| werr(e.into_error()))?;
-    let size = file.stream_position().map_err(&werr)?;
-    if !info.is_empty() {
-        file.seek(SeekFrom::Start(tag_len)).map_err(&werr)?;
-        file.write_all(info).map_err(&werr)?;
-    }
-    file.sync_all().map_err(&werr)?;
-    Ok(size)
 }
 
 /// The report from the meters' `parts` when they cover exactly the `n` programme frames
