@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use crate::feed::FeedRedirect;
+
 /// The validated configuration every subcommand runs with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -47,16 +49,6 @@ pub struct Settings {
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
     /// `itunes:new-feed-url`.
     pub feed_redirects: Vec<FeedRedirect>,
-}
-
-/// `[[feed_redirect]]`: a feed path of this station that moved to a new absolute URL.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeedRedirect {
-    /// e.g. `/shows/la-matinale/feed.xml`
-    pub from: String,
-    /// e.g. `https://radio.example/shows/matinale/feed.xml`
-    pub to: String,
 }
 
 /// One Icecast 2 server Antenne pushes its stream to as a source client.

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use antenne::cli::check::MediaFacts;
+use antenne::daemon::schedule::MediaFacts;
 use antenne::schedule::{Play, Schedule};
 
 fn repo() -> &'static Path {

@@ -356,14 +356,14 @@ async fn live_items_announce_the_week_with_statuses() {
     // At a fixed instant: Monday 07:30 in Paris, the morning show is on air.
     let schedule = st.state.schedule().schedule.clone();
     let now: jiff::Timestamp = "2026-11-30T06:30:00Z".parse().unwrap();
-    let src = antenne::daemon::feeds::FeedSource {
+    let src = antenne::feed::FeedSource {
         schedule: &schedule,
         episodes: &[],
         public_url: BASE,
         stream_bitrate_kbps: 128,
         redirects: &[],
     };
-    let feeds = antenne::daemon::feeds::build(&src, now);
+    let feeds = antenne::feed::build(&src, now);
     let (_, matinale) = feeds
         .iter()
         .find(|(k, _)| k == "/shows/la-matinale/feed.xml")
@@ -391,7 +391,7 @@ async fn live_items_announce_the_week_with_statuses() {
         schedule.rrule_for_show("la-matinale").as_deref()
     );
     assert_eq!(
-        antenne::daemon::feeds::next_boundary(&schedule, now),
+        antenne::feed::next_boundary(&schedule, now),
         Some("2026-11-30T07:00:00Z".parse().unwrap()),
         "the end of the broadcast on air"
     );
@@ -527,7 +527,7 @@ async fn downloads_are_counted_once_and_exported() {
 #[tokio::test]
 async fn the_rebuild_task_follows_catalog_changes() {
     let st = station().await;
-    tokio::spawn(antenne::daemon::feeds::rebuild_task(st.state.clone()));
+    tokio::spawn(antenne::http::refresh::refresh_task(st.state.http()));
     // Written behind the state's back (as `antenne ingest` would), then announced.
     let wav = st.dir.path().join("late.wav");
     tone_wav(&wav, 1.0);
@@ -614,7 +614,7 @@ async fn large_catalogs_are_paged_300_at_a_time() {
             )
         })
         .collect();
-    let src = antenne::daemon::feeds::FeedSource {
+    let src = antenne::feed::FeedSource {
         schedule: &schedule,
         episodes: &episodes,
         public_url: BASE,
@@ -622,7 +622,7 @@ async fn large_catalogs_are_paged_300_at_a_time() {
         redirects: &[],
     };
     let feeds: std::collections::HashMap<_, _> =
-        antenne::daemon::feeds::build(&src, "2026-11-30T06:30:00Z".parse().unwrap())
+        antenne::feed::build(&src, "2026-11-30T06:30:00Z".parse().unwrap())
             .into_iter()
             .collect();
     let station = |k: &str| feeds.get(k).unwrap();

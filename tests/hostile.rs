@@ -35,7 +35,7 @@ async fn server(limits: Limits) -> Server {
     let signal = stop.clone();
     tokio::spawn(antenne::http::serve_with(
         listener,
-        station.state.clone(),
+        station.state.http(),
         async move { signal.cancelled().await },
         limits,
     ));
@@ -335,7 +335,7 @@ async fn an_upload_may_be_slow_but_not_silent() {
     })
     .await;
     let token = operator_token(&srv.station);
-    let show = srv.station.state.show_slugs()[0].clone();
+    let show = srv.station.state.http().on_air.show_slugs()[0].clone();
     let boundary = "XyZ";
     let head_part = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"show\"\r\n\r\n{show}\r\n\

@@ -40,7 +40,7 @@ async fn serve_stops_within_five_seconds_of_the_signal() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(antenne::http::serve(listener, st.state.clone(), async {
+    let server = tokio::spawn(antenne::http::serve(listener, st.state.http(), async {
         let _ = rx.await;
     }));
     // A client that keeps its connection open must not hold the shutdown.

@@ -201,7 +201,7 @@ async fn run_watch_folder_stops_on_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::open(&dir.path().join("data")).unwrap();
     let token = tokio_util::sync::CancellationToken::new();
-    let task = tokio::spawn(antenne::ingest::watch::watch_loop(
+    let task = tokio::spawn(antenne::ingest::watch::run_watch_folder(
         catalog,
         dir.path().join("media"),
         || None,

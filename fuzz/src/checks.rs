@@ -169,7 +169,7 @@ fn station() -> &'static Station {
 fn send(req: Request<Body>) -> (u16, Vec<u8>) {
     let st = station();
     st.rt.block_on(async {
-        let resp = antenne::http::router(st.state.clone())
+        let resp = antenne::http::router(st.state.http())
             .oneshot(req)
             .await
             .expect("the router is infallible");

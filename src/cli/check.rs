@@ -12,7 +12,8 @@ use jiff::Timestamp;
 
 use crate::cli::CliError;
 use crate::config::Settings;
-use crate::schedule::{Diagnostic, Facts, PathFact, Schedule};
+use crate::daemon::schedule::MediaFacts;
+use crate::schedule::{Diagnostic, Facts, Schedule};
 
 /// Validate a schedule file: every problem at once, with line, column and hint.
 #[derive(clap::Args, Debug)]
@@ -78,32 +79,4 @@ fn print_diags(out: &mut dyn Write, diags: &[Diagnostic]) -> Result<(), CliError
 
 pub(crate) fn io_err(e: std::io::Error) -> CliError {
     CliError::Internal(anyhow!("cannot write output: {e}"))
-}
-
-/// Facts read from `media_dir`: whether a folder exists and how many files it holds.
-/// Episode facts need the catalog and stay unknown here.
-#[derive(Debug, Clone)]
-pub struct MediaFacts {
-    pub media_dir: PathBuf,
-}
-
-impl Facts for MediaFacts {
-    fn path(&self, relative: &Path) -> Option<PathFact> {
-        let full = self.media_dir.join(relative);
-        let meta = match std::fs::metadata(&full) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(PathFact::Missing),
-            Err(_) => return None,
-        };
-        if meta.is_file() {
-            return Some(PathFact::File);
-        }
-        let entries = std::fs::read_dir(&full)
-            .ok()?
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .count();
-        Some(PathFact::Folder { entries })
-    }
 }

@@ -8,9 +8,8 @@ use anyhow::anyhow;
 use crate::catalog::Catalog;
 use crate::cli::CliError;
 use crate::config::Settings;
-use crate::daemon::feeds::{
-    FeedSource, STATION_FEED, build, feed_episodes, page_key, show_feed_path,
-};
+use crate::feed::{FeedSource, STATION_FEED, build, page_key, show_feed_path};
+use crate::http::refresh::feed_episodes;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -9,8 +9,9 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::cli::CliError;
-use crate::cli::check::{MediaFacts, io_err, load};
+use crate::cli::check::{io_err, load};
 use crate::config::Settings;
+use crate::daemon::schedule::MediaFacts;
 use crate::schedule::{Occurrence, Schedule, WallShift, diff};
 
 /// Print the timeline of occurrences (local time with UTC offset, show, slot, what plays).

@@ -1,10 +1,11 @@
-//! The daemon: builds the shared [`AppState`], owns every long-lived task (ingest workers,
-//! playout, schedule reload, Icecast push), serves HTTP, and shuts all of it down.
+//! The daemon: builds the shared [`AppState`] (and from it the HTTP layer's state), owns
+//! every long-lived task (ingest workers, playout, schedule reload, feed refresh, watch
+//! folder, outputs), serves HTTP, and shuts all of it down.
 //!
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
-pub mod feeds;
+pub mod edge;
 pub mod schedule;
 mod seed;
 mod state;
@@ -14,7 +15,7 @@ use std::future::Future;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-pub use state::{AppState, Metrics};
+pub use state::AppState;
 
 use crate::config::Settings;
 
@@ -23,18 +24,27 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    survive_file_size_limit();
+    let file_size_signal = survive_file_size_limit();
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let state = AppState::open(settings).await?;
+    if let Some(task) = file_size_signal {
+        let shutdown = state.shutdown_token().clone();
+        state.spawn(async move {
+            tokio::select! {
+                () = task => {}
+                () = shutdown.cancelled() => {}
+            }
+        });
+    }
     start_tasks(&state).await?;
     let base = &state.settings().public_url;
     println!("Antenne is on air.");
     println!("  page:   {base}/");
     println!("  stream: {base}/stream");
     println!("  feed:   {base}/feed.xml");
-    crate::http::serve(listener, state.clone(), shutdown).await?;
+    crate::http::serve(listener, state.http(), shutdown).await?;
     state.stop().await;
     Ok(())
 }
@@ -45,7 +55,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     // the workers (two: one episode per core).
     let (catalog, settings) = (state.catalog().clone(), state.settings().clone());
     // Each finished job re-renders the feeds.
-    let on_done = state.catalog_notifier();
+    let on_done = state.http().catalog.notifier();
     let shows: Vec<String> = state
         .schedule()
         .schedule
@@ -101,7 +111,13 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
 
     // The watch folder: media_dir/inbox/SHOW/ (its own polling; the ingest workers poll the
     // queue too, so what it stores is picked up without a wake-up).
-    state.spawn(crate::ingest::watch::run_watch_folder(state.clone()));
+    let on_air = state.http().on_air;
+    state.spawn(crate::ingest::watch::run_watch_folder(
+        state.catalog().clone(),
+        state.settings().media_dir.clone(),
+        move || Some(on_air.show_slugs()),
+        state.shutdown_token().clone(),
+    ));
 
     // Icecast relays: each is one more subscriber of the hub, reconnecting with backoff.
     for target in &state.settings().icecast {
@@ -109,7 +125,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
             Ok(endpoint) => state.spawn(crate::broadcast::icecast::run(
                 state.hub().clone(),
                 endpoint,
-                state.station_info().clone(),
+                state.http().on_air.station_info().clone(),
                 state.shutdown_token().clone(),
             )),
             Err(e) => return Err(StartError(format!("icecast {}: {e}", target.url)).into()),
@@ -122,7 +138,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.catalog().clone(),
         state.shutdown_token().clone(),
     ));
-    state.spawn(feeds::rebuild_task(state.clone()));
+    state.spawn(crate::http::refresh::refresh_task(state.http()));
     state.spawn(crate::ingest::sweep::run_upload_expiry(
         state.settings().data_dir.clone(),
         std::time::Duration::from_secs(state.settings().upload_expiry_s),
@@ -134,19 +150,23 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
 /// A write past the process's file size limit (`RLIMIT_FSIZE`, e.g. systemd's `LimitFSIZE=`)
 /// raises `SIGXFSZ`, whose default action kills the process: handled, the write fails with
 /// `EFBIG` instead, answered like a full disk (`507`, a failed job), and the stream plays on.
-fn survive_file_size_limit() {
+///
+/// The handler is installed at once (before anything writes); the returned task, which logs
+/// the first occurrence, is spawned on the tracked task set once the state exists.
+fn survive_file_size_limit() -> Option<impl Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::from_raw(libc::SIGXFSZ)) {
-        Ok(mut sig) => {
-            tokio::spawn(async move {
-                // Once: the log itself may be the file over the limit.
-                if sig.recv().await.is_some() {
-                    tracing::warn!("a write went past the file size limit (RLIMIT_FSIZE)");
-                }
-                while sig.recv().await.is_some() {}
-            });
+        Ok(mut sig) => Some(async move {
+            // Once: the log itself may be the file over the limit.
+            if sig.recv().await.is_some() {
+                tracing::warn!("a write went past the file size limit (RLIMIT_FSIZE)");
+            }
+            while sig.recv().await.is_some() {}
+        }),
+        Err(e) => {
+            tracing::warn!("cannot handle SIGXFSZ: {e}");
+            None
         }
-        Err(e) => tracing::warn!("cannot handle SIGXFSZ: {e}"),
     }
 }
 

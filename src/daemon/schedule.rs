@@ -10,27 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::catalog::{Catalog, EpisodeQuery, EpisodeStatus};
-use crate::cli::check::MediaFacts;
-use crate::schedule::{Facts, PathFact, Schedule};
-
-/// The schedule in force and the outcome of the last reload.
-#[derive(Debug, Clone)]
-pub struct ScheduleState {
-    pub schedule: Arc<Schedule>,
-    pub path: PathBuf,
-    pub loaded_at: Timestamp,
-    /// Rendered warnings of the schedule in force.
-    pub warnings: Vec<String>,
-    /// The last refused edit, if it came after the schedule in force.
-    pub refused: Option<Refused>,
-}
-
-/// An edit that was refused: when, and every error, rendered `FILE:LINE:COL: error: …`.
-#[derive(Debug, Clone)]
-pub struct Refused {
-    pub at: Timestamp,
-    pub errors: Vec<String>,
-}
+use crate::schedule::{Facts, PathFact, Refused, Schedule, ScheduleState};
 
 /// Media facts plus what the catalog knows about episodes, for the schedule's warnings.
 struct StationFacts<'a> {
@@ -247,4 +227,32 @@ async fn recv_hup(h: &mut Hup) {
     }
     let _ = h;
     std::future::pending::<()>().await
+}
+
+/// Facts read from `media_dir`: whether a folder exists and how many files it holds.
+/// Episode facts need the catalog and stay unknown here.
+#[derive(Debug, Clone)]
+pub struct MediaFacts {
+    pub media_dir: PathBuf,
+}
+
+impl Facts for MediaFacts {
+    fn path(&self, relative: &Path) -> Option<PathFact> {
+        let full = self.media_dir.join(relative);
+        let meta = match std::fs::metadata(&full) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(PathFact::Missing),
+            Err(_) => return None,
+        };
+        if meta.is_file() {
+            return Some(PathFact::File);
+        }
+        let entries = std::fs::read_dir(&full)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .count();
+        Some(PathFact::Folder { entries })
+    }
 }

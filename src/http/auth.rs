@@ -9,14 +9,14 @@
 //! - A missing, malformed, unknown or revoked token answers the same bare `401`; a known
 //!   token acting outside its shows answers `403`. Neither says more.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use subtle::{Choice, ConstantTimeEq};
 
 use super::ApiError;
+use super::state::CatalogAccess;
 use crate::catalog::{TokenRecord, secret_digest};
-use crate::daemon::AppState;
 
 /// The authenticated caller of a request. Extracting it answers `401` (with
 /// `WWW-Authenticate`) when the token is missing, malformed, unknown or revoked.
@@ -34,12 +34,16 @@ impl Auth {
     }
 }
 
-impl FromRequestParts<AppState> for Auth {
+impl<S> FromRequestParts<S> for Auth
+where
+    CatalogAccess: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let digest = secret_digest(bearer(parts).ok_or(ApiError::Unauthorized)?);
-        let record = state
+        let record = CatalogAccess::from_ref(state)
             .with_catalog(move |c| {
                 let live = c.live_token_hashes()?;
                 match matching(&live, &digest) {

@@ -15,11 +15,12 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::Method;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -32,6 +33,8 @@ pub const WRITE_STALL: Duration = Duration::from_secs(30);
 /// File descriptors kept back from the connection limit for the catalog, media files,
 /// ingest and logs.
 const FD_RESERVE: u64 = 256;
+/// Open connections at most unless configured (`max_connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_240;
 
 /// The server's defences against slow, idle and oversized clients; see the module doc.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +58,6 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-impl Limits {
-    pub fn from_settings(settings: &crate::config::Settings) -> Limits {
-        Limits {
-            max_connections: settings.max_connections,
-            ..Limits::default()
-        }
-    }
-}
-
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -71,7 +65,7 @@ impl Default for Limits {
             body_idle: Duration::from_secs(30),
             body_total: Duration::from_secs(60),
             write_stall: WRITE_STALL,
-            max_connections: crate::config::Settings::default().max_connections,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             max_header_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(2),
         }
@@ -135,11 +129,43 @@ pub fn refuse(stream: TcpStream) {
     );
 }
 
-/// Whether a request streams an upload (bounded by inactivity and its size limit, not by
-/// a total time).
-pub fn is_upload(method: &Method, path: &str) -> bool {
-    (method == Method::POST && path == "/api/episodes")
-        || (method == Method::PATCH && path.starts_with("/api/uploads/"))
+/// The total-time limit of one request body, shared between its [`TimedBody`] and the route
+/// that reads it: on by default (a JSON or form body is small), lifted by [`long_body`] on the
+/// routes that take recordings.
+#[derive(Debug, Clone)]
+pub struct TotalDeadline {
+    limit: Duration,
+    lifted: Arc<AtomicBool>,
+}
+
+impl TotalDeadline {
+    pub fn new(limit: Duration) -> TotalDeadline {
+        TotalDeadline {
+            limit,
+            lifted: Arc::default(),
+        }
+    }
+
+    fn lift(&self) {
+        self.lifted.store(true, Ordering::Relaxed);
+    }
+
+    fn is_lifted(&self) -> bool {
+        self.lifted.load(Ordering::Relaxed)
+    }
+}
+
+/// Route layer (`axum::middleware::from_fn(long_body)`) of the routes whose bodies are
+/// recordings (one-request and resumable uploads): an upload of hours of audio takes as long
+/// as it takes, so the total body deadline is lifted; the idle timeout stays.
+pub async fn long_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(deadline) = req.extensions().get::<TotalDeadline>() {
+        deadline.lift();
+    }
+    next.run(req).await
 }
 
 /// Why a request body was cut short.
@@ -152,22 +178,26 @@ pub enum BodyTimeout {
 }
 
 /// A request body that fails with [`BodyTimeout`] when the client goes silent for `idle`
-/// while the handler waits for it, or (with `total`) when the body is not complete in time.
-/// Time the handler spends on its own work between reads is not counted as silence.
+/// while the handler waits for it, or (with a [`TotalDeadline`] its route did not lift) when
+/// the body is not complete in time. Time the handler spends on its own work between reads is
+/// not counted as silence.
 pub struct TimedBody {
     inner: Body,
     idle: Duration,
     idle_at: Option<Pin<Box<Sleep>>>,
-    total: Option<(Duration, Pin<Box<Sleep>>)>,
+    total: Option<(TotalDeadline, Pin<Box<Sleep>>)>,
 }
 
 impl TimedBody {
-    pub fn new(inner: Body, idle: Duration, total: Option<Duration>) -> TimedBody {
+    pub fn new(inner: Body, idle: Duration, total: Option<TotalDeadline>) -> TimedBody {
         TimedBody {
             inner,
             idle,
             idle_at: None,
-            total: total.map(|t| (t, Box::pin(tokio::time::sleep(t)))),
+            total: total.map(|t| {
+                let at = Box::pin(tokio::time::sleep(t.limit));
+                (t, at)
+            }),
         }
     }
 }
@@ -186,9 +216,10 @@ impl http_body::Body for TimedBody {
             return Poll::Ready(frame);
         }
         if let Some((limit, deadline)) = &mut this.total
+            && !limit.is_lifted()
             && deadline.as_mut().poll(cx).is_ready()
         {
-            return Poll::Ready(Some(Err(axum::Error::new(BodyTimeout::Total(*limit)))));
+            return Poll::Ready(Some(Err(axum::Error::new(BodyTimeout::Total(limit.limit)))));
         }
         let idle = this.idle;
         let deadline = this
@@ -351,15 +382,6 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(30));
     }
 
-    #[test]
-    fn only_upload_bodies_escape_the_total_limit() {
-        assert!(is_upload(&Method::POST, "/api/episodes"));
-        assert!(is_upload(&Method::PATCH, "/api/uploads/0b5c"));
-        assert!(!is_upload(&Method::PATCH, "/api/episodes/x"));
-        assert!(!is_upload(&Method::POST, "/api/uploads"));
-        assert!(!is_upload(&Method::GET, "/api/episodes"));
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_body_times_out_on_silence_but_not_on_the_handlers_own_delays() {
         use http_body_util::BodyExt;
@@ -387,7 +409,7 @@ mod tests {
         let mut body = TimedBody::new(
             Body::from_stream(tokio_stream_from(rx)),
             Duration::from_secs(30),
-            Some(Duration::from_secs(60)),
+            Some(TotalDeadline::new(Duration::from_secs(60))),
         );
         let drip = tokio::spawn(async move {
             loop {
@@ -407,6 +429,34 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(60));
         assert!(err.to_string().contains("longer than"), "{err}");
         drip.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_route_that_lifts_the_deadline_reads_a_long_body_to_its_end() {
+        use http_body_util::BodyExt;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
+        let deadline = TotalDeadline::new(Duration::from_secs(60));
+        let mut body = TimedBody::new(
+            Body::from_stream(tokio_stream_from(rx)),
+            Duration::from_secs(30),
+            Some(deadline.clone()),
+        );
+        deadline.lift();
+        let drip = tokio::spawn(async move {
+            for _ in 0..30 {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                tx.send(Ok(Bytes::from_static(b"."))).await.unwrap();
+            }
+        });
+        let started = Instant::now();
+        let mut frames = 0;
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+            frames += 1;
+        }
+        assert_eq!(frames, 30);
+        assert_eq!(started.elapsed(), Duration::from_secs(300));
+        drip.await.unwrap();
     }
 
     fn tokio_stream_from<T: Send + 'static>(

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::ApiError;
 use super::auth::Auth;
+use super::state::CatalogAccess;
 use crate::catalog::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch};
-use crate::daemon::AppState;
 use crate::ingest::intake;
 
 /// Where an episode's published MP3 is served (the feed's enclosure URL path).
@@ -26,11 +26,6 @@ pub fn audio_path(id: &str) -> String {
 /// Where an episode's status is (the upload's `Location`).
 pub fn status_path(id: &str) -> String {
     format!("/api/episodes/{id}")
-}
-
-/// The shows uploads may target: the schedule's.
-pub fn known_shows(state: &AppState) -> Option<Vec<String>> {
-    Some(state.show_slugs())
 }
 
 fn loudness_json(l: &Loudness) -> Value {
@@ -97,7 +92,7 @@ pub struct ListQuery {
 
 /// `GET /api/episodes?show=&status=&limit=&offset=`: published episodes, newest first.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<CatalogAccess>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let status = match q.status.as_deref() {
@@ -135,7 +130,7 @@ pub async fn list(
 }
 
 /// A published episode, or 404.
-async fn published(state: &AppState, id: String) -> Result<Episode, ApiError> {
+async fn published(state: &CatalogAccess, id: String) -> Result<Episode, ApiError> {
     state
         .with_catalog(move |c| c.episode(&id))
         .await?
@@ -145,7 +140,7 @@ async fn published(state: &AppState, id: String) -> Result<Episode, ApiError> {
 
 /// `GET /api/episodes/{id}`: status, progress and the loudness report or the error.
 pub async fn get_one(
-    State(state): State<AppState>,
+    State(state): State<CatalogAccess>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let e = published(&state, id).await?;
@@ -161,7 +156,7 @@ pub async fn get_one(
 /// `PATCH /api/episodes/{id}` with a JSON object of `title`, `description`, `date`, `season`,
 /// `episode` (`null` clears the optional ones).
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<CatalogAccess>,
     auth: Auth,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -175,7 +170,7 @@ pub async fn patch(
         .await?
         .ok_or(ApiError::NotFound)?;
     // Feeds and the enclosure lookup follow the catalog.
-    state.catalog_changed();
+    state.changed();
     Ok(Json(episode_json(&updated, None)))
 }
 
@@ -251,7 +246,7 @@ fn parse_patch(body: &[u8]) -> Result<MetadataPatch, Vec<(String, String)>> {
 
 /// `DELETE /api/episodes/{id}`: unpublishes (leaves the feeds and listings); `204`.
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<CatalogAccess>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -264,7 +259,7 @@ pub async fn delete(
     if !done {
         return Err(ApiError::NotFound);
     }
-    state.catalog_changed();
+    state.changed();
     tracing::info!(episode = %e.id, token = %auth.0.name, "episode unpublished");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

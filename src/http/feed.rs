@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::media::{resolve_in, serve_file};
-use crate::catalog::{Episode, EpisodeStatus};
-use crate::daemon::AppState;
-use crate::daemon::feeds::{STATION_FEED, artwork_ext, page_key, show_feed_path};
+use super::state::Covers;
 use crate::feed::conditional::{http_date, not_modified};
-use crate::feed::{CONTENT_TYPE, Channel, Item, RenderedFeed, Transcript};
+use crate::feed::{
+    ArtworkFormat, CONTENT_TYPE, Channel, RenderedFeed, STATION_FEED, page_key, show_feed_path,
+};
 
 /// Podcast apps poll every few minutes to hours; five minutes keeps proxies useful and live
 /// item statuses fresh.
@@ -82,63 +82,6 @@ impl FeedStore {
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }
-}
-
-/// The feed item of a catalog episode, or `None` while it is not a published, ready rendition.
-///
-/// URLs follow the media routes: `{base}/media/{id}.mp3` (ASCII by construction: the id is a
-/// UUID), `{id}.vtt`/`{id}.srt`, `{id}.chapters.json`, `{id}.jpg`/`.png`. The date is the one the
-/// volunteer gave (noon in `tz`), else the upload time: both survive re-ingest, unlike
-/// `ready_at`.
-pub fn item_from_episode(ep: &Episode, base: &str, tz: &jiff::tz::TimeZone) -> Option<Item> {
-    if ep.status != EpisodeStatus::Ready || !ep.published {
-        return None;
-    }
-    let length = ep.rendition_bytes?;
-    let id = &ep.id;
-    let pub_date = ep
-        .date
-        .as_deref()
-        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-        .and_then(|d| d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone()).ok())
-        .map_or(ep.created_at, |z| z.timestamp());
-    let transcript = ep.transcript_type.as_deref().map(|mime| {
-        let ext = if mime == "application/x-subrip" {
-            "srt"
-        } else {
-            "vtt"
-        };
-        Transcript {
-            url: format!("{base}/media/{id}.{ext}"),
-            mime: mime.to_owned(),
-        }
-    });
-    let image_url = ep.artwork_path.as_deref().map(|p| {
-        let ext = if p.to_ascii_lowercase().ends_with(".png") {
-            "png"
-        } else {
-            "jpg"
-        };
-        format!("{base}/media/{id}.{ext}")
-    });
-    Some(Item {
-        guid: id.clone(),
-        title: ep.title.clone(),
-        description: ep.description.clone(),
-        content_html: None,
-        pub_date,
-        enclosure_url: format!("{base}/media/{id}.mp3"),
-        enclosure_length: length,
-        duration_s: ep.duration_ms.map_or(0, |ms| (ms + 500) / 1000),
-        season: ep.season,
-        episode: ep.episode,
-        image_url,
-        transcript,
-        chapters_url: ep
-            .chapters_path
-            .as_ref()
-            .map(|_| format!("{base}/media/{id}.chapters.json")),
-    })
 }
 
 /// `301` to a feed's new address (its new feed carries `itunes:new-feed-url`).
@@ -228,17 +171,18 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// `GET|HEAD /feed.xml[?page=N]`.
 pub async fn station_feed(
-    State(state): State<AppState>,
+    State(feeds): State<Arc<FeedStore>>,
     RawQuery(query): RawQuery,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    feed_page(&state, STATION_FEED, query.as_deref(), &method, &headers)
+    feed_page(&feeds, STATION_FEED, query.as_deref(), &method, &headers)
 }
 
 /// `GET|HEAD /shows/{slug}/feed.xml[?page=N]` and `/shows/{slug}/cover.{png,jpg}`.
 pub async fn show_file(
-    State(state): State<AppState>,
+    State(feeds): State<Arc<FeedStore>>,
+    State(covers): State<Covers>,
     Path((slug, file)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     method: Method,
@@ -246,7 +190,7 @@ pub async fn show_file(
 ) -> Response {
     if file == "feed.xml" {
         return feed_page(
-            &state,
+            &feeds,
             &show_feed_path(&slug),
             query.as_deref(),
             &method,
@@ -257,18 +201,18 @@ pub async fn show_file(
         return StatusCode::NOT_FOUND.into_response();
     };
     let (title, artwork) = {
-        let s = state.schedule();
+        let s = covers.on_air.schedule();
         match s.schedule.show(&slug) {
             Some(show) => (show.title.clone(), show.artwork.clone()),
             None => return StatusCode::NOT_FOUND.into_response(),
         }
     };
-    cover(&state, &title, artwork, ext, &method, &headers).await
+    cover(&covers, &title, artwork, ext, &method, &headers).await
 }
 
 /// `GET|HEAD /cover.{png,jpg}`: the station's artwork.
 pub async fn station_cover(
-    State(state): State<AppState>,
+    State(covers): State<Covers>,
     uri: axum::http::Uri,
     method: Method,
     headers: HeaderMap,
@@ -277,11 +221,11 @@ pub async fn station_cover(
         return StatusCode::NOT_FOUND.into_response();
     };
     let (title, artwork) = {
-        let s = state.schedule();
+        let s = covers.on_air.schedule();
         let station = s.schedule.station();
         (station.name.clone(), station.artwork.clone())
     };
-    cover(&state, &title, artwork, ext, &method, &headers).await
+    cover(&covers, &title, artwork, ext, &method, &headers).await
 }
 
 /// The store key of the page a query asks for (`page=1` is the feed itself), or `None` for a
@@ -298,14 +242,14 @@ fn page_path(path: &str, query: Option<&str>) -> Option<String> {
 }
 
 fn feed_page(
-    state: &AppState,
+    feeds: &FeedStore,
     path: &str,
     query: Option<&str>,
     method: &Method,
     headers: &HeaderMap,
 ) -> Response {
     match page_path(path, query) {
-        Some(key) => state.feeds().respond(&key, method, headers),
+        Some(key) => feeds.respond(&key, method, headers),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -313,7 +257,7 @@ fn feed_page(
 /// Artwork: a file from the media folder (named in the schedule), else the generated cover.
 /// The extension must be the one the feed advertises.
 async fn cover(
-    state: &AppState,
+    covers: &Covers,
     title: &str,
     artwork: Option<String>,
     ext: &str,
@@ -325,25 +269,20 @@ async fn cover(
             StatusCode::NOT_FOUND.into_response()
         }
         Some(a) => {
-            let served = artwork_ext(&a);
-            if ext != served {
+            let served = ArtworkFormat::of(&a);
+            if ext != served.ext() {
                 return StatusCode::NOT_FOUND.into_response();
             }
-            let media = state.settings().media_dir.clone();
+            let media = covers.media_dir.clone();
             let Ok(Some(path)) = tokio::task::spawn_blocking(move || resolve_in(&media, &a)).await
             else {
                 return StatusCode::NOT_FOUND.into_response();
             };
-            let mime = if served == "jpg" {
-                "image/jpeg"
-            } else {
-                "image/png"
-            };
-            serve_file(&path, mime, method, headers, |_| {}).await
+            serve_file(&path, served.mime(), method, headers, |_| {}).await
         }
         None if ext == "png" => {
-            let (st, title) = (state.clone(), title.to_owned());
-            let Ok(png) = tokio::task::spawn_blocking(move || st.cover(&title)).await else {
+            let (media, title) = (covers.media.clone(), title.to_owned());
+            let Ok(png) = tokio::task::spawn_blocking(move || media.cover(&title)).await else {
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
             };
             let etag = crate::feed::etag(&png);
@@ -353,20 +292,19 @@ async fn cover(
             let builder = Response::builder()
                 .header(header::ETAG, &etag)
                 .header(header::CACHE_CONTROL, "public, max-age=86400");
-            let r = if inm
-                .is_some_and(|inm| not_modified(Some(inm), None, &etag, state.started_at()))
-            {
-                builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
-            } else {
-                let builder = builder
-                    .header(header::CONTENT_TYPE, "image/png")
-                    .header(header::CONTENT_LENGTH, png.len());
-                builder.body(if method == Method::HEAD {
-                    Body::empty()
+            let r =
+                if inm.is_some_and(|inm| not_modified(Some(inm), None, &etag, covers.started_at)) {
+                    builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
                 } else {
-                    Body::from(png)
-                })
-            };
+                    let builder = builder
+                        .header(header::CONTENT_TYPE, "image/png")
+                        .header(header::CONTENT_LENGTH, png.len());
+                    builder.body(if method == Method::HEAD {
+                        Body::empty()
+                    } else {
+                        Body::from(png)
+                    })
+                };
             r.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         None => StatusCode::NOT_FOUND.into_response(),
@@ -495,69 +433,6 @@ mod tests {
             request(Method::POST, &[]).status(),
             StatusCode::METHOD_NOT_ALLOWED
         );
-    }
-
-    #[test]
-    fn items_from_catalog_episodes() {
-        let created: Timestamp = "2026-11-20T15:30:00Z".parse().unwrap();
-        let mut ep = Episode {
-            id: "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
-            show: "au-fil-des-quartiers".into(),
-            title: "Le marché".into(),
-            description: "Reportage.".into(),
-            date: Some("2026-11-21".into()),
-            season: None,
-            episode: Some(12),
-            status: EpisodeStatus::Ready,
-            error: None,
-            published: true,
-            original_sha256: String::new(),
-            original_path: "originals/x.wav".into(),
-            original_bytes: 1,
-            original_name: None,
-            rendition_path: Some("renditions/x.mp3".into()),
-            rendition_bytes: Some(28_800_417),
-            duration_ms: Some(1_799_600),
-            before: None,
-            after: None,
-            gain_db: None,
-            transcript_path: Some("t/x.srt".into()),
-            transcript_type: Some("application/x-subrip".into()),
-            chapters_path: None,
-            artwork_path: Some("art/x.PNG".into()),
-            created_at: created,
-            updated_at: created,
-            ready_at: Some(created),
-        };
-        let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
-        let item = item_from_episode(&ep, "https://radio.example.org", &tz).unwrap();
-        assert_eq!(item.guid, ep.id);
-        assert_eq!(
-            item.enclosure_url,
-            format!("https://radio.example.org/media/{}.mp3", ep.id)
-        );
-        assert_eq!((item.enclosure_length, item.duration_s), (28_800_417, 1800));
-        assert_eq!(
-            item.pub_date,
-            "2026-11-21T11:00:00Z".parse().unwrap(),
-            "noon in Paris"
-        );
-        assert_eq!(
-            item.transcript.unwrap().url,
-            format!("https://radio.example.org/media/{}.srt", ep.id)
-        );
-        assert_eq!(
-            item.image_url,
-            Some(format!("https://radio.example.org/media/{}.png", ep.id))
-        );
-        assert_eq!(item.chapters_url, None);
-        ep.date = None;
-        assert_eq!(item_from_episode(&ep, "", &tz).unwrap().pub_date, created);
-        ep.published = false;
-        assert_eq!(item_from_episode(&ep, "", &tz), None);
-        ep.published = true;
-        ep.status = EpisodeStatus::Processing;
-        assert_eq!(item_from_episode(&ep, "", &tz), None);
     }
 
     #[test]

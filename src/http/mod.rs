@@ -1,8 +1,10 @@
 //! HTTP surfaces: the only module that knows axum and JSON.
 //!
-//! [`router`] builds every route over an [`AppState`]; [`serve`] is what `main` and the tests
-//! both call. Handlers do no blocking work: catalog calls go through
-//! [`AppState::with_catalog`], audio work is the daemon's tasks'.
+//! [`router`] builds every route over an [`HttpState`] (each handler extracts only the
+//! substates it uses); [`serve`] is what the daemon and the tests both call. Handlers do no
+//! blocking work: catalog calls go through [`CatalogAccess::with_catalog`], audio work is
+//! the daemon's tasks'. Each route declares its own request-body policy (see
+//! [`conn::long_body`]).
 
 mod auth;
 pub mod conn;
@@ -10,8 +12,10 @@ mod episodes;
 mod error;
 pub mod feed;
 pub mod media;
+pub mod refresh;
 mod resumable;
 mod schedule;
+pub mod state;
 mod status;
 pub mod stream;
 mod upload;
@@ -33,11 +37,14 @@ use tokio_util::task::TaskTracker;
 
 pub use error::ApiError;
 pub use resumable::parse_metadata as parse_tus_metadata;
-
-use crate::daemon::AppState;
+pub use state::{CatalogAccess, HttpConfig, HttpState, MediaFiles, OnAir, Process};
 
 /// Every route of the station.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: HttpState) -> Router {
+    // Uploads stream to disk under their own limit (`upload_limit_bytes`) and take as long
+    // as the recording needs: no body size limit, no total body deadline (the idle timeout
+    // still applies).
+    let long = || axum::middleware::from_fn(conn::long_body);
     Router::new()
         .route("/", get(web::station))
         .route("/shows/{slug}", get(web::show))
@@ -54,8 +61,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/now", get(schedule::now))
         .route(
             "/api/episodes",
-            // Uploads stream to disk under their own limit (`upload_limit_bytes`).
-            get(episodes::list).post(upload::create.layer(DefaultBodyLimit::disable())),
+            get(episodes::list).post(
+                upload::create
+                    .layer(DefaultBodyLimit::disable())
+                    .layer(long()),
+            ),
         )
         .route(
             "/api/episodes/{id}",
@@ -70,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/uploads/{uid}",
             head(resumable::head)
-                .patch(resumable::patch)
+                .patch(resumable::patch.layer(long()))
                 .delete(resumable::terminate),
         )
         .route("/feed.xml", get(feed::station_feed))
@@ -80,29 +90,29 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{file}", get(media::media))
         .fallback(|| async { ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.process.clone(),
             status::count_requests,
         ))
         .with_state(state)
 }
 
 async fn live(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::State(on_air): axum::extract::State<OnAir>,
     method: axum::http::Method,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    stream::stream(state.hub(), state.station_info(), &headers, &method).await
+    stream::stream(on_air.hub(), on_air.station_info(), &headers, &method).await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open
 /// stream bodies (through the state's shutdown token) and returns within a few seconds.
-/// Limits come from the settings ([`conn::Limits::from_settings`]).
+/// Limits come from the state's [`HttpConfig`].
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    state: HttpState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = conn::Limits::from_settings(state.settings());
+    let limits = state.config.limits.clone();
     serve_with(listener, state, shutdown, limits).await
 }
 
@@ -115,7 +125,7 @@ pub async fn serve(
 /// and close; those still open after `shutdown_grace` are closed.
 pub async fn serve_with(
     listener: TcpListener,
-    state: AppState,
+    state: HttpState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: conn::Limits,
 ) -> std::io::Result<()> {
@@ -123,7 +133,7 @@ pub async fn serve_with(
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
 
-    let token = state.shutdown_token().clone();
+    let token = state.process.shutdown_token().clone();
     let app = router(state);
     let max = conn::effective_max_connections(limits.max_connections);
     let permits = Arc::new(tokio::sync::Semaphore::new(max));
@@ -161,11 +171,16 @@ pub async fn serve_with(
         let app = app.clone();
         let (idle, total) = (limits.body_idle, limits.body_total);
         let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
-            let upload = conn::is_upload(req.method(), req.uri().path());
+            // A total body deadline by default; routes that take long bodies lift it.
+            let deadline = conn::TotalDeadline::new(total);
             let mut req = req.map(|body| {
-                let body = conn::TimedBody::new(Body::new(body), idle, (!upload).then_some(total));
-                Body::new(body)
+                Body::new(conn::TimedBody::new(
+                    Body::new(body),
+                    idle,
+                    Some(deadline.clone()),
+                ))
             });
+            req.extensions_mut().insert(deadline);
             // Client addresses feed download counting (hashed there, never stored).
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));

@@ -32,9 +32,9 @@ use futures_util::StreamExt;
 
 use super::ApiError;
 use super::auth::Auth;
-use super::episodes::{known_shows, status_path};
+use super::episodes::status_path;
+use super::state::Intake;
 use super::upload::{io_error, store_error};
-use crate::daemon::AppState;
 use crate::ingest::intake::{self, Stored, UPLOADS_DIR};
 
 const TUS_VERSION: &str = "1.0.0";
@@ -107,7 +107,7 @@ fn version_refused(h: &HeaderMap) -> Option<Response> {
 }
 
 /// `OPTIONS /api/uploads`: what this server supports.
-pub async fn options(State(state): State<AppState>) -> Response {
+pub async fn options(State(state): State<Intake>) -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
     tus_headers(h);
@@ -116,10 +116,7 @@ pub async fn options(State(state): State<AppState>) -> Response {
         "tus-extension",
         HeaderValue::from_static("creation,termination"),
     );
-    h.insert(
-        "tus-max-size",
-        HeaderValue::from(state.settings().upload_limit_bytes),
-    );
+    h.insert("tus-max-size", HeaderValue::from(state.upload_limit_bytes));
     resp
 }
 
@@ -165,14 +162,14 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 
 /// `POST /api/uploads`: creates an upload (see the module doc).
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Intake>,
     auth: Auth,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(r) = version_refused(&headers) {
         return Ok(r);
     }
-    let limit = state.settings().upload_limit_bytes;
+    let limit = state.upload_limit_bytes;
     let Some(length) = header_u64(&headers, "upload-length") else {
         return Err(ApiError::BadRequest(
             "Upload-Length is required (deferred length is not supported)".into(),
@@ -190,7 +187,7 @@ pub async fn create(
     if length == 0 {
         errors.push(("file".to_string(), "the file is empty".to_string()));
     }
-    let meta = intake::validate(&fields, known_shows(&state).as_deref());
+    let meta = intake::validate(&fields, state.known_shows().as_deref());
     match &meta {
         Err(e) => errors.extend(e.iter().cloned()),
         Ok(m) => auth.require_show(&m.show)?,
@@ -240,7 +237,7 @@ fn save_state(path: &Path, st: &UploadState) -> std::io::Result<()> {
 
 /// The state of an upload this token may touch, and its data file's current length.
 async fn load(
-    state: &AppState,
+    state: &Intake,
     auth: &Auth,
     uid: &str,
 ) -> Result<(UploadState, PathBuf, PathBuf, u64), ApiError> {
@@ -293,7 +290,7 @@ fn offset_headers(resp: &mut Response, st: &UploadState, offset: u64) {
 
 /// `HEAD /api/uploads/{uid}`: how far the upload got.
 pub async fn head(
-    State(state): State<AppState>,
+    State(state): State<Intake>,
     auth: Auth,
     UrlPath(uid): UrlPath<String>,
 ) -> Result<Response, ApiError> {
@@ -335,7 +332,7 @@ impl Drop for Writing {
 
 /// `PATCH /api/uploads/{uid}`: appends the body at `Upload-Offset`.
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Intake>,
     auth: Auth,
     UrlPath(uid): UrlPath<String>,
     req: Request,
@@ -407,7 +404,7 @@ pub async fn patch(
 
 /// Stores a complete upload as an episode and records its id in the upload's state.
 async fn complete(
-    state: &AppState,
+    state: &Intake,
     auth: &Auth,
     st: &mut UploadState,
     data: &Path,
@@ -433,14 +430,14 @@ async fn complete(
 
 /// Hashes, sniffs and stores a complete upload; the episode's id.
 async fn finish(
-    state: &AppState,
+    state: &Intake,
     auth: &Auth,
     st: &UploadState,
     data: &Path,
     hashed: Option<(String, Vec<u8>)>,
 ) -> Result<String, ApiError> {
     let mut meta =
-        intake::validate(&st.fields, known_shows(state).as_deref()).map_err(ApiError::Invalid)?;
+        intake::validate(&st.fields, state.known_shows().as_deref()).map_err(ApiError::Invalid)?;
     auth.require_show(&meta.show)?;
     meta.original_name = st.original_name.clone();
     let catalog = state.catalog().clone();
@@ -550,7 +547,7 @@ async fn append(
 
 /// `DELETE /api/uploads/{uid}`: abandons an upload (tus termination).
 pub async fn terminate(
-    State(state): State<AppState>,
+    State(state): State<Intake>,
     auth: Auth,
     UrlPath(uid): UrlPath<String>,
 ) -> Result<Response, ApiError> {

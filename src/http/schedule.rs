@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use jiff::{SignedDuration, Timestamp};
 
+use super::state::OnAir;
 use super::{ApiError, wire};
-use crate::daemon::AppState;
 
 /// Longest interval one request may expand (a year, as the schedule's own checks).
 const MAX_SPAN: SignedDuration = SignedDuration::from_hours(24 * 366);
@@ -20,10 +20,10 @@ pub struct Range {
 /// `from`/`to` as RFC 3339 instants or local dates (`2026-12-01`, midnight in the station's
 /// zone); default: now to seven days later.
 pub async fn schedule(
-    State(state): State<AppState>,
+    State(on_air): State<OnAir>,
     Query(q): Query<Range>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    let schedule = state.current_schedule();
+    let schedule = on_air.current_schedule();
     let tz = schedule.station().timezone.clone();
     let from = match &q.from {
         Some(s) => {
@@ -51,11 +51,11 @@ pub async fn schedule(
 
 /// What is on air now (from the playout: the show and episode, or the fallback), the next
 /// scheduled occurrence, and the listener count.
-pub async fn now(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let schedule = state.current_schedule();
+pub async fn now(State(on_air): State<OnAir>) -> Json<serde_json::Value> {
+    let schedule = on_air.current_schedule();
     let tz = &schedule.station().timezone;
     let t = Timestamp::now();
-    let np = state.now_playing();
+    let np = on_air.now_playing();
     // Before the engine renders its first block there is nothing on air yet.
     let now = (np.started_at != Timestamp::UNIX_EPOCH).then(|| {
         serde_json::json!({
@@ -78,7 +78,7 @@ pub async fn now(State(state): State<AppState>) -> Json<serde_json::Value> {
         "time": wire::rfc3339(tz, t),
         "now": now,
         "next": next,
-        "listeners": state.hub().listeners(),
+        "listeners": on_air.hub().listeners(),
     }))
 }
 

@@ -9,27 +9,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::daemon::{AppState, Metrics};
+use super::state::{CatalogAccess, OnAir, Process};
 
-pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    Metrics::inc(&state.metrics().http_requests);
+pub async fn count_requests(State(process): State<Process>, req: Request, next: Next) -> Response {
+    process.count_request();
     next.run(req).await
 }
 
 /// Health: `ok` while the process answers and the air is not dead; `503 dead air` while the
 /// playout's silence alarm is raised (sustained silence outside slots meant to be silent), so
 /// a monitor never sees green over a silent stream.
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    if state.playout_status().silence_alarm {
+pub async fn healthz(State(on_air): State<OnAir>) -> Response {
+    if on_air.playout_status().silence_alarm {
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "dead air\n").into_response();
     }
     "ok\n".into_response()
 }
 
-pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let counts = state.with_catalog(|c| c.counts()).await?;
+pub async fn status(
+    State(catalog): State<CatalogAccess>,
+    State(on_air): State<OnAir>,
+    State(process): State<Process>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let counts = catalog.with_catalog(|c| c.counts()).await?;
     let schedule = {
-        let s = state.schedule();
+        let s = on_air.schedule();
         serde_json::json!({
             "file": s.path.display().to_string(),
             "loaded_at": s.loaded_at.to_string(),
@@ -42,9 +46,9 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
             })),
         })
     };
-    let p = state.playout_status();
-    let np = state.now_playing();
-    let hub = state.hub();
+    let p = on_air.playout_status();
+    let np = on_air.now_playing();
+    let hub = on_air.hub();
     let on_air = serde_json::json!({
         "ok": !p.silence_alarm,
         "silence_alarm": p.silence_alarm,
@@ -61,8 +65,8 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
         "on_air": on_air,
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
-        "started_at": state.started_at().to_string(),
-        "uptime_s": state.uptime().as_secs(),
+        "started_at": process.started_at.to_string(),
+        "uptime_s": process.uptime().as_secs(),
         "catalog": {
             "shows": counts.shows,
             "episodes": {
@@ -76,9 +80,13 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
     })))
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.with_catalog(|c| c.counts()).await?;
-    let mut downloads: Vec<(String, u64)> = state
+pub async fn metrics(
+    State(catalog): State<CatalogAccess>,
+    State(on_air): State<OnAir>,
+    State(process): State<Process>,
+) -> Result<Response, ApiError> {
+    let counts = catalog.with_catalog(|c| c.counts()).await?;
+    let mut downloads: Vec<(String, u64)> = catalog
         .with_catalog(|c| c.download_counts())
         .await?
         .into_iter()
@@ -95,7 +103,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "antenne_uptime_seconds",
         "gauge",
         "Seconds since the daemon started.",
-        &[("", state.uptime().as_secs_f64())],
+        &[("", process.uptime().as_secs_f64())],
     );
     metric(
         "antenne_http_requests_total",
@@ -103,7 +111,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "HTTP requests received.",
         &[(
             "",
-            state
+            process
                 .metrics()
                 .http_requests
                 .load(std::sync::atomic::Ordering::Relaxed) as f64,
@@ -137,8 +145,8 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         "Downloads counted per episode (IAB v2 rules: no probes, no bots, once a day).",
         &samples,
     );
-    let p = state.playout_status();
-    let hub = state.hub();
+    let p = on_air.playout_status();
+    let hub = on_air.hub();
     let gauges: [(&str, &str, &str, f64); 8] = [
         (
             "antenne_listeners",
@@ -192,7 +200,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     for (name, kind, help, v) in gauges {
         metric(name, kind, help, &[("", v)]);
     }
-    let np = state.now_playing();
+    let np = on_air.now_playing();
     let info = format!(
         "{{title=\"{}\",kind=\"{}\"}}",
         label_value(&np.stream_title()),

@@ -29,9 +29,9 @@ use serde_json::json;
 
 use super::ApiError;
 use super::auth::Auth;
-use super::episodes::{known_shows, status_path};
+use super::episodes::status_path;
+use super::state::Intake;
 use crate::catalog::Episode;
-use crate::daemon::AppState;
 use crate::ingest::intake::{self, MAX_SIDE_FILE_BYTES, StagerHandle, StoreError, Stored};
 
 /// Bytes the non-audio fields may add to a request on top of the recording.
@@ -39,11 +39,11 @@ pub const FORM_ALLOWANCE: u64 = 3 * MAX_SIDE_FILE_BYTES as u64;
 
 /// `POST /api/episodes` (see the module doc).
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Intake>,
     auth: Auth,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let limit = state.settings().upload_limit_bytes;
+    let limit = state.upload_limit_bytes;
     if let Some(len) = content_length(req.headers())
         && len > limit.saturating_add(FORM_ALLOWANCE)
     {
@@ -70,7 +70,7 @@ pub async fn create(
             return Err(e);
         }
     };
-    let known = known_shows(&state);
+    let known = state.known_shows();
     let mut meta = intake::validate(&fields, known.as_deref());
     if stage.is_none() {
         let missing = ("file".to_string(), "required: the recording".to_string());
@@ -122,7 +122,7 @@ pub async fn create(
 /// Reads every field; the recording is staged as it arrives. Returns the text fields and the
 /// client's file name.
 async fn receive(
-    state: &AppState,
+    state: &Intake,
     auth: &Auth,
     mut multipart: multer::Multipart<'static>,
     limit: u64,

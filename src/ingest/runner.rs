@@ -124,6 +124,16 @@ impl IngestRunner {
         cv.notify_all();
     }
 
+    /// [`IngestRunner::notify`] as a callback, for whoever queues episodes (uploads).
+    pub fn waker(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let wake = self.wake.clone();
+        Arc::new(move || {
+            let (lock, cv) = &*wake;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            cv.notify_all();
+        })
+    }
+
     /// Asks the workers to stop after the job in hand, without waiting for them (the daemon's
     /// shutdown must not wait for a long render; a job cut short by the process exiting is
     /// retried at the next start).

@@ -245,24 +245,9 @@ impl WatchFolder {
     }
 }
 
-/// Polls `media_dir/inbox/` every [`POLL_INTERVAL`] until the state's shutdown token is
-/// cancelled, checking show folders against the schedule on air; what the daemon spawns.
-pub async fn run_watch_folder(state: crate::daemon::AppState) {
-    let shows = {
-        let state = state.clone();
-        move || Some(state.show_slugs())
-    };
-    watch_loop(
-        state.catalog().clone(),
-        state.settings().media_dir.clone(),
-        shows,
-        state.shutdown_token().clone(),
-    )
-    .await;
-}
-
-/// [`run_watch_folder`] without a station: `known_shows` is asked before every poll.
-pub async fn watch_loop(
+/// Polls `media_dir/inbox/` every [`POLL_INTERVAL`] until `shutdown` is cancelled, checking
+/// show folders against `known_shows` (asked before every poll; `None`: any folder).
+pub async fn run_watch_folder(
     catalog: Catalog,
     media_dir: PathBuf,
     known_shows: impl Fn() -> Option<Vec<String>>,

@@ -35,7 +35,7 @@ pub async fn station() -> TestStation {
 
 /// Sends one request through the router.
 pub async fn send(state: &AppState, req: Request<Body>) -> Response<Body> {
-    antenne::http::router(state.clone())
+    antenne::http::router(state.http())
         .oneshot(req)
         .await
         .unwrap()

@@ -23,8 +23,8 @@ use futures_util::Stream;
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
+use super::state::{CatalogAccess, MediaFiles};
 use crate::catalog::EpisodeStatus;
-use crate::daemon::AppState;
 use crate::feed::conditional::{
     RangeOutcome, content_range, evaluate_range, file_etag, http_date, not_modified,
 };

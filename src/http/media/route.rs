@@ -11,7 +11,8 @@ use super::*;
 /// request does no catalog read, no file I/O and no blocking-pool hop unless its body lies
 /// beyond the bytes kept in memory.
 pub async fn media(
-    State(state): State<AppState>,
+    State(files): State<MediaFiles>,
+    State(catalog): State<CatalogAccess>,
     UrlPath(file): UrlPath<String>,
     request: Request,
 ) -> Response {
@@ -29,27 +30,27 @@ pub async fn media(
     let user_agent = parts.headers.get(header::USER_AGENT).cloned();
     // The second round follows a file that changed under a cached lookup.
     for fresh in [false, true] {
-        let generation = state.catalog_generation();
+        let generation = catalog.generation();
         let cached = (!fresh)
-            .then(|| state.media_cache().get(&file, generation))
+            .then(|| files.cache().get(&file, generation))
             .flatten();
         let found = match cached {
             Some(found) => found,
             None => {
-                let (id, st) = (id.to_owned(), state.clone());
+                let (id, st) = (id.to_owned(), files.clone());
                 let found = tokio::task::spawn_blocking(move || locate(&st, &id, kind)).await;
                 let Ok(Some(found)) = found else {
                     return StatusCode::NOT_FOUND.into_response();
                 };
-                state.media_cache().put(file.clone(), generation, found)
+                files.cache().put(file.clone(), generation, found)
             }
         };
         let report = {
-            let (state, found, user_agent) = (state.clone(), found.clone(), user_agent.clone());
+            let (files, found, user_agent) = (files.clone(), found.clone(), user_agent.clone());
             move |d: Delivery| {
                 let Some(file) = &found.episode else { return };
                 let user_agent = user_agent.as_ref().and_then(|v| v.to_str().ok());
-                state.observe_download(
+                files.observe_download(
                     file,
                     &Served {
                         head: d.head,
@@ -67,7 +68,7 @@ pub async fn media(
         {
             return response;
         }
-        state.media_cache().remove(&file);
+        files.cache().remove(&file);
     }
     StatusCode::NOT_FOUND.into_response()
 }
@@ -211,8 +212,8 @@ pub fn parse_media_name(name: &str) -> Option<(&str, MediaKind)> {
 
 /// The file (inside the data folder) and type of `kind` for episode `id`, and for audio what
 /// download counting needs; `None` when there is no such ready, published file (blocking).
-fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
-    let ep = state.catalog().episode(id).ok()??;
+fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
+    let ep = files.catalog().episode(id).ok()??;
     if ep.status != EpisodeStatus::Ready || !ep.published {
         return None;
     }
@@ -224,7 +225,7 @@ fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
     let artwork = |want: &str| {
         ep.artwork_path
             .as_deref()
-            .filter(|p| crate::daemon::feeds::artwork_ext(p) == want)
+            .filter(|p| crate::feed::ArtworkFormat::of(p).ext() == want)
     };
     let (rel, mime) = match kind {
         MediaKind::Audio => (ep.rendition_path.as_deref()?, "audio/mpeg"),
@@ -234,7 +235,7 @@ fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
         MediaKind::Png => (artwork("png")?, "image/png"),
         MediaKind::Jpg => (artwork("jpg")?, "image/jpeg"),
     };
-    let path = resolve_in(&state.settings().data_dir, rel)?;
+    let path = resolve_in(files.data_dir(), rel)?;
     let mut opened = std::fs::File::open(&path).ok()?;
     let file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
     let episode = (kind == MediaKind::Audio).then(|| {
@@ -247,7 +248,7 @@ fn locate(state: &AppState, id: &str, kind: MediaKind) -> Option<Located> {
         let audio = length - header_bytes;
         let bytes_per_second = match ep.duration_ms {
             Some(ms) if ms >= 1000 => audio * 1000 / ms,
-            _ => u64::from(state.settings().bitrate_kbps) * 125,
+            _ => u64::from(files.stream_bitrate_kbps()) * 125,
         };
         EpisodeFile {
             id: ep.id.clone(),

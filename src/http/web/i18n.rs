@@ -1,6 +1,8 @@
 //! The page's two languages: French by default, English on `?lang=en` or when
 //! `Accept-Language` prefers it.
 
+use crate::feed::text::long_day;
+
 /// A language of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -118,62 +120,9 @@ impl Lang {
         }
     }
 
-    /// A weekday name, Monday = 0.
-    pub fn weekday(self, i: usize) -> &'static str {
-        const FR: [&str; 7] = [
-            "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-        ];
-        const EN: [&str; 7] = [
-            "Monday",
-            "Tuesday",
-            "Wednesday",
-            "Thursday",
-            "Friday",
-            "Saturday",
-            "Sunday",
-        ];
-        match self {
-            Lang::Fr => FR[i % 7],
-            Lang::En => EN[i % 7],
-        }
-    }
-
     /// `lundi 16 mars` / `Monday 16 March`.
     pub fn day(self, d: jiff::civil::Date) -> String {
-        const FR: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        const EN: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let wd = self.weekday(d.weekday().to_monday_zero_offset() as usize);
-        let m = (d.month() - 1) as usize;
-        match self {
-            Lang::Fr => format!("{wd} {} {}", d.day(), FR[m]),
-            Lang::En => format!("{wd} {} {}", d.day(), EN[m]),
-        }
+        long_day(d, self == Lang::En)
     }
 }
 

@@ -13,6 +13,8 @@
 mod i18n;
 mod render;
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 pub use i18n::Lang;
 
 use super::ApiError;
-use crate::daemon::AppState;
+use crate::http::state::{CatalogAccess, HttpConfig, OnAir};
 
 const CSS: &str = include_str!("style.css");
 const APP_JS: &str = include_str!("app.js");
@@ -80,39 +82,47 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// `GET /`: the station page.
 pub async fn station(
-    State(state): State<AppState>,
+    State(on_air): State<OnAir>,
+    State(catalog): State<CatalogAccess>,
+    State(config): State<Arc<HttpConfig>>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers);
-    let data = render::PageData::load(&state, lang, None).await?;
+    let data = render::PageData::load(&on_air, &catalog, &config.public_url, lang, None).await?;
     Ok(html(StatusCode::OK, render::station(&data)))
 }
 
 /// `GET /shows/{slug}`: one show.
 pub async fn show(
-    State(state): State<AppState>,
+    State(on_air): State<OnAir>,
+    State(catalog): State<CatalogAccess>,
+    State(config): State<Arc<HttpConfig>>,
     Path(slug): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers);
-    let known = state.current_schedule().show(&slug).is_some();
+    let known = on_air.current_schedule().show(&slug).is_some();
     if !known {
-        return Ok(html(StatusCode::NOT_FOUND, render::not_found(&state, lang)));
+        return Ok(html(
+            StatusCode::NOT_FOUND,
+            render::not_found(&on_air, lang),
+        ));
     }
-    let data = render::PageData::load(&state, lang, Some(slug)).await?;
+    let data =
+        render::PageData::load(&on_air, &catalog, &config.public_url, lang, Some(slug)).await?;
     Ok(html(StatusCode::OK, render::show(&data)))
 }
 
 /// `GET /upload`: the volunteers' form.
 pub async fn upload(
-    State(state): State<AppState>,
+    State(on_air): State<OnAir>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = lang(&q, &headers);
-    html(StatusCode::OK, render::upload(&state, lang))
+    html(StatusCode::OK, render::upload(&on_air, lang))
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {

@@ -8,9 +8,9 @@ use jiff::{Timestamp, ToSpan};
 
 use super::{Lang, esc};
 use crate::catalog::{Episode, EpisodeQuery, EpisodeStatus};
-use crate::daemon::AppState;
 use crate::http::ApiError;
 use crate::http::episodes::audio_path;
+use crate::http::state::{CatalogAccess, OnAir};
 use crate::schedule::{Occurrence, Schedule};
 
 /// Episodes shown per show on the station page.
@@ -32,12 +32,14 @@ pub struct PageData {
 
 impl PageData {
     pub async fn load(
-        state: &AppState,
+        on_air: &OnAir,
+        catalog: &CatalogAccess,
+        public_url: &str,
         lang: Lang,
         show: Option<String>,
     ) -> Result<PageData, ApiError> {
         let now = Timestamp::now();
-        let schedule = Some(state.current_schedule());
+        let schedule = Some(on_air.current_schedule());
         let mut week = Vec::new();
         let mut slugs = Vec::new();
         if let Some(s) = &schedule {
@@ -56,7 +58,7 @@ impl PageData {
             week.retain(|o| &o.show == one);
         }
         let limit = if show.is_some() { 100 } else { LATEST_PER_SHOW };
-        let episodes = state
+        let episodes = catalog
             .with_catalog(move |c| {
                 slugs
                     .into_iter()
@@ -74,7 +76,7 @@ impl PageData {
             .await?;
         Ok(PageData {
             lang,
-            public_url: state.settings().public_url.clone(),
+            public_url: public_url.to_owned(),
             schedule,
             now,
             week,
@@ -399,8 +401,8 @@ pub fn show(d: &PageData) -> String {
     out
 }
 
-pub fn not_found(state: &AppState, lang: Lang) -> String {
-    let name = Some(state.current_schedule())
+pub fn not_found(on_air: &OnAir, lang: Lang) -> String {
+    let name = Some(on_air.current_schedule())
         .map(|s| s.station().name.clone())
         .unwrap_or_else(|| "Antenne".into());
     let msg = match lang {
@@ -442,8 +444,8 @@ fn upload_strings(lang: Lang) -> String {
     v.to_string().replace('<', "\\u003c")
 }
 
-pub fn upload(state: &AppState, lang: Lang) -> String {
-    let schedule = Some(state.current_schedule());
+pub fn upload(on_air: &OnAir, lang: Lang) -> String {
+    let schedule = Some(on_air.current_schedule());
     let name = schedule
         .as_ref()
         .map(|s| s.station().name.clone())
@@ -451,7 +453,7 @@ pub fn upload(state: &AppState, lang: Lang) -> String {
     let l = lang;
     let mut out = head(l, &format!("{} · {name}", l.t("upload")), &name, "/upload");
     let _ = writeln!(out, "<h1>{}</h1>", l.t("upload"));
-    let errors = state.schedule_errors();
+    let errors = on_air.schedule_errors();
     if !errors.is_empty() {
         let _ = write!(
             out,

@@ -1,8 +1,9 @@
 //! Podcast feeds (RSS 2.0 + itunes + podcast namespaces), pure: view model in, bytes out.
 //!
-//! The daemon fills a [`Channel`] from the catalog and the schedule whenever either changes,
-//! calls [`render`] once, and serves the resulting [`RenderedFeed`] to every request (ETag,
-//! pre-compressed gzip). Nothing here does IO or reads a clock: times come in the model.
+//! [`station`] fills a [`Channel`] per feed from the schedule and the catalog's episodes; the
+//! daemon does so whenever either changes, calls [`render`] once, and serves the resulting
+//! [`RenderedFeed`] to every request (ETag, pre-compressed gzip). Nothing here does IO or
+//! reads a clock: episodes and times come in as parameters.
 
 pub mod categories;
 pub mod conditional;
@@ -12,6 +13,7 @@ pub mod model;
 pub mod paging;
 pub mod rrule;
 pub mod rss;
+pub mod station;
 pub mod stats;
 pub mod text;
 
@@ -26,6 +28,10 @@ pub use ids::{live_item_guid, podcast_guid};
 pub use model::{
     Category, Channel, Item, LiveItem, LiveStatus, Location, Medium, Paging, ShowKind, Transcript,
     UpdateFrequency,
+};
+pub use station::{
+    ArtworkFormat, FeedRedirect, FeedSource, STATION_FEED, build, item_from_episode, next_boundary,
+    page_key, show_feed_path,
 };
 
 /// `Content-Type` of a feed.

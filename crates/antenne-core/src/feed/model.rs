@@ -1,10 +1,12 @@
-//! The feed view model: plain structs the http/daemon layer fills from the catalog and the
+//! The feed view model: plain structs [`super::station`] fills from the catalog and the
 //! schedule, and [`super::render`] turns into bytes.
 //!
 //! Values here are raw text (unescaped, possibly hostile); the writer sanitises and escapes
 //! every one of them. URLs are absolute.
 
 use jiff::{Timestamp, ZonedDateTime};
+
+pub use crate::schedule::ShowKind;
 
 /// One podcast feed: a show's, or the whole station's.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,23 +51,6 @@ pub struct Channel {
 pub struct Category {
     pub name: String,
     pub sub: Option<String>,
-}
-
-/// `itunes:type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ShowKind {
-    #[default]
-    Episodic,
-    Serial,
-}
-
-impl ShowKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShowKind::Episodic => "episodic",
-            ShowKind::Serial => "serial",
-        }
-    }
 }
 
 /// `podcast:medium` (the values a radio station can mean).

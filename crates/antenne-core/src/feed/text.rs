@@ -102,6 +102,62 @@ pub fn ascii_url(url: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Weekday names, Monday first: French, then English (the page's two languages; feeds speak
+/// French).
+pub const WEEKDAYS: [[&str; 7]; 2] = [
+    [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ],
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+];
+
+/// Month names, January first: French, then English.
+pub const MONTHS: [[&str; 12]; 2] = [
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+];
+
+/// `lundi 16 mars` (`english = false`) or `Monday 16 March`.
+pub fn long_day(d: jiff::civil::Date, english: bool) -> String {
+    let l = usize::from(english);
+    let wd = WEEKDAYS[l][d.weekday().to_monday_zero_offset() as usize];
+    format!("{wd} {} {}", d.day(), MONTHS[l][(d.month() - 1) as usize])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod crontab;
 mod diag;
 mod diff;
 mod fields;
+mod in_force;
 mod recur;
 mod rrule;
 mod types;
@@ -26,6 +27,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 pub use diag::{Diagnostic, Severity};
 pub use diff::{Diff, Moved, diff};
 pub use fields::parse_duration;
+pub use in_force::{Refused, ScheduleState};
 pub use types::*;
 
 /// A validated weekly schedule.

@@ -26,10 +26,21 @@ pub struct Station {
 }
 
 /// Podcast ordering of a show's episodes (`itunes:type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ShowKind {
+    #[default]
     Episodic,
     Serial,
+}
+
+impl ShowKind {
+    /// The `itunes:type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShowKind::Episodic => "episodic",
+            ShowKind::Serial => "serial",
+        }
+    }
 }
 
 /// `[[show]]`: a programme with its own feed.

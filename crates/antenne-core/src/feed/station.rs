@@ -1,37 +1,71 @@
-//! The station's feeds from its schedule and catalog: which feeds exist (`/feed.xml`, one
-//! `/shows/{slug}/feed.xml` per show, and their RFC 5005 pages), what goes in each, and the
-//! task that re-renders them when the catalog or the schedule changes, or a broadcast starts
-//! or ends (live item statuses depend on the time).
+//! What each of the station's feeds contains, computed in one pure place: which feeds exist
+//! (`/feed.xml`, one `/shows/{slug}/feed.xml` per show, and their RFC 5005 pages), the channel
+//! of each from the schedule, its items from the catalog's episodes, and the live items of the
+//! scheduled broadcasts around `now`.
 //!
-//! [`build`] is pure (data and an instant in, channels out): the daemon and `antenne feed`
-//! call it with the same inputs and so produce the same bytes.
-
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+//! [`build`] takes data and an instant and returns channels: the daemon's feed refresh and
+//! `antenne feed` call it with the same inputs and so produce the same bytes.
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::catalog::{Catalog, Episode, EpisodeQuery, EpisodeStatus};
-use crate::config::Settings;
-use crate::feed::paging::{PAGE_SIZE, page};
-use crate::feed::{
-    Category, Channel, LiveItem, LiveStatus, Location, Medium, ShowKind, UpdateFrequency,
-    live_item_guid, validate_category,
+use super::paging::{PAGE_SIZE, page};
+use super::text::long_day;
+use super::{
+    Category, Channel, Item, LiveItem, LiveStatus, Location, Medium, ShowKind, Transcript,
+    UpdateFrequency, live_item_guid, validate_category,
 };
-use crate::http::feed::{FeedSnapshot, FeedStore, item_from_episode};
+use crate::catalog::{Episode, EpisodeStatus};
 use crate::schedule::{Occurrence, Schedule, Show};
 
-use super::AppState;
+/// `[[feed_redirect]]`: a feed path of this station that moved to a new absolute URL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedRedirect {
+    /// e.g. `/shows/la-matinale/feed.xml`
+    pub from: String,
+    /// e.g. `https://radio.example/shows/matinale/feed.xml`
+    pub to: String,
+}
+
+/// How an artwork file is served: the one rule for station, show and episode artwork (the
+/// feed's URL and the `/media` or cover route that answers it must agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtworkFormat {
+    Jpeg,
+    Png,
+}
+
+impl ArtworkFormat {
+    /// By the file's extension: `.png` is PNG, anything else (`.jpg`, `.jpeg`) JPEG, the
+    /// format intake and the schedule check accept besides PNG.
+    pub fn of(path: &str) -> ArtworkFormat {
+        if path.to_ascii_lowercase().ends_with(".png") {
+            ArtworkFormat::Png
+        } else {
+            ArtworkFormat::Jpeg
+        }
+    }
+
+    /// The extension of its URL.
+    pub fn ext(self) -> &'static str {
+        match self {
+            ArtworkFormat::Jpeg => "jpg",
+            ArtworkFormat::Png => "png",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            ArtworkFormat::Jpeg => "image/jpeg",
+            ArtworkFormat::Png => "image/png",
+        }
+    }
+}
 
 /// How far ahead scheduled broadcasts are announced.
 const LIVE_AHEAD_DAYS: i64 = 7;
 /// How far back the last ended broadcast is looked for (monthly slots included).
 const LIVE_BEHIND_DAYS: i64 = 35;
-/// Rebuild at least this often: catalog writes from another process (`antenne ingest` on the
-/// same data folder) send no notification.
-const POLL: Duration = Duration::from_secs(60);
-
 /// Elapsed days (timestamps take no calendar units).
 fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
@@ -63,7 +97,7 @@ pub struct FeedSource<'a> {
     pub public_url: &'a str,
     pub stream_bitrate_kbps: u32,
     /// Feeds that moved (settings' `feed_redirect`).
-    pub redirects: &'a [crate::config::FeedRedirect],
+    pub redirects: &'a [FeedRedirect],
 }
 
 /// Every feed page, keyed by request path (see [`page_key`]), as seen at `now`.
@@ -145,10 +179,7 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
             author,
             owner_name: station_author.clone(),
             owner_email: station.email.clone().unwrap_or_default(),
-            kind: match show.kind {
-                crate::schedule::ShowKind::Episodic => ShowKind::Episodic,
-                crate::schedule::ShowKind::Serial => ShowKind::Serial,
-            },
+            kind: show.kind,
             locked: true,
             medium: Medium::Podcast,
             update_frequency: src.schedule.rrule_for_show(&show.slug).map(|rrule| {
@@ -283,7 +314,7 @@ fn live_items(
 
 /// e.g. `le lundi 2 mars à 7 h 00` (the page's French dates).
 fn french_when(t: &jiff::ZonedDateTime) -> String {
-    let day = crate::http::web::Lang::Fr.day(t.date());
+    let day = long_day(t.date(), false);
     format!("le {day} à {} h {:02}", t.hour(), t.minute())
 }
 
@@ -301,18 +332,8 @@ fn link(src: &FeedSource<'_>) -> String {
 fn image_url(base: &str, artwork: Option<&str>, route: &str) -> String {
     match artwork {
         Some(a) if a.starts_with("https://") || a.starts_with("http://") => a.to_owned(),
-        Some(a) => format!("{base}{route}.{}", artwork_ext(a)),
+        Some(a) => format!("{base}{route}.{}", ArtworkFormat::of(a).ext()),
         None => format!("{base}{route}.png"),
-    }
-}
-
-/// The served extension of an artwork file: `jpg` for JPEG, else `png`.
-pub fn artwork_ext(path: &str) -> &'static str {
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
-        "jpg"
-    } else {
-        "png"
     }
 }
 
@@ -349,91 +370,123 @@ pub fn next_boundary(schedule: &Schedule, now: Timestamp) -> Option<Timestamp> {
         .min()
 }
 
-/// The episodes that go in feeds: ready and published, newest first.
-pub fn feed_episodes(catalog: &Catalog) -> crate::catalog::Result<Vec<Episode>> {
-    catalog.list_episodes(&EpisodeQuery {
-        status: Some(EpisodeStatus::Ready),
-        ..Default::default()
+/// The feed item of a catalog episode, or `None` while it is not a published, ready rendition.
+///
+/// URLs follow the media routes: `{base}/media/{id}.mp3` (ASCII by construction: the id is a
+/// UUID), `{id}.vtt`/`{id}.srt`, `{id}.chapters.json`, `{id}.jpg`/`.png`. The date is the one the
+/// volunteer gave (noon in `tz`), else the upload time: both survive re-ingest, unlike
+/// `ready_at`.
+pub fn item_from_episode(ep: &Episode, base: &str, tz: &jiff::tz::TimeZone) -> Option<Item> {
+    if ep.status != EpisodeStatus::Ready || !ep.published {
+        return None;
+    }
+    let length = ep.rendition_bytes?;
+    let id = &ep.id;
+    let pub_date = ep
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .and_then(|d| d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone()).ok())
+        .map_or(ep.created_at, |z| z.timestamp());
+    let transcript = ep.transcript_type.as_deref().map(|mime| {
+        let ext = if mime == "application/x-subrip" {
+            "srt"
+        } else {
+            "vtt"
+        };
+        Transcript {
+            url: format!("{base}/media/{id}.{ext}"),
+            mime: mime.to_owned(),
+        }
+    });
+    let image_url = ep
+        .artwork_path
+        .as_deref()
+        .map(|p| format!("{base}/media/{id}.{}", ArtworkFormat::of(p).ext()));
+    Some(Item {
+        guid: id.clone(),
+        title: ep.title.clone(),
+        description: ep.description.clone(),
+        content_html: None,
+        pub_date,
+        enclosure_url: format!("{base}/media/{id}.mp3"),
+        enclosure_length: length,
+        duration_s: ep.duration_ms.map_or(0, |ms| (ms + 500) / 1000),
+        season: ep.season,
+        episode: ep.episode,
+        image_url,
+        transcript,
+        chapters_url: ep
+            .chapters_path
+            .as_ref()
+            .map(|_| format!("{base}/media/{id}.chapters.json")),
     })
 }
 
-/// Every feed rendered from `catalog` and `schedule` at `now` (blocking: reads the catalog).
-pub fn render_all(
-    catalog: &Catalog,
-    schedule: &Schedule,
-    settings: &Settings,
-    now: Timestamp,
-) -> crate::catalog::Result<Vec<(String, FeedSnapshot)>> {
-    let episodes = feed_episodes(catalog)?;
-    let src = FeedSource {
-        schedule,
-        episodes: &episodes,
-        public_url: &settings.public_url,
-        stream_bitrate_kbps: settings.bitrate_kbps,
-        redirects: &settings.feed_redirects,
-    };
-    Ok(build(&src, now)
-        .into_iter()
-        .map(|(path, channel)| (path, FeedSnapshot::render(&channel, now)))
-        .collect())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Swaps freshly rendered feeds into `store`. A feed whose bytes did not change keeps its
-/// snapshot (and so its `Last-Modified`); a changed one is stamped `now`.
-pub fn install(
-    store: &FeedStore,
-    rendered: Vec<(String, FeedSnapshot)>,
-    redirects: &[crate::config::FeedRedirect],
-) {
-    let feeds: HashMap<String, Arc<FeedSnapshot>> = rendered
-        .into_iter()
-        .map(|(path, fresh)| {
-            let kept = store
-                .get(&path)
-                .filter(|old| old.feed.etag == fresh.feed.etag);
-            (path, kept.unwrap_or_else(|| Arc::new(fresh)))
-        })
-        .collect();
-    let moved = redirects
-        .iter()
-        .map(|r| (r.from.clone(), r.to.clone()))
-        .collect();
-    store.replace(feeds, moved);
-}
-
-/// Renders every feed off the runtime and installs them; returns the next status boundary.
-pub async fn rebuild(state: &AppState, now: Timestamp) -> Option<Timestamp> {
-    let schedule = state.schedule().schedule.clone();
-    let catalog = state.catalog().clone();
-    let settings = state.settings().clone();
-    let s = schedule.clone();
-    let rendered =
-        tokio::task::spawn_blocking(move || render_all(&catalog, &s, &settings, now)).await;
-    match rendered {
-        Ok(Ok(feeds)) => install(state.feeds(), feeds, &state.settings().feed_redirects),
-        Ok(Err(e)) => tracing::error!("rendering the feeds: {e}"),
-        Err(e) => tracing::error!("rendering the feeds: {e}"),
-    }
-    next_boundary(&schedule, now)
-}
-
-/// Keeps the feeds current until shutdown.
-pub async fn rebuild_task(state: AppState) {
-    let mut catalog = state.catalog_changes();
-    let mut schedule = state.schedule_sender().subscribe();
-    let shutdown = state.shutdown_token().clone();
-    loop {
-        let now = Timestamp::now();
-        let next = rebuild(&state, now).await;
-        let wait = next
-            .and_then(|t| Duration::try_from(now.duration_until(t)).ok())
-            .map_or(POLL, |d| d.min(POLL));
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            r = catalog.changed() => if r.is_err() { return },
-            r = schedule.changed() => if r.is_err() { return },
-            // A little after the boundary, so `now` is past it.
-            () = tokio::time::sleep(wait + Duration::from_millis(5)) => {}
-        }
+    #[test]
+    fn items_from_catalog_episodes() {
+        let created: Timestamp = "2026-11-20T15:30:00Z".parse().unwrap();
+        let mut ep = Episode {
+            id: "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
+            show: "au-fil-des-quartiers".into(),
+            title: "Le marché".into(),
+            description: "Reportage.".into(),
+            date: Some("2026-11-21".into()),
+            season: None,
+            episode: Some(12),
+            status: EpisodeStatus::Ready,
+            error: None,
+            published: true,
+            original_sha256: String::new(),
+            original_path: "originals/x.wav".into(),
+            original_bytes: 1,
+            original_name: None,
+            rendition_path: Some("renditions/x.mp3".into()),
+            rendition_bytes: Some(28_800_417),
+            duration_ms: Some(1_799_600),
+            before: None,
+            after: None,
+            gain_db: None,
+            transcript_path: Some("t/x.srt".into()),
+            transcript_type: Some("application/x-subrip".into()),
+            chapters_path: None,
+            artwork_path: Some("art/x.PNG".into()),
+            created_at: created,
+            updated_at: created,
+            ready_at: Some(created),
+        };
+        let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let item = item_from_episode(&ep, "https://radio.example.org", &tz).unwrap();
+        assert_eq!(item.guid, ep.id);
+        assert_eq!(
+            item.enclosure_url,
+            format!("https://radio.example.org/media/{}.mp3", ep.id)
+        );
+        assert_eq!((item.enclosure_length, item.duration_s), (28_800_417, 1800));
+        assert_eq!(
+            item.pub_date,
+            "2026-11-21T11:00:00Z".parse().unwrap(),
+            "noon in Paris"
+        );
+        assert_eq!(
+            item.transcript.unwrap().url,
+            format!("https://radio.example.org/media/{}.srt", ep.id)
+        );
+        assert_eq!(
+            item.image_url,
+            Some(format!("https://radio.example.org/media/{}.png", ep.id))
+        );
+        assert_eq!(item.chapters_url, None);
+        ep.date = None;
+        assert_eq!(item_from_episode(&ep, "", &tz).unwrap().pub_date, created);
+        ep.published = false;
+        assert_eq!(item_from_episode(&ep, "", &tz), None);
+        ep.published = true;
+        ep.status = EpisodeStatus::Processing;
+        assert_eq!(item_from_episode(&ep, "", &tz), None);
     }
 }
