@@ -70,14 +70,14 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // serve: the hub and /stream, fed at real-time pace
 
-type AppState = Arc<(Hub, StationInfo)>;
+type AppState = Arc<antenne::broadcast::Mount>;
 
 async fn handler(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
 ) -> axum::response::Response {
-    stream::stream(&state.0, &state.1, &headers, &method).await
+    stream::stream(&state, &headers, &method).await
 }
 
 fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) {
@@ -137,7 +137,7 @@ fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) 
         let router = Router::new()
             .route("/stream", get(handler).head(handler))
             .route("/stream.mp3", get(handler).head(handler))
-            .with_state(Arc::new((hub, info)));
+            .with_state(Arc::new(antenne::broadcast::Mount::mp3(hub, info)));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();

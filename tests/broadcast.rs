@@ -318,11 +318,11 @@ async fn frames_are_published_in_chunks_of_whole_frames() {
 async fn encoder_output_in_any_chunking_reaches_listeners_as_decodable_frames() {
     let (hub, _token) = hub(2_000, 10, 256 * 1024);
     let mut listener = hub.subscribe(false).unwrap();
-    let mut feeder = antenne::broadcast::Feeder::new(hub.clone());
+    let mut publisher = antenne::broadcast::Publisher::new(hub.clone());
     let mp3 = lame_tone(1.0);
     let mut pushed = 0;
     for piece in mp3.chunks(777) {
-        pushed += feeder.feed(piece);
+        pushed += publisher.publish(piece);
     }
     let received = drain(&mut listener);
     assert_eq!(split_all(&received).len(), pushed);

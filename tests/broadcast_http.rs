@@ -23,10 +23,10 @@ use http_body_util::BodyExt;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-type AppState = Arc<(Hub, StationInfo)>;
+type AppState = Arc<antenne::broadcast::Mount>;
 
 async fn handler(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
-    stream::stream(&state.0, &state.1, &headers, &method).await
+    stream::stream(&state, &headers, &method).await
 }
 
 fn app(max_listeners: usize) -> (Router, Hub, CancellationToken) {
@@ -49,7 +49,7 @@ fn app(max_listeners: usize) -> (Router, Hub, CancellationToken) {
     let router = Router::new()
         .route("/stream", get(handler).head(handler))
         .route("/stream.mp3", get(handler).head(handler))
-        .with_state(Arc::new((hub.clone(), info)));
+        .with_state(Arc::new(antenne::broadcast::Mount::mp3(hub.clone(), info)));
     (router, hub, token)
 }
 

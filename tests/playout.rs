@@ -13,8 +13,8 @@ mod playout_support;
 use antenne::catalog::Catalog;
 use antenne::playout::programme::{Fades, Programme};
 use antenne::playout::{
-    CatalogEpisodes, Clock, Kind, ManualClock, NowPlaying, PcmSink, PlayoutConfig, Segment, Source,
-    Timebase, default_opener, media::FsMedia,
+    CatalogEpisodes, Clock, Kind, ManualClock, PcmSink, PlayoutConfig, Segment, Source, Timebase,
+    default_opener, media::FsMedia,
 };
 use antenne::schedule::{NoFacts, Occurrence, Schedule};
 use jiff::{SignedDuration, Timestamp};
@@ -117,6 +117,7 @@ fn plan(st: &Station, from: Timestamp, to: Timestamp) -> Vec<Segment> {
         media: &mut media,
         episodes: &episodes,
         fades: fades(),
+        live: &Default::default(),
     }
     .plan(tb.frame_at(from), tb.frame_at(to))
 }
@@ -138,7 +139,7 @@ fn file_id(seg: &Segment) -> Option<u16> {
                 other => panic!("unexpected file {other}"),
             })
         }
-        Source::Silence => None,
+        Source::Silence | Source::Live { .. } => None,
     }
 }
 
@@ -315,10 +316,10 @@ impl PcmSink for RecSink {
         r.pcm.extend_from_slice(pcm);
     }
 
-    fn now_playing(&mut self, now: &NowPlaying) {
+    fn title(&mut self, title: &str) {
         let mut r = self.0.lock().unwrap();
         let at = r.first.unwrap_or(0) + (r.pcm.len() / 2) as u64;
-        r.titles.push((at, now.stream_title()));
+        r.titles.push((at, title.to_owned()));
     }
 
     fn finish(&mut self) {
@@ -725,4 +726,111 @@ fn a_schedule_reload_takes_effect_at_the_next_frames_without_interrupting_the_st
     let s = tb.frame_at(t0 + SignedDuration::from_secs(5));
     assert_soft_edge(&rec, s);
     assert_plays(&rec, s + EDGE, 1000, BEDS[0], EDGE);
+}
+
+/// A live slot airs the connected source, frame for frame, and what the source has not
+/// delivered is silence counted as underrun; with no source connected the slot is planned as
+/// before a live input existed (the fallback). Issue 13: the live segment seam.
+#[test]
+fn a_live_slot_airs_the_connected_source_and_the_fallback_without_one() {
+    let st = station();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml"),
+    )
+    .unwrap();
+    let live_text = text.replacen(
+        "start = \"18:00\"\nduration = \"1h\"\nplay = \"premiere\"",
+        "start = \"18:00\"\nduration = \"1h\"\nplay = \"live\"",
+        1,
+    );
+    assert_ne!(live_text, text, "the cuisines slot is now live");
+    let schedule = parse(&live_text);
+    let inputs = antenne::playout::LiveInputs::new(["live"], 3 * R as usize);
+    let tb = Timebase::unix(R);
+    // Wednesday 24 March, 18:20 Paris: 20 minutes into the live slot.
+    let join = ts("2027-03-24T17:20:00Z");
+    let f = tb.frame_at(join);
+    let plan_with = |inputs: &antenne::playout::LiveInputs| {
+        let mut media = FsMedia::new(default_opener(), R);
+        let episodes = CatalogEpisodes::new(st.catalog.clone());
+        Programme {
+            schedule: &schedule,
+            timebase: tb,
+            media_dir: &st.media,
+            media: &mut media,
+            episodes: &episodes,
+            fades: fades(),
+            live: inputs,
+        }
+        .plan(f, f + 2 * u64::from(R))
+    };
+    let off_air = plan_with(&inputs);
+    assert!(
+        off_air
+            .iter()
+            .all(|s| !matches!(s.source, Source::Live { .. })),
+        "no source: the fallback plays the slot"
+    );
+    assert!(
+        off_air
+            .iter()
+            .any(|s| file_id(s).is_some_and(|id| BEDS.contains(&id)))
+    );
+
+    let writer = inputs.get("live").unwrap().connect().unwrap();
+    let on_air = plan_with(&inputs);
+    let seg = on_air.iter().find(|s| s.start <= f && f < s.end).unwrap();
+    assert_eq!(
+        seg.source,
+        Source::Live {
+            input: "live".into()
+        }
+    );
+    assert_eq!(
+        seg.start,
+        tb.frame_at(ts("2027-03-24T17:00:00Z")),
+        "the whole slot"
+    );
+    assert_eq!(seg.end, tb.frame_at(ts("2027-03-24T18:00:00Z")));
+
+    // One second of source audio, then nothing: rendered over two seconds.
+    writer.write(&vec![0.25; 2 * R as usize]);
+    let sink = RecSink::default();
+    let (_tx, rx) = tokio::sync::watch::channel(schedule.clone());
+    let config = PlayoutConfig {
+        live: inputs.clone(),
+        ..sim_config(&st, join + SignedDuration::from_secs(2))
+    };
+    let handle = antenne::playout::start(
+        config,
+        rx,
+        st.catalog.clone(),
+        Box::new(sink.clone()),
+        Arc::new(ManualClock::auto_advance(join)),
+    )
+    .unwrap();
+    handle.join();
+    let rec = std::mem::take(&mut *sink.0.lock().unwrap());
+    assert!(
+        rec.at(f).abs() < 0.25 / EDGE as f32 * 2.0,
+        "a fade-in from the join"
+    );
+    for k in EDGE..u64::from(R) {
+        assert_eq!(rec.at(f + k), 0.25, "frame +{k} is the source's");
+    }
+    for k in u64::from(R)..2 * u64::from(R) {
+        assert_eq!(rec.at(f + k), 0.0, "frame +{k}: underrun is silence");
+    }
+    let input = inputs.get("live").unwrap();
+    assert_eq!(
+        input
+            .counters()
+            .underrun_frames
+            .load(std::sync::atomic::Ordering::Relaxed),
+        u64::from(R),
+        "one second of underrun counted"
+    );
+    assert_eq!(rec.titles[0].1, "Cuisines du monde - En direct");
+    drop(writer);
+    assert!(!inputs.is_connected("live"));
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use antenne::broadcast::EncoderSink;
 use antenne::broadcast::{Hub, HubConfig};
-use antenne::playout::{EncoderSink, ManualClock, NoEpisodes, PlayoutConfig, default_opener};
+use antenne::playout::{ManualClock, NoEpisodes, PlayoutConfig, default_opener};
 use antenne::schedule::{NoFacts, Schedule};
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use antenne::catalog::Catalog;
-use antenne::playout::{ManualClock, NowPlaying, PcmSink, PlayoutConfig, Timebase};
+use antenne::playout::{ManualClock, PcmSink, PlayoutConfig, Timebase};
 use antenne::schedule::{NoFacts, Schedule};
 
 use crate::playout_support::{R, ready_episode, ts, wav};
@@ -62,7 +62,7 @@ impl PcmSink for CountSink {
         c.frames += n;
     }
 
-    fn now_playing(&mut self, _now: &NowPlaying) {
+    fn title(&mut self, _title: &str) {
         self.0.lock().unwrap().titles += 1;
     }
 }

@@ -33,7 +33,7 @@ use super::listener::{CountGuard, Listener};
 const MIN_FRAME_BYTES: usize = 96;
 const MIN_BYTES_PER_S: f64 = 4_000.0;
 
-/// Fan-out limits, usually from `Settings` ([`HubConfig::from_settings`]).
+/// Fan-out limits (the daemon builds them from its settings in `daemon::edge`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HubConfig {
     /// Audio sent at once to a new listener.
@@ -47,20 +47,15 @@ pub struct HubConfig {
     pub backlog_bytes: usize,
 }
 
-impl HubConfig {
-    pub fn from_settings(settings: &crate::config::Settings) -> HubConfig {
-        HubConfig {
-            burst: Duration::from_secs_f64(settings.burst_s.max(0.0)),
-            chunk: Duration::from_millis(200),
-            max_listeners: settings.max_listeners,
-            backlog_bytes: settings.listener_backlog_bytes,
-        }
-    }
-}
-
 impl Default for HubConfig {
+    /// The settings' defaults: a 2 s burst, 10,000 listeners, 256 KiB of backlog.
     fn default() -> Self {
-        HubConfig::from_settings(&crate::config::Settings::default())
+        HubConfig {
+            burst: Duration::from_secs(2),
+            chunk: Duration::from_millis(200),
+            max_listeners: 10_000,
+            backlog_bytes: 256 * 1024,
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
+use super::output::{Mount, Output, OutputTask};
 use super::{Hub, StationInfo};
 use crate::config::IcecastTarget;
 
@@ -142,6 +143,24 @@ impl Endpoint {
             auth = self.authorization(),
             version = env!("CARGO_PKG_VERSION"),
         )
+    }
+}
+
+/// The Icecast relay as an [`Output`]: pushes its mount to one Icecast mount point.
+pub struct IcecastPush {
+    pub endpoint: Endpoint,
+}
+
+impl Output for IcecastPush {
+    fn describe(&self) -> String {
+        format!(
+            "icecast http://{}:{}{}",
+            self.endpoint.host, self.endpoint.port, self.endpoint.mount
+        )
+    }
+
+    fn run(self: Box<Self>, mount: Mount, shutdown: CancellationToken) -> OutputTask {
+        Box::pin(run(mount.hub, self.endpoint, mount.info, shutdown))
     }
 }
 

@@ -1,26 +1,29 @@
-//! Fan-out of the encoded live stream: whole MP3 frames to every listener, ICY metadata,
-//! Icecast push, and the output silence detector.
+//! From programme PCM to every listener: the encodings, the fan-out of whole frames, ICY
+//! metadata, and the outputs.
 //!
-//! Data flow: encoder bytes → [`Feeder`] ([`FrameSplitter`] → [`Hub::push`]) → one [`Listener`] stream per
-//! HTTP client (burst, live frames, ICY blocks) and one per Icecast server ([`icecast`]).
+//! Data flow: PCM → [`EncoderSink`] (LAME) → [`Publisher`] ([`FrameSplitter`] →
+//! [`Hub::push`]) → one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks)
+//! and one per pushed [`Output`] ([`icecast`]). A [`Mount`] is one encoding and its hub.
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
 //!
 //! **Invariant:** the producer never waits for a consumer. Frames are shared `Bytes` on a
 //! bounded ring; a consumer that falls behind is dropped, never waited for.
 
-pub mod feed;
+pub mod encoder;
 pub mod frames;
 pub mod hub;
 pub mod icecast;
 pub mod icy;
 pub mod listener;
-pub mod silence;
+pub mod output;
+pub mod publisher;
 
-pub use feed::Feeder;
+pub use encoder::EncoderSink;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
 pub use hub::{Hub, HubConfig, HubError, Title};
 pub use listener::Listener;
-pub use silence::{SilenceDetector, SilenceEvent};
+pub use output::{Mount, Output, OutputTask};
+pub use publisher::Publisher;
 
 /// How the station presents itself to listeners (`icy-*` headers) and to Icecast (`ice-*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,19 +40,21 @@ pub struct StationInfo {
 }
 
 impl StationInfo {
-    /// The station's identity from the schedule's `[station]`, its addresses and format from
-    /// the settings.
+    /// The station's identity from the schedule's `[station]`, its page at `public_url`
+    /// (no trailing slash), the stream's format.
     pub fn new(
         station: &crate::schedule::Station,
-        settings: &crate::config::Settings,
+        public_url: &str,
+        bitrate_kbps: u32,
+        sample_rate: u32,
     ) -> StationInfo {
         StationInfo {
             name: station.name.clone(),
             description: station.description.clone().unwrap_or_default(),
             genre: "Community radio".to_owned(),
-            url: format!("{}/", settings.public_url),
-            bitrate_kbps: settings.bitrate_kbps,
-            sample_rate: settings.sample_rate,
+            url: format!("{public_url}/"),
+            bitrate_kbps,
+            sample_rate,
         }
     }
 }

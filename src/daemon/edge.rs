@@ -1,13 +1,23 @@
 //! Where the configuration meets the subsystems: each one's small config is built here from
-//! the [`Settings`], so that `http`, `playout`, `ingest` and `broadcast` never read the
-//! settings themselves (and tests build those configs directly).
+//! the [`Settings`], so that `http`, `playout` and `broadcast` never read the settings
+//! themselves (and tests build those configs directly). The lists of the station's outputs
+//! and live inputs are here too: adding one is a line in [`outputs`] or [`LIVE_INPUTS`].
 
 use std::time::Duration;
 
-use crate::broadcast::HubConfig;
+use crate::broadcast::icecast::{Endpoint, IcecastPush};
+use crate::broadcast::{HubConfig, Output, StationInfo};
 use crate::config::Settings;
 use crate::http::HttpConfig;
 use crate::http::conn::Limits;
+use crate::playout::{LiveInputs, PlayoutConfig};
+use crate::schedule::Station;
+
+/// The live inputs sources connect to (the playout's `play = "live"` slots air `live`).
+pub const LIVE_INPUTS: &[&str] = &[crate::playout::programme::LIVE_INPUT];
+
+/// How much live audio is buffered at most between a source and the programme.
+const LIVE_BUFFER: Duration = Duration::from_secs(3);
 
 /// The HTTP layer's addresses, limits and paths.
 pub fn http_config(settings: &Settings) -> HttpConfig {
@@ -26,7 +36,50 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
     }
 }
 
-/// The live stream's fan-out limits.
+/// A mount's fan-out limits.
 pub fn hub_config(settings: &Settings) -> HubConfig {
-    HubConfig::from_settings(settings)
+    HubConfig {
+        burst: Duration::from_secs_f64(settings.burst_s.max(0.0)),
+        max_listeners: settings.max_listeners,
+        backlog_bytes: settings.listener_backlog_bytes,
+        ..HubConfig::default()
+    }
+}
+
+/// How the station presents itself on its MP3 mount.
+pub fn station_info(station: &Station, settings: &Settings) -> StationInfo {
+    StationInfo::new(
+        station,
+        &settings.public_url,
+        settings.bitrate_kbps,
+        settings.sample_rate,
+    )
+}
+
+/// The station's live inputs, empty until a source connects.
+pub fn live_inputs(settings: &Settings) -> LiveInputs {
+    let frames = (LIVE_BUFFER.as_secs_f64() * f64::from(settings.sample_rate)) as usize;
+    LiveInputs::new(LIVE_INPUTS.iter().copied(), frames)
+}
+
+/// The playout engine's parameters.
+pub fn playout_config(settings: &Settings, live: LiveInputs) -> PlayoutConfig {
+    PlayoutConfig {
+        sample_rate: settings.sample_rate,
+        media_dir: settings.media_dir.clone(),
+        live,
+        ..PlayoutConfig::default()
+    }
+}
+
+/// The pushed outputs of the main mount, in the settings' order (HTTP listeners need none:
+/// `http` serves every mount).
+pub fn outputs(settings: &Settings) -> Result<Vec<Box<dyn Output>>, String> {
+    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    for target in &settings.icecast {
+        let endpoint =
+            Endpoint::parse(target).map_err(|e| format!("icecast {}: {e}", target.url))?;
+        outputs.push(Box::new(IcecastPush { endpoint }));
+    }
+    Ok(outputs)
 }

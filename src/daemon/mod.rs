@@ -119,17 +119,11 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.shutdown_token().clone(),
     ));
 
-    // Icecast relays: each is one more subscriber of the hub, reconnecting with backoff.
-    for target in &state.settings().icecast {
-        match crate::broadcast::icecast::Endpoint::parse(target) {
-            Ok(endpoint) => state.spawn(crate::broadcast::icecast::run(
-                state.hub().clone(),
-                endpoint,
-                state.http().on_air.station_info().clone(),
-                state.shutdown_token().clone(),
-            )),
-            Err(e) => return Err(StartError(format!("icecast {}: {e}", target.url)).into()),
-        }
+    // Pushed outputs (Icecast relays): each one more subscriber of the main mount's hub.
+    for output in edge::outputs(state.settings()).map_err(StartError)? {
+        tracing::info!(output = %output.describe(), "starting output");
+        let mount = state.mounts()[0].clone();
+        state.spawn(output.run(mount, state.shutdown_token().clone()));
     }
 
     state.spawn(schedule::reload_task(
@@ -173,7 +167,8 @@ fn survive_file_size_limit() -> Option<impl Future<Output = ()> + Send + 'static
 /// Starts the playout engine on its own threads, fed by the schedule in force (live reload)
 /// and encoding into the hub; its now-playing is republished in the state.
 fn start_playout(state: &AppState) -> anyhow::Result<()> {
-    use crate::playout::{EncoderSink, PlayoutConfig, SystemClock};
+    use crate::broadcast::EncoderSink;
+    use crate::playout::{FanOut, PcmSink, SystemClock};
     let settings = state.settings();
     let (schedule_tx, schedule_rx) = tokio::sync::watch::channel(state.current_schedule());
     let mut reloads = state.schedule_sender().subscribe();
@@ -193,13 +188,19 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
             });
         }
     });
-    let sink = EncoderSink::new(
-        state.hub().clone(),
-        settings.sample_rate,
-        settings.bitrate_kbps,
-    )?;
+    // One encoding per mount, all fed the same PCM.
+    let mut encodings: Vec<Box<dyn PcmSink>> = Vec::new();
+    for mount in state.mounts() {
+        let encoder = EncoderSink::new(
+            mount.hub.clone(),
+            settings.sample_rate,
+            settings.bitrate_kbps,
+        )?;
+        encodings.push(Box::new(encoder));
+    }
+    let sink = FanOut::new(encodings);
     let handle = crate::playout::start(
-        PlayoutConfig::from_settings(settings),
+        edge::playout_config(settings, state.live_inputs().clone()),
         schedule_rx,
         state.catalog().clone(),
         Box::new(sink),

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::broadcast::{Hub, StationInfo};
+use crate::broadcast::{Hub, Mount};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::http::feed::FeedStore;
@@ -27,7 +27,10 @@ struct Inner {
     settings: Settings,
     catalog: Catalog,
     schedule: watch::Sender<ScheduleState>,
-    hub: Hub,
+    /// The stream's mounts (one per encoding; the MP3 one first).
+    mounts: Vec<Mount>,
+    /// Live inputs, read by the playout's live segments.
+    live: crate::playout::LiveInputs,
     /// The playout engine (its own threads), once started.
     playout: Mutex<Option<crate::playout::PlayoutHandle>>,
     /// What is on air, from the playout (idle until it starts).
@@ -70,7 +73,9 @@ impl AppState {
         refresh::install(&store, feeds, &settings.feed_redirects);
         let shutdown = CancellationToken::new();
         let hub = Hub::new(super::edge::hub_config(&settings), shutdown.clone());
-        let station_info = StationInfo::new(schedule.schedule.station(), &settings);
+        let station_info = super::edge::station_info(schedule.schedule.station(), &settings);
+        let mounts = vec![Mount::mp3(hub, station_info)];
+        let live = super::edge::live_inputs(&settings);
         let schedule = watch::Sender::new(schedule);
         let now_playing = watch::Sender::new(NowPlaying::idle());
         let http = HttpState {
@@ -78,8 +83,7 @@ impl AppState {
             on_air: OnAir::new(
                 schedule.subscribe(),
                 now_playing.subscribe(),
-                hub.clone(),
-                station_info,
+                mounts.clone(),
             ),
             feeds: store,
             media: MediaFiles::new(catalog.clone(), secret, settings.bitrate_kbps),
@@ -90,7 +94,8 @@ impl AppState {
             settings,
             catalog,
             schedule,
-            hub,
+            mounts,
+            live,
             ingest: Mutex::new(None),
             playout: Mutex::new(None),
             now_playing,
@@ -130,7 +135,17 @@ impl AppState {
 
     /// The live stream's fan-out.
     pub fn hub(&self) -> &Hub {
-        &self.0.hub
+        &self.0.mounts[0].hub
+    }
+
+    /// The stream's mounts, the main (MP3) one first.
+    pub fn mounts(&self) -> &[Mount] {
+        &self.0.mounts
+    }
+
+    /// The live inputs sources connect to.
+    pub fn live_inputs(&self) -> &crate::playout::LiveInputs {
+        &self.0.live
     }
 
     /// Re-renders every feed now (the refresh task does this on every change; tests call it

@@ -45,7 +45,7 @@ pub fn router(state: HttpState) -> Router {
     // as the recording needs: no body size limit, no total body deadline (the idle timeout
     // still applies).
     let long = || axum::middleware::from_fn(conn::long_body);
-    Router::new()
+    mount_routes(Router::new(), &state)
         .route("/", get(web::station))
         .route("/shows/{slug}", get(web::show))
         .route("/upload", get(web::upload))
@@ -55,8 +55,6 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
-        .route("/stream", get(live).head(live))
-        .route("/stream.mp3", get(live).head(live))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
         .route(
@@ -96,12 +94,20 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-async fn live(
-    axum::extract::State(on_air): axum::extract::State<OnAir>,
-    method: axum::http::Method,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
-    stream::stream(on_air.hub(), on_air.station_info(), &headers, &method).await
+/// Adds `GET`/`HEAD` at every path of every mount: a new mount is served without a new
+/// route here.
+fn mount_routes(mut router: Router<HttpState>, state: &HttpState) -> Router<HttpState> {
+    for (i, mount) in state.on_air.mounts().iter().enumerate() {
+        let handler = move |axum::extract::State(on_air): axum::extract::State<OnAir>,
+                            method: axum::http::Method,
+                            headers: axum::http::HeaderMap| async move {
+            stream::stream(&on_air.mounts()[i], &headers, &method).await
+        };
+        for path in &mount.paths {
+            router = router.route(path, get(handler).head(handler));
+        }
+    }
+    router
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends open

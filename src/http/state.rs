@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::conn::Limits;
 use super::feed::FeedStore;
 use super::media::MediaCache;
-use crate::broadcast::{Hub, StationInfo};
+use crate::broadcast::{Hub, Mount, StationInfo};
 use crate::catalog::Catalog;
 use crate::feed::FeedRedirect;
 use crate::feed::stats::{DownloadCounter, EpisodeFile, Served};
@@ -186,30 +186,32 @@ impl FromRef<HttpState> for Covers {
 }
 
 /// What is on air: the schedule in force, the playout's now-playing and counters, and the
-/// live stream's hub.
+/// stream's mounts (each served to listeners at its paths).
 #[derive(Clone)]
 pub struct OnAir {
     schedule: watch::Receiver<ScheduleState>,
     now_playing: watch::Receiver<NowPlaying>,
     /// The playout's counters, once it runs.
     playout: Arc<OnceLock<Arc<PlayoutStatus>>>,
-    hub: Hub,
-    station: StationInfo,
+    /// The first is the main stream (its hub's listeners are the ones counted).
+    mounts: Arc<[Mount]>,
 }
 
 impl OnAir {
     pub fn new(
         schedule: watch::Receiver<ScheduleState>,
         now_playing: watch::Receiver<NowPlaying>,
-        hub: Hub,
-        station: StationInfo,
+        mounts: Vec<Mount>,
     ) -> OnAir {
+        assert!(
+            !mounts.is_empty(),
+            "a station streams on at least one mount"
+        );
         OnAir {
             schedule,
             now_playing,
             playout: Arc::default(),
-            hub,
-            station,
+            mounts: mounts.into(),
         }
     }
 
@@ -255,14 +257,19 @@ impl OnAir {
         self.playout.get().map(|s| s.snapshot()).unwrap_or_default()
     }
 
-    /// The live stream's fan-out.
+    /// The main stream's fan-out.
     pub fn hub(&self) -> &Hub {
-        &self.hub
+        &self.mounts[0].hub
     }
 
-    /// Name, description and format announced to listeners.
+    /// Every mount listeners can tune into.
+    pub fn mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// Name, description and format announced to listeners of the main stream.
     pub fn station_info(&self) -> &StationInfo {
-        &self.station
+        &self.mounts[0].info
     }
 }
 

@@ -1,4 +1,5 @@
-//! `GET`/`HEAD /stream` and `/stream.mp3`: the live MP3 stream as an endless HTTP body.
+//! `GET`/`HEAD` on a mount's paths (`/stream`, `/stream.mp3`): the live stream as an endless
+//! HTTP body.
 //!
 //! The only axum-facing part of the broadcast: it admits a listener on the hub (503 beyond the
 //! limit), answers the `icy-*` headers players expect, and streams the listener's bytes. The
@@ -11,15 +12,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use crate::broadcast::{Hub, HubError, StationInfo, icy};
+use crate::broadcast::{HubError, Mount, icy};
 
-/// Answers a stream request; mount at `GET`/`HEAD /stream` and `/stream.mp3`.
-pub async fn stream(
-    hub: &Hub,
-    info: &StationInfo,
-    headers: &HeaderMap,
-    method: &Method,
-) -> Response {
+/// Answers a stream request on `mount` (the router adds its paths).
+pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Response {
+    let (hub, info) = (&mount.hub, &mount.info);
     let icy = wants_icy(headers);
     let body = if method == Method::HEAD {
         if !hub.has_room() {
@@ -36,7 +33,10 @@ pub async fn stream(
     };
     let mut response = Response::new(body);
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(mount.content_type),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, no-store"),

@@ -6,7 +6,7 @@
 //!   fails on air. It is the only thread that touches the catalog or probes files.
 //! - The **renderer** writes blocks of PCM to the [`PcmSink`], staying `lead` (default 200 ms)
 //!   ahead of the [`Clock`]: it renders while behind `now + lead`, then sleeps. Files are
-//!   decoded ahead by [`Feed`] workers started `prefetch` before they are due; data that is
+//!   decoded ahead by [`Prefetch`] workers started `prefetch` before they are due; data that is
 //!   late becomes silence and the item stays on the clock's time. It never waits on IO,
 //!   except in `wait_for_data` mode (simulations, where the clock is virtual).
 //!
@@ -24,14 +24,13 @@ use tokio::sync::watch;
 
 use super::PlayoutConfig;
 use super::clock::{Clock, Timebase};
-use super::feed::Feed;
 use super::media::{FsMedia, Media, Opener};
 use super::now::{NowPlaying, PlayoutStatus, StatusSnapshot};
 use super::picks::Episodes;
+use super::prefetch::Prefetch;
 use super::programme::{Fades, Programme};
-use super::sink::PcmSink;
 use super::timeline::{Key, Kind, Plan, Source, ramp};
-use crate::broadcast::{SilenceDetector, SilenceEvent};
+use crate::audio::{PcmSink, SilenceDetector, SilenceEvent};
 use crate::schedule::Schedule;
 
 /// Real-time bound on every wait, so `stop()` is honoured promptly.
@@ -154,9 +153,10 @@ pub fn start_with(
             sink,
             shared,
             opener,
-            feeds: HashMap::new(),
+            prefetches: HashMap::new(),
             failed: HashSet::new(),
             np_tx,
+            live_join: None,
             buf: Vec::new(),
             at: first,
         };
@@ -205,6 +205,7 @@ fn plan_loop(
     };
     let mut version = 0;
     let mut planned = (0u64, 0u64);
+    let mut live_generation = config.live.generation();
     while !shared.stop.load(Ordering::Relaxed) {
         let (bad, wanted) = {
             let mut ctl = shared.lock();
@@ -223,7 +224,10 @@ fn plan_loop(
         }
         let cursor = shared.status.cursor.load(Ordering::Relaxed);
         let stale = cursor < planned.0 || cursor + ahead / 2 > planned.1;
-        if reloaded || !bad.is_empty() || wanted || stale {
+        // A live source connected or dropped: its slots change from the next block.
+        let live_changed = config.live.generation() != live_generation;
+        live_generation = config.live.generation();
+        if reloaded || !bad.is_empty() || wanted || stale || live_changed {
             let segments = Programme {
                 schedule: &schedule,
                 timebase: tb,
@@ -231,6 +235,7 @@ fn plan_loop(
                 media: &mut media,
                 episodes,
                 fades,
+                live: &config.live,
             }
             .plan(cursor, cursor + ahead);
             version += 1;
@@ -253,11 +258,13 @@ struct Renderer {
     shared: Arc<Shared>,
     opener: Opener,
     /// Decoders of the current and upcoming file segments, with the frame each starts at.
-    feeds: HashMap<Key, (Feed, u64)>,
+    prefetches: HashMap<Key, (Prefetch, u64)>,
     /// Segments whose file failed, silent until the planner replaces them.
     failed: HashSet<Key>,
     np_tx: watch::Sender<NowPlaying>,
     detector: SilenceDetector,
+    /// The live segment being read and the frame the renderer joined it at.
+    live_join: Option<(Key, u64)>,
     buf: Vec<f32>,
     /// The first frame of the block in `buf`.
     at: u64,
@@ -383,13 +390,16 @@ impl Renderer {
             let lo = 2 * (f - at) as usize;
             let hi = 2 * (m - at) as usize;
             let mut filled_to = m;
+            if let Source::Live { input } = &seg.source {
+                self.render_live(input, seg, f, lo..hi);
+            }
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
                 if !self.failed.contains(&key) {
                     // Not prefetched (start-up, re-plan): nothing is decoded ahead yet.
-                    let fresh = !self.feeds.contains_key(&key);
-                    let (feed, first) = self.feeds.entry(key.clone()).or_insert_with(|| {
-                        let feed = Feed::start(
+                    let fresh = !self.prefetches.contains_key(&key);
+                    let (feed, first) = self.prefetches.entry(key.clone()).or_insert_with(|| {
+                        let feed = Prefetch::start(
                             &self.opener,
                             path.clone(),
                             self.tb.rate(),
@@ -418,7 +428,7 @@ impl Renderer {
                         .late_frames
                         .fetch_add(r.late as u64, Ordering::Relaxed);
                     if let Some(reason) = r.failed {
-                        self.feeds.remove(&key);
+                        self.prefetches.remove(&key);
                         self.failed.insert(key);
                         status.failed_items.fetch_add(1, Ordering::Relaxed);
                         let version = plan.version;
@@ -456,17 +466,46 @@ impl Renderer {
             self.feed_detector(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
             f = m;
         }
-        self.maintain_feeds(&plan, end);
+        self.maintain_prefetches(&plan, end);
+    }
+
+    /// Reads live segment `seg`'s frames from `f` into `self.buf[range]`: an edge fade-in
+    /// where the renderer joined it under way (a source connecting mid-slot).
+    fn render_live(
+        &mut self,
+        input: &str,
+        seg: &super::timeline::Segment,
+        f: u64,
+        range: std::ops::Range<usize>,
+    ) {
+        let Some(live) = self.config.live.get(input) else {
+            return;
+        };
+        let key = seg.key();
+        let join = match &self.live_join {
+            Some((k, first)) if *k == key => *first,
+            _ => {
+                self.live_join = Some((key, f));
+                f
+            }
+        };
+        let edge = self.tb.frames_in(self.config.edge_fade);
+        let join = if join > seg.start { join } else { u64::MAX };
+        live.read(&mut self.buf[range], |k| {
+            let x = f + k as u64;
+            let j = if x >= join { ramp(x - join, edge) } else { 1.0 };
+            seg.gain(x) * j
+        });
     }
 
     /// Starts decoders for segments due within `prefetch`, drops those no longer planned.
-    fn maintain_feeds(&mut self, plan: &Plan, end: u64) {
+    fn maintain_prefetches(&mut self, plan: &Plan, end: u64) {
         let horizon = end + self.tb.frames_in(self.config.prefetch);
         for seg in plan.starting_in(end, horizon) {
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
-                if !self.feeds.contains_key(&key) && !self.failed.contains(&key) {
-                    let feed = Feed::start(
+                if !self.prefetches.contains_key(&key) && !self.failed.contains(&key) {
+                    let feed = Prefetch::start(
                         &self.opener,
                         path.clone(),
                         self.tb.rate(),
@@ -475,13 +514,13 @@ impl Renderer {
                         seg.len(),
                         self.config.decode_chunks,
                     );
-                    self.feeds.insert(key, (feed, seg.start));
+                    self.prefetches.insert(key, (feed, seg.start));
                 }
             }
         }
         let planned =
             |k: &Key| k.end > end && plan.at(k.start.max(end)).is_some_and(|s| s.key() == *k);
-        self.feeds.retain(|k, _| planned(k));
+        self.prefetches.retain(|k, _| planned(k));
         self.failed.retain(|k| k.end > end);
     }
 
@@ -521,7 +560,7 @@ impl Renderer {
         }
     }
 
-    fn publish(&mut self, kind: Kind, item: &super::timeline::Item) {
+    fn publish(&mut self, kind: Kind, item: &super::timeline::Airing) {
         let now = NowPlaying::of(item, kind);
         let changed = self.np_tx.send_if_modified(|cur| {
             if *cur == now {
@@ -532,7 +571,7 @@ impl Renderer {
         });
         if changed {
             tracing::info!(title = %now.stream_title(), kind = now.kind, "playout: now playing");
-            self.sink.now_playing(&now);
+            self.sink.title(&now.stream_title());
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Playout: renders the schedule as continuous PCM at the station rate, paced by the clock.
 //!
 //! schedule → [`programme`] (occurrences + catalog choices → timeline [`Segment`]s) →
-//! [`engine`] (planner thread + render thread, decode-ahead [`feed`]s, fades, pacing against a
-//! [`Clock`]) → a [`PcmSink`] ([`EncoderSink`]: LAME → whole MP3 frames → broadcast hub).
+//! [`engine`] (planner thread + render thread, decode-ahead [`prefetch`]es, [`live`] inputs,
+//! fades, pacing against a [`Clock`]) → a [`PcmSink`] (the daemon gives it a [`FanOut`] of
+//! the broadcast's encodings; playout knows none of them).
 //!
 //! Audio time is a frame index from the Unix epoch at the station rate ([`Timebase`]): an
 //! occurrence starting at a whole second starts at an exact frame, and nothing drifts.
@@ -10,9 +11,9 @@
 //! The daemon starts it with [`start`]:
 //!
 //! ```ignore
-//! let sink = EncoderSink::new(hub.clone(), settings.sample_rate, settings.bitrate_kbps)?;
+//! let sink = FanOut::new(vec![Box::new(mp3_encoding)]); // any `audio::PcmSink`s
 //! let playout = playout::start(
-//!     PlayoutConfig::from_settings(&settings),
+//!     PlayoutConfig { sample_rate, media_dir, live, ..PlayoutConfig::default() },
 //!     schedule_rx,              // tokio::sync::watch::Receiver<Arc<Schedule>>, live reload
 //!     catalog.clone(),
 //!     Box::new(sink),
@@ -26,30 +27,31 @@
 
 pub mod clock;
 pub mod engine;
-pub mod feed;
+pub mod live;
 pub mod media;
 pub mod now;
 pub mod picks;
+pub mod prefetch;
 pub mod programme;
-pub mod sink;
 pub mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::audio::{FanOut, NullSink, PcmSink};
 pub use clock::{Clock, ManualClock, SystemClock, Timebase};
 pub use engine::{PlayoutHandle, start_with};
+pub use live::{LiveInput, LiveInputs, LiveWriter};
 pub use media::{Opener, default_opener};
 pub use now::{NowPlaying, PlayoutStatus, StatusSnapshot};
 pub use picks::{CatalogEpisodes, Chosen, Episodes, NoEpisodes};
-pub use sink::{EncoderSink, NullSink, PcmSink};
 pub use timeline::{Kind, Plan, Segment, Source};
 
 use crate::catalog::Catalog;
 use crate::schedule::Schedule;
 
-/// Engine parameters; [`PlayoutConfig::from_settings`] gives the daemon's.
+/// Engine parameters (the daemon builds its own in `daemon::edge`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayoutConfig {
     pub sample_rate: u32,
@@ -74,21 +76,14 @@ pub struct PlayoutConfig {
     /// Output below this level for `silence_hold` raises the silence alarm.
     pub silence_threshold_dbfs: f64,
     pub silence_hold: Duration,
+    /// The live inputs `play = "live"` slots air while a source is connected (none: the
+    /// fallback plays them, as before a live input existed).
+    pub live: LiveInputs,
     /// Simulation: wait for the planner and decoders instead of rendering silence (only
     /// sensible with a virtual clock).
     pub wait_for_data: bool,
     /// Simulation: stop after rendering up to this instant.
     pub run_until: Option<jiff::Timestamp>,
-}
-
-impl PlayoutConfig {
-    pub fn from_settings(settings: &crate::config::Settings) -> PlayoutConfig {
-        PlayoutConfig {
-            sample_rate: settings.sample_rate,
-            media_dir: settings.media_dir.clone(),
-            ..PlayoutConfig::default()
-        }
-    }
 }
 
 impl Default for PlayoutConfig {
@@ -106,6 +101,7 @@ impl Default for PlayoutConfig {
             catch_up_limit: Duration::from_secs(5),
             silence_threshold_dbfs: -60.0,
             silence_hold: Duration::from_secs(30),
+            live: LiveInputs::default(),
             wait_for_data: false,
             run_until: None,
         }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use jiff::Timestamp;
 
-use super::timeline::{Item, Kind, Next};
+use super::timeline::{Airing, Kind, Next};
 
 /// What is on air.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl NowPlaying {
         }
     }
 
-    pub(crate) fn of(item: &Item, kind: Kind) -> NowPlaying {
+    pub(crate) fn of(item: &Airing, kind: Kind) -> NowPlaying {
         NowPlaying {
             show: item.show.clone(),
             show_title: item.show_title.clone(),

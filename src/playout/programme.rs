@@ -20,9 +20,10 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::clock::Timebase;
+use super::live::LiveInputs;
 use super::media::{Media, shuffle, stable_hash};
 use super::picks::Episodes;
-use super::timeline::{Item, Kind, Next, Segment, Source};
+use super::timeline::{Airing, Kind, Next, Segment, Source};
 use crate::schedule::{Occurrence, Overrun, Play, Schedule, Underrun};
 
 /// Fade lengths, in frames.
@@ -49,7 +50,12 @@ pub struct Programme<'a> {
     pub media: &'a mut dyn Media,
     pub episodes: &'a dyn Episodes,
     pub fades: Fades,
+    /// Live inputs: a `play = "live"` slot airs [`LIVE_INPUT`] while a source is connected.
+    pub live: &'a LiveInputs,
 }
+
+/// The input a `play = "live"` slot airs.
+pub const LIVE_INPUT: &str = "live";
 
 /// One playable thing laid out by an occurrence.
 struct Entry {
@@ -119,6 +125,31 @@ impl Programme<'_> {
             .schedule
             .show(&occ.show)
             .map_or_else(|| occ.show.clone(), |s| s.title.clone());
+        if occ.play == Play::Live && self.live.is_connected(LIVE_INPUT) {
+            // One segment for the whole slot: re-plans while the source stays connected
+            // yield the same segment, so the renderer carries on reading it.
+            out.push(Segment {
+                start: s,
+                end: e,
+                source: Source::Live {
+                    input: LIVE_INPUT.to_owned(),
+                },
+                fade_in: self.fades.edge.min(e - s),
+                fade_out: self.fades.edge.min(e - s),
+                kind: Kind::Show,
+                item: Arc::new(Airing {
+                    show: Some(occ.show.clone()),
+                    show_title,
+                    title: "En direct".to_owned(),
+                    episode_id: None,
+                    occurrence: Some(occ.id.clone()),
+                    started_at: occ.start,
+                    ends_at: occ.end,
+                    next,
+                }),
+            });
+            return;
+        }
         let entries = self.entries(occ);
         if entries.is_empty() {
             tracing::debug!(occurrence = %occ.id, "playout: nothing to play; the fallback fills the slot");
@@ -152,7 +183,7 @@ impl Programme<'_> {
                     fade_in: self.fades.edge.min(end - p),
                     fade_out: fade_out.min(end - p),
                     kind: Kind::Show,
-                    item: Arc::new(Item {
+                    item: Arc::new(Airing {
                         show: Some(occ.show.clone()),
                         show_title: show_title.clone(),
                         title: entry.title,
@@ -176,7 +207,7 @@ impl Programme<'_> {
                     fade_in: 0,
                     fade_out: 0,
                     kind: Kind::MeantSilence,
-                    item: Arc::new(Item {
+                    item: Arc::new(Airing {
                         show: Some(occ.show.clone()),
                         show_title,
                         title: String::new(),
@@ -211,7 +242,7 @@ impl Programme<'_> {
             }
             Play::File(path) => vec![(self.media_dir.join(path), None)],
             Play::Live => {
-                tracing::debug!(occurrence = %occ.id, "playout: no live input yet; the fallback plays");
+                tracing::debug!(occurrence = %occ.id, "playout: no live source connected; the slot's underrun plays");
                 Vec::new()
             }
         };
@@ -298,7 +329,7 @@ impl Programme<'_> {
                     fade_in: 0,
                     fade_out: 0,
                     kind: Kind::DeadAir,
-                    item: Arc::new(Item {
+                    item: Arc::new(Airing {
                         show: None,
                         show_title: String::new(),
                         title: String::new(),
@@ -345,7 +376,7 @@ impl Programme<'_> {
                 fade_in: self.fades.edge.min(end - p),
                 fade_out: fade_out.min(end - p),
                 kind,
-                item: Arc::new(Item {
+                item: Arc::new(Airing {
                     show: None,
                     show_title: self.schedule.station().name.clone(),
                     title: title.unwrap_or_else(|| stem(path)),

@@ -1,5 +1,5 @@
 //! The timeline the engine renders: contiguous [`Segment`]s in absolute frames, each saying
-//! what plays (a file from an offset, or silence), its fades and its now-playing facts.
+//! what plays (a file from an offset, a live input, or silence), its fades and its now-playing facts.
 //!
 //! Segments are planned whole (never clipped to a planning window), so planning the same
 //! programme again from any frame yields identical segments: the engine recognises the one
@@ -19,6 +19,11 @@ pub enum Source {
         offset: u64,
     },
     Silence,
+    /// The named live input's frames as they arrive ([`super::live`]); silence when it has
+    /// none.
+    Live {
+        input: String,
+    },
 }
 
 /// Why a segment is on air; decides how silence on it is judged.
@@ -46,7 +51,7 @@ pub struct Next {
 
 /// Now-playing facts of a segment (shared by the segments of one item).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub struct Airing {
     /// The show's slug; `None` for the fallback rotation.
     pub show: Option<String>,
     pub show_title: String,
@@ -72,7 +77,7 @@ pub struct Segment {
     /// Fade-out length ending at `end`, frames.
     pub fade_out: u64,
     pub kind: Kind,
-    pub item: Arc<Item>,
+    pub item: Arc<Airing>,
 }
 
 /// What identifies a segment across re-plans.
@@ -160,7 +165,7 @@ mod tests {
             fade_in,
             fade_out,
             kind: Kind::Show,
-            item: Arc::new(Item {
+            item: Arc::new(Airing {
                 show: None,
                 show_title: String::new(),
                 title: String::new(),

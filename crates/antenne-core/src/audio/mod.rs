@@ -18,6 +18,8 @@ pub mod mp3frame;
 mod normalise;
 pub mod render;
 pub mod resample;
+pub mod silence;
+pub mod sink;
 pub mod source;
 pub mod trim;
 pub mod verify;
@@ -28,6 +30,8 @@ pub use encode::Mp3StreamEncoder;
 pub use render::{
     RenderOptions, RenderReport, analyze_file, analyze_source, crashed, render_episode,
 };
+pub use silence::{SilenceDetector, SilenceEvent};
+pub use sink::{FanOut, NullSink, PcmSink};
 pub use source::{CHANNELS, PcmSource, count_frames};
 
 /// Why an audio stage failed; each variant names the file or stage it concerns.

@@ -6,7 +6,7 @@
 //! frame above the threshold clears it. Counting frames rather than blocks keeps the verdict
 //! independent of how playout chunks its PCM.
 
-use crate::audio::CHANNELS;
+use super::CHANNELS;
 
 /// What changed after a block was fed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,28 +1,28 @@
 //! The producer side of the hub: encoder bytes in, whole frames pushed.
 //!
-//! Playout calls [`Feeder::feed`] with whatever its MP3 encoder returned (any chunking, LAME's
+//! The MP3 encoding ([`super::encoder`]) calls [`Publisher::publish`] with whatever LAME returned (any chunking, LAME's
 //! Info tag frame included); the splitter cuts whole frames and the hub publishes them.
 
 use super::{FrameSplitter, Hub};
 
 /// Splits encoder output into frames and pushes them to the hub. Sync; never waits.
-pub struct Feeder {
+pub struct Publisher {
     hub: Hub,
     splitter: FrameSplitter,
     frames: Vec<super::Frame>,
 }
 
-impl Feeder {
-    pub fn new(hub: Hub) -> Feeder {
-        Feeder {
+impl Publisher {
+    pub fn new(hub: Hub) -> Publisher {
+        Publisher {
             hub,
             splitter: FrameSplitter::new(),
             frames: Vec::new(),
         }
     }
 
-    /// Feeds encoder output; returns how many frames were pushed.
-    pub fn feed(&mut self, mp3: &[u8]) -> usize {
+    /// Publishes encoder output; returns how many frames were pushed.
+    pub fn publish(&mut self, mp3: &[u8]) -> usize {
         self.splitter.push(mp3, &mut self.frames);
         let n = self.frames.len();
         for frame in self.frames.drain(..) {
@@ -39,7 +39,7 @@ impl Feeder {
         }
     }
 
-    /// The hub fed (for now-playing titles).
+    /// The hub published to (for now-playing titles).
     pub fn hub(&self) -> &Hub {
         &self.hub
     }

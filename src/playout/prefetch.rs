@@ -1,8 +1,8 @@
 //! Decode-ahead: one worker thread per upcoming file segment opens, seeks and decodes it into
 //! a bounded channel before it is due, so the render thread never touches the disk.
 //!
-//! The render thread pulls with [`Feed::fill`]. Whatever is not decoded in time becomes
-//! silence, and the frames that arrive late are dropped ([`Feed`] knows the absolute frame of
+//! The render thread pulls with [`Prefetch::fill`]. Whatever is not decoded in time becomes
+//! silence, and the frames that arrive late are dropped ([`Prefetch`] knows the absolute frame of
 //! every sample), so the item stays where the clock says it is: the engine catches up.
 
 use std::path::PathBuf;
@@ -42,7 +42,7 @@ pub struct Filled {
 }
 
 /// A file segment being decoded ahead; see the module doc.
-pub struct Feed {
+pub struct Prefetch {
     pub path: PathBuf,
     rx: Receiver<Msg>,
     buf: Vec<f32>,
@@ -53,7 +53,7 @@ pub struct Feed {
     failed: Option<String>,
 }
 
-impl Feed {
+impl Prefetch {
     /// Starts decoding `path` so that absolute frame `first` plays file frame `file_frame`,
     /// for `frames` frames. At most `chunks` chunks are buffered ahead.
     pub fn start(
@@ -64,7 +64,7 @@ impl Feed {
         file_frame: u64,
         frames: u64,
         chunks: usize,
-    ) -> Feed {
+    ) -> Prefetch {
         let (tx, rx) = sync_channel(chunks.max(1));
         let opener = opener.clone();
         let worker_path = path.clone();
@@ -83,7 +83,7 @@ impl Feed {
         let failed = spawned
             .err()
             .map(|e| format!("cannot start a decoder thread: {e}"));
-        Feed {
+        Prefetch {
             path,
             rx,
             buf: Vec::new(),
@@ -107,7 +107,7 @@ impl Feed {
         self.fill_waiting(at, out, wait, gain)
     }
 
-    /// [`Feed::fill`], waiting for the decoder until `deadline` at most. For the first block of
+    /// [`Prefetch::fill`], waiting for the decoder until `deadline` at most. For the first block of
     /// a feed started for a segment already under way (at start-up, or joined after a
     /// re-plan): it had no time to decode ahead, and would otherwise leave that block silent.
     pub fn fill_until(
@@ -302,7 +302,7 @@ mod tests {
     fn issue8_a_decoder_panic_reads_as_a_failed_item() {
         let opener: Opener =
             Arc::new(|_: &Path, _| Ok(Box::new(Panicking { good: 5000 }) as Box<dyn PcmSource>));
-        let mut feed = Feed::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
+        let mut feed = Prefetch::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
         let mut out = vec![0.0; 2 * 10_000];
         let filled = feed.fill(0, &mut out, true, |_| 1.0);
         // The first whole chunk was decoded before the panic; it plays.
@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn a_feed_joined_under_way_fills_its_first_block() {
         let opener = slow_opener(std::time::Duration::from_millis(20));
-        let start = || Feed::start(&opener, "a.wav".into(), 44_100, 0, 0, 441_000, 4);
+        let start = || Prefetch::start(&opener, "a.wav".into(), 44_100, 0, 0, 441_000, 4);
         let block = 16_384;
         let mut out = vec![0.0; 2 * block];
         // Without waiting, the first block finds nothing decoded: all late.

@@ -1,0 +1,58 @@
+//! The MP3 encoding: the programme's PCM ([`PcmSink`]) encoded once by LAME, published as
+//! whole frames to one mount's [`Hub`], with the mount's title following the audio.
+//!
+//! One encoding per stream format; every output of that format (its HTTP listeners, each
+//! Icecast push) reads the same hub, so adding a listener or a relay costs no encoding.
+
+use super::{Hub, Publisher};
+use crate::audio::{AudioError, Mp3StreamEncoder, PcmSink};
+
+/// Encodes once and pushes whole MP3 frames into the [`Hub`] (through the [`Publisher`]);
+/// sets the hub's title at each title change so ICY metadata follows the audio.
+pub struct EncoderSink {
+    encoder: Mp3StreamEncoder,
+    publisher: Publisher,
+    bytes: Vec<u8>,
+    failed: bool,
+}
+
+impl EncoderSink {
+    pub fn new(hub: Hub, sample_rate: u32, bitrate_kbps: u32) -> Result<EncoderSink, AudioError> {
+        Ok(EncoderSink {
+            encoder: Mp3StreamEncoder::new(sample_rate, bitrate_kbps)?,
+            publisher: Publisher::new(hub),
+            bytes: Vec::new(),
+            failed: false,
+        })
+    }
+}
+
+impl PcmSink for EncoderSink {
+    fn write(&mut self, _first_frame: u64, pcm: &[f32]) {
+        match self.encoder.encode(pcm, &mut self.bytes) {
+            Ok(()) => self.failed = false,
+            Err(e) => {
+                // Log once per failure run; the next block tries again.
+                if !self.failed {
+                    tracing::error!(error = %e, "broadcast: MP3 encoder failed on a block");
+                }
+                self.failed = true;
+            }
+        }
+        self.publisher.publish(&self.bytes);
+        self.bytes.clear();
+    }
+
+    fn title(&mut self, title: &str) {
+        self.publisher.hub().set_title(title);
+    }
+
+    fn finish(&mut self) {
+        if let Err(e) = self.encoder.flush(&mut self.bytes) {
+            tracing::error!(error = %e, "broadcast: MP3 encoder flush failed");
+        }
+        self.publisher.publish(&self.bytes);
+        self.bytes.clear();
+        self.publisher.finish();
+    }
+}

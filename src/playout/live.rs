@@ -1,0 +1,256 @@
+//! Live audio as a timeline segment: a source (the live input) writes station-format PCM into
+//! a named [`LiveInput`]; the planner lays out a `Source::Live` segment over a `play = "live"`
+//! slot while the input is connected; the renderer reads it frame for frame.
+//!
+//! The buffer is bounded and neither side ever waits for the other: a source that runs ahead
+//! loses its oldest frames (counted as overflow), a source that runs late leaves silence
+//! (counted as underrun), so the programme stays on the station clock whatever the source
+//! does. A connection or a disconnection bumps a generation the planner watches, so it
+//! re-plans from the next block.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::audio::CHANNELS;
+
+/// The live inputs a station has, by name (`live` for the mount volunteers connect to).
+/// Cheap to clone; fixed at start.
+#[derive(Clone, Default)]
+pub struct LiveInputs {
+    inputs: Arc<HashMap<String, LiveInput>>,
+    /// Bumped at every connection and disconnection of any input.
+    generation: Arc<AtomicU64>,
+}
+
+impl LiveInputs {
+    /// Inputs named `names`, each buffering at most `capacity_frames` frames.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, capacity_frames: usize) -> Self {
+        let generation = Arc::new(AtomicU64::new(0));
+        let inputs = names
+            .into_iter()
+            .map(|n| {
+                let input = LiveInput {
+                    ring: Arc::new(Mutex::new(Ring {
+                        samples: VecDeque::new(),
+                        capacity: capacity_frames * CHANNELS,
+                        connected: false,
+                    })),
+                    counters: Arc::new(LiveCounters::default()),
+                    generation: generation.clone(),
+                };
+                (n.to_owned(), input)
+            })
+            .collect();
+        LiveInputs {
+            inputs: Arc::new(inputs),
+            generation,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&LiveInput> {
+        self.inputs.get(name)
+    }
+
+    /// Whether a source is connected to `name` now.
+    pub fn is_connected(&self, name: &str) -> bool {
+        self.get(name).is_some_and(LiveInput::is_connected)
+    }
+
+    /// Changes at every connection and disconnection (the planner re-plans on a change).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
+
+impl std::fmt::Debug for LiveInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.inputs.keys().collect();
+        names.sort();
+        f.debug_struct("LiveInputs")
+            .field("inputs", &names)
+            .finish()
+    }
+}
+
+impl PartialEq for LiveInputs {
+    /// The same inputs (a clone), not merely inputs with the same names.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inputs, &other.inputs)
+    }
+}
+
+/// One live input's buffer and counters.
+#[derive(Clone)]
+pub struct LiveInput {
+    ring: Arc<Mutex<Ring>>,
+    counters: Arc<LiveCounters>,
+    generation: Arc<AtomicU64>,
+}
+
+struct Ring {
+    /// Interleaved station-format samples, oldest first.
+    samples: VecDeque<f32>,
+    /// In samples.
+    capacity: usize,
+    connected: bool,
+}
+
+/// What went wrong on an input since start, in frames.
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    /// Frames the renderer needed and the source had not delivered (played as silence).
+    pub underrun_frames: AtomicU64,
+    /// Frames the source delivered beyond the buffer (the oldest were dropped).
+    pub overflow_frames: AtomicU64,
+}
+
+impl LiveInput {
+    fn ring(&self) -> MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.ring().connected
+    }
+
+    pub fn counters(&self) -> &LiveCounters {
+        &self.counters
+    }
+
+    /// Frames buffered now.
+    pub fn buffered_frames(&self) -> usize {
+        self.ring().samples.len() / CHANNELS
+    }
+
+    /// Connects a source; `None` when one is already connected (one source per input).
+    pub fn connect(&self) -> Option<LiveWriter> {
+        let mut ring = self.ring();
+        if ring.connected {
+            return None;
+        }
+        ring.connected = true;
+        ring.samples.clear();
+        drop(ring);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Some(LiveWriter(self.clone()))
+    }
+
+    /// Fills `out` (interleaved stereo) with the oldest buffered frames, each sample scaled by
+    /// `gain(k)` for the `k`-th frame; what the source has not delivered is left as silence
+    /// and counted. Returns the frames read.
+    pub fn read(&self, out: &mut [f32], gain: impl Fn(usize) -> f32) -> usize {
+        let frames = out.len() / CHANNELS;
+        let mut ring = self.ring();
+        let have = (ring.samples.len() / CHANNELS).min(frames);
+        for (k, frame) in out.chunks_exact_mut(CHANNELS).take(have).enumerate() {
+            let g = gain(k);
+            for s in frame {
+                *s = ring.samples.pop_front().unwrap_or(0.0) * g;
+            }
+        }
+        drop(ring);
+        out[have * CHANNELS..].fill(0.0);
+        if have < frames {
+            self.counters
+                .underrun_frames
+                .fetch_add((frames - have) as u64, Ordering::Relaxed);
+        }
+        have
+    }
+}
+
+/// A connected source's handle: writes its PCM; dropping it disconnects the source.
+pub struct LiveWriter(LiveInput);
+
+impl LiveWriter {
+    /// Appends interleaved stereo frames at the station rate; never waits. When the buffer is
+    /// full the oldest frames go (counted): a source running fast cannot grow the delay.
+    pub fn write(&self, pcm: &[f32]) {
+        let mut ring = self.0.ring();
+        ring.samples.extend(pcm);
+        let excess = ring.samples.len().saturating_sub(ring.capacity);
+        let excess = excess.next_multiple_of(CHANNELS).min(ring.samples.len());
+        ring.samples.drain(..excess);
+        drop(ring);
+        if excess > 0 {
+            self.0
+                .counters
+                .overflow_frames
+                .fetch_add((excess / CHANNELS) as u64, Ordering::Relaxed);
+        }
+    }
+
+    pub fn input(&self) -> &LiveInput {
+        &self.0
+    }
+}
+
+impl Drop for LiveWriter {
+    fn drop(&mut self) {
+        self.0.ring().connected = false;
+        self.0.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> (LiveInputs, LiveInput) {
+        let inputs = LiveInputs::new(["live"], 4);
+        let input = inputs.get("live").unwrap().clone();
+        (inputs, input)
+    }
+
+    #[test]
+    fn frames_come_out_in_order_and_missing_ones_are_silence_counted_as_underrun() {
+        let (_, input) = input();
+        let w = input.connect().unwrap();
+        w.write(&[0.1, 0.1, 0.2, 0.2, 0.3, 0.3]);
+        let mut out = [9.0; 8];
+        assert_eq!(input.read(&mut out, |_| 1.0), 3);
+        assert_eq!(out, [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.0, 0.0]);
+        assert_eq!(input.counters().underrun_frames.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_source_running_ahead_loses_its_oldest_frames_never_grows_the_delay() {
+        let (_, input) = input();
+        let w = input.connect().unwrap();
+        let pcm: Vec<f32> = (0..12).map(|i| (i / 2) as f32).collect(); // 6 frames, capacity 4
+        w.write(&pcm);
+        assert_eq!(input.buffered_frames(), 4);
+        assert_eq!(input.counters().overflow_frames.load(Ordering::Relaxed), 2);
+        let mut out = [0.0; 8];
+        input.read(&mut out, |_| 1.0);
+        assert_eq!(out, [2.0, 2.0, 3.0, 3.0, 4.0, 4.0, 5.0, 5.0]);
+    }
+
+    #[test]
+    fn one_source_per_input_and_each_change_is_a_new_generation() {
+        let (inputs, input) = input();
+        let g0 = inputs.generation();
+        assert!(!inputs.is_connected("live"));
+        let w = input.connect().unwrap();
+        assert!(inputs.is_connected("live"));
+        assert!(input.connect().is_none(), "a second source is refused");
+        let g1 = inputs.generation();
+        assert!(g1 > g0);
+        drop(w);
+        assert!(!inputs.is_connected("live"));
+        assert!(inputs.generation() > g1);
+        assert!(input.connect().is_some(), "free again after the drop");
+        assert!(!inputs.is_connected("other"));
+    }
+
+    #[test]
+    fn the_gain_applies_per_frame() {
+        let (_, input) = input();
+        let w = input.connect().unwrap();
+        w.write(&[1.0, 1.0, 1.0, 1.0]);
+        let mut out = [0.0; 4];
+        input.read(&mut out, |k| if k == 0 { 0.5 } else { 1.0 });
+        assert_eq!(out, [0.5, 0.5, 1.0, 1.0]);
+    }
+}
