@@ -5,7 +5,6 @@
 //! [`RenderedFeed`] to every request (ETag, pre-compressed gzip). Nothing here does IO or
 //! reads a clock: episodes and times come in as parameters.
 
-pub mod categories;
 pub mod conditional;
 pub mod cover;
 pub mod ids;
@@ -22,7 +21,7 @@ use std::io::Write;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-pub use categories::validate_category;
+pub use crate::schedule::categories::{self, validate_category};
 pub use cover::cover_png;
 pub use ids::{live_item_guid, podcast_guid};
 pub use model::{

@@ -259,7 +259,7 @@ fn shows(sink: &mut Sink<'_>, items: &[Value<'_>], lang: &str, spans: &mut Spans
         let subcategory = o.string(sink, "subcategory");
         if let Some((cat, span)) = &category {
             let sub = subcategory.as_ref().map(|s| s.0.as_str());
-            if let Err(msg) = crate::feed::validate_category(cat, sub) {
+            if let Err(msg) = super::categories::validate_category(cat, sub) {
                 let span = subcategory.as_ref().map_or(span.clone(), |s| s.1.clone());
                 sink.error(span, msg);
             }

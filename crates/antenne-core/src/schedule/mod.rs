@@ -8,6 +8,7 @@
 //! instant, every show and slot reference resolved. Queries take the instant as a parameter.
 
 mod build;
+pub mod categories;
 mod checks;
 pub mod crontab;
 mod diag;

@@ -1,5 +1,6 @@
 //! Apple Podcasts categories, spelled exactly as Apple lists them (case-sensitive), and the
-//! validator the schedule file's checks call.
+//! validator the schedule file's checks call. Here rather than in `feed` because the schedule
+//! is where a show's category is declared and checked; the feed only writes it.
 
 /// Every Apple category with its subcategories (Apple Podcasts Connect, category list).
 pub const APPLE_CATEGORIES: &[(&str, &[&str])] = &[
