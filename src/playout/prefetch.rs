@@ -275,19 +275,24 @@ mod tests {
     use super::*;
     use crate::audio::{AudioError, PcmSource};
 
-    /// Plays `good` frames of a constant, then panics (a decoder choking on hostile bytes).
-    struct Panicking {
-        good: usize,
+    /// A test decoder: `left` frames of `value`, each chunk read after `delay`; it panics
+    /// when asked for more (a decoder choking on hostile bytes) if `panics`, else ends.
+    struct Scripted {
+        left: usize,
+        value: f32,
+        delay: std::time::Duration,
+        panics: bool,
     }
 
-    impl PcmSource for Panicking {
+    impl PcmSource for Scripted {
         fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, AudioError> {
-            if self.good == 0 {
+            if self.left == 0 && self.panics {
                 panic!("hostile bytes");
             }
-            let n = max.min(self.good);
-            out.extend(std::iter::repeat_n(0.25, n * 2));
-            self.good -= n;
+            std::thread::sleep(self.delay);
+            let n = max.min(self.left);
+            out.extend(std::iter::repeat_n(self.value, n * 2));
+            self.left -= n;
             Ok(n)
         }
         fn seek(&mut self, _: u64) -> Result<(), AudioError> {
@@ -298,10 +303,18 @@ mod tests {
         }
     }
 
+    fn opener(script: impl Fn() -> Scripted + Send + Sync + 'static) -> Opener {
+        Arc::new(move |_: &Path, _| Ok(Box::new(script()) as Box<dyn PcmSource>))
+    }
+
     #[test]
     fn issue8_a_decoder_panic_reads_as_a_failed_item() {
-        let opener: Opener =
-            Arc::new(|_: &Path, _| Ok(Box::new(Panicking { good: 5000 }) as Box<dyn PcmSource>));
+        let opener = opener(|| Scripted {
+            left: 5000,
+            value: 0.25,
+            delay: std::time::Duration::ZERO,
+            panics: true,
+        });
         let mut feed = Prefetch::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
         let mut out = vec![0.0; 2 * 10_000];
         let filled = feed.fill(0, &mut out, true, |_| 1.0);
@@ -317,30 +330,11 @@ mod tests {
 
     /// A 10 s file, decoded a chunk at a time, slowly: `delay` per chunk.
     fn slow_opener(delay: std::time::Duration) -> Opener {
-        struct Slow {
-            left: usize,
-            delay: std::time::Duration,
-        }
-        impl PcmSource for Slow {
-            fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, AudioError> {
-                std::thread::sleep(self.delay);
-                let n = max.min(self.left);
-                out.extend(std::iter::repeat_n(0.5, n * 2));
-                self.left -= n;
-                Ok(n)
-            }
-            fn seek(&mut self, _: u64) -> Result<(), AudioError> {
-                Ok(())
-            }
-            fn len_frames(&self) -> Option<u64> {
-                None
-            }
-        }
-        Arc::new(move |_: &Path, _| {
-            Ok(Box::new(Slow {
-                left: 441_000,
-                delay,
-            }) as Box<dyn PcmSource>)
+        opener(move || Scripted {
+            left: 441_000,
+            value: 0.5,
+            delay,
+            panics: false,
         })
     }
 

@@ -148,6 +148,8 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
         items: Vec::new(),
         live_items: Vec::new(),
     };
+    // What every show's channel shares with the station's (owner, location, medium...).
+    let shared = station_channel.clone();
     let all: Vec<&Episode> = src.episodes.iter().collect();
     let live = live_items(src, &occurrences, None, now);
     push_pages(&mut out, STATION_FEED, station_channel, &all, live, src);
@@ -161,7 +163,6 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
         };
         let channel = Channel {
             title: show.title.clone(),
-            link: link(src),
             description: show
                 .description
                 .clone()
@@ -177,11 +178,7 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
             categories: show_category(show).into_iter().collect(),
             explicit: show.explicit,
             author,
-            owner_name: station_author.clone(),
-            owner_email: station.email.clone().unwrap_or_default(),
             kind: show.kind,
-            locked: true,
-            medium: Medium::Podcast,
             update_frequency: src.schedule.rrule_for_show(&show.slug).map(|rrule| {
                 UpdateFrequency {
                     label: if rrule.starts_with("FREQ=DAILY") {
@@ -193,12 +190,7 @@ pub fn build(src: &FeedSource<'_>, now: Timestamp) -> Vec<(String, Channel)> {
                     dtstart: None,
                 }
             }),
-            location: location(src.schedule),
-            new_feed_url: None,
-            paging: Default::default(),
-            last_build: None,
-            items: Vec::new(),
-            live_items: Vec::new(),
+            ..shared.clone()
         };
         let episodes: Vec<&Episode> = src
             .episodes
