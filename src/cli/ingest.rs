@@ -61,9 +61,10 @@ fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
 
 fn user(e: IngestError) -> CliError {
     match e {
-        IngestError::Duplicate { .. } | IngestError::Invalid { .. } | IngestError::Read(..) => {
-            CliError::User(e.into())
-        }
+        IngestError::Duplicate { .. }
+        | IngestError::NotAudio { .. }
+        | IngestError::Invalid(_)
+        | IngestError::Read(..) => CliError::User(e.into()),
         other => CliError::Internal(other.into()),
     }
 }

@@ -1,8 +1,10 @@
 //! Intake: what every new recording goes through before the ingest workers see it, whichever
-//! door it came in by (multipart upload, resumable upload, watch folder).
+//! door it came in by (multipart upload, resumable upload, watch folder, `antenne ingest`, the
+//! demo seeding).
 //!
 //! 1. the bytes are *staged* under `data_dir/uploads/` while their sha256 is computed on the
-//!    fly ([`Stager`]; memory stays flat whatever the size);
+//!    fly ([`Stager`]; memory stays flat whatever the size); a recording already on disk is
+//!    copied there first ([`store_file`]: the original stays where it was);
 //! 2. the metadata is validated into [`Metadata`], every bad field reported at once;
 //! 3. [`store`] sniffs the container from the first bytes (never from the client's name),
 //!    refuses a recording already in the catalog, fsyncs and renames the staged file to
@@ -11,6 +13,14 @@
 //!
 //! A crash before the catalog commit leaves at most an orphan file, never a row without its
 //! original.
+//!
+//! **The same recording twice** (same sha256, whatever its name or door) is never stored
+//! twice: [`store`] answers [`Stored::Duplicate`] with the episode it already is, or, when that
+//! episode was published and failed, queues it again ([`Stored::Requeued`]: sending it again is
+//! how a volunteer retries). Each door says so its own way: an upload answers `200` with that
+//! episode (`409` when it was deleted or belongs to another show), the watch folder moves the
+//! file to `failed/` naming it, `antenne ingest` exits 1 naming it ([`submit`]), the demo
+//! seeding skips it.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -19,6 +29,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use super::IngestError;
 use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode};
 
 /// Staged uploads (`*.part`), relative to `data_dir`.
@@ -159,6 +170,31 @@ impl Stager {
     pub fn abort(self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Copies a recording already on disk into the staging area, hashing it on the way (the
+/// watch folder's inbox may be on another disk; `antenne ingest` leaves its file alone).
+/// Reading `file` fails with [`StoreError::Source`], writing the copy with [`StoreError::Io`].
+pub fn stage_copy(data_dir: &Path, file: &Path) -> Result<Staged, StoreError> {
+    use std::io::Read;
+    let mut src = File::open(file).map_err(StoreError::Source)?;
+    let mut stager = Stager::create(data_dir)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                stager.abort();
+                return Err(StoreError::Source(e));
+            }
+        };
+        if let Err(e) = stager.write(&buf[..n]) {
+            stager.abort();
+            return Err(e.into());
+        }
+    }
+    Ok(stager.finish()?)
 }
 
 /// Hashes an already complete file (a finished resumable upload) without copying it.
@@ -430,6 +466,9 @@ pub enum StoreError {
     NotAudio,
     #[error("the file is empty")]
     Empty,
+    /// The recording on disk could not be read ([`store_file`] only).
+    #[error("cannot read the recording: {0}")]
+    Source(io::Error),
     #[error("cannot store the original: {0}")]
     Io(#[from] io::Error),
     #[error(transparent)]
@@ -559,6 +598,86 @@ fn retry_failed(
     match catalog.episode(&existing.id) {
         Ok(e) => Ok(Stored::Requeued(e.unwrap_or(existing))),
         Err(e) => Err(StoreError::Catalog(e)),
+    }
+}
+
+/// Stores a recording already on disk (the watch folder, `antenne ingest`, the demo seeding):
+/// [`stage_copy`], then [`store`]. The file itself is left where it is.
+pub fn store_file(
+    catalog: &Catalog,
+    file: &Path,
+    meta: &Metadata,
+    now: jiff::Timestamp,
+) -> Result<Stored, StoreError> {
+    let staged = stage_copy(catalog.data_dir(), file)?;
+    store(catalog, staged, meta, now)
+}
+
+/// The title of a recording sent without one: its file name without the extension, `_` read
+/// as a space (`le_marche.wav` is "le marche").
+pub fn title_from_file_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().replace('_', " "))
+        .unwrap_or_default()
+}
+
+/// What `antenne ingest` says about a recording on disk: raw text, validated by [`submit`]
+/// exactly as an upload's fields are.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The show's slug.
+    pub show: String,
+    /// Empty: [`title_from_file_name`].
+    pub title: String,
+    pub description: String,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// For display; `None`: the file's name.
+    pub original_name: Option<String>,
+}
+
+/// `antenne ingest`'s way in: validates `sub` like an upload's fields, then [`store_file`].
+/// A new episode, or a failed one queued again, is returned queued; the same recording as an
+/// episode that is not to be retried is [`IngestError::Duplicate`] naming that episode, and a
+/// file that is not audio is [`IngestError::NotAudio`], both with nothing stored.
+pub fn submit(
+    catalog: &Catalog,
+    src: &Path,
+    sub: &Submission,
+    clock: &super::Clock,
+) -> Result<Episode, IngestError> {
+    let title = if sub.title.is_empty() {
+        title_from_file_name(src)
+    } else {
+        sub.title.clone()
+    };
+    let mut fields = vec![
+        ("show".to_string(), sub.show.clone()),
+        ("title".to_string(), title),
+        ("description".to_string(), sub.description.clone()),
+    ];
+    if let Some(d) = &sub.date {
+        fields.push(("date".into(), d.clone()));
+    }
+    let mut meta = validate(&fields, None).map_err(IngestError::Invalid)?;
+    meta.original_name = sub
+        .original_name
+        .clone()
+        .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let path = || src.to_path_buf();
+    match store_file(catalog, src, &meta, clock()) {
+        Ok(Stored::Created(ep) | Stored::Requeued(ep)) => Ok(ep),
+        Ok(Stored::Duplicate(ep)) => Err(IngestError::Duplicate {
+            path: path(),
+            existing: ep.id,
+        }),
+        Err(reason @ (StoreError::NotAudio | StoreError::Empty)) => Err(IngestError::NotAudio {
+            path: path(),
+            reason,
+        }),
+        Err(StoreError::Source(e)) => Err(IngestError::Read(path(), e)),
+        Err(StoreError::Io(e)) => Err(IngestError::Store(catalog.data_dir().to_path_buf(), e)),
+        Err(StoreError::Catalog(e)) => Err(e.into()),
     }
 }
 
