@@ -30,7 +30,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
-use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode};
+use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode, TranscriptKind};
 
 /// Staged uploads (`*.part`), relative to `data_dir`.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -285,18 +285,18 @@ pub struct Metadata {
     pub date: Option<String>,
     pub season: Option<u32>,
     pub episode: Option<u32>,
-    pub transcript: Option<Transcript>,
+    pub transcript: Option<TranscriptText>,
     /// Podcasting 2.0 JSON chapters, as sent (validated).
     pub chapters: Option<String>,
     /// The client's file name, for display only.
     pub original_name: Option<String>,
 }
 
-/// A transcript and its MIME type (`text/vtt` or `application/srt`).
+/// A transcript as sent, and its format (recognised from the text, never from a name).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transcript {
+pub struct TranscriptText {
     pub text: String,
-    pub mime: &'static str,
+    pub kind: TranscriptKind,
 }
 
 /// One bad field: its name and what is wrong, for a volunteer to read.
@@ -380,10 +380,10 @@ pub fn validate(
     }
     if let Some(t) = get("transcript") {
         match check_transcript(t) {
-            Ok(mime) => {
-                m.transcript = Some(Transcript {
+            Ok(kind) => {
+                m.transcript = Some(TranscriptText {
                     text: t.to_string(),
-                    mime,
+                    kind,
                 })
             }
             Err(e) => bad("transcript", e),
@@ -419,21 +419,13 @@ fn check_date(d: &str) -> Result<(), String> {
     }
 }
 
-fn check_transcript(t: &str) -> Result<&'static str, String> {
+fn check_transcript(t: &str) -> Result<TranscriptKind, String> {
     if t.len() > MAX_SIDE_FILE_BYTES {
         return Err(format!("larger than {MAX_SIDE_FILE_BYTES} bytes"));
     }
-    let t = t.trim_start_matches('\u{feff}');
-    if t.starts_with("WEBVTT") {
-        return Ok("text/vtt");
-    }
-    let mut lines = t.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("");
-    let second = lines.next().unwrap_or("");
-    if first.parse::<u32>().is_ok() && second.contains("-->") {
-        return Ok("application/srt");
-    }
-    Err("neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into())
+    TranscriptKind::sniff(t).ok_or_else(|| {
+        "neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into()
+    })
 }
 
 fn check_chapters(c: &str) -> Result<(), String> {
@@ -533,12 +525,11 @@ pub fn store(
     let mut written = Vec::new();
     let result = (|| -> io::Result<()> {
         if let Some(t) = &meta.transcript {
-            let ext = if t.mime == "text/vtt" { "vtt" } else { "srt" };
-            let rel = format!("{META_DIR}/{id}.{ext}");
+            let rel = format!("{META_DIR}/{id}.{}", t.kind.ext());
             write_durably(&data_dir.join(&rel), t.text.as_bytes())?;
             written.push(data_dir.join(&rel));
             new.transcript_path = Some(rel);
-            new.transcript_type = Some(t.mime.to_string());
+            new.transcript_type = Some(t.kind);
         }
         if let Some(c) = &meta.chapters {
             let rel = format!("{META_DIR}/{id}.chapters.json");
