@@ -316,14 +316,16 @@ pub fn validate(
 ) -> Result<Metadata, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut bad = |f: &str, m: String| errors.push((f.to_string(), m));
-    let get = |name: &str| {
+    // The last value of a field, unless blank.
+    let raw = |name: &str| {
         fields
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
     };
+    let get = |name: &str| raw(name).map(str::trim);
     let mut m = Metadata::default();
     match get("show") {
         None => bad("show", "required: the show's slug, e.g. la-monnaie".into()),
@@ -378,7 +380,8 @@ pub fn validate(
             }
         }
     }
-    if let Some(t) = get("transcript") {
+    // Side files are kept as sent, byte for byte: `/media` serves what was uploaded.
+    if let Some(t) = raw("transcript") {
         match check_transcript(t) {
             Ok(kind) => {
                 m.transcript = Some(TranscriptText {
@@ -389,7 +392,7 @@ pub fn validate(
             Err(e) => bad("transcript", e),
         }
     }
-    if let Some(c) = get("chapters") {
+    if let Some(c) = raw("chapters") {
         match check_chapters(c) {
             Ok(()) => m.chapters = Some(c.to_string()),
             Err(e) => bad("chapters", e),
@@ -423,7 +426,7 @@ fn check_transcript(t: &str) -> Result<TranscriptKind, String> {
     if t.len() > MAX_SIDE_FILE_BYTES {
         return Err(format!("larger than {MAX_SIDE_FILE_BYTES} bytes"));
     }
-    TranscriptKind::sniff(t).ok_or_else(|| {
+    TranscriptKind::sniff(t.trim()).ok_or_else(|| {
         "neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into()
     })
 }
