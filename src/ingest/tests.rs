@@ -65,6 +65,22 @@ impl Station {
         (Response::from_parts(parts, ()), bytes)
     }
 
+    async fn get(&self, uri: &str) -> (Response<()>, Vec<u8>) {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Runs the ingest jobs to completion, as the workers would, and rebuilds the feeds.
+    async fn ingest_queued(&self) {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            super::drain_queue(state.catalog(), state.settings(), 1, &system_clock()).unwrap()
+        })
+        .await
+        .unwrap();
+        self.state.rebuild_feeds().await;
+    }
+
     /// `POST /api/episodes` with `fields` then the recording; the status and JSON answer.
     async fn upload(&self, fields: &[(&str, &str)], audio: &[u8]) -> (u16, serde_json::Value) {
         let mut body = Vec::new();
@@ -296,4 +312,105 @@ async fn the_cli_refuses_what_an_upload_refuses() {
     }
     assert_eq!(names(&st.data("originals")), Vec::<String>::new());
     assert_eq!(names(&st.data("uploads")), Vec::<String>::new());
+}
+
+/// The `podcast:transcript` of episode `id` in `xml`: its `url` and `type`.
+fn announced_transcript(xml: &str, id: &str) -> Option<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let item = doc.descendants().find(|n| {
+        n.has_tag_name("item")
+            && n.children()
+                .any(|c| c.has_tag_name("guid") && c.text() == Some(id))
+    })?;
+    let t = item
+        .children()
+        .find(|c| c.tag_name().name() == "transcript")?;
+    Some((
+        t.attribute("url")?.to_string(),
+        t.attribute("type")?.to_string(),
+    ))
+}
+
+/// Uploads a recording with `transcript`, ingests it, and follows the show feed's
+/// `podcast:transcript` to `/media`: the type announced, and the answer's status, body and
+/// Content-Type.
+async fn upload_and_follow_the_feed(transcript: &str) -> (String, String, u16, Vec<u8>, String) {
+    let st = station().await;
+    let mut fields = META.to_vec();
+    fields.push(("transcript", transcript));
+    let (code, v) = st.upload(&fields, &wav(4)).await;
+    assert_eq!(code, 202, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    st.ingest_queued().await;
+    assert_eq!(st.status(&id), EpisodeStatus::Ready);
+    let (resp, xml) = st.get(&format!("/shows/{SHOW}/feed.xml")).await;
+    assert_eq!(resp.status(), 200);
+    let xml = String::from_utf8(xml).unwrap();
+    let (url, mime) = announced_transcript(&xml, &id)
+        .unwrap_or_else(|| panic!("no podcast:transcript for {id} in {xml}"));
+    let path = url
+        .strip_prefix("http://radio.test")
+        .unwrap_or_else(|| panic!("{url} is not on the station"));
+    assert_eq!(
+        path,
+        format!("/media/{id}.{}", url.rsplit('.').next().unwrap())
+    );
+    let (resp, body) = st.get(path).await;
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (url, mime, resp.status().as_u16(), body, content_type)
+}
+
+// issue 13
+#[tokio::test]
+async fn srt_transcript_is_served_where_the_feed_says() {
+    let srt = "1\n00:00:00,000 --> 00:00:00,800\nBonjour à toutes et à tous\n\n\
+               2\n00:00:00,800 --> 00:00:01,000\nLe marché ouvre à huit heures.\n";
+    let (url, mime, status, body, content_type) = upload_and_follow_the_feed(srt).await;
+    assert!(url.ends_with(".srt"), "{url}");
+    assert_eq!(mime, "application/x-subrip");
+    assert_eq!(status, 200, "{url}");
+    assert_eq!(body, srt.as_bytes(), "the transcript as uploaded");
+    assert_eq!(content_type, mime);
+}
+
+// issue 13
+#[tokio::test]
+async fn webvtt_transcript_is_served_where_the_feed_says() {
+    let vtt = "WEBVTT\n\n00:00.000 --> 00:00.800\n<v Fatima>Bonjour à toutes et à tous\n";
+    let (url, mime, status, body, content_type) = upload_and_follow_the_feed(vtt).await;
+    assert!(url.ends_with(".vtt"), "{url}");
+    assert_eq!(mime, "text/vtt");
+    assert_eq!(status, 200, "{url}");
+    assert_eq!(body, vtt.as_bytes(), "the transcript as uploaded");
+    assert_eq!(content_type, mime);
+}
+
+/// What `a_bad_file_fails_its_job_only` (tests/ingest_jobs.rs) means now that intake sniffs
+/// for every door: a file that passes the sniff but does not decode fails its own job, naming
+/// the file, and nothing else.
+#[tokio::test]
+async fn a_file_that_sniffs_as_audio_but_does_not_decode_fails_its_job_only() {
+    let st = station().await;
+    let bad = st.dir.path().join("interview.mp3");
+    let mut bytes = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
+    bytes.extend_from_slice("not audio at all ".repeat(100).as_bytes());
+    std::fs::write(&bad, bytes).unwrap();
+    let good = st.dir.path().join("good.wav");
+    std::fs::write(&good, wav(5)).unwrap();
+    let eb = st.submit(&bad, "Cassé").await.unwrap();
+    let eg = st.submit(&good, "Bon").await.unwrap();
+    st.ingest_queued().await;
+    let failed = st.state.catalog().episode(&eb.id).unwrap().unwrap();
+    assert_eq!(failed.status, EpisodeStatus::Failed);
+    let reason = failed.error.unwrap();
+    assert!(
+        reason.contains("interview.mp3") && reason.contains("not a recognised audio file"),
+        "{reason}"
+    );
+    assert!(failed.rendition_path.is_none());
+    assert_eq!(st.status(&eg.id), EpisodeStatus::Ready);
 }
