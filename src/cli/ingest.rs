@@ -9,7 +9,8 @@ use crate::ingest::{IngestError, Submission, drain_queue, recover, submit, syste
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The recording (any format symphonia decodes).
+    /// The recording: WAV, FLAC, Ogg, MP3, M4A, AIFF or Matroska, recognised from its bytes
+    /// (as an upload is).
     pub file: PathBuf,
     /// The show's slug.
     #[arg(long)]
