@@ -9,7 +9,8 @@ use crate::ingest::{IngestError, Submission, drain_queue, recover, submit, syste
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The recording (any format symphonia decodes).
+    /// The recording: WAV, FLAC, Ogg, MP3, M4A, AIFF or Matroska, recognised from its bytes
+    /// (as an upload is).
     pub file: PathBuf,
     /// The show's slug.
     #[arg(long)]
@@ -61,9 +62,10 @@ fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
 
 fn user(e: IngestError) -> CliError {
     match e {
-        IngestError::Duplicate { .. } | IngestError::Invalid { .. } | IngestError::Read(..) => {
-            CliError::User(e.into())
-        }
+        IngestError::Duplicate { .. }
+        | IngestError::NotAudio { .. }
+        | IngestError::Invalid(_)
+        | IngestError::Read(..) => CliError::User(e.into()),
         other => CliError::Internal(other.into()),
     }
 }

@@ -5,20 +5,15 @@
 use std::path::Path;
 
 use crate::catalog::{Catalog, EpisodeQuery};
-use crate::ingest::{Clock, IngestError, Submission, submit};
-
-/// The sidecar's keys (the same a volunteer may drop beside a file in the watch folder).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Sidecar {
-    title: Option<String>,
-    description: Option<String>,
-    date: Option<String>,
-}
+use crate::ingest::intake::{self, Stored};
+use crate::ingest::watch::recording_metadata;
+use crate::ingest::{Clock, IngestError};
 
 const AUDIO: &[&str] = &["mp3", "wav", "flac", "ogg", "m4a", "aac", "opus"];
 
-/// Queues every demo episode when the catalog has no episode yet; returns how many.
+/// Queues every demo episode when the catalog has no episode yet; returns how many. Each file
+/// goes in as a file dropped in the watch folder does: the same sidecar (capped and
+/// validated), the same intake. A file that cannot be taken is logged and skipped.
 pub fn seed_demo(
     catalog: &Catalog,
     media_dir: &Path,
@@ -54,21 +49,16 @@ pub fn seed_demo(
             .collect();
         files.sort();
         for file in files {
-            let sidecar = read_sidecar(&file);
-            let stem = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let sub = Submission {
-                show: show.clone(),
-                title: sidecar.title.unwrap_or(stem),
-                description: sidecar.description.unwrap_or_default(),
-                date: sidecar.date,
-                original_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+            let meta = match recording_metadata(show, &file, Some(known_shows)) {
+                Ok(m) => m,
+                Err(reasons) => {
+                    tracing::warn!("demo episode {}: {}", file.display(), reasons.join("; "));
+                    continue;
+                }
             };
-            match submit(catalog, &file, &sub, clock) {
-                Ok(_) => queued += 1,
-                Err(IngestError::Duplicate { .. }) => {}
+            match intake::store_file(catalog, &file, &meta, clock()) {
+                Ok(Stored::Created(_) | Stored::Requeued(_)) => queued += 1,
+                Ok(Stored::Duplicate(_)) => {}
                 Err(e) => tracing::warn!("demo episode {}: {e}", file.display()),
             }
         }
@@ -76,13 +66,68 @@ pub fn seed_demo(
     Ok(queued)
 }
 
-fn read_sidecar(audio: &Path) -> Sidecar {
-    let path = audio.with_extension("toml");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).unwrap_or_else(|e| {
-            tracing::warn!("{}: {e}", path.display());
-            Sidecar::default()
-        }),
-        Err(_) => Sidecar::default(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::watch::MAX_SIDECAR_BYTES;
+
+    fn wav(path: &Path, seed: u32) {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..800 {
+            w.write_sample(((i * (seed + 1)) % 2000) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    // issue 13
+    #[test]
+    fn demo_sidecars_are_read_as_the_watch_folders_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("data")).unwrap();
+        let media = dir.path().join("media");
+        let show = media.join("demo/la-matinale");
+        std::fs::create_dir_all(&show).unwrap();
+        wav(&show.join("a.wav"), 1);
+        std::fs::write(
+            show.join("a.toml"),
+            "title = \"Le marché\"\nseason = 2\nepisode = 7\n",
+        )
+        .unwrap();
+        // The same recording again, a sidecar over the cap, one with an unknown key, and a
+        // file that is not audio: each skipped, none stored.
+        std::fs::copy(show.join("a.wav"), show.join("b.wav")).unwrap();
+        wav(&show.join("c.wav"), 2);
+        let huge = format!("title = \"{}\"\n", "x".repeat(MAX_SIDECAR_BYTES as usize));
+        std::fs::write(show.join("c.toml"), huge).unwrap();
+        wav(&show.join("d.wav"), 3);
+        std::fs::write(show.join("d.toml"), "titre = \"Faute de frappe\"\n").unwrap();
+        std::fs::write(show.join("e.mp3"), "pas de l'audio ".repeat(50)).unwrap();
+        let shows = vec!["la-matinale".to_string()];
+        let queued = seed_demo(&catalog, &media, &shows, &crate::ingest::system_clock()).unwrap();
+        assert_eq!(queued, 1);
+        let all = EpisodeQuery {
+            include_unpublished: true,
+            ..Default::default()
+        };
+        let episodes = catalog.list_episodes(&all).unwrap();
+        assert_eq!(episodes.len(), 1);
+        let ep = &episodes[0];
+        assert_eq!(
+            (ep.title.as_str(), ep.season, ep.episode),
+            ("Le marché", Some(2), Some(7))
+        );
+        assert_eq!(ep.original_path, format!("originals/{}.wav", ep.id));
+        assert_eq!(
+            std::fs::read_dir(catalog.data_dir().join("originals"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 }

@@ -284,6 +284,8 @@ pub(super) fn store_error(e: StoreError) -> ApiError {
             ApiError::Invalid(vec![("file".into(), e.to_string())])
         }
         StoreError::Io(io) => io_error(io),
+        // Uploads are staged from the request, never read from a file of their own.
+        StoreError::Source(io) => ApiError::Internal(io.into()),
         StoreError::Catalog(c) if c.is_disk_full() => ApiError::InsufficientStorage,
         StoreError::Catalog(c) => ApiError::Internal(c.into()),
     }

@@ -1,8 +1,10 @@
 //! Intake: what every new recording goes through before the ingest workers see it, whichever
-//! door it came in by (multipart upload, resumable upload, watch folder).
+//! door it came in by (multipart upload, resumable upload, watch folder, `antenne ingest`, the
+//! demo seeding).
 //!
 //! 1. the bytes are *staged* under `data_dir/uploads/` while their sha256 is computed on the
-//!    fly ([`Stager`]; memory stays flat whatever the size);
+//!    fly ([`Stager`]; memory stays flat whatever the size); a recording already on disk is
+//!    copied there first ([`store_file`]: the original stays where it was);
 //! 2. the metadata is validated into [`Metadata`], every bad field reported at once;
 //! 3. [`store`] sniffs the container from the first bytes (never from the client's name),
 //!    refuses a recording already in the catalog, fsyncs and renames the staged file to
@@ -11,6 +13,14 @@
 //!
 //! A crash before the catalog commit leaves at most an orphan file, never a row without its
 //! original.
+//!
+//! **The same recording twice** (same sha256, whatever its name or door) is never stored
+//! twice: [`store`] answers [`Stored::Duplicate`] with the episode it already is, or, when that
+//! episode was published and failed, queues it again ([`Stored::Requeued`]: sending it again is
+//! how a volunteer retries). Each door says so its own way: an upload answers `200` with that
+//! episode (`409` when it was deleted or belongs to another show), the watch folder moves the
+//! file to `failed/` naming it, `antenne ingest` exits 1 naming it ([`submit`]), the demo
+//! seeding skips it.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -19,7 +29,8 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode};
+use super::IngestError;
+use crate::catalog::{Catalog, CatalogError, Episode, NewEpisode, TranscriptKind};
 
 /// Staged uploads (`*.part`), relative to `data_dir`.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -161,6 +172,31 @@ impl Stager {
     }
 }
 
+/// Copies a recording already on disk into the staging area, hashing it on the way (the
+/// watch folder's inbox may be on another disk; `antenne ingest` leaves its file alone).
+/// Reading `file` fails with [`StoreError::Source`], writing the copy with [`StoreError::Io`].
+pub fn stage_copy(data_dir: &Path, file: &Path) -> Result<Staged, StoreError> {
+    use std::io::Read;
+    let mut src = File::open(file).map_err(StoreError::Source)?;
+    let mut stager = Stager::create(data_dir)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                stager.abort();
+                return Err(StoreError::Source(e));
+            }
+        };
+        if let Err(e) = stager.write(&buf[..n]) {
+            stager.abort();
+            return Err(e.into());
+        }
+    }
+    Ok(stager.finish()?)
+}
+
 /// Hashes an already complete file (a finished resumable upload) without copying it.
 pub fn stage_existing(path: &Path) -> io::Result<Staged> {
     use std::io::Read;
@@ -249,18 +285,18 @@ pub struct Metadata {
     pub date: Option<String>,
     pub season: Option<u32>,
     pub episode: Option<u32>,
-    pub transcript: Option<Transcript>,
+    pub transcript: Option<TranscriptText>,
     /// Podcasting 2.0 JSON chapters, as sent (validated).
     pub chapters: Option<String>,
     /// The client's file name, for display only.
     pub original_name: Option<String>,
 }
 
-/// A transcript and its MIME type (`text/vtt` or `application/srt`).
+/// A transcript as sent, and its format (recognised from the text, never from a name).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transcript {
+pub struct TranscriptText {
     pub text: String,
-    pub mime: &'static str,
+    pub kind: TranscriptKind,
 }
 
 /// One bad field: its name and what is wrong, for a volunteer to read.
@@ -280,14 +316,16 @@ pub fn validate(
 ) -> Result<Metadata, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut bad = |f: &str, m: String| errors.push((f.to_string(), m));
-    let get = |name: &str| {
+    // The last value of a field, unless blank.
+    let raw = |name: &str| {
         fields
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
     };
+    let get = |name: &str| raw(name).map(str::trim);
     let mut m = Metadata::default();
     match get("show") {
         None => bad("show", "required: the show's slug, e.g. la-monnaie".into()),
@@ -342,18 +380,19 @@ pub fn validate(
             }
         }
     }
-    if let Some(t) = get("transcript") {
+    // Side files are kept as sent, byte for byte: `/media` serves what was uploaded.
+    if let Some(t) = raw("transcript") {
         match check_transcript(t) {
-            Ok(mime) => {
-                m.transcript = Some(Transcript {
+            Ok(kind) => {
+                m.transcript = Some(TranscriptText {
                     text: t.to_string(),
-                    mime,
+                    kind,
                 })
             }
             Err(e) => bad("transcript", e),
         }
     }
-    if let Some(c) = get("chapters") {
+    if let Some(c) = raw("chapters") {
         match check_chapters(c) {
             Ok(()) => m.chapters = Some(c.to_string()),
             Err(e) => bad("chapters", e),
@@ -383,21 +422,13 @@ fn check_date(d: &str) -> Result<(), String> {
     }
 }
 
-fn check_transcript(t: &str) -> Result<&'static str, String> {
+fn check_transcript(t: &str) -> Result<TranscriptKind, String> {
     if t.len() > MAX_SIDE_FILE_BYTES {
         return Err(format!("larger than {MAX_SIDE_FILE_BYTES} bytes"));
     }
-    let t = t.trim_start_matches('\u{feff}');
-    if t.starts_with("WEBVTT") {
-        return Ok("text/vtt");
-    }
-    let mut lines = t.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("");
-    let second = lines.next().unwrap_or("");
-    if first.parse::<u32>().is_ok() && second.contains("-->") {
-        return Ok("application/srt");
-    }
-    Err("neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into())
+    TranscriptKind::sniff(t.trim()).ok_or_else(|| {
+        "neither WebVTT (first line WEBVTT) nor SRT (a cue number, then a `-->` time line)".into()
+    })
 }
 
 fn check_chapters(c: &str) -> Result<(), String> {
@@ -430,6 +461,9 @@ pub enum StoreError {
     NotAudio,
     #[error("the file is empty")]
     Empty,
+    /// The recording on disk could not be read ([`store_file`] only).
+    #[error("cannot read the recording: {0}")]
+    Source(io::Error),
     #[error("cannot store the original: {0}")]
     Io(#[from] io::Error),
     #[error(transparent)]
@@ -494,12 +528,11 @@ pub fn store(
     let mut written = Vec::new();
     let result = (|| -> io::Result<()> {
         if let Some(t) = &meta.transcript {
-            let ext = if t.mime == "text/vtt" { "vtt" } else { "srt" };
-            let rel = format!("{META_DIR}/{id}.{ext}");
+            let rel = format!("{META_DIR}/{id}.{}", t.kind.ext());
             write_durably(&data_dir.join(&rel), t.text.as_bytes())?;
             written.push(data_dir.join(&rel));
             new.transcript_path = Some(rel);
-            new.transcript_type = Some(t.mime.to_string());
+            new.transcript_type = Some(t.kind);
         }
         if let Some(c) = &meta.chapters {
             let rel = format!("{META_DIR}/{id}.chapters.json");
@@ -559,6 +592,86 @@ fn retry_failed(
     match catalog.episode(&existing.id) {
         Ok(e) => Ok(Stored::Requeued(e.unwrap_or(existing))),
         Err(e) => Err(StoreError::Catalog(e)),
+    }
+}
+
+/// Stores a recording already on disk (the watch folder, `antenne ingest`, the demo seeding):
+/// [`stage_copy`], then [`store`]. The file itself is left where it is.
+pub fn store_file(
+    catalog: &Catalog,
+    file: &Path,
+    meta: &Metadata,
+    now: jiff::Timestamp,
+) -> Result<Stored, StoreError> {
+    let staged = stage_copy(catalog.data_dir(), file)?;
+    store(catalog, staged, meta, now)
+}
+
+/// The title of a recording sent without one: its file name without the extension, `_` read
+/// as a space (`le_marche.wav` is "le marche").
+pub fn title_from_file_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().replace('_', " "))
+        .unwrap_or_default()
+}
+
+/// What `antenne ingest` says about a recording on disk: raw text, validated by [`submit`]
+/// exactly as an upload's fields are.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The show's slug.
+    pub show: String,
+    /// Empty: [`title_from_file_name`].
+    pub title: String,
+    pub description: String,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// For display; `None`: the file's name.
+    pub original_name: Option<String>,
+}
+
+/// `antenne ingest`'s way in: validates `sub` like an upload's fields, then [`store_file`].
+/// A new episode, or a failed one queued again, is returned queued; the same recording as an
+/// episode that is not to be retried is [`IngestError::Duplicate`] naming that episode, and a
+/// file that is not audio is [`IngestError::NotAudio`], both with nothing stored.
+pub fn submit(
+    catalog: &Catalog,
+    src: &Path,
+    sub: &Submission,
+    clock: &super::Clock,
+) -> Result<Episode, IngestError> {
+    let title = if sub.title.is_empty() {
+        title_from_file_name(src)
+    } else {
+        sub.title.clone()
+    };
+    let mut fields = vec![
+        ("show".to_string(), sub.show.clone()),
+        ("title".to_string(), title),
+        ("description".to_string(), sub.description.clone()),
+    ];
+    if let Some(d) = &sub.date {
+        fields.push(("date".into(), d.clone()));
+    }
+    let mut meta = validate(&fields, None).map_err(IngestError::Invalid)?;
+    meta.original_name = sub
+        .original_name
+        .clone()
+        .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let path = || src.to_path_buf();
+    match store_file(catalog, src, &meta, clock()) {
+        Ok(Stored::Created(ep) | Stored::Requeued(ep)) => Ok(ep),
+        Ok(Stored::Duplicate(ep)) => Err(IngestError::Duplicate {
+            path: path(),
+            existing: ep.id,
+        }),
+        Err(reason @ (StoreError::NotAudio | StoreError::Empty)) => Err(IngestError::NotAudio {
+            path: path(),
+            reason,
+        }),
+        Err(StoreError::Source(e)) => Err(IngestError::Read(path(), e)),
+        Err(StoreError::Io(e)) => Err(IngestError::Store(catalog.data_dir().to_path_buf(), e)),
+        Err(StoreError::Catalog(e)) => Err(e.into()),
     }
 }
 

@@ -1,23 +1,24 @@
 //! Ingest jobs: a recording in, a normalised MP3 episode in the catalog out, on blocking threads.
 //!
-//! [`store`] keeps the original untouched under `data_dir/originals` (named by sha256, so the
-//! same recording is never ingested twice) and queues the episode; [`job`] renders one claimed
-//! job into `data_dir/renditions` (temp + fsync + rename, then one catalog transaction);
-//! [`runner`] runs jobs on worker threads (two: two queued episodes use both cores) and
-//! recovers jobs a crash left in `processing`.
+//! [`intake`] is the one way in, whatever the door (upload, resumable upload, watch folder,
+//! `antenne ingest`, demo seeding): it keeps the original untouched under
+//! `data_dir/originals/<id>.<ext>` (never twice: the same sha256 is answered with the episode
+//! it already is) and queues the episode; [`job`] renders one claimed job into
+//! `data_dir/renditions` (temp + fsync + rename, then one catalog transaction); [`runner`]
+//! runs jobs on worker threads (two: two queued episodes use both cores) and recovers jobs a
+//! crash left in `processing`.
 
 pub mod intake;
 pub mod job;
 pub mod runner;
-pub mod store;
 pub mod sweep;
 pub mod watch;
 
 use std::sync::Arc;
 
+pub use intake::{Submission, submit};
 pub use job::process_job;
 pub use runner::{IngestRunner, OnDone, drain_queue, recover};
-pub use store::{Submission, submit};
 
 /// The time source, a parameter so tests control it.
 pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
@@ -50,10 +51,30 @@ pub enum IngestError {
         path: std::path::PathBuf,
         existing: String,
     },
-    #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    /// Refused before anything was stored (see [`intake::StoreError`]).
+    #[error("{path}: {reason}")]
+    NotAudio {
+        path: std::path::PathBuf,
+        reason: intake::StoreError,
+    },
+    /// Every bad field at once, as [`intake::validate`] reports them.
+    #[error("{}", invalid_fields(.0))]
+    Invalid(Vec<intake::FieldError>),
+    #[error("an ingest worker panicked")]
+    WorkerPanicked,
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
     Audio(#[from] crate::audio::AudioError),
 }
+
+fn invalid_fields(errors: &[intake::FieldError]) -> String {
+    errors
+        .iter()
+        .map(|(field, reason)| format!("invalid {field}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -18,16 +18,14 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// files a crash left in the renditions folder are removed (never visible as episodes).
 pub fn recover(catalog: &Catalog, clock: &Clock) -> Result<Recovery, IngestError> {
     let r = catalog.recover_interrupted(MAX_ATTEMPTS, clock())?;
-    for sub in [RENDITIONS, super::store::ORIGINALS] {
-        if let Ok(entries) = std::fs::read_dir(catalog.data_dir().join(sub)) {
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.')
-                    && name.ends_with(".tmp")
-                    && std::fs::remove_file(e.path()).is_ok()
-                {
-                    tracing::info!(file = %format!("{sub}/{name}"), "swept a temp file a crash left");
-                }
+    if let Ok(entries) = std::fs::read_dir(catalog.data_dir().join(RENDITIONS)) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.')
+                && name.ends_with(".tmp")
+                && std::fs::remove_file(e.path()).is_ok()
+            {
+                tracing::info!(file = %format!("{RENDITIONS}/{name}"), "swept a temp file a crash left");
             }
         }
     }
@@ -56,12 +54,7 @@ pub fn drain_queue(
             })
             .collect();
         for h in handles {
-            h.join().unwrap_or_else(|_| {
-                Err(IngestError::Invalid {
-                    field: "worker",
-                    reason: "ingest worker panicked".into(),
-                })
-            })?;
+            h.join().unwrap_or(Err(IngestError::WorkerPanicked))?;
         }
         Ok(*done.lock().unwrap_or_else(|p| p.into_inner()))
     })

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use super::intake::{self, Stager, StoreError, Stored};
+use super::intake::{self, StoreError, Stored};
 use crate::catalog::Catalog;
 
 /// Time between two looks at the inbox.
@@ -139,18 +139,11 @@ impl WatchFolder {
             );
             return self.fail(file, reason).map(Some);
         };
-        let meta = match self.metadata(show, file) {
+        let meta = match recording_metadata(show, file, self.known_shows.as_deref()) {
             Ok(m) => m,
             Err(reasons) => return self.fail(file, reasons.join("\n")).map(Some),
         };
-        let staged = match copy_to_staging(self.catalog.data_dir(), file) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(file = %file.display(), error = %e, "watch folder: cannot stage; will retry");
-                return Ok(None);
-            }
-        };
-        match intake::store(&self.catalog, staged, &meta, now) {
+        match intake::store_file(&self.catalog, file, &meta, now) {
             Ok(Stored::Created(ep)) => {
                 self.archive(show, file)?;
                 tracing::info!(file = %file.display(), episode = %ep.id, "watch folder: queued");
@@ -185,38 +178,6 @@ impl WatchFolder {
                 Ok(None)
             }
         }
-    }
-
-    /// The episode's metadata: the folder's show, the sidecar's fields, else the file name.
-    fn metadata(&self, show: &str, file: &Path) -> Result<intake::Metadata, Vec<String>> {
-        let mut fields = vec![("show".to_string(), show.to_string())];
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        fields.push(("title".into(), stem.replace('_', " ")));
-        let sidecar = sidecar_of(file);
-        if sidecar.exists() {
-            let side = file_name(&sidecar);
-            // Bounded: a huge file dropped as NAME.toml must not be read into memory whole.
-            let mut text = String::new();
-            std::fs::File::open(&sidecar)
-                .and_then(|f| f.take(MAX_SIDECAR_BYTES + 1).read_to_string(&mut text))
-                .map_err(|e| vec![format!("{side}: cannot read: {e}")])?;
-            if text.len() as u64 > MAX_SIDECAR_BYTES {
-                return Err(vec![format!(
-                    "{side}: larger than {MAX_SIDECAR_BYTES} bytes (a sidecar holds a few fields)"
-                )]);
-            }
-            fields.extend(sidecar_fields(&text, &side)?);
-        }
-        let mut meta = intake::validate(&fields, self.known_shows.as_deref()).map_err(|errs| {
-            errs.into_iter()
-                .map(|(f, m)| format!("{f}: {m}"))
-                .collect::<Vec<_>>()
-        })?;
-        meta.original_name = Some(file_name(file));
-        Ok(meta)
     }
 
     fn archive(&self, show: &str, file: &Path) -> io::Result<()> {
@@ -281,6 +242,49 @@ pub async fn run_watch_folder(
             }
         }
     }
+}
+
+/// The metadata of a recording dropped in a show's folder (the watch folder's inbox, the demo
+/// episodes): the folder's show, the fields of its sidecar `NAME.toml` if any, else the title
+/// from the file name, all validated by [`intake::validate`] against `known_shows`. Every
+/// problem at once, for a volunteer to read.
+pub fn recording_metadata(
+    show: &str,
+    file: &Path,
+    known_shows: Option<&[String]>,
+) -> Result<intake::Metadata, Vec<String>> {
+    let mut fields = vec![
+        ("show".to_string(), show.to_string()),
+        ("title".to_string(), intake::title_from_file_name(file)),
+    ];
+    fields.extend(read_sidecar(file)?);
+    let mut meta = intake::validate(&fields, known_shows).map_err(|errs| {
+        errs.into_iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+    })?;
+    meta.original_name = Some(file_name(file));
+    Ok(meta)
+}
+
+/// The fields of `file`'s sidecar (none without one), read within [`MAX_SIDECAR_BYTES`].
+fn read_sidecar(file: &Path) -> Result<Vec<(String, String)>, Vec<String>> {
+    let sidecar = sidecar_of(file);
+    if !sidecar.exists() {
+        return Ok(Vec::new());
+    }
+    let side = file_name(&sidecar);
+    // Bounded: a huge file dropped as NAME.toml must not be read into memory whole.
+    let mut text = String::new();
+    std::fs::File::open(&sidecar)
+        .and_then(|f| f.take(MAX_SIDECAR_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| vec![format!("{side}: cannot read: {e}")])?;
+    if text.len() as u64 > MAX_SIDECAR_BYTES {
+        return Err(vec![format!(
+            "{side}: larger than {MAX_SIDECAR_BYTES} bytes (a sidecar holds a few fields)"
+        )]);
+    }
+    sidecar_fields(&text, &side)
 }
 
 /// Largest sidecar `.toml` read (the description field allows 20,000 characters).
@@ -368,26 +372,4 @@ fn move_with_sidecar(file: &Path, dir: &Path) -> io::Result<PathBuf> {
         let _ = std::fs::rename(&side, sidecar_of(&dest));
     }
     Ok(dest)
-}
-
-/// Copies (and hashes) a recording into the staging area: the inbox may be on another disk.
-fn copy_to_staging(data_dir: &Path, file: &Path) -> io::Result<intake::Staged> {
-    let mut src = std::fs::File::open(file)?;
-    let mut stager = Stager::create(data_dir)?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match src.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                stager.abort();
-                return Err(e);
-            }
-        };
-        if let Err(e) = stager.write(&buf[..n]) {
-            stager.abort();
-            return Err(e);
-        }
-    }
-    stager.finish()
 }

@@ -2,10 +2,13 @@
 //! up in the catalog, and kept in [`MediaCache`] with the files' validators and bytes.
 
 use super::*;
+use crate::catalog::TranscriptKind;
 
-/// `GET|HEAD /media/{file}`: `{id}.mp3` (the rendition), `{id}.vtt`/`{id}.srt` (transcript),
-/// `{id}.chapters.json`, `{id}.png`/`{id}.jpg` (artwork) of a ready, published episode. The
-/// name only selects an episode; its files come from the catalog record.
+/// `GET|HEAD /media/{file}`: `{id}.mp3` (the rendition), `{id}.vtt`/`{id}.srt` (the
+/// transcript, when it is of that [`TranscriptKind`], served with the kind's MIME type: what
+/// the feed announces), `{id}.chapters.json`, `{id}.png`/`{id}.jpg` (artwork) of a ready,
+/// published episode. The name only selects an episode; its files come from the catalog
+/// record.
 ///
 /// A cached lookup ([`MediaCache`]) carries the file's validators and bytes, so a repeated
 /// request does no catalog read, no file I/O and no blocking-pool hop unless its body lies
@@ -180,8 +183,7 @@ impl MediaCache {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     Audio,
-    Vtt,
-    Srt,
+    Transcript(TranscriptKind),
     Chapters,
     Png,
     Jpg,
@@ -196,11 +198,9 @@ pub fn parse_media_name(name: &str) -> Option<(&str, MediaKind)> {
         let (id, ext) = name.split_once('.')?;
         let kind = match ext {
             "mp3" => MediaKind::Audio,
-            "vtt" => MediaKind::Vtt,
-            "srt" => MediaKind::Srt,
             "png" => MediaKind::Png,
             "jpg" => MediaKind::Jpg,
-            _ => return None,
+            _ => MediaKind::Transcript(TranscriptKind::from_ext(ext)?),
         };
         (id, kind)
     };
@@ -217,11 +217,6 @@ fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
     if ep.status != EpisodeStatus::Ready || !ep.published {
         return None;
     }
-    let transcript = |want: &str| {
-        (ep.transcript_type.as_deref() == Some(want))
-            .then_some(ep.transcript_path.as_deref())
-            .flatten()
-    };
     let artwork = |want: &str| {
         ep.artwork_path
             .as_deref()
@@ -229,8 +224,10 @@ fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
     };
     let (rel, mime) = match kind {
         MediaKind::Audio => (ep.rendition_path.as_deref()?, "audio/mpeg"),
-        MediaKind::Vtt => (transcript("text/vtt")?, "text/vtt; charset=utf-8"),
-        MediaKind::Srt => (transcript("application/x-subrip")?, "application/x-subrip"),
+        MediaKind::Transcript(want) => match (ep.transcript_type, &ep.transcript_path) {
+            (Some(kind), Some(rel)) if kind == want => (rel.as_str(), kind.mime()),
+            _ => return None,
+        },
         MediaKind::Chapters => (ep.chapters_path.as_deref()?, "application/json+chapters"),
         MediaKind::Png => (artwork("png")?, "image/png"),
         MediaKind::Jpg => (artwork("jpg")?, "image/jpeg"),

@@ -315,12 +315,20 @@ fn id3_sizes() {
 
 #[test]
 fn media_names() {
+    use crate::catalog::TranscriptKind;
     use MediaKind::*;
     let id = "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
     for (name, expected) in [
         (format!("{id}.mp3"), Some((id, Audio))),
-        (format!("{id}.vtt"), Some((id, Vtt))),
-        (format!("{id}.srt"), Some((id, Srt))),
+        (
+            format!("{id}.vtt"),
+            Some((id, Transcript(TranscriptKind::WebVtt))),
+        ),
+        (
+            format!("{id}.srt"),
+            Some((id, Transcript(TranscriptKind::Srt))),
+        ),
+        (format!("{id}.txt"), None),
         (format!("{id}.chapters.json"), Some((id, Chapters))),
         (format!("{id}.png"), Some((id, Png))),
         (format!("{id}.jpg"), Some((id, Jpg))),

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Catalog, CatalogError, Result};
+use super::{Catalog, CatalogError, Result, TranscriptKind};
 
 /// Where an episode is in the ingest pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +71,10 @@ pub struct Episode {
     pub before: Option<Loudness>,
     pub after: Option<Loudness>,
     pub gain_db: Option<f64>,
+    /// Relative to `data_dir`.
     pub transcript_path: Option<String>,
-    pub transcript_type: Option<String>,
+    /// Stored as its MIME type; a stored type no [`TranscriptKind`] reads is no transcript.
+    pub transcript_type: Option<TranscriptKind>,
     pub chapters_path: Option<String>,
     pub artwork_path: Option<String>,
     pub created_at: jiff::Timestamp,
@@ -96,7 +98,7 @@ pub struct NewEpisode {
     pub original_bytes: u64,
     pub original_name: Option<String>,
     pub transcript_path: Option<String>,
-    pub transcript_type: Option<String>,
+    pub transcript_type: Option<TranscriptKind>,
     pub chapters_path: Option<String>,
     pub artwork_path: Option<String>,
 }
@@ -174,7 +176,10 @@ pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Episode> {
         after: loudness(row, 21)?,
         gain_db: row.get(25)?,
         transcript_path: row.get(26)?,
-        transcript_type: row.get(27)?,
+        transcript_type: row
+            .get::<_, Option<String>>(27)?
+            .as_deref()
+            .and_then(TranscriptKind::from_mime),
         chapters_path: row.get(28)?,
         artwork_path: row.get(29)?,
         created_at: ts(row.get(30)?),

@@ -13,6 +13,7 @@ mod episodes;
 mod jobs;
 mod migrations;
 mod tokens;
+mod transcript;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +23,7 @@ use rusqlite::Connection;
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
 pub use tokens::{TokenRecord, hash_secret, new_secret, secret_digest};
+pub use transcript::TranscriptKind;
 
 /// The catalog's file name inside `data_dir`.
 pub const CATALOG_FILE: &str = "catalog.sqlite3";

@@ -134,7 +134,8 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transcript {
     pub url: String,
-    /// `text/vtt` or `application/x-subrip`.
+    /// The `type` attribute: a [`TranscriptKind`](crate::catalog::TranscriptKind)'s MIME type
+    /// (`text/vtt` or `application/x-subrip`), the Content-Type `url` is served with.
     pub mime: String,
 }
 

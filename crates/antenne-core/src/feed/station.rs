@@ -365,7 +365,8 @@ pub fn next_boundary(schedule: &Schedule, now: Timestamp) -> Option<Timestamp> {
 /// The feed item of a catalog episode, or `None` while it is not a published, ready rendition.
 ///
 /// URLs follow the media routes: `{base}/media/{id}.mp3` (ASCII by construction: the id is a
-/// UUID), `{id}.vtt`/`{id}.srt`, `{id}.chapters.json`, `{id}.jpg`/`.png`. The date is the one the
+/// UUID), `{id}.{ext}` of its [`TranscriptKind`](crate::catalog::TranscriptKind) with that
+/// kind's type, `{id}.chapters.json`, `{id}.jpg`/`.png`. The date is the one the
 /// volunteer gave (noon in `tz`), else the upload time: both survive re-ingest, unlike
 /// `ready_at`.
 pub fn item_from_episode(ep: &Episode, base: &str, tz: &jiff::tz::TimeZone) -> Option<Item> {
@@ -380,16 +381,9 @@ pub fn item_from_episode(ep: &Episode, base: &str, tz: &jiff::tz::TimeZone) -> O
         .and_then(|d| d.parse::<jiff::civil::Date>().ok())
         .and_then(|d| d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone()).ok())
         .map_or(ep.created_at, |z| z.timestamp());
-    let transcript = ep.transcript_type.as_deref().map(|mime| {
-        let ext = if mime == "application/x-subrip" {
-            "srt"
-        } else {
-            "vtt"
-        };
-        Transcript {
-            url: format!("{base}/media/{id}.{ext}"),
-            mime: mime.to_owned(),
-        }
+    let transcript = ep.transcript_type.map(|kind| Transcript {
+        url: format!("{base}/media/{id}.{}", kind.ext()),
+        mime: kind.mime().to_owned(),
     });
     let image_url = ep
         .artwork_path
@@ -444,7 +438,7 @@ mod tests {
             after: None,
             gain_db: None,
             transcript_path: Some("t/x.srt".into()),
-            transcript_type: Some("application/x-subrip".into()),
+            transcript_type: Some(crate::catalog::TranscriptKind::Srt),
             chapters_path: None,
             artwork_path: Some("art/x.PNG".into()),
             created_at: created,
@@ -465,8 +459,11 @@ mod tests {
             "noon in Paris"
         );
         assert_eq!(
-            item.transcript.unwrap().url,
-            format!("https://radio.example.org/media/{}.srt", ep.id)
+            item.transcript,
+            Some(Transcript {
+                url: format!("https://radio.example.org/media/{}.srt", ep.id),
+                mime: "application/x-subrip".into(),
+            })
         );
         assert_eq!(
             item.image_url,
