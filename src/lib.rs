@@ -16,4 +16,4 @@ pub mod ingest;
 pub mod log_line;
 pub mod playout;
 
-pub use antenne_core::{audio, catalog, feed, schedule};
+pub use antenne_core::{audio, catalog, clock, feed, schedule};

@@ -102,7 +102,11 @@ fn a_bad_file_fails_its_job_only() {
     let (d, settings, catalog) = setup();
     let clock = system_clock();
     let bad = d.path().join("interview.mp3");
-    std::fs::write(&bad, "not audio at all ".repeat(100)).unwrap();
+    // An ID3 header, then garbage: it sniffs as audio (so every way in accepts it, as an
+    // upload would) and fails in the job. Plain text is refused at the door (issue 13).
+    let mut bytes = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
+    bytes.extend("not audio at all ".repeat(100).as_bytes());
+    std::fs::write(&bad, bytes).unwrap();
     let good = d.path().join("good.wav");
     tone_wav(&good, 1.0, 440.0, 0.2);
     let eb = submit(&catalog, &bad, &sub("quartiers", "Cassé"), &clock).unwrap();
@@ -136,7 +140,7 @@ fn interrupted_jobs_are_retried_after_restart() {
     tone_wav(&a, 1.0, 440.0, 0.2);
     let ep = submit(&catalog, &a, &sub("quartiers", "Crash"), &clock).unwrap();
     // A worker claimed it and the process died mid-render, leaving a temp file.
-    catalog.claim_next_job(clock()).unwrap().unwrap();
+    catalog.claim_next_job(clock.now()).unwrap().unwrap();
     let renditions = settings.data_dir.join("renditions");
     std::fs::create_dir_all(&renditions).unwrap();
     let tmp = renditions.join(format!(".{}.mp3.999.tmp", ep.id));

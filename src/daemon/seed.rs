@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use crate::catalog::{Catalog, EpisodeQuery};
+use crate::clock::Clock;
+use crate::ingest::IngestError;
 use crate::ingest::intake::{self, Stored};
 use crate::ingest::watch::recording_metadata;
-use crate::ingest::{Clock, IngestError};
 
 const AUDIO: &[&str] = &["mp3", "wav", "flac", "ogg", "m4a", "aac", "opus"];
 
@@ -18,7 +19,7 @@ pub fn seed_demo(
     catalog: &Catalog,
     media_dir: &Path,
     known_shows: &[String],
-    clock: &Clock,
+    clock: &dyn Clock,
 ) -> Result<usize, IngestError> {
     let any = EpisodeQuery {
         include_unpublished: true,
@@ -56,7 +57,7 @@ pub fn seed_demo(
                     continue;
                 }
             };
-            match intake::store_file(catalog, &file, &meta, clock()) {
+            match intake::store_file(catalog, &file, &meta, clock.now()) {
                 Ok(Stored::Created(_) | Stored::Requeued(_)) => queued += 1,
                 Ok(Stored::Duplicate(_)) => {}
                 Err(e) => tracing::warn!("demo episode {}: {e}", file.display()),

@@ -638,7 +638,7 @@ pub fn submit(
     catalog: &Catalog,
     src: &Path,
     sub: &Submission,
-    clock: &super::Clock,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<Episode, IngestError> {
     let title = if sub.title.is_empty() {
         title_from_file_name(src)
@@ -659,7 +659,7 @@ pub fn submit(
         .clone()
         .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned()));
     let path = || src.to_path_buf();
-    match store_file(catalog, src, &meta, clock()) {
+    match store_file(catalog, src, &meta, clock.now()) {
         Ok(Stored::Created(ep) | Stored::Requeued(ep)) => Ok(ep),
         Ok(Stored::Duplicate(ep)) => Err(IngestError::Duplicate {
             path: path(),

@@ -8,7 +8,8 @@ use crate::audio::render::{RenderReport, contained, render_episode};
 use crate::catalog::{Catalog, Completed, Job, Loudness};
 use crate::config::Settings;
 
-use super::{Clock, IngestError};
+use super::IngestError;
+use crate::clock::Clock;
 
 /// Folder of published MP3s inside `data_dir`.
 pub const RENDITIONS: &str = "renditions";
@@ -29,7 +30,7 @@ pub fn process_job(
     catalog: &Catalog,
     settings: &Settings,
     job: &Job,
-    clock: &Clock,
+    clock: &dyn Clock,
 ) -> Result<Option<RenderReport>, IngestError> {
     let ep = &job.episode;
     let input = catalog.data_dir().join(&ep.original_path);
@@ -40,7 +41,7 @@ pub fn process_job(
         catalog.fail_job(
             job.id,
             &format!("cannot create {}: {e}", dir.display()),
-            clock(),
+            clock.now(),
         )?;
         return Ok(None);
     }
@@ -71,7 +72,7 @@ pub fn process_job(
                 after: loudness(&report.after),
                 gain_db: report.gain_db,
             };
-            catalog.complete_job(job.id, &done, clock())?;
+            catalog.complete_job(job.id, &done, clock.now())?;
             Ok(Some(report))
         }
         Err(e) => {
@@ -84,7 +85,7 @@ pub fn process_job(
             };
             tracing::warn!(episode = %ep.id, "ingest failed: {reason}");
             let _ = std::fs::remove_file(&output);
-            catalog.fail_job(job.id, &reason, clock())?;
+            catalog.fail_job(job.id, &reason, clock.now())?;
             Ok(None)
         }
     }

@@ -16,16 +16,15 @@ pub mod watch;
 
 use std::sync::Arc;
 
+use crate::clock::Clock;
+
 pub use intake::{Submission, submit};
 pub use job::process_job;
 pub use runner::{IngestRunner, OnDone, drain_queue, recover};
 
-/// The time source, a parameter so tests control it.
-pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
-
-/// The wall clock.
-pub fn system_clock() -> Clock {
-    Arc::new(jiff::Timestamp::now)
+/// The wall clock, as ingest takes its time (a parameter, so tests control it).
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(crate::clock::SystemClock)
 }
 
 /// Whether an IO error means "no room left": a full disk or quota (`ENOSPC`, `EDQUOT`) or the

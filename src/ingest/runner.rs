@@ -8,16 +8,17 @@ use std::time::Duration;
 use crate::catalog::{Catalog, Recovery};
 use crate::config::Settings;
 
+use super::IngestError;
 use super::job::{RENDITIONS, process_job};
-use super::{Clock, IngestError};
+use crate::clock::Clock;
 
 /// A job interrupted this many times (a crash each time) is failed instead of retried.
 pub const MAX_ATTEMPTS: u32 = 3;
 
 /// At start: jobs left `processing` are re-queued (or failed after [`MAX_ATTEMPTS`]), and temp
 /// files a crash left in the renditions folder are removed (never visible as episodes).
-pub fn recover(catalog: &Catalog, clock: &Clock) -> Result<Recovery, IngestError> {
-    let r = catalog.recover_interrupted(MAX_ATTEMPTS, clock())?;
+pub fn recover(catalog: &Catalog, clock: &dyn Clock) -> Result<Recovery, IngestError> {
+    let r = catalog.recover_interrupted(MAX_ATTEMPTS, clock.now())?;
     if let Ok(entries) = std::fs::read_dir(catalog.data_dir().join(RENDITIONS)) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -37,7 +38,7 @@ pub fn drain_queue(
     catalog: &Catalog,
     settings: &Settings,
     workers: usize,
-    clock: &Clock,
+    clock: &dyn Clock,
 ) -> Result<u32, IngestError> {
     let done = Arc::new(Mutex::new(0u32));
     std::thread::scope(|s| {
@@ -45,7 +46,7 @@ pub fn drain_queue(
             .map(|_| {
                 let done = done.clone();
                 s.spawn(move || -> Result<(), IngestError> {
-                    while let Some(job) = catalog.claim_next_job(clock())? {
+                    while let Some(job) = catalog.claim_next_job(clock.now())? {
                         process_job(catalog, settings, &job, clock)?;
                         *done.lock().unwrap_or_else(|p| p.into_inner()) += 1;
                     }
@@ -77,7 +78,7 @@ impl IngestRunner {
         catalog: Catalog,
         settings: Settings,
         workers: usize,
-        clock: Clock,
+        clock: Arc<dyn Clock>,
     ) -> IngestRunner {
         Self::start_notifying(catalog, settings, workers, clock, Arc::new(|| {}))
     }
@@ -88,7 +89,7 @@ impl IngestRunner {
         catalog: Catalog,
         settings: Settings,
         workers: usize,
-        clock: Clock,
+        clock: Arc<dyn Clock>,
         on_done: OnDone,
     ) -> IngestRunner {
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
@@ -148,13 +149,13 @@ impl IngestRunner {
 fn worker(
     catalog: Catalog,
     settings: Settings,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     stop: Arc<AtomicBool>,
     on_done: OnDone,
 ) {
     while !stop.load(Ordering::SeqCst) {
-        match catalog.claim_next_job(clock()) {
+        match catalog.claim_next_job(clock.now()) {
             Ok(Some(job)) => {
                 if let Err(e) = process_job(&catalog, &settings, &job, &clock) {
                     tracing::error!(job = job.id, "ingest job: {e}");

@@ -1,105 +1,18 @@
-//! Time for playout: the [`Clock`] the engine paces itself against, and the [`Timebase`]
-//! that maps frame indices to instants with integer arithmetic.
+//! Time for playout: the [`Timebase`] that maps frame indices to instants with integer
+//! arithmetic (the engine paces itself against a core [`Clock`], re-exported here).
 //!
 //! Audio time is a frame index counted from an epoch (the Unix epoch for the live engine).
 //! Frame `n` at rate `r` starts at `epoch + n·10⁹/r` ns, computed in `i128` every time and
 //! never accumulated, so the stream cannot drift from the wall clock however long it runs:
 //! the only error is the rounding of one conversion (< 1 frame).
 
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
+
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 
 const NANOS: i128 = 1_000_000_000;
-
-/// Where the engine reads the time. Sync code takes a clock so tests can drive it.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-
-    /// Blocks until `deadline` or for at most `max_wait` of real time, whichever comes first.
-    /// The engine re-reads [`Clock::now`] afterwards, so a spurious early return is harmless.
-    fn sleep_until(&self, deadline: Timestamp, max_wait: Duration);
-}
-
-/// The system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-
-    fn sleep_until(&self, deadline: Timestamp, max_wait: Duration) {
-        let left = deadline.duration_since(Timestamp::now());
-        if left.is_positive() {
-            let left = Duration::try_from(left).unwrap_or(max_wait);
-            std::thread::sleep(left.min(max_wait));
-        }
-    }
-}
-
-/// A clock that only moves when told to: [`ManualClock::set`] / [`ManualClock::advance`].
-///
-/// With `auto_advance`, sleeping jumps the clock to the deadline at once (like tokio's paused
-/// clock): a simulated day of pacing runs as fast as the engine can render it.
-#[derive(Debug)]
-pub struct ManualClock {
-    now: Mutex<Timestamp>,
-    changed: Condvar,
-    auto_advance: bool,
-}
-
-impl ManualClock {
-    pub fn new(start: Timestamp) -> ManualClock {
-        ManualClock {
-            now: Mutex::new(start),
-            changed: Condvar::new(),
-            auto_advance: false,
-        }
-    }
-
-    /// A clock whose sleeps advance it to their deadline instantly.
-    pub fn auto_advance(start: Timestamp) -> ManualClock {
-        ManualClock {
-            auto_advance: true,
-            ..ManualClock::new(start)
-        }
-    }
-
-    pub fn set(&self, t: Timestamp) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = t;
-        self.changed.notify_all();
-    }
-
-    pub fn advance(&self, by: SignedDuration) {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now = now.checked_add(by).unwrap_or(Timestamp::MAX);
-        self.changed.notify_all();
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn sleep_until(&self, deadline: Timestamp, max_wait: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        if self.auto_advance {
-            *now = (*now).max(deadline);
-            return;
-        }
-        if *now < deadline {
-            // Woken by `set`/`advance`, or after `max_wait` so the caller can check for stop.
-            let _ = self
-                .changed
-                .wait_timeout(now, max_wait)
-                .unwrap_or_else(|e| e.into_inner());
-        }
-    }
-}
 
 /// Frame index ⇄ instant at a fixed rate from a fixed epoch; see the module doc.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +80,7 @@ impl Timebase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::SignedDuration;
     use proptest::prelude::*;
 
     #[test]

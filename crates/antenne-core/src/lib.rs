@@ -11,5 +11,6 @@
 
 pub mod audio;
 pub mod catalog;
+pub mod clock;
 pub mod feed;
 pub mod schedule;
