@@ -93,7 +93,10 @@ async fn an_upload_is_stored_under_its_id_and_queued() {
         (e.season, e.episode, e.date.as_deref()),
         (Some(2), Some(7), Some("2026-03-14"))
     );
-    assert_eq!(e.transcript_type.as_deref(), Some("text/vtt"));
+    assert_eq!(
+        e.transcript_type,
+        Some(antenne::catalog::TranscriptKind::WebVtt)
+    );
     let t = std::fs::read_to_string(d.join(e.transcript_path.unwrap())).unwrap();
     assert!(t.contains("Bonjour"));
     assert!(d.join(e.chapters_path.unwrap()).is_file());

@@ -65,17 +65,6 @@ impl TranscriptKind {
     }
 }
 
-/// Reads as its MIME type, the catalog's stored form (so `episode.transcript_type.as_deref()`
-/// is `Some("text/vtt")`). Match on the kind, not on the text: the text is for display and
-/// storage.
-impl std::ops::Deref for TranscriptKind {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        self.mime()
-    }
-}
-
 impl std::fmt::Display for TranscriptKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.mime())
@@ -97,7 +86,6 @@ mod tests {
         for k in TranscriptKind::ALL {
             assert_eq!(TranscriptKind::from_mime(k.mime()), Some(k));
             assert_eq!(TranscriptKind::from_ext(k.ext()), Some(k));
-            assert_eq!(&*k, k.mime());
         }
         for (mime, kind) in [
             ("text/vtt; charset=utf-8", Some(TranscriptKind::WebVtt)),
