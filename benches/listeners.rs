@@ -14,10 +14,6 @@
 //! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]` and
 //! `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`, `SECS=60`.
 
-use antenne::broadcast;
-#[path = "../src/http/stream.rs"]
-mod stream;
-
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -26,10 +22,6 @@ use std::time::{Duration, Instant};
 
 use antenne::broadcast::{FrameSplitter, Hub, HubConfig, StationInfo, icecast};
 use antenne::config::IcecastTarget;
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
-use axum::routing::get;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -69,16 +61,6 @@ fn main() {
 
 // ---------------------------------------------------------------------------------------
 // serve: the hub and /stream, fed at real-time pace
-
-type AppState = Arc<antenne::broadcast::Mount>;
-
-async fn handler(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-) -> axum::response::Response {
-    stream::stream(&state, &headers, &method).await
-}
 
 fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -134,10 +116,7 @@ fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) 
                 token.clone(),
             ));
         }
-        let router = Router::new()
-            .route("/stream", get(handler).head(handler))
-            .route("/stream.mp3", get(handler).head(handler))
-            .with_state(Arc::new(antenne::broadcast::Mount::mp3(hub, info)));
+        let router = antenne_testkit::stream::router(hub, info);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();

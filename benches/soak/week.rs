@@ -1,7 +1,7 @@
 //! Part 1 of the soak: the demo schedule played out over a simulated week (with the March DST
 //! change) on a virtual clock that runs as fast as the engine renders, through the public
 //! playout API, with schedule reloads sent while it plays. The same approach as
-//! `tests/playout.rs`: generated 1 kHz WAV media and episodes in a temporary catalog.
+//! `tests/it/playout/engine.rs`: generated 1 kHz WAV media and episodes in a temporary catalog.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,7 @@ use antenne::catalog::Catalog;
 use antenne::playout::{ManualClock, PcmSink, PlayoutConfig, Timebase};
 use antenne::schedule::{NoFacts, Schedule};
 
-use crate::playout_support::{R, ready_episode, ts, wav};
+use antenne_testkit::playout::{R, ready_episode, ts, wav};
 
 /// Saturday 2027-03-20 00:00 to Monday 2027-03-29 00:00, Paris: nine days across the DST
 /// change of Sunday 28 March.

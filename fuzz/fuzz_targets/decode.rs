@@ -1,6 +1,6 @@
-//! Fuzz target `decode`: see `antenne_fuzz::checks::decode` for what it feeds and checks.
+//! Fuzz target `decode`: see `antenne_testkit::fuzz::decode` for what it feeds and checks.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    antenne_fuzz::checks::decode(data);
+    antenne_testkit::fuzz::decode(data);
 });

@@ -1,6 +1,6 @@
-//! Fuzz target `schedule`: see `antenne_fuzz::checks::schedule` for what it feeds and checks.
+//! Fuzz target `schedule`: see `antenne_testkit::fuzz::schedule` for what it feeds and checks.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    antenne_fuzz::checks::schedule(data);
+    antenne_testkit::fuzz::schedule(data);
 });

@@ -1,6 +1,6 @@
-//! Fuzz target `upload_meta`: see `antenne_fuzz::checks::upload_meta` for what it feeds and checks.
+//! Fuzz target `upload_meta`: see `antenne_testkit::fuzz::upload_meta` for what it feeds and checks.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    antenne_fuzz::checks::upload_meta(data);
+    antenne_testkit::fuzz::upload_meta(data);
 });

@@ -389,7 +389,7 @@ async fn webvtt_transcript_is_served_where_the_feed_says() {
     assert_eq!(content_type, mime);
 }
 
-/// What `a_bad_file_fails_its_job_only` (tests/ingest_jobs.rs) means now that intake sniffs
+/// What `a_bad_file_fails_its_job_only` (tests/it/ingest.rs) means now that intake sniffs
 /// for every door: a file that passes the sniff but does not decode fails its own job, naming
 /// the file, and nothing else.
 #[tokio::test]

@@ -3,7 +3,7 @@
 # send half a request, nothing, or ask for /stream and never read; meanwhile a fresh client
 # must get /api/status and stream bytes at once. Then a slowloris connection must be closed
 # by the 15 s header timeout. (The fast, in-process version with 1,000 connections and
-# shortened timeouts is tests/hostile.rs.)
+# shortened timeouts is tests/it/hostile/connections.rs.)
 set -uo pipefail
 . "$INTEROP_DIR/lib.sh"
 need python3 curl

@@ -2,7 +2,8 @@
 # Interop checks of Antenne's podcast feeds with real clients' parsers (issue 6).
 #
 # Usage: tests/interop/feeds.sh [FEED_FILE_OR_URL]
-#   no argument  render the demo fixture (cargo test --test feed_rss write_fixture) and check it;
+#   no argument  render the demo fixture (cargo test --test it feed::rss::write_fixture) and
+#                check it;
 #   a file       check that file;
 #   a URL        fetch it, check it, and check the HTTP rules on the feed and its enclosures
 #                (Content-Type, ETag/304, Last-Modified/304, gzip, HEAD, Range 0-1 -> 206, 416).
@@ -47,7 +48,7 @@ feed="$work/feed.xml"
 feed_url="https://radio.example.org/shows/au-fil-des-quartiers/feed.xml"
 if [ -z "$target" ]; then
     echo "== rendering the demo fixture"
-    (cd "$repo" && ANTENNE_FEED_FIXTURE="$feed" cargo test -q --test feed_rss write_fixture >/dev/null)
+    (cd "$repo" && ANTENNE_FEED_FIXTURE="$feed" cargo test -q --test it feed::rss::write_fixture >/dev/null)
 elif [[ "$target" =~ ^https?:// ]]; then
     feed_url="$target"
     curl -sSf -o "$feed" "$target"

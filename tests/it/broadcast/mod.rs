@@ -1,0 +1,5 @@
+//! The broadcast: the hub's fan-out, `/stream` over HTTP, the Icecast source client.
+
+mod http;
+mod hub;
+mod icecast;

@@ -1,0 +1,8 @@
+//! Podcast feeds: the cover, HTTP rules, the RSS itself, download counting, and the feeds as
+//! a station serves them.
+
+mod cover;
+mod http;
+mod rss;
+mod stats;
+mod wiring;

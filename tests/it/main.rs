@@ -1,0 +1,27 @@
+//! Antenne's integration tests, one binary: the crate is linked once for all of them, not once
+//! per file. Each area is a module (`cargo test --test it schedule::` runs one area,
+//! `cargo test --test it schedule::errors::` one file); shared helpers are in `support/`,
+//! fixtures shared with the benches and the fuzz targets in `antenne_testkit`. The tests that
+//! start the real `antenne` executable are the other binary, `tests/binary/`.
+//!
+//! Tests run in threads of one process: a test that needs the process to itself (peak RSS, a
+//! global tracing subscriber) runs again alone in a child process ([`support::alone`]).
+
+mod support;
+
+mod architecture;
+mod audio;
+mod broadcast;
+mod catalog;
+mod config;
+mod demo;
+mod feed;
+mod fuzz;
+mod hostile;
+mod http;
+mod ingest;
+mod playout;
+mod reload;
+mod schedule;
+mod upload;
+mod web;

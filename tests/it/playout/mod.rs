@@ -1,0 +1,4 @@
+//! Playout: the planner and engine on a manual clock, and the engine feeding the broadcast.
+
+mod engine;
+mod stream;

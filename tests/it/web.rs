@@ -1,0 +1,188 @@
+//! The station's web page through the router: languages, content, escaping, accessibility
+//! basics.
+
+use antenne::catalog::{Completed, Loudness, NewEpisode};
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+
+use crate::support;
+use crate::support::{get, send, station};
+
+async fn page(state: &antenne::daemon::AppState, uri: &str, accept: Option<&str>) -> (u16, String) {
+    let mut r = Request::get(uri);
+    if let Some(a) = accept {
+        r = r.header("accept-language", a);
+    }
+    let resp = send(state, r.body(Body::empty()).unwrap()).await;
+    let code = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (code, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// A ready episode with the given title, straight through the catalog.
+fn ready_episode(st: &support::TestStation, id: &str, show: &str, title: &str) {
+    let c = st.state.catalog();
+    let now = jiff::Timestamp::now();
+    c.create_episode(
+        &NewEpisode {
+            id: id.into(),
+            show: show.into(),
+            title: title.into(),
+            description: "Une <em>description</em> & plus".into(),
+            date: Some("2026-03-14".into()),
+            original_sha256: format!("sha-{id}"),
+            original_path: format!("originals/{id}.wav"),
+            original_bytes: 10,
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let job = c.claim_next_job(now).unwrap().unwrap();
+    let l = Loudness {
+        integrated_lufs: -16.0,
+        loudness_range_lu: 4.0,
+        true_peak_dbtp: -1.2,
+        sample_peak_dbfs: -1.5,
+    };
+    let done = Completed {
+        rendition_path: format!("episodes/{id}.mp3"),
+        rendition_bytes: 1000,
+        duration_ms: 1_800_000,
+        before: l,
+        after: l,
+        gain_db: 2.0,
+    };
+    c.complete_job(job.id, &done, now).unwrap();
+}
+
+#[tokio::test]
+async fn the_station_page_is_french_by_default_and_english_on_request() {
+    let st = station().await;
+    let (code, fr) = page(&st.state, "/", None).await;
+    assert_eq!(code, 200);
+    assert!(
+        fr.starts_with("<!doctype html>\n<html lang=\"fr\">"),
+        "{}",
+        &fr[..80]
+    );
+    assert!(fr.contains("<h1>Au fil des quartiers</h1>"));
+    assert!(fr.contains("Programme de la semaine"));
+    assert!(fr.contains("<audio id=\"live\" controls preload=\"none\" src=\"/stream\""));
+    assert!(fr.contains("<label for=\"live\">Écouter le direct</label>"));
+    assert_eq!(
+        fr.matches("<section class=\"day\">").count(),
+        7,
+        "a week of days"
+    );
+    assert!(fr.contains("(Europe/Paris)"));
+    assert!(fr.contains("href=\"/shows/la-matinale\""));
+    assert!(fr.contains("href=\"podcast://radio.test/shows/la-matinale/feed.xml\""));
+    assert!(fr.contains("href=\"pcast://radio.test/shows/la-matinale/feed.xml\""));
+    assert!(fr.contains("href=\"/shows/la-matinale/feed.xml\""));
+    assert!(fr.contains("id=\"now\"") && fr.contains("id=\"next\""));
+
+    for (uri, accept) in [("/?lang=en", None), ("/", Some("en-GB,en;q=0.9,fr;q=0.5"))] {
+        let (code, en) = page(&st.state, uri, accept).await;
+        assert_eq!(code, 200);
+        assert!(en.contains("<html lang=\"en\">"), "{uri} {accept:?}");
+        assert!(en.contains("This week&#39;s programme"));
+        assert!(en.contains("href=\"/shows/la-matinale?lang=en\""));
+    }
+    let (_, fr_again) = page(&st.state, "/?lang=fr", Some("en")).await;
+    assert!(fr_again.contains("<html lang=\"fr\">"));
+}
+
+#[tokio::test]
+async fn episodes_have_players_and_download_links_and_every_value_is_escaped() {
+    let st = station().await;
+    let hostile = "<script>alert(\"x\")</script> & 'co' 🎙";
+    ready_episode(&st, "ep-1", "la-matinale", hostile);
+    let (_, html) = page(&st.state, "/", None).await;
+    assert!(!html.contains("<script>alert"), "raw markup leaked");
+    assert!(html.contains(
+        "<h4>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39; 🎙</h4>"
+    ));
+    assert!(html.contains("Une &lt;em&gt;description&lt;/em&gt; &amp; plus"));
+    assert!(html.contains("<audio controls preload=\"none\" src=\"/media/ep-1.mp3\""));
+    assert!(html.contains("<a href=\"/media/ep-1.mp3\" download>Télécharger</a>"));
+    assert!(html.contains("30 min"));
+
+    let (code, show) = page(&st.state, "/shows/la-matinale?lang=en", None).await;
+    assert_eq!(code, 200);
+    assert!(show.contains("<html lang=\"en\">"));
+    assert!(show.contains("<h1>La matinale des quartiers</h1>"));
+    assert!(show.contains("/media/ep-1.mp3"));
+    assert!(show.contains("On air this week"));
+    let (code, missing) = page(&st.state, "/shows/nope", None).await;
+    assert_eq!(code, 404);
+    assert!(missing.contains("<html lang=\"fr\">"));
+}
+
+#[tokio::test]
+async fn the_upload_page_labels_every_field() {
+    let st = station().await;
+    let (code, html) = page(&st.state, "/upload", None).await;
+    assert_eq!(code, 200);
+    assert!(html.contains("<html lang=\"fr\">"));
+    let ids: Vec<&str> = html
+        .split("<input id=\"")
+        .skip(1)
+        .chain(html.split("<select id=\"").skip(1))
+        .chain(html.split("<textarea id=\"").skip(1))
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert!(ids.len() >= 9, "{ids:?}");
+    for id in ids.iter().filter(|id| **id != "remember") {
+        assert!(
+            html.contains(&format!("<label for=\"{id}\"")),
+            "no label for #{id}"
+        );
+    }
+    assert!(html.contains("<option value=\"la-matinale\">La matinale des quartiers</option>"));
+    assert!(html.contains("<progress id=\"bar\""));
+    assert!(html.contains("<script src=\"/static/upload.js\" defer></script>"));
+    assert!(html.contains("<noscript>"));
+    let (_, en) = page(&st.state, "/upload?lang=en", None).await;
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Upload token"));
+}
+
+#[tokio::test]
+async fn assets_and_security_headers() {
+    let st = station().await;
+    let resp = send(&st.state, Request::get("/").body(Body::empty()).unwrap()).await;
+    let h = resp.headers();
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    assert_eq!(h["vary"], "Accept-Language");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    for (uri, ct, needle) in [
+        (
+            "/static/style.css",
+            "text/css; charset=utf-8",
+            ":focus-visible",
+        ),
+        (
+            "/static/app.js",
+            "text/javascript; charset=utf-8",
+            "/api/now",
+        ),
+        (
+            "/static/upload.js",
+            "text/javascript; charset=utf-8",
+            "Tus-Resumable",
+        ),
+    ] {
+        let resp = send(&st.state, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(resp.headers()["content-type"], ct);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
+    }
+    let (code, _) = get(&st.state, "/static/nope.js").await;
+    assert_eq!(code, 404);
+}
