@@ -170,10 +170,13 @@ fn main() {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_writer(std::io::stderr)
             .try_init();
-        let opts = antenne::config::Settings::default().render_options(EpisodeTags {
-            title: "bench".into(),
-            ..Default::default()
-        });
+        let opts = antenne::audio::RenderOptions {
+            tags: EpisodeTags {
+                title: "bench".into(),
+                ..Default::default()
+            },
+            ..antenne::config::StationSettings::default().render_options()
+        };
         let r = render_episode(Path::new(&args[2]), Path::new(&args[3]), &opts).expect("render");
         println!("{}", serde_json::to_string(&r).unwrap());
         return;

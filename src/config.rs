@@ -1,16 +1,28 @@
 //! Configuration: `antenne.toml` < `ANTENNE_*` variables < flags, resolved into validated [`Settings`].
 //!
-//! Every subsystem receives the [`Settings`] it needs as a parameter; nothing reads the
-//! environment or the file on its own.
+//! [`Settings`] has two parts: [`ProcessSettings`] (addresses, folders, limits) and
+//! [`StationSettings`] (loudness, format, burst, outputs). Subsystems take their own small
+//! configs, which the daemon builds from these at its edge; nothing else reads the environment
+//! or the file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use crate::feed::FeedRedirect;
 
-/// The validated configuration every subcommand runs with.
-#[derive(Debug, Clone, PartialEq)]
+/// The validated configuration every subcommand runs with, in two parts: what the process
+/// needs to run anywhere, and what the station is. Subsystems never read it: the daemon's
+/// `edge` builds each one's own small config from it.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Settings {
+    pub process: ProcessSettings,
+    pub station: StationSettings,
+}
+
+/// Where and within what limits this process runs: addresses, folders, resource limits.
+/// Moving the station to another machine changes these and nothing of [`StationSettings`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSettings {
     /// Address the daemon listens on.
     pub listen: SocketAddr,
     /// Absolute base URL for feed and stream links, without a trailing slash.
@@ -21,6 +33,23 @@ pub struct Settings {
     pub media_dir: PathBuf,
     /// The weekly schedule file.
     pub schedule: PathBuf,
+    /// Listeners beyond this get 503.
+    pub max_listeners: usize,
+    /// Bytes a listener may lag behind before it is dropped.
+    pub listener_backlog_bytes: usize,
+    /// Open HTTP connections at most (listeners included); more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Largest accepted upload, bytes.
+    pub upload_limit_bytes: u64,
+    /// A resumable upload untouched this long (seconds) is abandoned: its partial file is
+    /// removed by the periodic sweep.
+    pub upload_expiry_s: u64,
+}
+
+/// What the station is: how it sounds, what it streams, where the stream is pushed and where
+/// its feeds moved. The same on any machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationSettings {
     /// Integrated loudness target, LUFS.
     pub loudness_target: f64,
     /// True-peak ceiling, dBTP.
@@ -33,17 +62,6 @@ pub struct Settings {
     pub keep_silence_s: f64,
     /// Seconds of stream sent at once to a new listener.
     pub burst_s: f64,
-    /// Listeners beyond this get 503.
-    pub max_listeners: usize,
-    /// Bytes a listener may lag behind before it is dropped.
-    pub listener_backlog_bytes: usize,
-    /// Open HTTP connections at most (listeners included); more are answered 503 and closed.
-    pub max_connections: usize,
-    /// Largest accepted upload, bytes.
-    pub upload_limit_bytes: u64,
-    /// A resumable upload untouched this long (seconds) is abandoned: its partial file is
-    /// removed by the periodic sweep.
-    pub upload_expiry_s: u64,
     /// Icecast servers the live stream is pushed to.
     pub icecast: Vec<IcecastTarget>,
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
@@ -60,26 +78,33 @@ pub struct IcecastTarget {
     pub password: String,
 }
 
-impl Default for Settings {
+impl Default for ProcessSettings {
     fn default() -> Self {
         let listen: SocketAddr = "127.0.0.1:8080".parse().expect("valid literal");
-        Settings {
+        ProcessSettings {
             listen,
             public_url: format!("http://{listen}"),
             data_dir: PathBuf::from("data"),
             media_dir: PathBuf::from("media"),
             schedule: PathBuf::from("schedules/weekly.toml"),
+            max_listeners: 10_000,
+            listener_backlog_bytes: 256 * 1024,
+            max_connections: 10_240,
+            upload_limit_bytes: 2 * 1024 * 1024 * 1024,
+            upload_expiry_s: 24 * 3600,
+        }
+    }
+}
+
+impl Default for StationSettings {
+    fn default() -> Self {
+        StationSettings {
             loudness_target: -16.0,
             true_peak_ceiling: -1.0,
             bitrate_kbps: 128,
             sample_rate: 44_100,
             keep_silence_s: 0.5,
             burst_s: 2.0,
-            max_listeners: 10_000,
-            listener_backlog_bytes: 256 * 1024,
-            max_connections: 10_240,
-            upload_limit_bytes: 2 * 1024 * 1024 * 1024,
-            upload_expiry_s: 24 * 3600,
             icecast: Vec::new(),
             feed_redirects: Vec::new(),
         }
@@ -271,7 +296,7 @@ impl Settings {
             }
             None => (FileConfig::default(), cwd.to_path_buf()),
         };
-        let d = Settings::default();
+        let (d, ds) = (ProcessSettings::default(), StationSettings::default());
         let path =
             |flag: &Option<PathBuf>, key: &Option<PathBuf>, default: PathBuf| match (flag, key) {
                 (Some(p), _) => cwd.join(p),
@@ -300,61 +325,67 @@ impl Settings {
             None => format!("http://{listen}"),
         };
         let s = Settings {
-            listen,
-            public_url,
-            data_dir: path(&o.data_dir, &file.data_dir, d.data_dir),
-            media_dir: path(&o.media_dir, &file.media_dir, d.media_dir),
-            schedule: path(&o.schedule, &file.schedule, d.schedule),
-            loudness_target: o
-                .loudness_target
-                .or(file.loudness_target)
-                .unwrap_or(d.loudness_target),
-            true_peak_ceiling: o
-                .true_peak_ceiling
-                .or(file.true_peak_ceiling)
-                .unwrap_or(d.true_peak_ceiling),
-            bitrate_kbps: o.bitrate.or(file.bitrate).unwrap_or(d.bitrate_kbps),
-            sample_rate: o.sample_rate.or(file.sample_rate).unwrap_or(d.sample_rate),
-            keep_silence_s: o
-                .keep_silence
-                .or(file.keep_silence)
-                .unwrap_or(d.keep_silence_s),
-            burst_s: o.burst_seconds.or(file.burst_seconds).unwrap_or(d.burst_s),
-            max_listeners: o
-                .max_listeners
-                .or(file.max_listeners)
-                .unwrap_or(d.max_listeners),
-            listener_backlog_bytes: o
-                .listener_backlog
-                .or(file.listener_backlog)
-                .unwrap_or(d.listener_backlog_bytes),
-            max_connections: o
-                .max_connections
-                .or(file.max_connections)
-                .unwrap_or(d.max_connections),
-            upload_limit_bytes: o
-                .upload_limit
-                .or(file.upload_limit)
-                .unwrap_or(d.upload_limit_bytes),
-            upload_expiry_s: o
-                .upload_expiry
-                .or(file.upload_expiry)
-                .unwrap_or(d.upload_expiry_s),
-            icecast: file
-                .icecast
-                .into_iter()
-                .map(|i| IcecastTarget {
-                    url: i.url,
-                    user: i.user,
-                    password: i.password,
-                })
-                .collect(),
-            feed_redirects: file.feed_redirect,
+            process: ProcessSettings {
+                listen,
+                public_url,
+                data_dir: path(&o.data_dir, &file.data_dir, d.data_dir),
+                media_dir: path(&o.media_dir, &file.media_dir, d.media_dir),
+                schedule: path(&o.schedule, &file.schedule, d.schedule),
+                max_listeners: o
+                    .max_listeners
+                    .or(file.max_listeners)
+                    .unwrap_or(d.max_listeners),
+                listener_backlog_bytes: o
+                    .listener_backlog
+                    .or(file.listener_backlog)
+                    .unwrap_or(d.listener_backlog_bytes),
+                max_connections: o
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(d.max_connections),
+                upload_limit_bytes: o
+                    .upload_limit
+                    .or(file.upload_limit)
+                    .unwrap_or(d.upload_limit_bytes),
+                upload_expiry_s: o
+                    .upload_expiry
+                    .or(file.upload_expiry)
+                    .unwrap_or(d.upload_expiry_s),
+            },
+            station: StationSettings {
+                loudness_target: o
+                    .loudness_target
+                    .or(file.loudness_target)
+                    .unwrap_or(ds.loudness_target),
+                true_peak_ceiling: o
+                    .true_peak_ceiling
+                    .or(file.true_peak_ceiling)
+                    .unwrap_or(ds.true_peak_ceiling),
+                bitrate_kbps: o.bitrate.or(file.bitrate).unwrap_or(ds.bitrate_kbps),
+                sample_rate: o.sample_rate.or(file.sample_rate).unwrap_or(ds.sample_rate),
+                keep_silence_s: o
+                    .keep_silence
+                    .or(file.keep_silence)
+                    .unwrap_or(ds.keep_silence_s),
+                burst_s: o.burst_seconds.or(file.burst_seconds).unwrap_or(ds.burst_s),
+                icecast: file
+                    .icecast
+                    .into_iter()
+                    .map(|i| IcecastTarget {
+                        url: i.url,
+                        user: i.user,
+                        password: i.password,
+                    })
+                    .collect(),
+                feed_redirects: file.feed_redirect,
+            },
         };
-        s.validate()?;
+        s.station.validate()?;
         Ok(s)
     }
+}
 
+impl StationSettings {
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key, message: String| Err(ConfigError::Invalid { key, message });
         if !(-70.0..=0.0).contains(&self.loudness_target) {
@@ -418,18 +449,16 @@ impl Settings {
         Ok(())
     }
 
-    /// How ingest renders an episode tagged `tags` under this configuration.
-    pub fn render_options(
-        &self,
-        tags: crate::audio::id3::EpisodeTags,
-    ) -> crate::audio::RenderOptions {
+    /// How ingest renders an episode at this station's loudness and format (the episode's own
+    /// tags go in `tags`, empty here).
+    pub fn render_options(&self) -> crate::audio::RenderOptions {
         crate::audio::RenderOptions {
             target_lufs: self.loudness_target,
             ceiling_dbtp: self.true_peak_ceiling,
             rate: self.sample_rate,
             bitrate_kbps: self.bitrate_kbps,
             keep_silence_s: self.keep_silence_s,
-            tags,
+            tags: crate::audio::id3::EpisodeTags::default(),
             max_duration_s: 12.0 * 3600.0,
         }
     }

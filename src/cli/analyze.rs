@@ -73,7 +73,7 @@ pub fn cli_error(e: AudioError) -> CliError {
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let path = args.file.clone();
-    let rate = settings.sample_rate;
+    let rate = settings.station.sample_rate;
     let analysis = contained(&args.file, move || {
         analyze_file(&path, rate, false, 24.0 * 3600.0)
     })

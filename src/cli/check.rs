@@ -26,9 +26,9 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
     let path = args
         .file
         .clone()
-        .unwrap_or_else(|| settings.schedule.clone());
+        .unwrap_or_else(|| settings.process.schedule.clone());
     let facts = MediaFacts {
-        media_dir: settings.media_dir.clone(),
+        media_dir: settings.process.media_dir.clone(),
     };
     let (schedule, warnings) = load(&path, &facts, Timestamp::now(), out)?;
     print_diags(out, &warnings)?;

@@ -22,23 +22,27 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
-    let catalog = Catalog::open(&settings.data_dir)?;
+    let catalog = Catalog::open(&settings.process.data_dir)?;
     let now = jiff::Timestamp::now();
-    let (schedule, _warnings) =
-        crate::daemon::schedule::load(&settings.schedule, &settings.media_dir, &catalog, now)
-            .map_err(|errors| {
-                CliError::User(anyhow!(
-                    "the schedule {} is invalid:\n{}",
-                    settings.schedule.display(),
-                    errors.join("\n")
-                ))
-            })?;
+    let (schedule, _warnings) = crate::daemon::schedule::load(
+        &settings.process.schedule,
+        &settings.process.media_dir,
+        &catalog,
+        now,
+    )
+    .map_err(|errors| {
+        CliError::User(anyhow!(
+            "the schedule {} is invalid:\n{}",
+            settings.process.schedule.display(),
+            errors.join("\n")
+        ))
+    })?;
     let path = match &args.show {
         Some(slug) if schedule.show(slug).is_none() => {
             let known: Vec<&str> = schedule.shows().iter().map(|s| s.slug.as_str()).collect();
             return Err(CliError::user(format!(
                 "no show {slug:?} in {} (shows: {})",
-                settings.schedule.display(),
+                settings.process.schedule.display(),
                 known.join(", ")
             )));
         }
@@ -49,9 +53,9 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
     let src = FeedSource {
         schedule: &schedule,
         episodes: &episodes,
-        public_url: &settings.public_url,
-        stream_bitrate_kbps: settings.bitrate_kbps,
-        redirects: &settings.feed_redirects,
+        public_url: &settings.process.public_url,
+        stream_bitrate_kbps: settings.station.bitrate_kbps,
+        redirects: &settings.station.feed_redirects,
     };
     let key = page_key(&path, args.page);
     let Some((_, channel)) = build(&src, now).into_iter().find(|(k, _)| *k == key) else {

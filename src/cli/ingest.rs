@@ -42,7 +42,7 @@ fn loudness_json(l: &Option<Loudness>) -> serde_json::Value {
 fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
     let abs = |p: &Option<String>| {
         p.as_ref()
-            .map(|p| settings.data_dir.join(p).display().to_string())
+            .map(|p| settings.process.data_dir.join(p).display().to_string())
     };
     serde_json::json!({
         "id": ep.id,
@@ -50,7 +50,7 @@ fn episode_json(ep: &Episode, settings: &Settings) -> serde_json::Value {
         "title": ep.title,
         "status": ep.status.as_str(),
         "error": ep.error,
-        "original_path": settings.data_dir.join(&ep.original_path).display().to_string(),
+        "original_path": settings.process.data_dir.join(&ep.original_path).display().to_string(),
         "rendition_path": abs(&ep.rendition_path),
         "rendition_bytes": ep.rendition_bytes,
         "duration_s": ep.duration_ms.map(|ms| ms as f64 / 1000.0),
@@ -72,7 +72,7 @@ fn user(e: IngestError) -> CliError {
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let clock = system_clock();
-    let catalog = Catalog::open(&settings.data_dir)?;
+    let catalog = Catalog::open(&settings.process.data_dir)?;
     recover(&catalog, &clock).map_err(user)?;
     let sub = Submission {
         show: args.show.clone(),
@@ -83,7 +83,7 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Re
     };
     let ep = submit(&catalog, &args.file, &sub, &clock).map_err(user)?;
     // Two workers: this episode and anything else queued share both cores.
-    drain_queue(&catalog, settings, 2, &clock).map_err(user)?;
+    drain_queue(&catalog, &settings.station.render_options(), 2, &clock).map_err(user)?;
     let ep = catalog
         .episode(&ep.id)?
         .ok_or_else(|| CliError::Internal(anyhow::anyhow!("episode {} vanished", ep.id)))?;
@@ -106,7 +106,7 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn std::io::Write) -> Re
             ep.title,
             ep.rendition_path
                 .as_deref()
-                .map(|p| settings.data_dir.join(p).display().to_string())
+                .map(|p| settings.process.data_dir.join(p).display().to_string())
                 .unwrap_or_default()
         )
     };

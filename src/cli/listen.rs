@@ -27,9 +27,9 @@ pub fn run(args: &Args, settings: &Settings, _out: &mut dyn Write) -> Result<(),
     let target = args
         .target
         .clone()
-        .unwrap_or_else(|| format!("{}/stream", settings.public_url));
-    let source = open(&target, settings.sample_rate).map_err(CliError::User)?;
-    play(RodioSource::new(source, settings.sample_rate))
+        .unwrap_or_else(|| format!("{}/stream", settings.process.public_url));
+    let source = open(&target, settings.station.sample_rate).map_err(CliError::User)?;
+    play(RodioSource::new(source, settings.station.sample_rate))
 }
 
 /// Opens a URL or a file as station-format PCM.

@@ -19,7 +19,7 @@ use crate::schedule::{Occurrence, Schedule, WallShift, diff};
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<ScheduleCommand>,
     /// Schedule file (default: the configured `schedule`).
     pub file: Option<PathBuf>,
     #[command(flatten)]
@@ -41,7 +41,7 @@ pub struct Window {
 }
 
 #[derive(clap::Subcommand, Debug)]
-pub enum Command {
+pub enum ScheduleCommand {
     /// List occurrences added, removed and moved between two schedule files.
     Diff {
         old: PathBuf,
@@ -53,10 +53,10 @@ pub enum Command {
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
     let facts = MediaFacts {
-        media_dir: settings.media_dir.clone(),
+        media_dir: settings.process.media_dir.clone(),
     };
     let now = Timestamp::now();
-    if let Some(Command::Diff { old, new, window }) = &args.command {
+    if let Some(ScheduleCommand::Diff { old, new, window }) = &args.command {
         let (a, _) = load(old, &facts, now, out)?;
         let (b, _) = load(new, &facts, now, out)?;
         let (from, to) = window_of(window, &b.station().timezone, now)?;
@@ -65,7 +65,7 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
     let path = args
         .file
         .clone()
-        .unwrap_or_else(|| settings.schedule.clone());
+        .unwrap_or_else(|| settings.process.schedule.clone());
     let (schedule, _) = load(&path, &facts, now, out)?;
     let tz = schedule.station().timezone.clone();
     let (from, to) = window_of(&args.window, &tz, now)?;

@@ -31,7 +31,7 @@ pub enum Action {
 }
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
-    let catalog = Catalog::open(&settings.data_dir)?;
+    let catalog = Catalog::open(&settings.process.data_dir)?;
     let now = jiff::Timestamp::now();
     let io = |e: std::io::Error| CliError::Internal(e.into());
     match &args.action {

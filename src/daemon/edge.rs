@@ -1,10 +1,11 @@
 //! Where the configuration meets the subsystems: each one's small config is built here from
-//! the [`Settings`], so that `http`, `playout` and `broadcast` never read the settings
+//! the [`Settings`], so that `http`, `playout`, `ingest` and `broadcast` never read the settings
 //! themselves (and tests build those configs directly). The lists of the station's outputs
 //! and live inputs are here too: adding one is a line in [`outputs`] or [`LIVE_INPUTS`].
 
 use std::time::Duration;
 
+use crate::audio::RenderOptions;
 use crate::broadcast::icecast::{Endpoint, IcecastPush};
 use crate::broadcast::{HubConfig, Output, StationInfo};
 use crate::config::Settings;
@@ -22,26 +23,26 @@ const LIVE_BUFFER: Duration = Duration::from_secs(3);
 /// The HTTP layer's addresses, limits and paths.
 pub fn http_config(settings: &Settings) -> HttpConfig {
     HttpConfig {
-        public_url: settings.public_url.clone(),
-        data_dir: settings.data_dir.clone(),
-        media_dir: settings.media_dir.clone(),
-        upload_limit_bytes: settings.upload_limit_bytes,
-        upload_expiry: Duration::from_secs(settings.upload_expiry_s),
+        public_url: settings.process.public_url.clone(),
+        data_dir: settings.process.data_dir.clone(),
+        media_dir: settings.process.media_dir.clone(),
+        upload_limit_bytes: settings.process.upload_limit_bytes,
+        upload_expiry: Duration::from_secs(settings.process.upload_expiry_s),
         limits: Limits {
-            max_connections: settings.max_connections,
+            max_connections: settings.process.max_connections,
             ..Limits::default()
         },
-        feed_redirects: settings.feed_redirects.clone(),
-        stream_bitrate_kbps: settings.bitrate_kbps,
+        feed_redirects: settings.station.feed_redirects.clone(),
+        stream_bitrate_kbps: settings.station.bitrate_kbps,
     }
 }
 
 /// A mount's fan-out limits.
 pub fn hub_config(settings: &Settings) -> HubConfig {
     HubConfig {
-        burst: Duration::from_secs_f64(settings.burst_s.max(0.0)),
-        max_listeners: settings.max_listeners,
-        backlog_bytes: settings.listener_backlog_bytes,
+        burst: Duration::from_secs_f64(settings.station.burst_s.max(0.0)),
+        max_listeners: settings.process.max_listeners,
+        backlog_bytes: settings.process.listener_backlog_bytes,
         ..HubConfig::default()
     }
 }
@@ -50,23 +51,28 @@ pub fn hub_config(settings: &Settings) -> HubConfig {
 pub fn station_info(station: &Station, settings: &Settings) -> StationInfo {
     StationInfo::new(
         station,
-        &settings.public_url,
-        settings.bitrate_kbps,
-        settings.sample_rate,
+        &settings.process.public_url,
+        settings.station.bitrate_kbps,
+        settings.station.sample_rate,
     )
 }
 
 /// The station's live inputs, empty until a source connects.
 pub fn live_inputs(settings: &Settings) -> LiveInputs {
-    let frames = (LIVE_BUFFER.as_secs_f64() * f64::from(settings.sample_rate)) as usize;
+    let frames = (LIVE_BUFFER.as_secs_f64() * f64::from(settings.station.sample_rate)) as usize;
     LiveInputs::new(LIVE_INPUTS.iter().copied(), frames)
+}
+
+/// How ingest renders every episode: the station's loudness, ceiling and format.
+pub fn render_options(settings: &Settings) -> RenderOptions {
+    settings.station.render_options()
 }
 
 /// The playout engine's parameters.
 pub fn playout_config(settings: &Settings, live: LiveInputs) -> PlayoutConfig {
     PlayoutConfig {
-        sample_rate: settings.sample_rate,
-        media_dir: settings.media_dir.clone(),
+        sample_rate: settings.station.sample_rate,
+        media_dir: settings.process.media_dir.clone(),
         live,
         ..PlayoutConfig::default()
     }
@@ -76,7 +82,7 @@ pub fn playout_config(settings: &Settings, live: LiveInputs) -> PlayoutConfig {
 /// `http` serves every mount).
 pub fn outputs(settings: &Settings) -> Result<Vec<Box<dyn Output>>, String> {
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    for target in &settings.icecast {
+    for target in &settings.station.icecast {
         let endpoint =
             Endpoint::parse(target).map_err(|e| format!("icecast {}: {e}", target.url))?;
         outputs.push(Box::new(IcecastPush { endpoint }));

@@ -25,9 +25,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let file_size_signal = survive_file_size_limit();
-    let listener = TcpListener::bind(settings.listen)
+    let listener = TcpListener::bind(settings.process.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        .with_context(|| format!("cannot listen on {}", settings.process.listen))?;
     let state = AppState::open(settings).await?;
     if let Some(task) = file_size_signal {
         let shutdown = state.shutdown_token().clone();
@@ -39,7 +39,7 @@ pub async fn run(
         });
     }
     start_tasks(&state).await?;
-    let base = &state.settings().public_url;
+    let base = &state.settings().process.public_url;
     println!("Antenne is on air.");
     println!("  page:   {base}/");
     println!("  stream: {base}/stream");
@@ -54,6 +54,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     // Ingest: recover jobs a crash left in `processing`, seed a new demo station, then start
     // the workers (two: one episode per core).
     let (catalog, settings) = (state.catalog().clone(), state.settings().clone());
+    let render = edge::render_options(&settings);
     // Each finished job re-renders the feeds.
     let on_done = state.http().catalog.notifier();
     let shows: Vec<String> = state
@@ -82,18 +83,18 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
                     "removed files a crash left behind"
                 );
             }
-            let seeded = seed::seed_demo(&catalog, &settings.media_dir, &shows, &clock)?;
+            let seeded = seed::seed_demo(&catalog, &settings.process.media_dir, &shows, &clock)?;
             // The schedule's warnings (episodes, media files) as they stand after seeding.
             let mut warnings = None;
             if seeded > 0 {
                 tracing::info!(episodes = seeded, "seeded the demo episodes");
-                let (path, media) = (&settings.schedule, &settings.media_dir);
+                let (path, media) = (&settings.process.schedule, &settings.process.media_dir);
                 warnings = schedule::load(path, media, &catalog, jiff::Timestamp::now())
                     .ok()
                     .map(|(_, w)| w);
             }
             let runner =
-                crate::ingest::IngestRunner::start_notifying(catalog, settings, 2, clock, on_done);
+                crate::ingest::IngestRunner::start_notifying(catalog, render, 2, clock, on_done);
             Ok((runner, warnings))
         },
     )
@@ -114,7 +115,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     let on_air = state.http().on_air;
     state.spawn(crate::ingest::watch::run_watch_folder(
         state.catalog().clone(),
-        state.settings().media_dir.clone(),
+        state.settings().process.media_dir.clone(),
         move || Some(on_air.show_slugs()),
         state.shutdown_token().clone(),
     ));
@@ -128,14 +129,14 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
 
     state.spawn(schedule::reload_task(
         state.schedule_sender().clone(),
-        state.settings().media_dir.clone(),
+        state.settings().process.media_dir.clone(),
         state.catalog().clone(),
         state.shutdown_token().clone(),
     ));
     state.spawn(crate::http::refresh::refresh_task(state.http()));
     state.spawn(crate::ingest::sweep::run_upload_expiry(
-        state.settings().data_dir.clone(),
-        std::time::Duration::from_secs(state.settings().upload_expiry_s),
+        state.settings().process.data_dir.clone(),
+        std::time::Duration::from_secs(state.settings().process.upload_expiry_s),
         state.shutdown_token().clone(),
     ));
     Ok(())
@@ -193,8 +194,8 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
     for mount in state.mounts() {
         let encoder = EncoderSink::new(
             mount.hub.clone(),
-            settings.sample_rate,
-            settings.bitrate_kbps,
+            settings.station.sample_rate,
+            settings.station.bitrate_kbps,
         )?;
         encodings.push(Box::new(encoder));
     }

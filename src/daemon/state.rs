@@ -58,10 +58,13 @@ impl AppState {
         let c = http_config.clone();
         let (catalog, schedule, secret, feeds) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let catalog = Catalog::open(&s.data_dir)?;
-                let schedule =
-                    crate::daemon::schedule::initial(&s.schedule, &s.media_dir, &catalog)?;
-                let secret = load_secret(&s.data_dir.join(SECRET_FILE))?;
+                let catalog = Catalog::open(&s.process.data_dir)?;
+                let schedule = crate::daemon::schedule::initial(
+                    &s.process.schedule,
+                    &s.process.media_dir,
+                    &catalog,
+                )?;
+                let secret = load_secret(&s.process.data_dir.join(SECRET_FILE))?;
                 // Feeds answer from the first request on.
                 let feeds =
                     refresh::render_all(&catalog, &schedule.schedule, &c, jiff::Timestamp::now())?;
@@ -70,7 +73,7 @@ impl AppState {
             .await
             .context("start-up task")??;
         let store = Arc::new(FeedStore::default());
-        refresh::install(&store, feeds, &settings.feed_redirects);
+        refresh::install(&store, feeds, &settings.station.feed_redirects);
         let shutdown = CancellationToken::new();
         let hub = Hub::new(super::edge::hub_config(&settings), shutdown.clone());
         let station_info = super::edge::station_info(schedule.schedule.station(), &settings);
@@ -86,7 +89,7 @@ impl AppState {
                 mounts.clone(),
             ),
             feeds: store,
-            media: MediaFiles::new(catalog.clone(), secret, settings.bitrate_kbps),
+            media: MediaFiles::new(catalog.clone(), secret, settings.station.bitrate_kbps),
             config: http_config,
             process: Process::new(shutdown.clone()),
         };

@@ -2,11 +2,10 @@
 //! outcome in one catalog transaction. The render runs on its own thread so a decoder panic on
 //! hostile bytes becomes a failed job naming the file.
 
-use crate::audio::LoudnessReport;
 use crate::audio::id3::EpisodeTags;
 use crate::audio::render::{RenderReport, contained, render_episode};
+use crate::audio::{LoudnessReport, RenderOptions};
 use crate::catalog::{Catalog, Completed, Job, Loudness};
-use crate::config::Settings;
 
 use super::IngestError;
 use crate::clock::Clock;
@@ -24,11 +23,12 @@ fn loudness(r: &LoudnessReport) -> Loudness {
     }
 }
 
-/// Renders `job` and marks it ready, or failed with the reason. Errors returned here are the
+/// Renders `job` at the station's loudness and format (`render`, whose tags are replaced by
+/// the episode's) and marks it ready, or failed with the reason. Errors returned here are the
 /// catalog's own (the job's outcome is already recorded when it is the input's fault).
 pub fn process_job(
     catalog: &Catalog,
-    settings: &Settings,
+    render: &RenderOptions,
     job: &Job,
     clock: &dyn Clock,
 ) -> Result<Option<RenderReport>, IngestError> {
@@ -55,7 +55,10 @@ pub fn process_job(
             .as_ref()
             .and_then(|p| std::fs::read(catalog.data_dir().join(p)).ok()),
     };
-    let opts = settings.render_options(tags);
+    let opts = RenderOptions {
+        tags,
+        ..render.clone()
+    };
     let (i, o) = (input.clone(), output.clone());
     let shown = ep
         .original_name

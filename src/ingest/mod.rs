@@ -74,6 +74,3 @@ fn invalid_fields(errors: &[intake::FieldError]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
-
-#[cfg(test)]
-mod tests;

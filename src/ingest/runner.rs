@@ -5,8 +5,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::audio::RenderOptions;
 use crate::catalog::{Catalog, Recovery};
-use crate::config::Settings;
 
 use super::IngestError;
 use super::job::{RENDITIONS, process_job};
@@ -36,7 +36,7 @@ pub fn recover(catalog: &Catalog, clock: &dyn Clock) -> Result<Recovery, IngestE
 /// Processes queued jobs on `workers` threads until the queue is empty (the CLI's way).
 pub fn drain_queue(
     catalog: &Catalog,
-    settings: &Settings,
+    render: &RenderOptions,
     workers: usize,
     clock: &dyn Clock,
 ) -> Result<u32, IngestError> {
@@ -47,7 +47,7 @@ pub fn drain_queue(
                 let done = done.clone();
                 s.spawn(move || -> Result<(), IngestError> {
                     while let Some(job) = catalog.claim_next_job(clock.now())? {
-                        process_job(catalog, settings, &job, clock)?;
+                        process_job(catalog, render, &job, clock)?;
                         *done.lock().unwrap_or_else(|p| p.into_inner()) += 1;
                     }
                     Ok(())
@@ -76,18 +76,18 @@ impl IngestRunner {
     /// Starts `workers` threads (two on this machine: one episode per core).
     pub fn start(
         catalog: Catalog,
-        settings: Settings,
+        render: RenderOptions,
         workers: usize,
         clock: Arc<dyn Clock>,
     ) -> IngestRunner {
-        Self::start_notifying(catalog, settings, workers, clock, Arc::new(|| {}))
+        Self::start_notifying(catalog, render, workers, clock, Arc::new(|| {}))
     }
 
     /// [`IngestRunner::start`], calling `on_done` after each job ends (ready or failed), e.g.
     /// to re-render the feeds.
     pub fn start_notifying(
         catalog: Catalog,
-        settings: Settings,
+        render: RenderOptions,
         workers: usize,
         clock: Arc<dyn Clock>,
         on_done: OnDone,
@@ -96,11 +96,11 @@ impl IngestRunner {
         let stop = Arc::new(AtomicBool::new(false));
         let handles = (0..workers.max(1))
             .map(|i| {
-                let (catalog, settings, clock) = (catalog.clone(), settings.clone(), clock.clone());
+                let (catalog, render, clock) = (catalog.clone(), render.clone(), clock.clone());
                 let (wake, stop, on_done) = (wake.clone(), stop.clone(), on_done.clone());
                 std::thread::Builder::new()
                     .name(format!("ingest-{i}"))
-                    .spawn(move || worker(catalog, settings, clock, wake, stop, on_done))
+                    .spawn(move || worker(catalog, render, clock, wake, stop, on_done))
                     .expect("spawn ingest worker")
             })
             .collect();
@@ -148,7 +148,7 @@ impl IngestRunner {
 
 fn worker(
     catalog: Catalog,
-    settings: Settings,
+    render: RenderOptions,
     clock: Arc<dyn Clock>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     stop: Arc<AtomicBool>,
@@ -157,7 +157,7 @@ fn worker(
     while !stop.load(Ordering::SeqCst) {
         match catalog.claim_next_job(clock.now()) {
             Ok(Some(job)) => {
-                if let Err(e) = process_job(&catalog, &settings, &job, &clock) {
+                if let Err(e) = process_job(&catalog, &render, &job, &clock) {
                     tracing::error!(job = job.id, "ingest job: {e}");
                 }
                 on_done();

@@ -32,6 +32,15 @@ impl Layers {
         self.0.iter().position(|layer| layer.contains(&module))
     }
 
+    /// Why `from` may not name `to`, for the failure message.
+    fn why(&self, from: &str, to: &str) -> &'static str {
+        if self.rank(from) == self.rank(to) {
+            "a module of its own layer (put what both need in a lower one)"
+        } else {
+            "a higher layer (pass what it needs down as a parameter or a trait)"
+        }
+    }
+
     /// Whether `from` may name `to`.
     fn allows(&self, from: &str, to: &str) -> bool {
         if from == to {
@@ -68,7 +77,11 @@ fn check(layers: &Layers, files: &[(String, String)]) -> Vec<String> {
             let code = line.split("//").next().unwrap_or_default();
             for to in crate_paths(code) {
                 if !layers.allows(from, &to) {
-                    out.push(format!("{path}:{}: {from} imports {to}", n + 1));
+                    out.push(format!(
+                        "{path}:{}: {from} imports {to}, {}",
+                        n + 1,
+                        layers.why(from, &to)
+                    ));
                 }
             }
         }
@@ -159,6 +172,55 @@ fn no_module_imports_a_module_of_its_own_or_a_higher_layer() {
     );
 }
 
+/// The modules below the daemon that take their own small config, never the `Settings`.
+const CONFIGURED_AT_THE_EDGE: &[&str] = &["http", "playout", "ingest", "broadcast"];
+
+/// Every line of those modules that names `Settings` (outside comments and unit tests).
+fn settings_readers(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, text) in files {
+        let from = path.split(['/', '.']).next().unwrap_or_default();
+        if !CONFIGURED_AT_THE_EDGE.contains(&from) || path.ends_with("/tests.rs") {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or_default();
+            let names_settings = code
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == "Settings");
+            if names_settings {
+                out.push(format!(
+                    "{path}:{}: {from} reads the Settings; take a config built in daemon::edge",
+                    n + 1
+                ));
+            }
+        }
+    }
+    out
+}
+
+// issue 13
+#[test]
+fn subsystems_take_their_config_from_the_edge_not_the_settings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bad = settings_readers(&sources(&root.join("src")));
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // The checker itself.
+    let file = |path: &str, text: &str| vec![(path.to_owned(), text.to_owned())];
+    assert_eq!(
+        settings_readers(&file(
+            "ingest/job.rs",
+            "x\nfn f(s: &crate::config::Settings) {}"
+        )),
+        ["ingest/job.rs:2: ingest reads the Settings; take a config built in daemon::edge"]
+    );
+    assert!(settings_readers(&file("daemon/edge.rs", "use crate::config::Settings;")).is_empty());
+    assert!(settings_readers(&file("http/mod.rs", "// not Settings\nHttpSettings")).is_empty());
+}
+
 #[test]
 fn the_checker_reports_a_forbidden_import_with_its_line() {
     let files = |path: &str, text: &str| vec![(path.to_owned(), text.to_owned())];
@@ -169,22 +231,30 @@ fn the_checker_reports_a_forbidden_import_with_its_line() {
             "playout/engine.rs",
             "use std::sync::Arc;\nuse crate::http::HttpState;\n"
         ),
-        ["playout/engine.rs:2: playout imports http"]
+        [
+            "playout/engine.rs:2: playout imports http, a higher layer (pass what it needs down as a parameter or a trait)"
+        ]
     );
     assert_eq!(
         check_root("playout/mod.rs", "use crate::broadcast::Hub;"),
-        ["playout/mod.rs:1: playout imports broadcast"]
+        [
+            "playout/mod.rs:1: playout imports broadcast, a module of its own layer (put what both need in a lower one)"
+        ]
     );
     assert_eq!(
         check_root(
             "http/state.rs",
             "use crate::{catalog::Catalog, daemon::AppState};"
         ),
-        ["http/state.rs:1: http imports daemon"]
+        [
+            "http/state.rs:1: http imports daemon, a higher layer (pass what it needs down as a parameter or a trait)"
+        ]
     );
     assert_eq!(
         check_root("config.rs", "fn f(s: &crate::ingest::Job) {}"),
-        ["config.rs:1: config imports ingest"]
+        [
+            "config.rs:1: config imports ingest, a higher layer (pass what it needs down as a parameter or a trait)"
+        ]
     );
     // Downward imports, the module itself, comments and unit tests are fine.
     let fine = "use crate::broadcast::Hub;\nuse crate::http::{self, OnAir};\n\
@@ -200,7 +270,9 @@ fn the_checker_reports_a_forbidden_import_with_its_line() {
             &CORE,
             &files("schedule/build.rs", "crate::feed::validate_category(c)")
         ),
-        ["schedule/build.rs:1: schedule imports feed"]
+        [
+            "schedule/build.rs:1: schedule imports feed, a higher layer (pass what it needs down as a parameter or a trait)"
+        ]
     );
     assert!(
         check(

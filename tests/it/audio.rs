@@ -64,7 +64,7 @@ fn write_wav(path: &Path, rate: u32, channels: usize, fmt: Fmt, samples: &[f32])
 }
 
 fn opts() -> RenderOptions {
-    let mut o = antenne::config::Settings::default().render_options(EpisodeTags::default());
+    let mut o = antenne::config::StationSettings::default().render_options();
     o.tags = EpisodeTags {
         title: "Épisode test".into(),
         show: "Au fil des quartiers".into(),

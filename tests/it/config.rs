@@ -38,16 +38,16 @@ fn write(dir: &Path, text: &str) {
 fn defaults_without_file_env_or_flags() {
     let dir = tempfile::tempdir().unwrap();
     let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
-    assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(s.public_url, "http://127.0.0.1:8080");
-    assert_eq!(s.data_dir, dir.path().join("data"));
-    assert_eq!(s.schedule, dir.path().join("schedules/weekly.toml"));
+    assert_eq!(s.process.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.process.public_url, "http://127.0.0.1:8080");
+    assert_eq!(s.process.data_dir, dir.path().join("data"));
+    assert_eq!(s.process.schedule, dir.path().join("schedules/weekly.toml"));
     assert_eq!(
         (
-            s.loudness_target,
-            s.true_peak_ceiling,
-            s.bitrate_kbps,
-            s.sample_rate
+            s.station.loudness_target,
+            s.station.true_peak_ceiling,
+            s.station.bitrate_kbps,
+            s.station.sample_rate
         ),
         (-16.0, -1.0, 128, 44_100)
     );
@@ -64,9 +64,9 @@ fn file_then_env_then_flag() {
         let s = Settings::resolve(&overrides(args, env), dir.path()).unwrap();
         assert_eq!(
             (
-                s.listen.to_string().as_str(),
-                s.bitrate_kbps,
-                s.loudness_target
+                s.process.listen.to_string().as_str(),
+                s.station.bitrate_kbps,
+                s.station.loudness_target
             ),
             (listen, bitrate, lufs),
             "{args:?} {env:?}"
@@ -75,12 +75,12 @@ fn file_then_env_then_flag() {
     };
     let s = check(&[], &[], "127.0.0.1:9001", 96, -18.0);
     assert_eq!(
-        s.data_dir,
+        s.process.data_dir,
         dir.path().join("station-data"),
         "file paths resolve against the file's folder"
     );
     assert_eq!(
-        s.public_url, "http://127.0.0.1:9001",
+        s.process.public_url, "http://127.0.0.1:9001",
         "public_url follows listen"
     );
     check(
@@ -157,9 +157,12 @@ fn icecast_targets_from_the_file() {
         "[[icecast]]\nurl = \"http://127.0.0.1:8000/live.mp3\"\npassword = \"hackme\"\n",
     );
     let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
-    assert_eq!(s.icecast.len(), 1);
+    assert_eq!(s.station.icecast.len(), 1);
     assert_eq!(
-        (s.icecast[0].user.as_str(), s.icecast[0].password.as_str()),
+        (
+            s.station.icecast[0].user.as_str(),
+            s.station.icecast[0].password.as_str()
+        ),
         ("source", "hackme")
     );
 }
@@ -172,8 +175,8 @@ fn feed_redirects_from_the_file() {
         "[[feed_redirect]]\nfrom = \"/shows/old/feed.xml\"\nto = \"https://radio.example/shows/new/feed.xml\"\n",
     );
     let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
-    assert_eq!(s.feed_redirects.len(), 1);
-    assert_eq!(s.feed_redirects[0].from, "/shows/old/feed.xml");
+    assert_eq!(s.station.feed_redirects.len(), 1);
+    assert_eq!(s.station.feed_redirects[0].from, "/shows/old/feed.xml");
     write(
         dir.path(),
         "[[feed_redirect]]\nfrom = \"old.xml\"\nto = \"https://x/\"\n",

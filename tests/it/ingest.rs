@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use antenne::catalog::{Catalog, EpisodeStatus};
-use antenne::config::Settings;
+use antenne::config::{ProcessSettings, Settings};
 use antenne::ingest::{IngestError, Submission, drain_queue, recover, submit, system_clock};
 
 fn tone_wav(path: &Path, secs: f64, freq: f32, amp: f32) {
@@ -28,10 +28,13 @@ fn tone_wav(path: &Path, secs: f64, freq: f32, amp: f32) {
 fn setup() -> (tempfile::TempDir, Settings, Catalog) {
     let d = tempfile::tempdir().unwrap();
     let settings = Settings {
-        data_dir: d.path().join("data"),
+        process: ProcessSettings {
+            data_dir: d.path().join("data"),
+            ..Default::default()
+        },
         ..Settings::default()
     };
-    let catalog = Catalog::open(&settings.data_dir).unwrap();
+    let catalog = Catalog::open(&settings.process.data_dir).unwrap();
     (d, settings, catalog)
 }
 
@@ -55,11 +58,17 @@ fn two_queued_episodes_are_rendered_and_recorded() {
     let ea = submit(&catalog, &a, &sub("quartiers", "Épisode A"), &clock).unwrap();
     let eb = submit(&catalog, &b, &sub("quartiers", "Épisode B"), &clock).unwrap();
     assert_eq!(ea.status, EpisodeStatus::Queued);
-    assert_eq!(drain_queue(&catalog, &settings, 2, &clock).unwrap(), 2);
+    assert_eq!(
+        drain_queue(&catalog, &settings.station.render_options(), 2, &clock).unwrap(),
+        2
+    );
     for id in [&ea.id, &eb.id] {
         let ep = catalog.episode(id).unwrap().unwrap();
         assert_eq!(ep.status, EpisodeStatus::Ready, "{:?}", ep.error);
-        let rendition = settings.data_dir.join(ep.rendition_path.as_ref().unwrap());
+        let rendition = settings
+            .process
+            .data_dir
+            .join(ep.rendition_path.as_ref().unwrap());
         assert_eq!(
             std::fs::metadata(&rendition).unwrap().len(),
             ep.rendition_bytes.unwrap()
@@ -73,7 +82,7 @@ fn two_queued_episodes_are_rendered_and_recorded() {
     // The original is kept byte for byte.
     let stored = catalog.episode(&ea.id).unwrap().unwrap().original_path;
     assert_eq!(
-        std::fs::read(settings.data_dir.join(stored)).unwrap(),
+        std::fs::read(settings.process.data_dir.join(stored)).unwrap(),
         original
     );
 }
@@ -111,7 +120,7 @@ fn a_bad_file_fails_its_job_only() {
     tone_wav(&good, 1.0, 440.0, 0.2);
     let eb = submit(&catalog, &bad, &sub("quartiers", "Cassé"), &clock).unwrap();
     let eg = submit(&catalog, &good, &sub("quartiers", "Bon"), &clock).unwrap();
-    drain_queue(&catalog, &settings, 2, &clock).unwrap();
+    drain_queue(&catalog, &settings.station.render_options(), 2, &clock).unwrap();
     let failed = catalog.episode(&eb.id).unwrap().unwrap();
     assert_eq!(failed.status, EpisodeStatus::Failed);
     let reason = failed.error.unwrap();
@@ -126,6 +135,7 @@ fn a_bad_file_fails_its_job_only() {
     );
     assert!(
         !settings
+            .process
             .data_dir
             .join(format!("renditions/{}.mp3", eb.id))
             .exists()
@@ -141,7 +151,7 @@ fn interrupted_jobs_are_retried_after_restart() {
     let ep = submit(&catalog, &a, &sub("quartiers", "Crash"), &clock).unwrap();
     // A worker claimed it and the process died mid-render, leaving a temp file.
     catalog.claim_next_job(clock.now()).unwrap().unwrap();
-    let renditions = settings.data_dir.join("renditions");
+    let renditions = settings.process.data_dir.join("renditions");
     std::fs::create_dir_all(&renditions).unwrap();
     let tmp = renditions.join(format!(".{}.mp3.999.tmp", ep.id));
     std::fs::write(&tmp, b"half").unwrap();
@@ -149,7 +159,7 @@ fn interrupted_jobs_are_retried_after_restart() {
         catalog.episode(&ep.id).unwrap().unwrap().status,
         EpisodeStatus::Processing
     );
-    let catalog = Catalog::open(&settings.data_dir).unwrap();
+    let catalog = Catalog::open(&settings.process.data_dir).unwrap();
     let r = recover(&catalog, &clock).unwrap();
     assert_eq!(r.requeued, 1);
     assert!(!tmp.exists());
@@ -157,7 +167,7 @@ fn interrupted_jobs_are_retried_after_restart() {
         catalog.episode(&ep.id).unwrap().unwrap().status,
         EpisodeStatus::Queued
     );
-    drain_queue(&catalog, &settings, 2, &clock).unwrap();
+    drain_queue(&catalog, &settings.station.render_options(), 2, &clock).unwrap();
     assert_eq!(
         catalog.episode(&ep.id).unwrap().unwrap().status,
         EpisodeStatus::Ready

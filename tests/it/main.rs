@@ -15,6 +15,7 @@ mod broadcast;
 mod catalog;
 mod config;
 mod demo;
+mod doors;
 mod feed;
 mod fuzz;
 mod hostile;

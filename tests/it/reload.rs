@@ -26,11 +26,11 @@ async fn reload_4_accepts_valid_edits_and_refuses_broken_ones() {
     let original = std::fs::read_to_string(repo.join("schedules/weekly.toml")).unwrap();
     std::fs::write(&file, &original).unwrap();
     let mut settings = support::settings(dir.path());
-    settings.schedule = file.clone();
+    settings.process.schedule = file.clone();
     let state = AppState::open(settings).await.unwrap();
     let task = tokio::spawn(antenne::daemon::schedule::reload_task(
         state.schedule_sender().clone(),
-        state.settings().media_dir.clone(),
+        state.settings().process.media_dir.clone(),
         state.catalog().clone(),
         state.shutdown_token().clone(),
     ));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use antenne::broadcast::{StationInfo, icecast, icy};
-use antenne::config::{IcecastTarget, Settings};
+use antenne::config::{IcecastTarget, ProcessSettings, Settings};
 use antenne::daemon::AppState;
 use antenne::feed::conditional::{self, RangeOutcome};
 use antenne::ingest::{intake, watch};
@@ -137,12 +137,15 @@ fn station() -> &'static Station {
         let repo = crate::repo();
         let dir = station_dir();
         let settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            public_url: "http://radio.test".into(),
-            data_dir: dir.join("data"),
-            media_dir: repo.join("media"),
-            schedule: repo.join("schedules/weekly.toml"),
-            upload_limit_bytes: 1 << 20,
+            process: ProcessSettings {
+                listen: "127.0.0.1:0".parse().expect("address"),
+                public_url: "http://radio.test".into(),
+                data_dir: dir.join("data"),
+                media_dir: repo.join("media"),
+                schedule: repo.join("schedules/weekly.toml"),
+                upload_limit_bytes: 1 << 20,
+                ..Default::default()
+            },
             ..Settings::default()
         };
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -507,7 +510,7 @@ pub fn decode(data: &[u8]) {
     let label = PathBuf::from(format!("upload.{}", EXTS[usize::from(first & 0x0f) % 10]));
     let seek = first & 0x80 != 0;
     let bytes = bytes.to_vec();
-    let rate = Settings::default().sample_rate;
+    let rate = Settings::default().station.sample_rate;
     let l = label.clone();
     let result = antenne::audio::render::contained(&label, move || {
         if seek {

@@ -48,7 +48,13 @@ async fn ingest(st: &TestStation, show: &str, title: &str) -> String {
     let id = tokio::task::spawn_blocking(move || {
         let clock = system_clock();
         let ep = submit(state.catalog(), &wav, &sub, &clock).unwrap();
-        drain_queue(state.catalog(), state.settings(), 1, &clock).unwrap();
+        drain_queue(
+            state.catalog(),
+            &state.settings().station.render_options(),
+            1,
+            &clock,
+        )
+        .unwrap();
         ep.id
     })
     .await
@@ -297,6 +303,7 @@ async fn nothing_but_episode_files_under_media() {
     assert!(
         st.state
             .settings()
+            .process
             .data_dir
             .join("catalog.sqlite3")
             .exists()
@@ -434,7 +441,7 @@ async fn guids_survive_a_restart() {
     let id = ingest(&st, "la-matinale", "Épisode stable").await;
     let (_, before) = request(&st.state, "GET", "/shows/la-matinale/feed.xml", &[]).await;
     let before = String::from_utf8(before).unwrap();
-    let secret_path = st.state.settings().data_dir.join("download-secret");
+    let secret_path = st.state.settings().process.data_dir.join("download-secret");
     let secret = std::fs::read(&secret_path).unwrap();
     assert_eq!(secret.len(), 32);
     #[cfg(unix)]
@@ -539,7 +546,13 @@ async fn the_rebuild_task_follows_catalog_changes() {
             ..Default::default()
         };
         let ep = submit(state.catalog(), &wav, &sub, &clock).unwrap();
-        drain_queue(state.catalog(), state.settings(), 1, &clock).unwrap();
+        drain_queue(
+            state.catalog(),
+            &state.settings().station.render_options(),
+            1,
+            &clock,
+        )
+        .unwrap();
         ep.id
     })
     .await
@@ -674,8 +687,8 @@ async fn large_catalogs_are_paged_300_at_a_time() {
 async fn a_moved_feed_redirects_and_announces_its_new_url() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = support::settings(dir.path());
-    let new_url = format!("{}/shows/la-matinale/feed.xml", settings.public_url);
-    settings.feed_redirects = vec![antenne::config::FeedRedirect {
+    let new_url = format!("{}/shows/la-matinale/feed.xml", settings.process.public_url);
+    settings.station.feed_redirects = vec![antenne::config::FeedRedirect {
         from: "/shows/matinale/feed.xml".into(),
         to: new_url.clone(),
     }];

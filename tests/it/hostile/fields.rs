@@ -98,7 +98,7 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
         "each value stored in some field"
     );
     // Stored names are the station's, never the client's.
-    let data = st.state.settings().data_dir.clone();
+    let data = st.state.settings().process.data_dir.clone();
     for (id, _) in &accepted {
         let e = st.state.catalog().episode(id).unwrap().unwrap();
         assert!(

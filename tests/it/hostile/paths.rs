@@ -62,7 +62,7 @@ async fn fetch(state: &antenne::daemon::AppState, url: &str) -> (u16, Vec<u8>) {
 #[tokio::test]
 async fn no_url_reaches_outside_the_media_store() {
     let st = support::station().await;
-    let data = st.state.settings().data_dir.clone();
+    let data = st.state.settings().process.data_dir.clone();
     let outside = st.dir.path().join("secret.txt");
     std::fs::write(&outside, SECRET).unwrap();
     std::fs::create_dir_all(data.join("episodes")).unwrap();

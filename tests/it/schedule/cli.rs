@@ -1,7 +1,7 @@
 //! `antenne check` exit codes and `antenne schedule` output, through the commands' `run`.
 
 use antenne::cli::{CliError, check, schedule};
-use antenne::config::Settings;
+use antenne::config::{ProcessSettings, Settings};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -18,8 +18,11 @@ struct Sched {
 
 fn settings(dir: &std::path::Path) -> Settings {
     Settings {
-        media_dir: dir.join("media"),
-        schedule: "schedules/weekly.toml".into(),
+        process: ProcessSettings {
+            media_dir: dir.join("media"),
+            schedule: "schedules/weekly.toml".into(),
+            ..Default::default()
+        },
         ..Settings::default()
     }
 }

@@ -5,7 +5,7 @@
 pub mod mp3;
 pub mod upload;
 
-use antenne::config::Settings;
+use antenne::config::{ProcessSettings, Settings};
 use antenne::daemon::AppState;
 use axum::body::Body;
 use axum::http::{Request, Response};
@@ -21,11 +21,14 @@ pub struct TestStation {
 pub fn settings(dir: &std::path::Path) -> Settings {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: "http://radio.test".into(),
-        data_dir: dir.join("data"),
-        media_dir: repo.join("media"),
-        schedule: repo.join("schedules/weekly.toml"),
+        process: ProcessSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: "http://radio.test".into(),
+            data_dir: dir.join("data"),
+            media_dir: repo.join("media"),
+            schedule: repo.join("schedules/weekly.toml"),
+            ..Default::default()
+        },
         ..Settings::default()
     }
 }

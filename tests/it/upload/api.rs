@@ -12,16 +12,14 @@ use crate::support::{TestStation, send};
 
 async fn station_with_limit(limit: u64) -> TestStation {
     let dir = tempfile::tempdir().unwrap();
-    let settings = antenne::config::Settings {
-        upload_limit_bytes: limit,
-        ..support::settings(dir.path())
-    };
+    let mut settings = support::settings(dir.path());
+    settings.process.upload_limit_bytes = limit;
     let state = AppState::open(settings).await.unwrap();
     TestStation { dir, state }
 }
 
 fn data(st: &TestStation) -> std::path::PathBuf {
-    st.state.settings().data_dir.clone()
+    st.state.settings().process.data_dir.clone()
 }
 
 async fn upload(

@@ -132,7 +132,8 @@ async fn an_upload_cut_mid_body_resumes_where_it_stopped() {
     let e = st.state.catalog().episode(&id).unwrap().unwrap();
     assert_eq!(e.title, "Reprise après coupure");
     assert_eq!(e.original_name.as_deref(), Some("reprise.wav"));
-    let stored = std::fs::read(st.state.settings().data_dir.join(&e.original_path)).unwrap();
+    let stored =
+        std::fs::read(st.state.settings().process.data_dir.join(&e.original_path)).unwrap();
     assert!(stored == audio, "the stored original is the uploaded file");
     assert!(e.original_path.ends_with(".wav"));
 
@@ -161,7 +162,7 @@ async fn creation_checks_metadata_auth_and_size_first() {
     .await;
     let (code, v) = json(resp).await;
     assert_eq!((code, &v["fields"]["title"]), (422, &"required".into()));
-    let limit = st.state.settings().upload_limit_bytes as usize;
+    let limit = st.state.settings().process.upload_limit_bytes as usize;
     let meta = format!("show {},title {}", b64("la-matinale"), b64("x"));
     assert_eq!(
         send(&st.state, create(&alice, limit + 1, &meta))
@@ -195,7 +196,7 @@ async fn creation_checks_metadata_auth_and_size_first() {
             .contains("not a recognised audio file")
     );
     assert_eq!(send(&st.state, head(&alice, &uri)).await.status(), 404);
-    assert!(files(&st.state.settings().data_dir.join("uploads")).is_empty());
+    assert!(files(&st.state.settings().process.data_dir.join("uploads")).is_empty());
 }
 
 /// An upload sent whole in one PATCH is hashed while it is written (no read-back): its sha256

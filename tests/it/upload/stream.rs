@@ -63,7 +63,7 @@ async fn a_200_mb_upload_streams_to_disk_with_flat_memory() {
         .unwrap()
         .unwrap();
     assert_eq!(e.original_bytes, (wav.len() + CHUNK * CHUNKS) as u64);
-    let path = st.state.settings().data_dir.join(&e.original_path);
+    let path = st.state.settings().process.data_dir.join(&e.original_path);
     assert_eq!(std::fs::metadata(path).unwrap().len(), e.original_bytes);
     eprintln!(
         "200 MiB upload: {:.0} MB/s, peak RSS growth {} KiB",

@@ -1,4 +1,4 @@
-//! Every door into the catalog against one station: `antenne ingest`'s [`submit`] and uploads
+//! Every door into the catalog against one station: `antenne ingest`'s `submit` and uploads
 //! through the router answer the same recording alike, and what intake stores is what the feed
 //! announces and `/media` serves.
 
@@ -9,10 +9,10 @@ use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use super::{IngestError, Submission, submit, system_clock};
-use crate::catalog::{EpisodeStatus, hash_secret};
-use crate::config::Settings;
-use crate::daemon::AppState;
+use antenne::catalog::{EpisodeStatus, hash_secret};
+use antenne::config::{ProcessSettings, Settings};
+use antenne::daemon::AppState;
+use antenne::ingest::{IngestError, Submission, drain_queue, submit, system_clock};
 
 const BOUNDARY: &str = "antenne-unit-boundary-5c1e";
 const SHOW: &str = "la-matinale";
@@ -29,11 +29,14 @@ async fn station() -> Station {
     let dir = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: "http://radio.test".into(),
-        data_dir: dir.path().join("data"),
-        media_dir: repo.join("media"),
-        schedule: repo.join("schedules/weekly.toml"),
+        process: ProcessSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: "http://radio.test".into(),
+            data_dir: dir.path().join("data"),
+            media_dir: repo.join("media"),
+            schedule: repo.join("schedules/weekly.toml"),
+            ..Default::default()
+        },
         ..Settings::default()
     };
     let state = AppState::open(settings).await.unwrap();
@@ -52,11 +55,11 @@ async fn station() -> Station {
 
 impl Station {
     fn data(&self, sub: &str) -> PathBuf {
-        self.state.settings().data_dir.join(sub)
+        self.state.settings().process.data_dir.join(sub)
     }
 
     async fn send(&self, req: Request<Body>) -> (Response<()>, Vec<u8>) {
-        let resp = crate::http::router(self.state.http())
+        let resp = antenne::http::router(self.state.http())
             .oneshot(req)
             .await
             .unwrap();
@@ -74,7 +77,13 @@ impl Station {
     async fn ingest_queued(&self) {
         let state = self.state.clone();
         tokio::task::spawn_blocking(move || {
-            super::drain_queue(state.catalog(), state.settings(), 1, &system_clock()).unwrap()
+            drain_queue(
+                state.catalog(),
+                &state.settings().station.render_options(),
+                1,
+                &system_clock(),
+            )
+            .unwrap()
         })
         .await
         .unwrap();
@@ -120,7 +129,7 @@ impl Station {
         &self,
         file: &Path,
         title: &str,
-    ) -> Result<crate::catalog::Episode, IngestError> {
+    ) -> Result<antenne::catalog::Episode, IngestError> {
         let (state, file) = (self.state.clone(), file.to_path_buf());
         let sub = Submission {
             show: SHOW.into(),
@@ -182,7 +191,7 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-fn duplicate_of(r: Result<crate::catalog::Episode, IngestError>) -> String {
+fn duplicate_of(r: Result<antenne::catalog::Episode, IngestError>) -> String {
     match r {
         Err(IngestError::Duplicate { existing, .. }) => existing,
         other => panic!("expected a duplicate, got {other:?}"),
@@ -240,7 +249,7 @@ async fn the_cli_and_an_upload_answer_a_repeated_recording_alike() {
         Vec::<String>::new(),
         "no staging left"
     );
-    let all = crate::catalog::EpisodeQuery {
+    let all = antenne::catalog::EpisodeQuery {
         include_unpublished: true,
         ..Default::default()
     };
@@ -389,7 +398,7 @@ async fn webvtt_transcript_is_served_where_the_feed_says() {
     assert_eq!(content_type, mime);
 }
 
-/// What `a_bad_file_fails_its_job_only` (tests/it/ingest.rs) means now that intake sniffs
+/// What `a_bad_file_fails_its_job_only` ([`crate::ingest`]) means now that intake sniffs
 /// for every door: a file that passes the sniff but does not decode fails its own job, naming
 /// the file, and nothing else.
 #[tokio::test]
