@@ -250,6 +250,11 @@ pub enum ConfigError {
     Invalid { key: &'static str, message: String },
 }
 
+/// A flag (or its variable) over the file's key over the default.
+fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
+    flag.or(file).unwrap_or(default)
+}
+
 /// The configuration file to read: `--config`, else `./antenne.toml` when it exists.
 fn config_path(o: &Overrides, cwd: &Path) -> Option<PathBuf> {
     match &o.config {
@@ -331,43 +336,27 @@ impl Settings {
                 data_dir: path(&o.data_dir, &file.data_dir, d.data_dir),
                 media_dir: path(&o.media_dir, &file.media_dir, d.media_dir),
                 schedule: path(&o.schedule, &file.schedule, d.schedule),
-                max_listeners: o
-                    .max_listeners
-                    .or(file.max_listeners)
-                    .unwrap_or(d.max_listeners),
-                listener_backlog_bytes: o
-                    .listener_backlog
-                    .or(file.listener_backlog)
-                    .unwrap_or(d.listener_backlog_bytes),
-                max_connections: o
-                    .max_connections
-                    .or(file.max_connections)
-                    .unwrap_or(d.max_connections),
-                upload_limit_bytes: o
-                    .upload_limit
-                    .or(file.upload_limit)
-                    .unwrap_or(d.upload_limit_bytes),
-                upload_expiry_s: o
-                    .upload_expiry
-                    .or(file.upload_expiry)
-                    .unwrap_or(d.upload_expiry_s),
+                max_listeners: pick(o.max_listeners, file.max_listeners, d.max_listeners),
+                listener_backlog_bytes: pick(
+                    o.listener_backlog,
+                    file.listener_backlog,
+                    d.listener_backlog_bytes,
+                ),
+                max_connections: pick(o.max_connections, file.max_connections, d.max_connections),
+                upload_limit_bytes: pick(o.upload_limit, file.upload_limit, d.upload_limit_bytes),
+                upload_expiry_s: pick(o.upload_expiry, file.upload_expiry, d.upload_expiry_s),
             },
             station: StationSettings {
-                loudness_target: o
-                    .loudness_target
-                    .or(file.loudness_target)
-                    .unwrap_or(ds.loudness_target),
-                true_peak_ceiling: o
-                    .true_peak_ceiling
-                    .or(file.true_peak_ceiling)
-                    .unwrap_or(ds.true_peak_ceiling),
-                bitrate_kbps: o.bitrate.or(file.bitrate).unwrap_or(ds.bitrate_kbps),
-                sample_rate: o.sample_rate.or(file.sample_rate).unwrap_or(ds.sample_rate),
-                keep_silence_s: o
-                    .keep_silence
-                    .or(file.keep_silence)
-                    .unwrap_or(ds.keep_silence_s),
-                burst_s: o.burst_seconds.or(file.burst_seconds).unwrap_or(ds.burst_s),
+                loudness_target: pick(o.loudness_target, file.loudness_target, ds.loudness_target),
+                true_peak_ceiling: pick(
+                    o.true_peak_ceiling,
+                    file.true_peak_ceiling,
+                    ds.true_peak_ceiling,
+                ),
+                bitrate_kbps: pick(o.bitrate, file.bitrate, ds.bitrate_kbps),
+                sample_rate: pick(o.sample_rate, file.sample_rate, ds.sample_rate),
+                keep_silence_s: pick(o.keep_silence, file.keep_silence, ds.keep_silence_s),
+                burst_s: pick(o.burst_seconds, file.burst_seconds, ds.burst_s),
                 icecast: file
                     .icecast
                     .into_iter()

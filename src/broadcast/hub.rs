@@ -257,7 +257,7 @@ impl Hub {
         Ok(self.open(icy, Some(guard)))
     }
 
-    /// A feed for a relay (the Icecast push): same stream and lag policy, not counted as a
+    /// A subscription for a relay (the Icecast push): same stream and lag policy, not counted as a
     /// listener and not subject to the limit.
     pub fn subscribe_relay(&self) -> Result<Listener, HubError> {
         if self.shared.shutdown.is_cancelled() {

@@ -381,7 +381,7 @@ impl Renderer {
                 // The planner is late (or found nothing): silence up to the next segment.
                 let next = plan.starting_in(f, end).next().map_or(end, |s| s.start);
                 status.late_frames.fetch_add(next - f, Ordering::Relaxed);
-                self.feed_detector(f, next, false, None);
+                self.detect_silence(f, next, false, None);
                 f = next;
                 continue;
             };
@@ -398,18 +398,19 @@ impl Renderer {
                 if !self.failed.contains(&key) {
                     // Not prefetched (start-up, re-plan): nothing is decoded ahead yet.
                     let fresh = !self.prefetches.contains_key(&key);
-                    let (feed, first) = self.prefetches.entry(key.clone()).or_insert_with(|| {
-                        let feed = Prefetch::start(
-                            &self.opener,
-                            path.clone(),
-                            self.tb.rate(),
-                            f,
-                            offset + (f - seg.start),
-                            seg.end - f,
-                            self.config.decode_chunks,
-                        );
-                        (feed, f)
-                    });
+                    let (prefetch, first) =
+                        self.prefetches.entry(key.clone()).or_insert_with(|| {
+                            let prefetch = Prefetch::start(
+                                &self.opener,
+                                path.clone(),
+                                self.tb.rate(),
+                                f,
+                                offset + (f - seg.start),
+                                seg.end - f,
+                                self.config.decode_chunks,
+                            );
+                            (prefetch, f)
+                        });
                     // Joined mid-segment (start-up, re-plan): an edge fade-in from there.
                     let join = if *first > seg.start { *first } else { u64::MAX };
                     let edge = self.tb.frames_in(self.config.edge_fade);
@@ -420,9 +421,9 @@ impl Renderer {
                     let r = if fresh && !self.config.wait_for_data {
                         // Wait for the decoder, within half the lead, rather than play silence.
                         let deadline = std::time::Instant::now() + self.config.lead / 2;
-                        feed.fill_until(f, &mut self.buf[lo..hi], deadline, gain)
+                        prefetch.fill_until(f, &mut self.buf[lo..hi], deadline, gain)
                     } else {
-                        feed.fill(f, &mut self.buf[lo..hi], self.config.wait_for_data, gain)
+                        prefetch.fill(f, &mut self.buf[lo..hi], self.config.wait_for_data, gain)
                     };
                     status
                         .late_frames
@@ -441,7 +442,7 @@ impl Renderer {
                             // Simulation: play the replacement from the first unfilled frame.
                             filled_to = f + r.frames as u64;
                             let kind = seg.kind;
-                            self.feed_detector(f, filled_to, kind == Kind::MeantSilence, None);
+                            self.detect_silence(f, filled_to, kind == Kind::MeantSilence, None);
                             f = filled_to;
                             // Wait for a plan that no longer holds the failed segment.
                             let mut version = version;
@@ -463,7 +464,7 @@ impl Renderer {
                 (Source::File { path, .. }, Kind::Show) => Some(path.clone()),
                 _ => None,
             };
-            self.feed_detector(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
+            self.detect_silence(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
             f = m;
         }
         self.maintain_prefetches(&plan, end);
@@ -505,7 +506,7 @@ impl Renderer {
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
                 if !self.prefetches.contains_key(&key) && !self.failed.contains(&key) {
-                    let feed = Prefetch::start(
+                    let prefetch = Prefetch::start(
                         &self.opener,
                         path.clone(),
                         self.tb.rate(),
@@ -514,7 +515,7 @@ impl Renderer {
                         seg.len(),
                         self.config.decode_chunks,
                     );
-                    self.prefetches.insert(key, (feed, seg.start));
+                    self.prefetches.insert(key, (prefetch, seg.start));
                 }
             }
         }
@@ -524,8 +525,8 @@ impl Renderer {
         self.failed.retain(|k| k.end > end);
     }
 
-    /// Feeds frames `[from, to)` of `self.buf` (relative to the block) to the silence detector.
-    fn feed_detector(&mut self, from: u64, to: u64, meant: bool, show_file: Option<PathBuf>) {
+    /// Passes frames `[from, to)` of `self.buf` (relative to the block) to the silence detector.
+    fn detect_silence(&mut self, from: u64, to: u64, meant: bool, show_file: Option<PathBuf>) {
         let status = &self.shared.status;
         if meant {
             self.detector = silence_detector(&self.config);
@@ -537,7 +538,7 @@ impl Renderer {
         }
         let lo = 2 * (from - self.at) as usize;
         let hi = 2 * (to - self.at) as usize;
-        let event = self.detector.feed(&self.buf[lo..hi]);
+        let event = self.detector.push(&self.buf[lo..hi]);
         status
             .quiet_frames
             .store(self.detector.quiet_frames(), Ordering::Relaxed);

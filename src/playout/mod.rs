@@ -10,19 +10,28 @@
 //!
 //! The daemon starts it with [`start`]:
 //!
-//! ```ignore
-//! let sink = FanOut::new(vec![Box::new(mp3_encoding)]); // any `audio::PcmSink`s
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use antenne::playout::{self, FanOut, NullSink, PcmSink, PlayoutConfig, SystemClock};
+//! # fn example(
+//! #     catalog: antenne::catalog::Catalog,
+//! #     schedule_rx: tokio::sync::watch::Receiver<Arc<antenne::schedule::Schedule>>,
+//! # ) -> std::io::Result<()> {
+//! # let mp3_encoding = NullSink;
+//! let encodings: Vec<Box<dyn PcmSink>> = vec![Box::new(mp3_encoding)]; // any `PcmSink`s
 //! let playout = playout::start(
-//!     PlayoutConfig { sample_rate, media_dir, live, ..PlayoutConfig::default() },
-//!     schedule_rx,              // tokio::sync::watch::Receiver<Arc<Schedule>>, live reload
+//!     PlayoutConfig::default(), // sample rate, media folder, live inputs...
+//!     schedule_rx,              // the schedule in force, swapped on reload
 //!     catalog.clone(),
-//!     Box::new(sink),
+//!     Box::new(FanOut::new(encodings)),
 //!     Arc::new(SystemClock),
 //! )?;
 //! let now_rx = playout.now_playing(); // watch::Receiver<NowPlaying> for /api/now
-//! let status = playout.status();      // Arc<PlayoutStatus> for /api/status and /metrics
+//! let status = playout.status(); // Arc<PlayoutStatus> for /api/status and /metrics
 //! // at shutdown:
 //! playout.stop();
+//! # Ok(())
+//! # }
 //! ```
 
 pub mod clock;

@@ -108,7 +108,7 @@ impl Prefetch {
     }
 
     /// [`Prefetch::fill`], waiting for the decoder until `deadline` at most. For the first block of
-    /// a feed started for a segment already under way (at start-up, or joined after a
+    /// a prefetch started for a segment already under way (at start-up, or joined after a
     /// re-plan): it had no time to decode ahead, and would otherwise leave that block silent.
     pub fn fill_until(
         &mut self,
@@ -211,7 +211,7 @@ impl Prefetch {
 }
 
 /// The worker: open, seek, decode `frames` frames in chunks, then say how it ended. Sending
-/// fails once the render thread dropped the feed; the worker then simply stops.
+/// fails once the render thread dropped the prefetch; the worker then simply stops.
 fn decode(
     opener: &Opener,
     path: PathBuf,
@@ -315,9 +315,9 @@ mod tests {
             delay: std::time::Duration::ZERO,
             panics: true,
         });
-        let mut feed = Prefetch::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
+        let mut prefetch = Prefetch::start(&opener, "hostile.mp3".into(), 44_100, 0, 0, 10_000, 4);
         let mut out = vec![0.0; 2 * 10_000];
-        let filled = feed.fill(0, &mut out, true, |_| 1.0);
+        let filled = prefetch.fill(0, &mut out, true, |_| 1.0);
         // The first whole chunk was decoded before the panic; it plays.
         assert_eq!(filled.frames, CHUNK);
         assert!(!filled.ended);

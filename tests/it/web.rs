@@ -1,7 +1,6 @@
 //! The station's web page through the router: languages, content, escaping, accessibility
 //! basics.
 
-use antenne::catalog::{Completed, Loudness, NewEpisode};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
@@ -22,39 +21,16 @@ async fn page(state: &antenne::daemon::AppState, uri: &str, accept: Option<&str>
 
 /// A ready episode with the given title, straight through the catalog.
 fn ready_episode(st: &support::TestStation, id: &str, show: &str, title: &str) {
-    let c = st.state.catalog();
-    let now = jiff::Timestamp::now();
-    c.create_episode(
-        &NewEpisode {
-            id: id.into(),
-            show: show.into(),
-            title: title.into(),
-            description: "Une <em>description</em> & plus".into(),
-            date: Some("2026-03-14".into()),
-            original_sha256: format!("sha-{id}"),
-            original_path: format!("originals/{id}.wav"),
-            original_bytes: 10,
-            ..Default::default()
-        },
-        now,
-    )
-    .unwrap();
-    let job = c.claim_next_job(now).unwrap().unwrap();
-    let l = Loudness {
-        integrated_lufs: -16.0,
-        loudness_range_lu: 4.0,
-        true_peak_dbtp: -1.2,
-        sample_peak_dbfs: -1.5,
+    let episode = antenne::catalog::NewEpisode {
+        description: "Une <em>description</em> & plus".into(),
+        ..support::new_episode(id, show, title)
     };
-    let done = Completed {
-        rendition_path: format!("episodes/{id}.mp3"),
-        rendition_bytes: 1000,
-        duration_ms: 1_800_000,
-        before: l,
-        after: l,
-        gain_db: 2.0,
-    };
-    c.complete_job(job.id, &done, now).unwrap();
+    support::publish(
+        st.state.catalog(),
+        &episode,
+        &format!("episodes/{id}.mp3"),
+        1_800_000,
+    );
 }
 
 #[tokio::test]

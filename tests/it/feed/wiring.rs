@@ -34,8 +34,16 @@ fn tone_wav(path: &std::path::Path, secs: f64) {
 
 /// Ingests a short tone into `show` and re-renders the feeds; returns the episode id.
 async fn ingest(st: &TestStation, show: &str, title: &str) -> String {
+    let id = ingest_behind_the_feeds(st, show, title, 2.0).await;
+    st.state.rebuild_feeds().await;
+    id
+}
+
+/// Ingests a `secs` long tone into `show` as `antenne ingest` would, without telling the
+/// feeds; returns the episode id.
+async fn ingest_behind_the_feeds(st: &TestStation, show: &str, title: &str, secs: f64) -> String {
     let wav = st.dir.path().join(format!("{title}.wav"));
-    tone_wav(&wav, 2.0);
+    tone_wav(&wav, secs);
     let (state, sub) = (
         st.state.clone(),
         Submission {
@@ -45,22 +53,15 @@ async fn ingest(st: &TestStation, show: &str, title: &str) -> String {
             ..Default::default()
         },
     );
-    let id = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let clock = system_clock();
         let ep = submit(state.catalog(), &wav, &sub, &clock).unwrap();
-        drain_queue(
-            state.catalog(),
-            &state.settings().station.render_options(),
-            1,
-            &clock,
-        )
-        .unwrap();
+        let render = state.settings().station.render_options();
+        drain_queue(state.catalog(), &render, 1, &clock).unwrap();
         ep.id
     })
     .await
-    .unwrap();
-    st.state.rebuild_feeds().await;
-    id
+    .unwrap()
 }
 
 async fn request(
@@ -535,28 +536,7 @@ async fn the_rebuild_task_follows_catalog_changes() {
     let st = station().await;
     tokio::spawn(antenne::http::refresh::refresh_task(st.state.http()));
     // Written behind the state's back (as `antenne ingest` would), then announced.
-    let wav = st.dir.path().join("late.wav");
-    tone_wav(&wav, 1.0);
-    let state = st.state.clone();
-    let id = tokio::task::spawn_blocking(move || {
-        let clock = system_clock();
-        let sub = Submission {
-            show: "paroles-d-anciens".into(),
-            title: "Tard".into(),
-            ..Default::default()
-        };
-        let ep = submit(state.catalog(), &wav, &sub, &clock).unwrap();
-        drain_queue(
-            state.catalog(),
-            &state.settings().station.render_options(),
-            1,
-            &clock,
-        )
-        .unwrap();
-        ep.id
-    })
-    .await
-    .unwrap();
+    let id = ingest_behind_the_feeds(&st, "paroles-d-anciens", "Tard", 1.0).await;
     st.state.catalog_changed();
     let mut seen = false;
     for _ in 0..100 {

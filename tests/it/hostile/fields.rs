@@ -5,7 +5,6 @@
 //! the client; and a logged value never forges a log line.
 
 use antenne::broadcast::icy;
-use antenne::catalog::{Completed, Loudness};
 use axum::body::Body;
 
 use crate::support;
@@ -114,25 +113,11 @@ async fn hostile_field_values_stay_data_in_feeds_pages_and_file_names() {
     // Publish them as the ingest worker would.
     let c = st.state.catalog();
     let now = jiff::Timestamp::now();
-    let l = Loudness {
-        integrated_lufs: -16.0,
-        loudness_range_lu: 4.0,
-        true_peak_dbtp: -1.2,
-        sample_peak_dbfs: -1.5,
-    };
     while let Some(job) = c.claim_next_job(now).unwrap() {
         let rel = format!("episodes/{}.mp3", job.episode.id);
         std::fs::create_dir_all(data.join("episodes")).unwrap();
         std::fs::write(data.join(&rel), b"ID3").unwrap();
-        let done = Completed {
-            rendition_path: rel,
-            rendition_bytes: 3,
-            duration_ms: 60_000,
-            before: l,
-            after: l,
-            gain_db: 0.0,
-        };
-        c.complete_job(job.id, &done, now).unwrap();
+        support::complete(c, &job, &rel, 60_000);
     }
     st.state.rebuild_feeds().await;
 

@@ -2,7 +2,6 @@
 //! paths, backslashes, NUL), and whatever the media store holds (a symlink pointing out, a
 //! catalog path climbing out), nothing outside the store is ever served.
 
-use antenne::catalog::{Completed, Loudness, NewEpisode};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
@@ -13,38 +12,8 @@ const SECRET: &str = "TOP-SECRET: outside the media store";
 
 /// A ready, published episode whose rendition is `rendition` (relative to the data folder).
 fn ready(st: &support::TestStation, id: &str, rendition: &str) {
-    let c = st.state.catalog();
-    let now = jiff::Timestamp::now();
-    c.create_episode(
-        &NewEpisode {
-            id: id.into(),
-            show: "la-matinale".into(),
-            title: format!("Épisode {id}"),
-            date: Some("2026-03-14".into()),
-            original_sha256: format!("sha-{id}"),
-            original_path: format!("originals/{id}.wav"),
-            original_bytes: 10,
-            ..Default::default()
-        },
-        now,
-    )
-    .unwrap();
-    let job = c.claim_next_job(now).unwrap().unwrap();
-    let l = Loudness {
-        integrated_lufs: -16.0,
-        loudness_range_lu: 4.0,
-        true_peak_dbtp: -1.2,
-        sample_peak_dbfs: -1.5,
-    };
-    let done = Completed {
-        rendition_path: rendition.into(),
-        rendition_bytes: 1000,
-        duration_ms: 60_000,
-        before: l,
-        after: l,
-        gain_db: 0.0,
-    };
-    c.complete_job(job.id, &done, now).unwrap();
+    let episode = support::new_episode(id, "la-matinale", &format!("Épisode {id}"));
+    support::publish(st.state.catalog(), &episode, rendition, 60_000);
 }
 
 /// Sends `GET url` through the router; the status and body. A URL `http::Uri` refuses never

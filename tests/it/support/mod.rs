@@ -54,6 +54,62 @@ pub async fn get(state: &AppState, uri: &str) -> (u16, String) {
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// A new episode of `show` titled `title`, as an upload would describe it (original not
+/// stored: for tests that go straight through the catalog).
+pub fn new_episode(id: &str, show: &str, title: &str) -> antenne::catalog::NewEpisode {
+    antenne::catalog::NewEpisode {
+        id: id.into(),
+        show: show.into(),
+        title: title.into(),
+        date: Some("2026-03-14".into()),
+        original_sha256: format!("sha-{id}"),
+        original_path: format!("originals/{id}.wav"),
+        original_bytes: 10,
+        ..Default::default()
+    }
+}
+
+/// Creates `episode` and completes its job as the ingest worker would, with `rendition`
+/// (relative to `data_dir`, not checked) lasting `duration_ms`, at -16 LUFS.
+pub fn publish(
+    catalog: &antenne::catalog::Catalog,
+    episode: &antenne::catalog::NewEpisode,
+    rendition: &str,
+    duration_ms: u64,
+) {
+    let now = jiff::Timestamp::now();
+    catalog.create_episode(episode, now).unwrap();
+    let job = catalog.claim_next_job(now).unwrap().unwrap();
+    assert_eq!(job.episode.id, episode.id, "another job was queued first");
+    complete(catalog, &job, rendition, duration_ms);
+}
+
+/// Completes `job` with `rendition` lasting `duration_ms`, at -16 LUFS, gain 0.
+pub fn complete(
+    catalog: &antenne::catalog::Catalog,
+    job: &antenne::catalog::Job,
+    rendition: &str,
+    duration_ms: u64,
+) {
+    let l = antenne::catalog::Loudness {
+        integrated_lufs: -16.0,
+        loudness_range_lu: 4.0,
+        true_peak_dbtp: -1.2,
+        sample_peak_dbfs: -1.5,
+    };
+    let done = antenne::catalog::Completed {
+        rendition_path: rendition.into(),
+        rendition_bytes: 1000,
+        duration_ms,
+        before: l,
+        after: l,
+        gain_db: 0.0,
+    };
+    catalog
+        .complete_job(job.id, &done, jiff::Timestamp::now())
+        .unwrap();
+}
+
 /// Log output captured in memory, through the daemon's own one-line writer: tests read back
 /// what an operator's log would hold.
 #[derive(Clone, Default)]

@@ -53,7 +53,7 @@ impl SilenceDetector {
     }
 
     /// Feeds interleaved stereo PCM. Returns the last state change within the block, if any.
-    pub fn feed(&mut self, pcm: &[f32]) -> Option<SilenceEvent> {
+    pub fn push(&mut self, pcm: &[f32]) -> Option<SilenceEvent> {
         let mut event = None;
         for frame in pcm.chunks_exact(CHANNELS) {
             if frame.iter().all(|s| s.abs() < self.threshold) {
@@ -86,15 +86,15 @@ mod tests {
     fn alarm_after_hold_and_cleared_by_sound() {
         let mut d = SilenceDetector::new(-60.0, 100);
         assert_eq!(
-            d.feed(&block(100, 0.0005)),
+            d.push(&block(100, 0.0005)),
             None,
             "-66 dBFS for exactly the hold time"
         );
         assert!(!d.alarm());
-        assert_eq!(d.feed(&block(1, 0.0)), Some(SilenceEvent::Started));
-        assert_eq!(d.feed(&block(1000, 0.0)), None);
+        assert_eq!(d.push(&block(1, 0.0)), Some(SilenceEvent::Started));
+        assert_eq!(d.push(&block(1000, 0.0)), None);
         assert!(d.alarm());
-        assert_eq!(d.feed(&block(1, 0.01)), Some(SilenceEvent::Ended));
+        assert_eq!(d.push(&block(1, 0.01)), Some(SilenceEvent::Ended));
         assert_eq!(d.quiet_frames(), 0);
     }
 
@@ -104,8 +104,8 @@ mod tests {
         let mut pieces = SilenceDetector::new(-60.0, 50);
         let mut pcm = block(120, 0.0);
         pcm[60 * CHANNELS + 1] = 0.5; // right channel, frame 60
-        let whole_event = whole.feed(&pcm);
-        let piece_events: Vec<_> = pcm.chunks(6).filter_map(|c| pieces.feed(c)).collect();
+        let whole_event = whole.push(&pcm);
+        let piece_events: Vec<_> = pcm.chunks(6).filter_map(|c| pieces.push(c)).collect();
         assert_eq!(whole_event, Some(SilenceEvent::Started));
         assert_eq!(
             piece_events,
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn standard_hold_is_thirty_seconds() {
         let mut d = SilenceDetector::standard(100);
-        assert_eq!(d.feed(&block(3000, 0.0)), None);
-        assert_eq!(d.feed(&block(1, 0.0)), Some(SilenceEvent::Started));
+        assert_eq!(d.push(&block(3000, 0.0)), None);
+        assert_eq!(d.push(&block(1, 0.0)), Some(SilenceEvent::Started));
     }
 }

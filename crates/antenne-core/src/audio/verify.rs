@@ -133,7 +133,7 @@ impl StreamMeter {
     }
 
     /// Hands over encoded bytes (in stream order, without any ID3v2 tag).
-    pub fn feed(&self, bytes: &[u8]) {
+    pub fn push(&self, bytes: &[u8]) {
         send(self.tx.as_ref(), bytes);
     }
 

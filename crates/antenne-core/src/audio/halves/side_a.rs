@@ -159,8 +159,8 @@ impl HalfA {
         }
     }
 
-    pub(super) fn feed_meter(&mut self) {
-        self.meter.feed(&self.metered);
+    pub(super) fn meter_written(&mut self) {
+        self.meter.push(&self.metered);
         self.metered.clear();
     }
 }
@@ -243,7 +243,7 @@ pub(super) fn take_a(
             Ok(())
         })
         .map_err(|e| AudioError::Stage(format!("encoder A: {e}")))?;
-    half.feed_meter();
+    half.meter_written();
     err.map_or(Ok(()), Err)
 }
 

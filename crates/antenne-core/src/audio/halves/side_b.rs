@@ -35,7 +35,7 @@ pub(super) struct OutB {
 impl OutB {
     pub(super) fn take(&mut self, out: &[u8]) -> Result<(), AudioError> {
         self.file.write_all(out).map_err(write_err(&self.path))?;
-        self.meter.feed(out);
+        self.meter.push(out);
         let (kept, offsets, bytes, frames) = (
             &self.kept,
             &mut self.offsets,
