@@ -25,6 +25,9 @@ pub struct Settings {
 pub struct ProcessSettings {
     /// Address the daemon listens on.
     pub listen: SocketAddr,
+    /// A second address for live sources only (e.g. open to the centres' networks while the
+    /// main port stays behind a proxy); `None`: sources use the daemon's port.
+    pub live_listen: Option<SocketAddr>,
     /// Absolute base URL for feed and stream links, without a trailing slash.
     pub public_url: String,
     /// Catalog and renditions.
@@ -62,6 +65,10 @@ pub struct StationSettings {
     pub keep_silence_s: f64,
     /// Seconds of stream sent at once to a new listener.
     pub burst_s: f64,
+    /// Seconds before a live slot during which its source is taken (connected, not on air).
+    pub live_preroll_s: u64,
+    /// Seconds a dropped live source's place is kept: back within it, no switch on air.
+    pub live_grace_s: f64,
     /// Icecast servers the live stream is pushed to.
     pub icecast: Vec<IcecastTarget>,
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
@@ -83,6 +90,7 @@ impl Default for ProcessSettings {
         let listen: SocketAddr = "127.0.0.1:8080".parse().expect("valid literal");
         ProcessSettings {
             listen,
+            live_listen: None,
             public_url: format!("http://{listen}"),
             data_dir: PathBuf::from("data"),
             media_dir: PathBuf::from("media"),
@@ -105,6 +113,8 @@ impl Default for StationSettings {
             sample_rate: 44_100,
             keep_silence_s: 0.5,
             burst_s: 2.0,
+            live_preroll_s: 600,
+            live_grace_s: 5.0,
             icecast: Vec::new(),
             feed_redirects: Vec::new(),
         }
@@ -116,6 +126,9 @@ impl Default for StationSettings {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
+    pub live_listen: Option<String>,
+    pub live_preroll: Option<u64>,
+    pub live_grace: Option<f64>,
     pub public_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub media_dir: Option<PathBuf>,
@@ -160,6 +173,9 @@ pub struct Overrides {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, global = true, env = "ANTENNE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
+    /// A second address for live sources only [default: none: the daemon's port]
+    #[arg(long, global = true, env = "ANTENNE_LIVE_LISTEN", value_name = "ADDR")]
+    pub live_listen: Option<String>,
     /// Absolute base URL of feed and stream links [default: http://LISTEN]
     #[arg(long, global = true, env = "ANTENNE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -316,6 +332,13 @@ impl Settings {
             })?,
             None => d.listen,
         };
+        let live_listen = match o.live_listen.clone().or(file.live_listen.clone()) {
+            Some(s) => Some(s.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
+                key: "live_listen",
+                message: format!("{s:?} is not an address like 0.0.0.0:8001 ({e})"),
+            })?),
+            None => None,
+        };
         let public_url = match o.public_url.clone().or(file.public_url.clone()) {
             Some(u) => {
                 if !(u.starts_with("http://") || u.starts_with("https://")) {
@@ -332,6 +355,7 @@ impl Settings {
         let s = Settings {
             process: ProcessSettings {
                 listen,
+                live_listen,
                 public_url,
                 data_dir: path(&o.data_dir, &file.data_dir, d.data_dir),
                 media_dir: path(&o.media_dir, &file.media_dir, d.media_dir),
@@ -357,6 +381,8 @@ impl Settings {
                 sample_rate: pick(o.sample_rate, file.sample_rate, ds.sample_rate),
                 keep_silence_s: pick(o.keep_silence, file.keep_silence, ds.keep_silence_s),
                 burst_s: pick(o.burst_seconds, file.burst_seconds, ds.burst_s),
+                live_preroll_s: file.live_preroll.unwrap_or(ds.live_preroll_s),
+                live_grace_s: file.live_grace.unwrap_or(ds.live_grace_s),
                 icecast: file
                     .icecast
                     .into_iter()
@@ -406,6 +432,12 @@ impl StationSettings {
             return bad(
                 "sample_rate",
                 format!("{} Hz: use 32000, 44100 or 48000", self.sample_rate),
+            );
+        }
+        if self.live_preroll_s > 3600 || !(0.0..=60.0).contains(&self.live_grace_s) {
+            return bad(
+                "live_preroll/live_grace",
+                "must be between 0 and 3600 / 60 seconds".into(),
             );
         }
         if !(0.0..=60.0).contains(&self.keep_silence_s) || !(0.0..=30.0).contains(&self.burst_s) {

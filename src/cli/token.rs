@@ -1,10 +1,11 @@
-//! `antenne token`: upload tokens for volunteers (limited to shows) and operators.
+//! `antenne token`: tokens for volunteers (limited to shows) and operators, to upload and, with
+//! `--live`, to go on air from a live source.
 
 use std::io::Write;
 
 use anyhow::anyhow;
 
-use crate::catalog::{Catalog, CatalogError, hash_secret, new_secret};
+use crate::catalog::{Catalog, CatalogError, Grant, hash_secret, new_secret};
 use crate::cli::CliError;
 use crate::config::Settings;
 
@@ -23,6 +24,10 @@ pub enum Action {
         /// Shows it may upload to (repeat); none = an operator token (every show, edit, delete)
         #[arg(long = "show", value_name = "SLUG")]
         shows: Vec<String>,
+        /// May also go on air from a live source (BUTT, Mixxx...): during its shows'
+        /// `play = "live"` slots, or at any time for an operator token
+        #[arg(long)]
+        live: bool,
     },
     /// List tokens (names and shows, never secrets)
     List,
@@ -35,12 +40,16 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
     let now = jiff::Timestamp::now();
     let io = |e: std::io::Error| CliError::Internal(e.into());
     match &args.action {
-        Action::Add { name, shows } => {
+        Action::Add { name, shows, live } => {
             if name.trim().is_empty() || name.chars().any(char::is_control) {
                 return Err(CliError::user("a token name must be visible text"));
             }
             let secret = new_secret();
-            match catalog.add_token(name, &hash_secret(&secret), shows, now) {
+            let grant = Grant {
+                shows: shows.clone(),
+                live: *live,
+            };
+            match catalog.add_token(name, &hash_secret(&secret), &grant, now) {
                 Err(CatalogError::Exists(what)) => {
                     return Err(CliError::User(anyhow!(
                         "{what} already exists: revoke it or pick another name"
@@ -54,7 +63,8 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
             } else {
                 shows.join(", ")
             };
-            eprintln!("token {name:?} created for {scope}; it is shown only this once");
+            let live = if *live { ", live sources included" } else { "" };
+            eprintln!("token {name:?} created for {scope}{live}; it is shown only this once");
         }
         Action::List => {
             for t in catalog.list_tokens()? {
@@ -62,6 +72,11 @@ pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), 
                     "operator".to_string()
                 } else {
                     t.shows.join(",")
+                };
+                let scope = if t.live {
+                    format!("{scope},live")
+                } else {
+                    scope
                 };
                 let state = if t.revoked { "revoked" } else { "active" };
                 writeln!(out, "{}\t{scope}\t{state}\t{}", t.name, t.created_at).map_err(io)?;

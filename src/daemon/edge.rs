@@ -11,14 +11,18 @@ use crate::broadcast::{HubConfig, Output, StationInfo};
 use crate::config::Settings;
 use crate::http::HttpConfig;
 use crate::http::conn::Limits;
-use crate::playout::{LiveInputs, PlayoutConfig};
+use crate::input::LiveConfig;
+use crate::playout::{LiveBuffer, LiveInputs, PlayoutConfig};
 use crate::schedule::Station;
 
 /// The live inputs sources connect to (the playout's `play = "live"` slots air `live`).
 pub const LIVE_INPUTS: &[&str] = &[crate::playout::programme::LIVE_INPUT];
 
 /// How much live audio is buffered at most between a source and the programme.
-const LIVE_BUFFER: Duration = Duration::from_secs(3);
+const LIVE_BUFFER: Duration = Duration::from_secs(4);
+/// The cushion a live source keeps ahead of the programme (its share of the latency): the
+/// drift control holds the buffer there.
+pub const LIVE_CUSHION: Duration = Duration::from_secs(1);
 
 /// The HTTP layer's addresses, limits and paths.
 pub fn http_config(settings: &Settings) -> HttpConfig {
@@ -59,13 +63,32 @@ pub fn station_info(station: &Station, settings: &Settings) -> StationInfo {
 
 /// The station's live inputs, empty until a source connects.
 pub fn live_inputs(settings: &Settings) -> LiveInputs {
-    let frames = (LIVE_BUFFER.as_secs_f64() * f64::from(settings.station.sample_rate)) as usize;
-    LiveInputs::new(LIVE_INPUTS.iter().copied(), frames)
+    let frames = |d: Duration| (d.as_secs_f64() * f64::from(settings.station.sample_rate)) as usize;
+    let buffer = LiveBuffer {
+        capacity_frames: frames(LIVE_BUFFER),
+        prime_frames: frames(LIVE_CUSHION),
+    };
+    LiveInputs::new(LIVE_INPUTS.iter().copied(), buffer)
 }
 
 /// How ingest renders every episode: the station's loudness, ceiling and format.
 pub fn render_options(settings: &Settings) -> RenderOptions {
     settings.station.render_options()
+}
+
+/// The live input's parameters (the mount volunteers connect to is [`crate::input::MOUNT`]).
+pub fn live_config(settings: &Settings) -> LiveConfig {
+    let st = &settings.station;
+    LiveConfig {
+        station_rate: st.sample_rate,
+        target_lufs: st.loudness_target,
+        ceiling_dbtp: st.true_peak_ceiling,
+        cushion: LIVE_CUSHION,
+        preroll: Duration::from_secs(st.live_preroll_s),
+        grace: Duration::from_secs_f64(st.live_grace_s),
+        data_dir: settings.process.data_dir.clone(),
+        ..LiveConfig::default()
+    }
 }
 
 /// The playout engine's parameters.

@@ -134,6 +134,20 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.shutdown_token().clone(),
     ));
     state.spawn(crate::http::refresh::refresh_task(state.http()));
+    if let Some(live) = state.live() {
+        // Live shows over (or left by a crash) become episodes; checked every 30 s.
+        state.spawn(
+            live.clone()
+                .run_recordings(std::time::Duration::from_secs(30)),
+        );
+        if let Some(addr) = state.settings().process.live_listen {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (live_listen)"))?;
+            tracing::info!(%addr, "live sources also accepted on live_listen");
+            state.spawn(crate::input::serve(listener, live.clone()));
+        }
+    }
     state.spawn(crate::ingest::sweep::run_upload_expiry(
         state.settings().process.data_dir.clone(),
         std::time::Duration::from_secs(state.settings().process.upload_expiry_s),

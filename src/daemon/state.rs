@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::http::feed::FeedStore;
 use crate::http::refresh;
-use crate::http::{CatalogAccess, HttpState, MediaFiles, OnAir, Process};
+use crate::http::{CatalogAccess, HttpState, LiveAccess, MediaFiles, OnAir, Process};
 use crate::playout::NowPlaying;
 use crate::schedule::ScheduleState;
 
@@ -81,8 +81,23 @@ impl AppState {
         let live = super::edge::live_inputs(&settings);
         let schedule = watch::Sender::new(schedule);
         let now_playing = watch::Sender::new(NowPlaying::idle());
+        let catalog_access = CatalogAccess::new(catalog.clone());
+        let recorded = catalog_access.clone();
+        let live_service = crate::input::LiveService::new(
+            super::edge::live_config(&settings),
+            catalog.clone(),
+            schedule.subscribe(),
+            &live,
+            Arc::new(crate::clock::SystemClock),
+            // A live show handed to ingest: wake the workers, refresh the feeds.
+            Arc::new(move || {
+                recorded.ingest_queued();
+                recorded.changed();
+            }),
+            shutdown.clone(),
+        );
         let http = HttpState {
-            catalog: CatalogAccess::new(catalog.clone()),
+            catalog: catalog_access,
             on_air: OnAir::new(
                 schedule.subscribe(),
                 now_playing.subscribe(),
@@ -92,6 +107,7 @@ impl AppState {
             media: MediaFiles::new(catalog.clone(), secret, settings.station.bitrate_kbps),
             config: http_config,
             process: Process::new(shutdown.clone()),
+            live: LiveAccess(live_service),
         };
         Ok(AppState(Arc::new(Inner {
             settings,
@@ -149,6 +165,11 @@ impl AppState {
     /// The live inputs sources connect to.
     pub fn live_inputs(&self) -> &crate::playout::LiveInputs {
         &self.0.live
+    }
+
+    /// The live input's service (source connections, recordings).
+    pub fn live(&self) -> Option<&crate::input::LiveService> {
+        self.0.http.live.0.as_ref()
     }
 
     /// Re-renders every feed now (the refresh task does this on every change; tests call it

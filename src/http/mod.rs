@@ -37,7 +37,7 @@ use tokio_util::task::TaskTracker;
 
 pub use error::ApiError;
 pub use resumable::parse_metadata as parse_tus_metadata;
-pub use state::{CatalogAccess, HttpConfig, HttpState, MediaFiles, OnAir, Process};
+pub use state::{CatalogAccess, HttpConfig, HttpState, LiveAccess, MediaFiles, OnAir, Process};
 
 /// Every route of the station.
 pub fn router(state: HttpState) -> Router {
@@ -122,6 +122,34 @@ pub async fn serve(
     serve_with(listener, state, shutdown, limits).await
 }
 
+/// Whether a connection's first bytes are a live source client's (`SOURCE`, `PUT /live`,
+/// `GET /admin/`), looked at without consuming them.
+async fn is_live_source(stream: &tokio::net::TcpStream, within: Duration) -> bool {
+    use crate::input::protocol::{Opening, opening};
+    let deadline = tokio::time::Instant::now() + within;
+    let mut buf = [0u8; 16];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        match opening(&buf[..n]) {
+            Opening::Source => return true,
+            Opening::Http => return false,
+            // A request line split across packets: wait for more of it.
+            Opening::Unknown if n < buf.len() => {
+                if tokio::time::timeout_at(deadline, tokio::time::sleep(Duration::from_millis(5)))
+                    .await
+                    .is_err()
+                {
+                    return false;
+                }
+            }
+            Opening::Unknown => return false,
+        }
+    }
+}
+
 /// [`serve`] with explicit [`conn::Limits`] (tests use short timeouts).
 ///
 /// Each connection is one hyper HTTP/1 connection on its own task, holding one permit of the
@@ -140,6 +168,7 @@ pub async fn serve_with(
     use tower::ServiceExt;
 
     let token = state.process.shutdown_token().clone();
+    let live = state.live.0.clone();
     let app = router(state);
     let max = conn::effective_max_connections(limits.max_connections);
     let permits = Arc::new(tokio::sync::Semaphore::new(max));
@@ -173,7 +202,6 @@ pub async fn serve_with(
             }
             continue;
         };
-        let io = TokioIo::new(listener.guard(stream));
         let app = app.clone();
         let (idle, total) = (limits.body_idle, limits.body_total);
         let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
@@ -192,10 +220,24 @@ pub async fn serve_with(
                 .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));
             app.clone().oneshot(req)
         });
-        let connection = builder.serve_connection(io, service);
         let (token, closing) = (token.clone(), closing.clone());
+        let (builder, live, stall, header_read) = (
+            builder.clone(),
+            live.clone(),
+            limits.write_stall,
+            limits.header_read,
+        );
         tracker.spawn(async move {
             let _permit = permit;
+            // Source clients (the live input) speak a protocol of their own on this port.
+            if let Some(live) = live
+                && is_live_source(&stream, header_read).await
+            {
+                crate::input::session::handle(live, stream, addr).await;
+                return;
+            }
+            let io = TokioIo::new(conn::StallGuard::new(stream, stall));
+            let connection = builder.serve_connection(io, service);
             tokio::pin!(connection);
             let result = tokio::select! {
                 r = connection.as_mut() => r,

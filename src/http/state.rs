@@ -38,7 +38,14 @@ pub struct HttpState {
     pub media: MediaFiles,
     pub config: Arc<HttpConfig>,
     pub process: Process,
+    /// The live input: source clients on the daemon's port are handed to it, and
+    /// `/api/status` shows it.
+    pub live: LiveAccess,
 }
+
+/// The live input, when the station has one.
+#[derive(Clone, Default)]
+pub struct LiveAccess(pub Option<crate::input::LiveService>);
 
 /// What the HTTP layer is configured with, built at the edge (the daemon) from the settings.
 #[derive(Debug, Clone)]
@@ -421,4 +428,5 @@ substate!(
     media: MediaFiles,
     config: Arc<HttpConfig>,
     process: Process,
+    live: LiveAccess,
 );

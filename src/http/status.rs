@@ -9,7 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use super::state::{CatalogAccess, OnAir, Process};
+use super::state::{CatalogAccess, LiveAccess, OnAir, Process};
+use crate::input::LiveStatus;
 
 pub async fn count_requests(State(process): State<Process>, req: Request, next: Next) -> Response {
     process.count_request();
@@ -30,6 +31,7 @@ pub async fn status(
     State(catalog): State<CatalogAccess>,
     State(on_air): State<OnAir>,
     State(process): State<Process>,
+    State(live): State<LiveAccess>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let counts = catalog.with_catalog(|c| c.counts()).await?;
     let schedule = {
@@ -63,6 +65,7 @@ pub async fn status(
     });
     Ok(Json(serde_json::json!({
         "on_air": on_air,
+        "live": live.0.as_ref().map(|l| live_status(&l.status())),
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": process.started_at.to_string(),
@@ -84,6 +87,7 @@ pub async fn metrics(
     State(catalog): State<CatalogAccess>,
     State(on_air): State<OnAir>,
     State(process): State<Process>,
+    State(live): State<LiveAccess>,
 ) -> Result<Response, ApiError> {
     let counts = catalog.with_catalog(|c| c.counts()).await?;
     let mut downloads: Vec<(String, u64)> = catalog
@@ -200,6 +204,11 @@ pub async fn metrics(
     for (name, kind, help, v) in gauges {
         metric(name, kind, help, &[("", v)]);
     }
+    if let Some(l) = &live.0 {
+        for (name, kind, help, v) in live_metrics(&l.status()) {
+            metric(name, kind, help, &[("", v)]);
+        }
+    }
     let np = on_air.now_playing();
     let info = format!(
         "{{title=\"{}\",kind=\"{}\"}}",
@@ -220,6 +229,100 @@ pub async fn metrics(
         out,
     )
         .into_response())
+}
+
+/// The live input for operators: who is connected and since when, the source's format, the
+/// buffer, the drift, the level, and the counts.
+fn live_status(s: &LiveStatus) -> serde_json::Value {
+    serde_json::json!({
+        "connected": s.connected.as_ref().map(|c| serde_json::json!({
+            "token": c.token,
+            "show": c.show,
+            "occurrence": c.occurrence,
+            "since": c.since.to_string(),
+            "on_air_at": c.on_air_at.to_string(),
+            "ends_at": c.ends_at.map(|t| t.to_string()),
+            "software": c.software,
+            "streaming": c.streaming,
+        })),
+        "format": s.format.as_ref().map(|f| serde_json::json!({
+            "codec": f.codec,
+            "sample_rate": f.sample_rate,
+            "channels": f.channels,
+        })),
+        "buffer_ms": s.buffered_ms,
+        "drift_ppm": (s.drift_ppm * 10.0).round() / 10.0,
+        "gain_db": (s.gain_db * 10.0).round() / 10.0,
+        "source_lufs": s.source_lufs.map(|l| (l * 10.0).round() / 10.0),
+        "bytes": s.bytes,
+        "connections": s.connections,
+        "reconnects": s.reconnects,
+        "refused": s.refused,
+        "unauthorized": s.unauthorized,
+        "undecodable": s.undecodable,
+        "recordings": s.recordings,
+        "underruns": s.underruns,
+        "overflow_frames": s.overflow_frames,
+    })
+}
+
+fn live_metrics(s: &LiveStatus) -> [(&'static str, &'static str, &'static str, f64); 9] {
+    [
+        (
+            "antenne_live_connected",
+            "gauge",
+            "1 while a live source is connected.",
+            f64::from(u8::from(s.connected.as_ref().is_some_and(|c| c.streaming))),
+        ),
+        (
+            "antenne_live_buffer_ms",
+            "gauge",
+            "Live audio buffered ahead of the programme.",
+            s.buffered_ms as f64,
+        ),
+        (
+            "antenne_live_drift_ppm",
+            "gauge",
+            "Correction of the live source's clock (positive: it runs fast).",
+            s.drift_ppm,
+        ),
+        (
+            "antenne_live_gain_db",
+            "gauge",
+            "Gain applied to the live source.",
+            s.gain_db,
+        ),
+        (
+            "antenne_live_connections_total",
+            "counter",
+            "Live sources let in.",
+            s.connections as f64,
+        ),
+        (
+            "antenne_live_reconnects_total",
+            "counter",
+            "Live sources back within their grace.",
+            s.reconnects as f64,
+        ),
+        (
+            "antenne_live_refused_total",
+            "counter",
+            "Live sources refused (valid credentials: outside their slot, input in use).",
+            (s.refused) as f64,
+        ),
+        (
+            "antenne_live_unauthorized_total",
+            "counter",
+            "Live sources refused for missing, wrong or revoked credentials.",
+            s.unauthorized as f64,
+        ),
+        (
+            "antenne_live_underruns_total",
+            "counter",
+            "Times the live buffer ran dry on air.",
+            s.underruns as f64,
+        ),
+    ]
 }
 
 /// A Prometheus label value, escaped (`\\`, `\"`, newline).

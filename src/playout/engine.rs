@@ -386,7 +386,18 @@ impl Renderer {
                 continue;
             };
             let m = seg.end.min(end);
-            self.publish(seg.kind, &seg.item);
+            match &seg.source {
+                // A live source names what airs (its stream name, its metadata updates).
+                Source::Live { input } => {
+                    let title = self.config.live.get(input).and_then(|l| l.title());
+                    let item = super::timeline::Airing {
+                        title: title.unwrap_or_else(|| seg.item.title.clone()),
+                        ..(*seg.item).clone()
+                    };
+                    self.publish(seg.kind, &item);
+                }
+                _ => self.publish(seg.kind, &seg.item),
+            }
             let lo = 2 * (f - at) as usize;
             let hi = 2 * (m - at) as usize;
             let mut filled_to = m;

@@ -5,7 +5,9 @@
 //! The buffer is bounded and neither side ever waits for the other: a source that runs ahead
 //! loses its oldest frames (counted as overflow), a source that runs late leaves silence
 //! (counted as underrun), so the programme stays on the station clock whatever the source
-//! does. A connection or a disconnection bumps a generation the planner watches, so it
+//! does. After a connection or an underrun the renderer reads silence until the buffer holds
+//! its cushion again (`prime`, counted as waiting), so network jitter does not chop the audio
+//! into bits. A connection or a disconnection bumps a generation the planner watches, so it
 //! re-plans from the next block.
 
 use std::collections::{HashMap, VecDeque};
@@ -23,9 +25,27 @@ pub struct LiveInputs {
     generation: Arc<AtomicU64>,
 }
 
+/// How much a live input buffers: at most `capacity_frames`, and `prime_frames` before the
+/// renderer starts reading (the source-to-programme delay the drift control holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveBuffer {
+    pub capacity_frames: usize,
+    pub prime_frames: usize,
+}
+
+impl LiveBuffer {
+    /// No cushion: frames are read as soon as they arrive (tests of the frame accounting).
+    pub fn unprimed(capacity_frames: usize) -> LiveBuffer {
+        LiveBuffer {
+            capacity_frames,
+            prime_frames: 0,
+        }
+    }
+}
+
 impl LiveInputs {
-    /// Inputs named `names`, each buffering at most `capacity_frames` frames.
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, capacity_frames: usize) -> Self {
+    /// Inputs named `names`, each buffering as `buffer` says.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, buffer: LiveBuffer) -> Self {
         let generation = Arc::new(AtomicU64::new(0));
         let inputs = names
             .into_iter()
@@ -33,8 +53,11 @@ impl LiveInputs {
                 let input = LiveInput {
                     ring: Arc::new(Mutex::new(Ring {
                         samples: VecDeque::new(),
-                        capacity: capacity_frames * CHANNELS,
+                        capacity: buffer.capacity_frames.max(1) * CHANNELS,
+                        prime: buffer.prime_frames.min(buffer.capacity_frames) * CHANNELS,
+                        priming: true,
                         connected: false,
+                        title: None,
                     })),
                     counters: Arc::new(LiveCounters::default()),
                     generation: generation.clone(),
@@ -93,7 +116,13 @@ struct Ring {
     samples: VecDeque<f32>,
     /// In samples.
     capacity: usize,
+    /// The cushion read silence waits for, in samples.
+    prime: usize,
+    /// Waiting for the cushion (after a connection or an underrun).
+    priming: bool,
     connected: bool,
+    /// The now-playing title the source gave (stream name, metadata updates).
+    title: Option<String>,
 }
 
 /// What went wrong on an input since start, in frames.
@@ -103,6 +132,10 @@ pub struct LiveCounters {
     pub underrun_frames: AtomicU64,
     /// Frames the source delivered beyond the buffer (the oldest were dropped).
     pub overflow_frames: AtomicU64,
+    /// Frames read as silence while the buffer built its cushion.
+    pub waiting_frames: AtomicU64,
+    /// Underruns: times the buffer ran dry while on air (each one a gap a listener hears).
+    pub underruns: AtomicU64,
 }
 
 impl LiveInput {
@@ -123,6 +156,19 @@ impl LiveInput {
         self.ring().samples.len() / CHANNELS
     }
 
+    /// The title the connected source gave, if any.
+    pub fn title(&self) -> Option<String> {
+        self.ring().title.clone()
+    }
+
+    /// Sets the now-playing title while a source is connected (`None`: the show's own).
+    pub fn set_title(&self, title: Option<String>) {
+        let mut ring = self.ring();
+        if ring.connected {
+            ring.title = title;
+        }
+    }
+
     /// Connects a source; `None` when one is already connected (one source per input).
     pub fn connect(&self) -> Option<LiveWriter> {
         let mut ring = self.ring();
@@ -131,6 +177,8 @@ impl LiveInput {
         }
         ring.connected = true;
         ring.samples.clear();
+        ring.priming = true;
+        ring.title = None;
         drop(ring);
         self.generation.fetch_add(1, Ordering::AcqRel);
         Some(LiveWriter(self.clone()))
@@ -142,7 +190,23 @@ impl LiveInput {
     pub fn read(&self, out: &mut [f32], gain: impl Fn(usize) -> f32) -> usize {
         let frames = out.len() / CHANNELS;
         let mut ring = self.ring();
+        if ring.priming {
+            if ring.samples.len() < ring.prime.max(1) {
+                drop(ring);
+                out.fill(0.0);
+                self.counters
+                    .waiting_frames
+                    .fetch_add(frames as u64, Ordering::Relaxed);
+                return 0;
+            }
+            ring.priming = false;
+        }
         let have = (ring.samples.len() / CHANNELS).min(frames);
+        if have < frames {
+            // Ran dry: build the cushion again before reading on.
+            ring.priming = true;
+            self.counters.underruns.fetch_add(1, Ordering::Relaxed);
+        }
         for (k, frame) in out.chunks_exact_mut(CHANNELS).take(have).enumerate() {
             let g = gain(k);
             for s in frame {
@@ -181,6 +245,18 @@ impl LiveWriter {
         }
     }
 
+    /// Before the slot starts (pre-roll): keeps only the newest cushion's worth of frames, so
+    /// the show starts with the delay it will keep, and nothing counts as overflow.
+    pub fn write_preroll(&self, pcm: &[f32]) {
+        let mut ring = self.0.ring();
+        ring.samples.extend(pcm);
+        let keep = ring.prime.max(CHANNELS);
+        let len = ring.samples.len();
+        let excess = len.saturating_sub(keep).next_multiple_of(CHANNELS).min(len);
+        ring.samples.drain(..excess);
+        ring.priming = true;
+    }
+
     pub fn input(&self) -> &LiveInput {
         &self.0
     }
@@ -188,7 +264,10 @@ impl LiveWriter {
 
 impl Drop for LiveWriter {
     fn drop(&mut self) {
-        self.0.ring().connected = false;
+        let mut ring = self.0.ring();
+        ring.connected = false;
+        ring.title = None;
+        drop(ring);
         self.0.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
@@ -198,7 +277,7 @@ mod tests {
     use super::*;
 
     fn input() -> (LiveInputs, LiveInput) {
-        let inputs = LiveInputs::new(["live"], 4);
+        let inputs = LiveInputs::new(["live"], LiveBuffer::unprimed(4));
         let input = inputs.get("live").unwrap().clone();
         (inputs, input)
     }
@@ -252,5 +331,51 @@ mod tests {
         let mut out = [0.0; 4];
         input.read(&mut out, |k| if k == 0 { 0.5 } else { 1.0 });
         assert_eq!(out, [0.5, 0.5, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn reading_waits_for_the_cushion_after_a_connection_and_after_an_underrun() {
+        let buffer = LiveBuffer {
+            capacity_frames: 8,
+            prime_frames: 3,
+        };
+        let inputs = LiveInputs::new(["live"], buffer);
+        let input = inputs.get("live").unwrap().clone();
+        let w = input.connect().unwrap();
+        w.write(&[1.0; 4]); // 2 frames: under the cushion
+        let mut out = [9.0; 4];
+        assert_eq!(input.read(&mut out, |_| 1.0), 0);
+        assert_eq!(out, [0.0; 4], "silence while priming");
+        w.write(&[2.0; 2]); // 3 frames: the cushion
+        assert_eq!(input.read(&mut out, |_| 1.0), 2);
+        assert_eq!(out, [1.0; 4]);
+        // One frame left, two asked: an underrun, then priming again.
+        assert_eq!(input.read(&mut out, |_| 1.0), 1);
+        assert_eq!(input.counters().underruns.load(Ordering::Relaxed), 1);
+        w.write(&[3.0; 2]);
+        assert_eq!(input.read(&mut out, |_| 1.0), 0, "priming again");
+        assert_eq!(input.counters().waiting_frames.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn the_pre_roll_keeps_the_newest_cushion_without_counting_overflow() {
+        let buffer = LiveBuffer {
+            capacity_frames: 8,
+            prime_frames: 2,
+        };
+        let inputs = LiveInputs::new(["live"], buffer);
+        let input = inputs.get("live").unwrap().clone();
+        let w = input.connect().unwrap();
+        let pcm: Vec<f32> = (0..20).map(|i| (i / 2) as f32).collect(); // frames 0..10
+        w.write_preroll(&pcm);
+        assert_eq!(input.buffered_frames(), 2);
+        assert_eq!(input.counters().overflow_frames.load(Ordering::Relaxed), 0);
+        let mut out = [0.0; 4];
+        input.read(&mut out, |_| 1.0);
+        assert_eq!(out, [8.0, 8.0, 9.0, 9.0], "the newest frames");
+        input.set_title(Some("Fête des Ors".into()));
+        assert_eq!(input.title().as_deref(), Some("Fête des Ors"));
+        drop(w);
+        assert_eq!(input.title(), None);
     }
 }

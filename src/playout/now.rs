@@ -18,7 +18,7 @@ pub struct NowPlaying {
     pub started_at: Timestamp,
     pub ends_at: Timestamp,
     pub next: Option<Next>,
-    /// `show`, `fallback`, `ident`, `silence` (meant) or `dead_air`.
+    /// `show`, `live`, `fallback`, `silence` (meant) or `dead_air`.
     pub kind: &'static str,
 }
 
@@ -48,6 +48,7 @@ impl NowPlaying {
             next: item.next.clone(),
             kind: match kind {
                 Kind::Show => "show",
+                Kind::Live => "live",
                 // An ident carries the title of the track it announces.
                 Kind::Fallback | Kind::Ident => "fallback",
                 Kind::MeantSilence => "silence",

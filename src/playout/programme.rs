@@ -135,8 +135,13 @@ impl Programme<'_> {
                     input: LIVE_INPUT.to_owned(),
                 },
                 fade_in: self.fades.edge.min(e - s),
-                fade_out: self.fades.edge.min(e - s),
-                kind: Kind::Show,
+                // A live show running over its slot ends as any item does: cut or faded.
+                fade_out: match occ.overrun {
+                    Overrun::Fade => self.fades.overrun,
+                    Overrun::Cut => self.fades.edge,
+                }
+                .min(e - s),
+                kind: Kind::Live,
                 item: Arc::new(Airing {
                     show: Some(occ.show.clone()),
                     show_title,

@@ -31,6 +31,8 @@ pub enum Source {
 pub enum Kind {
     /// An occurrence's own item (episode, playlist track, file).
     Show,
+    /// A live source on air (a `play = "live"` occurrence, or an operator's override).
+    Live,
     /// A track of the fallback rotation.
     Fallback,
     /// A station ident between fallback tracks.

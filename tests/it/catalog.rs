@@ -1,8 +1,8 @@
 //! The catalog: migrations, the episode/job lifecycle, crash recovery, tokens, downloads.
 
 use antenne::catalog::{
-    Catalog, CatalogError, Completed, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch,
-    NewEpisode,
+    Catalog, CatalogError, Completed, EpisodeQuery, EpisodeStatus, Grant, Loudness, MetadataPatch,
+    NewEpisode, hash_secret,
 };
 use jiff::Timestamp;
 
@@ -197,19 +197,34 @@ fn metadata_edits_and_unpublish_keep_the_id() {
 fn tokens_are_stored_hashed_limited_and_revocable() {
     let dir = tempfile::tempdir().unwrap();
     let cat = Catalog::open(dir.path()).unwrap();
-    cat.add_token("amina", "hash1", &["la-monnaie".into()], t(0))
+    let grant = Grant::upload(&["la-monnaie"]);
+    cat.add_token("amina", &hash_secret("ant_amina"), &grant, t(0))
         .unwrap();
-    cat.add_token("ops", "hash2", &[], t(0)).unwrap();
-    assert!(matches!(
-        cat.add_token("ops", "hash3", &[], t(0)),
-        Err(CatalogError::Exists(_))
-    ));
-    let amina = cat.token_by_hash("hash1").unwrap().unwrap();
+    cat.add_token("ops", &hash_secret("ant_ops"), &Grant::default(), t(0))
+        .unwrap();
+    let again = cat.add_token("ops", &hash_secret("ant_x"), &Grant::default(), t(0));
+    assert!(matches!(again, Err(CatalogError::Exists(_))));
+    cat.add_token(
+        "live",
+        &hash_secret("ant_live"),
+        &Grant::live(&["les-ors"]),
+        t(0),
+    )
+    .unwrap();
+    let amina = cat.token_for_secret("ant_amina").unwrap().unwrap();
     assert!(amina.may_use("la-monnaie") && !amina.may_use("les-ors") && !amina.is_operator());
-    assert!(cat.token_by_hash("hash2").unwrap().unwrap().is_operator());
+    assert!(!amina.live, "upload tokens do not go live");
+    let ops = cat.token_for_secret("ant_ops").unwrap().unwrap();
+    assert!(ops.is_operator() && !ops.live);
+    let live = cat.token_for_secret("ant_live").unwrap().unwrap();
+    assert!(live.live && live.may_use("les-ors"));
+    assert!(cat.token_for_secret("ant_nobody").unwrap().is_none());
     assert!(cat.revoke_token("amina", t(1)).unwrap());
-    assert!(cat.token_by_hash("hash1").unwrap().is_none());
-    assert_eq!(cat.list_tokens().unwrap().len(), 2);
+    assert!(cat.token_for_secret("ant_amina").unwrap().is_none());
+    let listed = cat.list_tokens().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().any(|t| t.name == "live" && t.live));
+    assert!(listed.iter().any(|t| t.name == "amina" && t.revoked));
 }
 
 #[test]

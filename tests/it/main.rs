@@ -21,6 +21,7 @@ mod fuzz;
 mod hostile;
 mod http;
 mod ingest;
+mod live;
 mod playout;
 mod reload;
 mod schedule;

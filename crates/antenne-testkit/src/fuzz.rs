@@ -160,7 +160,7 @@ fn station() -> &'static Station {
             .add_token(
                 "fuzz",
                 &antenne::catalog::hash_secret(SECRET),
-                &[],
+                &antenne::catalog::Grant::default(),
                 Timestamp::now(),
             )
             .expect("token");

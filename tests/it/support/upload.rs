@@ -10,11 +10,15 @@ pub const BOUNDARY: &str = "antenne-test-boundary-7d3f";
 
 /// A new token for `shows` (empty: an operator token); returns the secret.
 pub fn token(state: &AppState, name: &str, shows: &[&str]) -> String {
+    grant(state, name, &antenne::catalog::Grant::upload(shows))
+}
+
+/// A new token with `grant`; returns the secret.
+pub fn grant(state: &AppState, name: &str, grant: &antenne::catalog::Grant) -> String {
     let secret = format!("ant_test_{name}_0123456789abcdef");
-    let shows: Vec<String> = shows.iter().map(|s| s.to_string()).collect();
     state
         .catalog()
-        .add_token(name, &hash_secret(&secret), &shows, jiff::Timestamp::now())
+        .add_token(name, &hash_secret(&secret), grant, jiff::Timestamp::now())
         .unwrap();
     secret
 }

@@ -345,6 +345,32 @@ impl Catalog {
         })
     }
 
+    /// Records that episode `id` is the recording of live occurrence `occurrence` (its feed
+    /// item, once the occurrence has ended, points to the episode). An occurrence has one
+    /// recording: a second episode for it is refused.
+    pub fn set_occurrence(&self, id: &str, occurrence: &str, now: jiff::Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE episodes SET occurrence_id = ?2, updated_at = ?3 \
+                 WHERE id = ?1 AND (occurrence_id IS NULL OR occurrence_id = ?2)",
+                params![id, occurrence, now.as_second()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The episode recorded from live occurrence `occurrence`, if any.
+    pub fn episode_of_occurrence(&self, occurrence: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT id FROM episodes WHERE occurrence_id = ?1",
+                [occurrence],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
     /// Records which episode an occurrence of the schedule plays, once: the first choice
     /// stands, so a restart mid-show plays the same episode. Returns the episode chosen.
     pub fn airing_for(

@@ -82,6 +82,12 @@ const MIGRATIONS: &[&str] = &[
         counted_at INTEGER NOT NULL
     );
     CREATE INDEX downloads_episode ON downloads (episode_id);",
+    // 2: live sources (issue 14): tokens that may go on air, and the episode a live
+    // occurrence was recorded as.
+    "ALTER TABLE tokens ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE episodes ADD COLUMN occurrence_id TEXT;
+    CREATE UNIQUE INDEX episodes_occurrence ON episodes (occurrence_id)
+        WHERE occurrence_id IS NOT NULL;",
 ];
 
 /// The schema version this build knows.

@@ -22,7 +22,7 @@ use rusqlite::Connection;
 
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
-pub use tokens::{TokenRecord, hash_secret, new_secret, secret_digest};
+pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
 
 /// The catalog's file name inside `data_dir`.

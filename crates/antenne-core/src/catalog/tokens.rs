@@ -1,4 +1,5 @@
-//! Upload tokens: only a hash of each token is stored; the secret is shown once at creation.
+//! Tokens: who may upload to which shows, and who may go on air from a live source. Only a
+//! hash of each token is stored; the secret is shown once at creation.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -10,8 +11,38 @@ pub struct TokenRecord {
     pub name: String,
     /// Shows this token may upload to; empty = an operator token (every show, edit and delete).
     pub shows: Vec<String>,
+    /// May go on air from a live source: during its shows' live slots, or at any time for an
+    /// operator token.
+    pub live: bool,
     pub created_at: jiff::Timestamp,
     pub revoked: bool,
+}
+
+/// What a new token may do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// Its shows; none = an operator token.
+    pub shows: Vec<String>,
+    /// Live sources too ([`TokenRecord::live`]).
+    pub live: bool,
+}
+
+impl Grant {
+    /// Uploads to `shows` (an operator's when empty).
+    pub fn upload(shows: &[&str]) -> Grant {
+        Grant {
+            shows: shows.iter().map(|s| s.to_string()).collect(),
+            live: false,
+        }
+    }
+
+    /// Uploads to `shows` and live sources during their live slots.
+    pub fn live(shows: &[&str]) -> Grant {
+        Grant {
+            live: true,
+            ..Grant::upload(shows)
+        }
+    }
 }
 
 impl TokenRecord {
@@ -30,7 +61,7 @@ impl Catalog {
         &self,
         name: &str,
         hash: &str,
-        shows: &[String],
+        grant: &Grant,
         now: jiff::Timestamp,
     ) -> Result<()> {
         let taken = self.read(|c| {
@@ -42,10 +73,10 @@ impl Catalog {
         }
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO tokens (name, hash, created_at) VALUES (?1, ?2, ?3)",
-                params![name, hash, now.as_second()],
+                "INSERT INTO tokens (name, hash, created_at, live) VALUES (?1, ?2, ?3, ?4)",
+                params![name, hash, now.as_second(), grant.live],
             )?;
-            for show in shows {
+            for show in &grant.shows {
                 tx.execute(
                     "INSERT OR IGNORE INTO token_shows (token, show) VALUES (?1, ?2)",
                     params![name, show],
@@ -57,16 +88,16 @@ impl Catalog {
 
     /// Every token, revoked ones included, by name.
     pub fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
-        let names: Vec<(String, i64, bool)> = self.read(|c| {
+        let names: Vec<(String, i64, bool, bool)> = self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT name, created_at, revoked_at IS NOT NULL FROM tokens ORDER BY name",
+                "SELECT name, created_at, revoked_at IS NOT NULL, live FROM tokens ORDER BY name",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect()
         })?;
         names
             .into_iter()
-            .map(|(name, created, revoked)| self.record(name, created, revoked))
+            .map(|(name, created, revoked, live)| self.record(name, created, revoked, live))
             .collect()
     }
 
@@ -81,52 +112,38 @@ impl Catalog {
         })
     }
 
-    /// Name and stored hash of every live (not revoked) token, for a constant-time match of a
-    /// presented secret against all of them (`http::auth`).
-    pub fn live_token_hashes(&self) -> Result<Vec<(String, String)>> {
-        self.read(|c| {
+    /// The active (not revoked) token whose secret is `secret`. The secret's digest is
+    /// compared with **every** active token's stored hash in constant time
+    /// ([`subtle::ConstantTimeEq`], no early exit, no index lookup), so timing does not tell
+    /// how close a guess came. Unknown and revoked secrets alike give `None`.
+    pub fn token_for_secret(&self, secret: &str) -> Result<Option<TokenRecord>> {
+        let digest = secret_digest(secret);
+        let active: Vec<(String, String, i64, bool)> = self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT name, hash FROM tokens WHERE revoked_at IS NULL ORDER BY name",
+                "SELECT name, hash, created_at, live FROM tokens WHERE revoked_at IS NULL \
+                 ORDER BY name",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect()
-        })
-    }
-
-    /// The live token named `name`.
-    pub fn live_token(&self, name: &str) -> Result<Option<TokenRecord>> {
-        let created: Option<i64> = self.read(|c| {
-            c.query_row(
-                "SELECT created_at FROM tokens WHERE name = ?1 AND revoked_at IS NULL",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()
         })?;
-        created
-            .map(|created| self.record(name.to_string(), created, false))
-            .transpose()
-    }
-
-    /// The live (not revoked) token with this hash.
-    pub fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        let found: Option<(String, i64)> = self.read(|c| {
-            c.query_row(
-                "SELECT name, created_at FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                [hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-        })?;
-        found
-            .map(|(name, created)| self.record(name, created, false))
-            .transpose()
+        let hashes: Vec<(&str, &str)> = active
+            .iter()
+            .map(|(name, hash, ..)| (name.as_str(), hash.as_str()))
+            .collect();
+        match matching(&hashes, &digest) {
+            Some(i) => {
+                let (name, _, created, live) = &active[i];
+                self.record(name.clone(), *created, false, *live).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 
     /// The record of token `name` (created at `created`, in seconds), with its shows.
-    fn record(&self, name: String, created: i64, revoked: bool) -> Result<TokenRecord> {
+    fn record(&self, name: String, created: i64, revoked: bool, live: bool) -> Result<TokenRecord> {
         Ok(TokenRecord {
             shows: self.token_shows(&name)?,
+            live,
             name,
             created_at: jiff::Timestamp::from_second(created).unwrap_or_default(),
             revoked,
@@ -143,6 +160,23 @@ impl Catalog {
     }
 }
 
+/// The index of the `(name, hex hash)` whose hash is `digest`. Every candidate is compared in
+/// full and in constant time, whatever matches; a malformed stored hash never matches.
+fn matching(candidates: &[(&str, &str)], digest: &[u8; 32]) -> Option<usize> {
+    use subtle::{Choice, ConstantTimeEq};
+    let mut found = None;
+    for (i, (_, hash)) in candidates.iter().enumerate() {
+        let mut stored = [0u8; 32];
+        let valid = Choice::from(u8::from(hex::decode_to_slice(hash, &mut stored).is_ok()));
+        let hit: bool = (stored.ct_eq(digest) & valid).into();
+        // Assigning on a hit only: the loop itself always runs over every candidate.
+        if hit {
+            found = Some(i);
+        }
+    }
+    found
+}
+
 /// A new token secret: 256 random bits, hex, with a prefix that makes it recognisable in a
 /// leaked paste.
 pub fn new_secret() -> String {
@@ -157,8 +191,30 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// The SHA-256 of a secret, as bytes: [`hash_secret`] before hex encoding, for comparing a
-/// presented secret in constant time (`http::auth`).
+/// presented secret in constant time ([`Catalog::token_for_secret`]).
 pub fn secret_digest(secret: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(secret.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_matches_its_own_token_only() {
+        let (a, b) = (hash_secret("ant_a"), hash_secret("ant_b"));
+        let candidates = [
+            ("alice", a.as_str()),
+            ("broken", "not hex"),
+            ("bob", b.as_str()),
+        ];
+        assert_eq!(matching(&candidates, &secret_digest("ant_a")), Some(0));
+        assert_eq!(matching(&candidates, &secret_digest("ant_b")), Some(2));
+        assert_eq!(matching(&candidates, &secret_digest("ant_c")), None);
+        assert_eq!(matching(&candidates, &secret_digest("")), None);
+        assert_eq!(matching(&[], &secret_digest("ant_a")), None);
+        // The stored form is the hex of the same digest.
+        assert_eq!(hex::encode(secret_digest("ant_a")), hash_secret("ant_a"));
+    }
 }

@@ -1,0 +1,280 @@
+//! Two clocks, one programme: a live source's sound card runs a little fast or slow against the
+//! station clock, so the frames it delivers per station second differ from the station rate by
+//! up to a few tenths of a percent. [`DriftResampler`] converts the source's rate to the
+//! station rate with a ratio that [`DriftControl`] nudges, so that the buffer between the
+//! source and the programme stays near its target: never a click, a gap or a growing delay.
+//!
+//! The control is a slow PI loop on the buffer level (smoothed over [`LEVEL_SMOOTHING_S`]
+//! seconds of audio, so the jitter of network bursts and of the renderer's blocks does not
+//! move the ratio), bounded to ±[`MAX_CORRECTION`]: a 0.5 % drift is absorbed with room to
+//! spare, and a 1 % pitch change is below what listeners notice on speech or music. Rubato
+//! ramps each ratio change over a chunk, so the resampled signal stays continuous.
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{
+    Adjustable as _, Async, FixedAsync, Indexing, Resampler as _, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
+};
+
+use super::CHANNELS;
+
+/// The largest relative correction of the ratio, either way.
+pub const MAX_CORRECTION: f64 = 0.01;
+/// Seconds of audio over which the buffer level is averaged before the loop reacts.
+pub const LEVEL_SMOOTHING_S: f64 = 4.0;
+/// Proportional gain: relative correction per second of buffer error (0.1 s off: 0.4 %).
+const KP: f64 = 0.04;
+/// Integral gain: relative correction per second of error, per second of audio; `KP² / 4`
+/// damps the loop critically (no overshoot), settling a constant drift in a few minutes.
+const KI: f64 = KP * KP / 4.0;
+
+/// The PI loop on the buffer level; pure arithmetic, driven by what the source delivered.
+#[derive(Debug, Clone)]
+pub struct DriftControl {
+    rate: f64,
+    target_frames: f64,
+    /// Smoothed buffer level, frames; `None` until the first observation.
+    level: Option<f64>,
+    integral: f64,
+    correction: f64,
+}
+
+impl DriftControl {
+    /// A loop holding the buffer near `target_frames` at the station `rate`.
+    pub fn new(rate: u32, target_frames: u64) -> DriftControl {
+        DriftControl {
+            rate: f64::from(rate),
+            target_frames: target_frames as f64,
+            level: None,
+            integral: 0.0,
+            correction: 0.0,
+        }
+    }
+
+    /// Takes the buffer level seen after `elapsed_frames` of audio went in, and returns the
+    /// relative ratio to resample with (`< 1` when the buffer is too full: fewer frames out).
+    pub fn observe(&mut self, buffered_frames: u64, elapsed_frames: u64) -> f64 {
+        let dt = elapsed_frames as f64 / self.rate;
+        let seen = buffered_frames as f64;
+        let level = match self.level {
+            None => seen,
+            Some(l) => {
+                let a = 1.0 - (-dt / LEVEL_SMOOTHING_S).exp();
+                l + a * (seen - l)
+            }
+        };
+        self.level = Some(level);
+        let error_s = (level - self.target_frames) / self.rate;
+        // Anti-windup: the integral only moves while the output is not pinned at a bound.
+        let pinned = self.correction.abs() >= MAX_CORRECTION && error_s * self.correction > 0.0;
+        if !pinned {
+            self.integral += error_s * dt;
+        }
+        self.correction =
+            (KP * error_s + KI * self.integral).clamp(-MAX_CORRECTION, MAX_CORRECTION);
+        1.0 - self.correction
+    }
+
+    /// The correction in force, relative (positive: the source runs fast).
+    pub fn correction(&self) -> f64 {
+        self.correction
+    }
+
+    /// The smoothed buffer level, frames.
+    pub fn level_frames(&self) -> f64 {
+        self.level.unwrap_or(0.0)
+    }
+}
+
+/// Stereo interleaved `f32` from a source's rate to the station rate, with an adjustable
+/// relative ratio (rubato's asynchronous sinc resampler).
+pub struct DriftResampler {
+    inner: Async<f32>,
+    pending: Vec<f32>,
+    out_buf: Vec<f32>,
+    /// Output frames still to drop: the resampler's delay, so the output starts on the input's
+    /// first frame.
+    drop: usize,
+}
+
+impl DriftResampler {
+    pub fn new(rate_in: u32, rate_out: u32) -> Result<DriftResampler, String> {
+        let params = SincInterpolationParameters {
+            sinc_len: 64,
+            f_cutoff: None,
+            interpolation: SincInterpolationType::Linear,
+            oversampling_factor: 128,
+            window: WindowFunction::BlackmanHarris2,
+        };
+        let ratio = f64::from(rate_out) / f64::from(rate_in);
+        let inner = Async::<f32>::new_sinc(
+            ratio,
+            1.0 + 2.0 * MAX_CORRECTION,
+            &params,
+            256,
+            CHANNELS,
+            FixedAsync::Input,
+        )
+        .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
+        let drop = inner.output_delay();
+        let max = inner.output_frames_max();
+        Ok(DriftResampler {
+            inner,
+            pending: Vec::new(),
+            out_buf: vec![0.0; max * CHANNELS],
+            drop,
+        })
+    }
+
+    /// Sets the ratio relative to the nominal one (ramped over the next chunk).
+    pub fn set_relative(&mut self, relative: f64) {
+        let r = relative.clamp(1.0 - MAX_CORRECTION, 1.0 + MAX_CORRECTION);
+        // Within the bounds given at construction: cannot fail.
+        let _ = self.inner.set_resample_ratio_relative(r, true);
+    }
+
+    /// Feeds interleaved stereo `input`; appends the output that is ready to `out`.
+    pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
+        self.pending.extend_from_slice(input);
+        let mut offset = 0;
+        loop {
+            let need = self.inner.input_frames_next();
+            let have = self.pending.len() / CHANNELS - offset;
+            if have < need {
+                break;
+            }
+            let frames = self.pending.len() / CHANNELS;
+            let src = InterleavedSlice::new(&self.pending[..], CHANNELS, frames)
+                .expect("interleaved input");
+            let cap = self.out_buf.len() / CHANNELS;
+            let mut dst = InterleavedSlice::new_mut(&mut self.out_buf[..], CHANNELS, cap)
+                .expect("interleaved output");
+            let indexing = Indexing::new().input_offset(offset);
+            let (_, produced) = self
+                .inner
+                .process_into_buffer(&src, &mut dst, Some(&indexing))
+                .expect("buffers sized by the resampler");
+            let skip = self.drop.min(produced);
+            self.drop -= skip;
+            out.extend_from_slice(&self.out_buf[skip * CHANNELS..produced * CHANNELS]);
+            offset += need;
+        }
+        self.pending.drain(..offset * CHANNELS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source `drift` fast (or slow) for `seconds` of station time, delivering packets of
+    /// 1152 frames, read by a renderer in blocks of 4096 frames, the loop driving an ideal
+    /// resampler. Returns (underruns, overflows, max level seen after the first minute, final
+    /// correction), levels in frames.
+    fn simulate(drift: f64, seconds: u64) -> (u64, u64, f64, f64) {
+        const RATE: u32 = 44_100;
+        let target = u64::from(RATE); // 1 s
+        let capacity = 3 * u64::from(RATE);
+        let mut control = DriftControl::new(RATE, target);
+        let mut buffered = target as f64;
+        let (mut underruns, mut overflows, mut max_after_settle) = (0, 0, 0.0f64);
+        let mut ratio = 1.0;
+        let source_rate = f64::from(RATE) * (1.0 + drift);
+        let (mut t_source, mut t_read) = (0.0f64, 0.0f64);
+        let end = seconds as f64;
+        while t_read < end {
+            let next_packet = t_source + 1152.0 / source_rate;
+            let next_read = t_read + 4096.0 / f64::from(RATE);
+            if next_packet <= next_read {
+                t_source = next_packet;
+                buffered += 1152.0 * ratio;
+                if buffered > capacity as f64 {
+                    overflows += 1;
+                    buffered = capacity as f64;
+                }
+                ratio = control.observe(buffered as u64, 1152);
+            } else {
+                t_read = next_read;
+                buffered -= 4096.0;
+                if buffered < 0.0 {
+                    underruns += 1;
+                    buffered = 0.0;
+                }
+            }
+            if t_read > 60.0 {
+                max_after_settle = max_after_settle.max((buffered - target as f64).abs());
+            }
+        }
+        (underruns, overflows, max_after_settle, control.correction())
+    }
+
+    #[test]
+    fn half_a_percent_of_drift_for_an_hour_keeps_the_delay_bounded_without_glitches() {
+        for drift in [0.005, -0.005, 0.0, 0.001] {
+            let (underruns, overflows, deviation, correction) = simulate(drift, 3600);
+            assert_eq!((underruns, overflows), (0, 0), "drift {drift}");
+            eprintln!("drift {drift}: {:.3} s off at most", deviation / 44_100.0);
+            // Within a quarter of a second of the target after the first minute (blocks of
+            // 4096 frames alone swing the level by 93 ms).
+            assert!(
+                deviation < 0.25 * 44_100.0,
+                "drift {drift}: {deviation} frames off"
+            );
+            // The loop found the source's clock.
+            assert!(
+                (correction - drift).abs() < 0.0005,
+                "drift {drift}: {correction}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_correction_never_exceeds_its_bound() {
+        let mut c = DriftControl::new(48_000, 48_000);
+        for _ in 0..10_000 {
+            let r = c.observe(3 * 48_000, 1024);
+            assert!((1.0 - MAX_CORRECTION..=1.0 + MAX_CORRECTION).contains(&r));
+        }
+        assert_eq!(c.correction(), MAX_CORRECTION);
+        // And it comes back once the buffer is at its target again (no wound-up integral).
+        for _ in 0..2_000 {
+            c.observe(48_000 / 2, 1024);
+        }
+        assert!(c.correction() < MAX_CORRECTION);
+    }
+
+    #[test]
+    fn a_changing_ratio_keeps_a_sine_continuous() {
+        // 1 kHz at 48 kHz resampled to 44.1 kHz while the ratio swings over its whole range:
+        // the output never jumps further between two frames than a 1 kHz sine can.
+        let mut r = DriftResampler::new(48_000, 44_100).unwrap();
+        let mut out = Vec::new();
+        let mut phase = 0.0f64;
+        for chunk in 0..400 {
+            let rel = 1.0 + MAX_CORRECTION * ((chunk as f64) / 20.0).sin();
+            r.set_relative(rel);
+            let input: Vec<f32> = (0..480)
+                .flat_map(|_| {
+                    phase += std::f64::consts::TAU * 1000.0 / 48_000.0;
+                    let s = (0.5 * phase.sin()) as f32;
+                    [s, s]
+                })
+                .collect();
+            r.process(&input, &mut out);
+        }
+        assert!(out.len() / 2 > 170_000, "{} frames", out.len() / 2);
+        let max_step = 0.5 * std::f64::consts::TAU * 1000.0 / 44_100.0 * 1.02 + 0.01;
+        let worst = out
+            .chunks_exact(2)
+            .map(|f| f[0])
+            .collect::<Vec<_>>()
+            .windows(2)
+            .skip(1000)
+            .map(|w| (w[1] - w[0]).abs() as f64)
+            .fold(0.0, f64::max);
+        assert!(
+            worst < max_step,
+            "a step of {worst} (a sine allows {max_step})"
+        );
+    }
+}
