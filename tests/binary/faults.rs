@@ -342,7 +342,7 @@ fn issue8_start_up_sweeps_orphans_a_crash_left_and_nothing_the_catalog_refers_to
 #[test]
 fn issue8_abandoned_resumable_uploads_expire() {
     let mut st = Station::new();
-    st.extra = vec!["--upload-expiry".into(), "4".into()];
+    st.extra = vec!["--upload-expiry".into(), "2".into()];
     let d = st.start();
     let headers = format!(
         "{}Tus-Resumable: 1.0.0\r\nUpload-Length: 1000\r\nUpload-Metadata: {}\r\n",
