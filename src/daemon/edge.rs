@@ -38,6 +38,35 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
         },
         feed_redirects: settings.station.feed_redirects.clone(),
         stream_bitrate_kbps: settings.station.bitrate_kbps,
+        live_port: live_port(settings),
+    }
+}
+
+/// The port live sources connect to: `live_listen`'s, else the public URL's (the daemon's
+/// behind a proxy), else the listen address's.
+fn live_port(settings: &Settings) -> u16 {
+    let p = &settings.process;
+    if let Some(addr) = p.live_listen {
+        return addr.port();
+    }
+    let url = &p.public_url;
+    let authority = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match authority
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+    {
+        Some(port) => port,
+        None if url.starts_with("https://") => 443,
+        None if p.public_url.contains("://localhost") || p.public_url.contains("://127.") => {
+            p.listen.port()
+        }
+        None => 80,
     }
 }
 

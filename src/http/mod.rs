@@ -49,6 +49,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/", get(web::station))
         .route("/shows/{slug}", get(web::show))
         .route("/upload", get(web::upload))
+        .route("/live", get(web::live))
         .route("/static/style.css", get(web::style_css))
         .route("/static/app.js", get(web::app_js))
         .route("/static/upload.js", get(web::upload_js))

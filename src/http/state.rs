@@ -66,6 +66,8 @@ pub struct HttpConfig {
     pub feed_redirects: Vec<FeedRedirect>,
     /// The live stream's bitrate (feeds' live items; download counting without a duration).
     pub stream_bitrate_kbps: u32,
+    /// The port live sources connect to (`live_listen`'s, or the daemon's), for `/live`.
+    pub live_port: u16,
 }
 
 /// The catalog, and who is told when it changes.

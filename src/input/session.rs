@@ -204,6 +204,16 @@ async fn source(
     if let Some(name) = head.stream_name() {
         begun.writer.input().set_title(Some(name));
     }
+    // An override resumed within its grace keeps its start: no second switch.
+    if let Admission::Override { until } = &admission
+        && begun.writer.input().takeover().is_none()
+    {
+        let takeover = crate::playout::Takeover {
+            since: begun.on_air_at,
+            until: *until,
+        };
+        begun.writer.input().set_takeover(Some(takeover));
+    }
     let go = if head.expects_continue() {
         Answer::Continue
     } else {

@@ -56,8 +56,10 @@ impl LiveInputs {
                         capacity: buffer.capacity_frames.max(1) * CHANNELS,
                         prime: buffer.prime_frames.min(buffer.capacity_frames) * CHANNELS,
                         priming: true,
+                        read: false,
                         connected: false,
                         title: None,
+                        takeover: None,
                     })),
                     counters: Arc::new(LiveCounters::default()),
                     generation: generation.clone(),
@@ -120,9 +122,21 @@ struct Ring {
     prime: usize,
     /// Waiting for the cushion (after a connection or an underrun).
     priming: bool,
+    /// The renderer has read since the source connected: the slot is on air.
+    read: bool,
     connected: bool,
     /// The now-playing title the source gave (stream name, metadata updates).
     title: Option<String>,
+    /// An operator's override: on air from the first instant over whatever plays, until the
+    /// second (or until the source disconnects).
+    takeover: Option<Takeover>,
+}
+
+/// An operator's live override ("direct spécial").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Takeover {
+    pub since: jiff::Timestamp,
+    pub until: Option<jiff::Timestamp>,
 }
 
 /// What went wrong on an input since start, in frames.
@@ -161,6 +175,22 @@ impl LiveInput {
         self.ring().title.clone()
     }
 
+    /// The override in force, if the connected source is an operator's.
+    pub fn takeover(&self) -> Option<Takeover> {
+        let ring = self.ring();
+        ring.takeover.filter(|_| ring.connected)
+    }
+
+    /// Makes the connected source an override (the planner re-plans at once).
+    pub fn set_takeover(&self, takeover: Option<Takeover>) {
+        let mut ring = self.ring();
+        if ring.connected {
+            ring.takeover = takeover;
+            drop(ring);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     /// Sets the now-playing title while a source is connected (`None`: the show's own).
     pub fn set_title(&self, title: Option<String>) {
         let mut ring = self.ring();
@@ -178,7 +208,9 @@ impl LiveInput {
         ring.connected = true;
         ring.samples.clear();
         ring.priming = true;
+        ring.read = false;
         ring.title = None;
+        ring.takeover = None;
         drop(ring);
         self.generation.fetch_add(1, Ordering::AcqRel);
         Some(LiveWriter(self.clone()))
@@ -190,6 +222,7 @@ impl LiveInput {
     pub fn read(&self, out: &mut [f32], gain: impl Fn(usize) -> f32) -> usize {
         let frames = out.len() / CHANNELS;
         let mut ring = self.ring();
+        ring.read = true;
         if ring.priming {
             if ring.samples.len() < ring.prime.max(1) {
                 drop(ring);
@@ -246,9 +279,14 @@ impl LiveWriter {
     }
 
     /// Before the slot starts (pre-roll): keeps only the newest cushion's worth of frames, so
-    /// the show starts with the delay it will keep, and nothing counts as overflow.
+    /// the show starts with the delay it will keep, and nothing counts as overflow. Once the
+    /// renderer reads (it renders a little ahead of the clock), this is [`LiveWriter::write`].
     pub fn write_preroll(&self, pcm: &[f32]) {
         let mut ring = self.0.ring();
+        if ring.read {
+            drop(ring);
+            return self.write(pcm);
+        }
         ring.samples.extend(pcm);
         let keep = ring.prime.max(CHANNELS);
         let len = ring.samples.len();
@@ -267,6 +305,7 @@ impl Drop for LiveWriter {
         let mut ring = self.0.ring();
         ring.connected = false;
         ring.title = None;
+        ring.takeover = None;
         drop(ring);
         self.0.generation.fetch_add(1, Ordering::AcqRel);
     }

@@ -51,7 +51,7 @@ use std::time::Duration;
 pub use crate::audio::{FanOut, NullSink, PcmSink};
 pub use clock::{Clock, ManualClock, SystemClock, Timebase};
 pub use engine::{PlayoutHandle, start_with};
-pub use live::{LiveBuffer, LiveInput, LiveInputs, LiveWriter};
+pub use live::{LiveBuffer, LiveInput, LiveInputs, LiveWriter, Takeover};
 pub use media::{Opener, default_opener};
 pub use now::{NowPlaying, PlayoutStatus, StatusSnapshot};
 pub use picks::{CatalogEpisodes, Chosen, Episodes, NoEpisodes};

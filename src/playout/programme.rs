@@ -108,7 +108,76 @@ impl Programme<'_> {
             cursor = e.max(cursor);
         }
         out.retain(|s| s.end > from && s.start < to);
+        if let Some(t) = self.live.get(LIVE_INPUT).and_then(|l| l.takeover()) {
+            self.take_over(t, from, to, &mut out);
+        }
         out
+    }
+
+    /// An operator's override: a live segment over `[since, until)` (12 hours when open-ended:
+    /// the source's disconnection re-plans), whatever was planned there cut around it.
+    fn take_over(&self, t: super::live::Takeover, from: u64, to: u64, out: &mut Vec<Segment>) {
+        let tb = self.timebase;
+        let s = tb.frame_at(t.since);
+        let e = match t.until {
+            Some(u) => tb.frame_at(u),
+            None => s + tb.frames_in(std::time::Duration::from_secs(12 * 3600)),
+        };
+        if e <= from || s >= to || e <= s {
+            return;
+        }
+        let edge = self.fades.edge;
+        let mut kept = Vec::with_capacity(out.len() + 2);
+        for seg in out.drain(..) {
+            if seg.end <= s || seg.start >= e {
+                kept.push(seg);
+                continue;
+            }
+            if seg.start < s {
+                kept.push(Segment {
+                    end: s,
+                    fade_out: edge.min(s - seg.start),
+                    ..seg.clone()
+                });
+            }
+            if seg.end > e {
+                let source = match &seg.source {
+                    Source::File { path, offset } => Source::File {
+                        path: path.clone(),
+                        offset: offset + (e - seg.start),
+                    },
+                    other => other.clone(),
+                };
+                kept.push(Segment {
+                    start: e,
+                    source,
+                    fade_in: edge.min(seg.end - e),
+                    ..seg
+                });
+            }
+        }
+        kept.push(Segment {
+            start: s,
+            end: e,
+            source: Source::Live {
+                input: LIVE_INPUT.to_owned(),
+            },
+            fade_in: edge,
+            fade_out: edge,
+            kind: Kind::Live,
+            item: Arc::new(Airing {
+                show: None,
+                show_title: self.schedule.station().name.clone(),
+                title: "Direct spécial".to_owned(),
+                episode_id: None,
+                occurrence: None,
+                started_at: t.since,
+                ends_at: t.until.unwrap_or(tb.instant(e)),
+                next: None,
+            }),
+        });
+        kept.sort_by_key(|seg| seg.start);
+        *out = kept;
     }
 
     /// Lays out `occ` over `[s, e)` (`s` is its start unless a previous occurrence overran).

@@ -158,6 +158,16 @@ fn basic(user: &str, password: &str) -> String {
 
 /// Sends a source head; returns the connection and the answer's head (status line first).
 async fn connect(live: &Live, method: &str, user: &str, password: &str) -> (TcpStream, String) {
+    connect_to(live, "/live", method, user, password).await
+}
+
+async fn connect_to(
+    live: &Live,
+    mount: &str,
+    method: &str,
+    user: &str,
+    password: &str,
+) -> (TcpStream, String) {
     let mut s = TcpStream::connect(live.addr).await.unwrap();
     let (version, expect) = if method == "PUT" {
         ("HTTP/1.1", "Expect: 100-continue\r\n")
@@ -165,7 +175,7 @@ async fn connect(live: &Live, method: &str, user: &str, password: &str) -> (TcpS
         ("HTTP/1.0", "")
     };
     let head = format!(
-        "{method} /live {version}\r\nHost: radio\r\nAuthorization: Basic {}\r\n\
+        "{method} {mount} {version}\r\nHost: radio\r\nAuthorization: Basic {}\r\n\
          Content-Type: audio/mpeg\r\nIce-Name: Fête des Ors\r\nUser-Agent: test-source\r\n{expect}\r\n",
         basic(user, password)
     );
@@ -454,4 +464,31 @@ async fn the_live_show_becomes_an_episode_once_its_slot_is_over() {
     assert!((3_500..=4_500).contains(&ms), "{ms} ms");
     // Nothing left to finish.
     assert!(antenne::input::record::pending(live.catalog.data_dir()).is_empty());
+}
+
+// issue 14
+#[tokio::test]
+async fn an_operator_takes_the_air_outside_any_live_slot_until_the_end_it_gave() {
+    let live = live("11:30").await;
+    // A show's live token is refused outside its slot...
+    let (_, answer) = connect(&live, "PUT", "source", DEBAT).await;
+    assert!(answer.starts_with("HTTP/1.0 403"), "{answer}");
+    // ...an operator's overrides whatever plays, until 12:15.
+    let (mut s, answer) = connect_to(&live, "/live?until=12:15", "PUT", "source", OPS).await;
+    assert!(answer.starts_with("HTTP/1.1 100 Continue"), "{answer}");
+    send_audio(&mut s, &lame_tone(0.5)).await;
+    let takeover = live.inputs.get("live").unwrap().takeover().unwrap();
+    assert_eq!(
+        (takeover.since, takeover.until),
+        (at("11:30"), Some(at("12:15")))
+    );
+    let connected = live.service.status().connected.unwrap();
+    assert_eq!(
+        (connected.show, connected.ends_at),
+        (None, Some(at("12:15")))
+    );
+    drop(s);
+    let inputs = live.inputs.clone();
+    wait_for("the end of the grace", || !inputs.is_connected("live")).await;
+    assert!(live.inputs.get("live").unwrap().takeover().is_none());
 }

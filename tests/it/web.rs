@@ -162,3 +162,26 @@ async fn assets_and_security_headers() {
     let (code, _) = get(&st.state, "/static/nope.js").await;
     assert_eq!(code, 404);
 }
+
+// issue 14
+#[tokio::test]
+async fn the_live_page_tells_volunteers_what_to_type_into_butt_or_mixxx() {
+    let st = station().await;
+    let (code, fr) = page(&st.state, "/live", None).await;
+    assert_eq!(code, 200);
+    for want in [
+        "<h1>Passer en direct</h1>",
+        "<dt>Point de montage</dt><dd><code>/live</code></dd>",
+        "<dt>Adresse</dt><dd>radio.test</dd>",
+        "<dt>Port</dt><dd>80</dd>",
+        "votre jeton de direct",
+        "MP3 128 kbit/s",
+    ] {
+        assert!(fr.contains(want), "{want} missing from {fr}");
+    }
+    let (_, en) = page(&st.state, "/live?lang=en", None).await;
+    assert!(
+        en.contains("<dt>Mount point</dt>") && en.contains("your live token"),
+        "{en}"
+    );
+}

@@ -108,6 +108,40 @@ impl Lang {
                 "Schedule errors (last refused reload)",
             ),
             "minutes" => ("min", "min"),
+            "go_live" => ("Passer en direct", "Go live"),
+            "live_intro" => (
+                "Pendant une émission en direct (et jusqu'à dix minutes avant), connectez BUTT, Mixxx ou tout logiciel de diffusion Icecast avec ces réglages. Vous passez à l'antenne à l'heure exacte du début ; si la connexion coupe moins de 5 secondes, l'émission reprend sans autre coupure. Chaque direct devient ensuite un épisode du podcast de l'émission.",
+                "During a live show (and up to ten minutes before), connect BUTT, Mixxx or any Icecast broadcasting software with these settings. You go on air at the exact start time; if the connection drops for less than 5 seconds, the show resumes without another break. Every live show then becomes an episode of the show's podcast.",
+            ),
+            "live_settings" => ("Réglages du logiciel", "Software settings"),
+            "live_type" => ("Type de serveur", "Server type"),
+            "live_address" => ("Adresse", "Address"),
+            "live_port" => ("Port", "Port"),
+            "live_mount" => ("Point de montage", "Mount point"),
+            "live_user" => ("Utilisateur", "User"),
+            "live_user_value" => (
+                "le nom court de votre émission (ci-dessous)",
+                "your show's short name (below)",
+            ),
+            "live_password" => ("Mot de passe", "Password"),
+            "live_password_value" => (
+                "votre jeton de direct, donné par la régie (antenne token add NOM --show ÉMISSION --live)",
+                "your live token, given by the station team (antenne token add NAME --show SHOW --live)",
+            ),
+            "live_format" => ("Format", "Format"),
+            "live_format_value" => (
+                "MP3 128 kbit/s, 44 100 Hz, stéréo (Ogg Vorbis, FLAC et AAC marchent aussi)",
+                "MP3 128 kbps, 44.1 kHz, stereo (Ogg Vorbis, FLAC and AAC work too)",
+            ),
+            "live_next" => ("Prochains directs", "Upcoming live shows"),
+            "live_none" => (
+                "Aucun direct prévu dans les deux semaines.",
+                "No live show in the next two weeks.",
+            ),
+            "live_refused" => (
+                "Refusé ? 401 : le jeton est faux ou révoqué. 403 : ce n'est pas l'heure de votre émission (le message dit quand est la prochaine).",
+                "Refused? 401: the token is wrong or revoked. 403: it is not your show's time (the message says when the next one is).",
+            ),
             "footer" => (
                 "Une radio partagée, faite par les habitants.",
                 "A shared radio, made by its neighbours.",

@@ -5,12 +5,14 @@
 //!   station's time zone, the latest episodes per show, subscribe links;
 //! - `/shows/{slug}`: one show, its slots this week and its episodes;
 //! - `/upload`: the volunteers' upload form (resumable, with progress and the loudness report);
+//! - `/live`: what volunteers type into BUTT or Mixxx to go live, and the coming live shows;
 //! - `/static/*`: the stylesheet and scripts, compiled into the binary.
 //!
 //! French by default, English with `?lang=en` or `Accept-Language`. Every value written into
 //! the HTML goes through [`esc`]; the pages carry a CSP that forbids inline script.
 
 mod i18n;
+mod live;
 mod render;
 
 use std::sync::Arc;
@@ -113,6 +115,21 @@ pub async fn show(
     let data =
         render::PageData::load(&on_air, &catalog, &config.public_url, lang, Some(slug)).await?;
     Ok(html(StatusCode::OK, render::show(&data)))
+}
+
+/// `GET /live`: going live, for volunteers.
+pub async fn live(
+    State(on_air): State<OnAir>,
+    State(config): State<Arc<HttpConfig>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&q, &headers);
+    let port = config.live_port;
+    html(
+        StatusCode::OK,
+        live::page(&on_air, &config.public_url, port, lang),
+    )
 }
 
 /// `GET /upload`: the volunteers' form.

@@ -123,7 +123,7 @@ fn link(lang: Lang, path: &str) -> String {
     }
 }
 
-fn head(lang: Lang, title: &str, station: &str, path: &str) -> String {
+pub(super) fn head(lang: Lang, title: &str, station: &str, path: &str) -> String {
     let other = match lang {
         Lang::Fr => format!("{path}?lang=en"),
         Lang::En => format!("{path}?lang=fr"),
@@ -141,6 +141,7 @@ fn head(lang: Lang, title: &str, station: &str, path: &str) -> String {
          <a class=\"skip\" href=\"#main\">{skip}</a>\n\
          <header class=\"site\"><p class=\"brand\"><a href=\"{home}\">{station}</a></p>\n\
          <nav aria-label=\"Navigation\"><a href=\"{home}\">{home_t}</a> <a href=\"{up}\">{up_t}</a> \
+         <a href=\"{live}\">{live_t}</a> \
          <a href=\"{other}\" lang=\"{other_code}\" hreflang=\"{other_code}\">{switch}</a></nav></header>\n\
          <main id=\"main\">\n",
         code = lang.code(),
@@ -151,12 +152,14 @@ fn head(lang: Lang, title: &str, station: &str, path: &str) -> String {
         home_t = lang.t("home"),
         up = link(lang, "/upload"),
         up_t = lang.t("upload"),
+        live = link(lang, "/live"),
+        live_t = lang.t("go_live"),
         other = esc(&other),
         switch = lang.t("lang_switch"),
     )
 }
 
-fn foot(lang: Lang) -> String {
+pub(super) fn foot(lang: Lang) -> String {
     format!(
         "</main>\n<footer class=\"site\"><p>{}</p><p><a href=\"/feed.xml\">{}</a></p></footer>\n</body>\n</html>\n",
         lang.t("footer"),

@@ -835,3 +835,84 @@ fn a_live_slot_airs_the_connected_source_and_the_fallback_without_one() {
     drop(writer);
     assert!(!inputs.is_connected("live"));
 }
+
+/// An operator's override ("direct spécial", issue 14) airs the live input over whatever was
+/// planned, from its start to its end, and the programme resumes after it; cut around it, the
+/// items before and after keep their frames.
+#[test]
+fn an_override_airs_the_live_input_over_the_programme_between_its_bounds() {
+    let st = station();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules/weekly.toml"),
+    )
+    .unwrap();
+    let schedule = parse(&text);
+    let buffer = antenne::playout::LiveBuffer::unprimed(R as usize);
+    let inputs = antenne::playout::LiveInputs::new(["live"], buffer);
+    let tb = Timebase::unix(R);
+    // Thursday 25 March 2027, 14:00 Paris: the fallback rotation plays.
+    let since = ts("2027-03-25T13:00:00Z");
+    let until = ts("2027-03-25T13:00:30Z");
+    let (s, e) = (tb.frame_at(since), tb.frame_at(until));
+    let plan_with = |inputs: &antenne::playout::LiveInputs| {
+        let mut media = FsMedia::new(default_opener(), R);
+        let episodes = CatalogEpisodes::new(st.catalog.clone());
+        Programme {
+            schedule: &schedule,
+            timebase: tb,
+            media_dir: &st.media,
+            media: &mut media,
+            episodes: &episodes,
+            fades: fades(),
+            live: inputs,
+        }
+        .plan(s - 10 * u64::from(R), e + 10 * u64::from(R))
+    };
+    let before = plan_with(&inputs);
+    let writer = inputs.get("live").unwrap().connect().unwrap();
+    let input = inputs.get("live").unwrap();
+    let g = inputs.generation();
+    input.set_takeover(Some(antenne::playout::Takeover {
+        since,
+        until: Some(until),
+    }));
+    assert!(inputs.generation() > g, "the planner re-plans at once");
+    let during = plan_with(&inputs);
+    let live: Vec<_> = during
+        .iter()
+        .filter(|x| matches!(x.source, Source::Live { .. }))
+        .collect();
+    assert_eq!(live.len(), 1, "{during:?}");
+    assert_eq!(
+        (live[0].start, live[0].end, live[0].kind),
+        (s, e, Kind::Live)
+    );
+    // Contiguous, and what was planned outside the override is unchanged.
+    for w in during.windows(2) {
+        assert_eq!(w[0].end, w[1].start, "{during:?}");
+    }
+    let outside = |plan: &[antenne::playout::Segment]| -> Vec<(u64, u64)> {
+        let mut v = Vec::new();
+        for x in plan
+            .iter()
+            .filter(|x| !matches!(x.source, Source::Live { .. }))
+        {
+            if x.start < s {
+                v.push((x.start, x.end.min(s)));
+            }
+            if x.end > e {
+                v.push((x.start.max(e), x.end));
+            }
+        }
+        v
+    };
+    assert_eq!(outside(&before), outside(&during));
+    drop(writer);
+    assert!(input.takeover().is_none(), "gone with its source");
+    let after = plan_with(&inputs);
+    assert!(
+        after
+            .iter()
+            .all(|x| !matches!(x.source, Source::Live { .. }))
+    );
+}
