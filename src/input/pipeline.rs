@@ -20,7 +20,7 @@ use super::record::Recorder;
 use super::status::SourceStats;
 use crate::audio::decode::Decoder;
 use crate::audio::downmix::Downmix;
-use crate::audio::drift::{DriftControl, DriftResampler};
+use crate::audio::drift::{self, DriftControl};
 use crate::audio::leveler::Leveler;
 use crate::clock::Clock;
 use crate::playout::LiveWriter;
@@ -134,7 +134,7 @@ fn decode(
     stats.set_format(&info.codec, info.sample_rate, info.channels);
     let mut downmix = Downmix::new(info.channels, decoder.channel_layout().as_ref());
     let mut rate = info.sample_rate;
-    let Ok(mut resampler) = DriftResampler::new(rate, config.station_rate) else {
+    let Ok(mut resampler) = drift::resampler(rate, config.station_rate) else {
         return Ended::Undecodable(format!("cannot resample {rate} Hz"));
     };
     let Ok(mut leveler) =
@@ -159,7 +159,7 @@ fn decode(
         if decoder.info().sample_rate != rate {
             // A source changing its rate mid-stream (a new song, a restarted encoder).
             rate = decoder.info().sample_rate;
-            match DriftResampler::new(rate, config.station_rate) {
+            match drift::resampler(rate, config.station_rate) {
                 Ok(r) => resampler = r,
                 Err(e) => return Ended::Undecodable(e),
             }

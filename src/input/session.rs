@@ -499,21 +499,7 @@ fn recording_meta(
 }
 
 fn french_date(d: jiff::civil::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let month = MONTHS[(d.month() - 1) as usize];
+    let month = crate::feed::text::MONTHS[0][(d.month() - 1) as usize];
     if d.day() == 1 {
         format!("1er {month} {}", d.year())
     } else {

@@ -1,7 +1,7 @@
 //! Two clocks, one programme: a live source's sound card runs a little fast or slow against the
 //! station clock, so the frames it delivers per station second differ from the station rate by
-//! up to a few tenths of a percent. [`DriftResampler`] converts the source's rate to the
-//! station rate with a ratio that [`DriftControl`] nudges, so that the buffer between the
+//! up to a few tenths of a percent. [`resampler`] converts the source's rate to the station
+//! rate with a ratio that [`DriftControl`] nudges, so that the buffer between the
 //! source and the programme stays near its target: never a click, a gap or a growing delay.
 //!
 //! The control is a slow PI loop on the buffer level (smoothed over [`LEVEL_SMOOTHING_S`]
@@ -10,13 +10,7 @@
 //! spare, and a 1 % pitch change is below what listeners notice on speech or music. Rubato
 //! ramps each ratio change over a chunk, so the resampled signal stays continuous.
 
-use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{
-    Adjustable as _, Async, FixedAsync, Indexing, Resampler as _, SincInterpolationParameters,
-    SincInterpolationType, WindowFunction,
-};
-
-use super::CHANNELS;
+use super::resample::Resampler;
 
 /// The largest relative correction of the ratio, either way.
 pub const MAX_CORRECTION: f64 = 0.01;
@@ -86,81 +80,10 @@ impl DriftControl {
     }
 }
 
-/// Stereo interleaved `f32` from a source's rate to the station rate, with an adjustable
-/// relative ratio (rubato's asynchronous sinc resampler).
-pub struct DriftResampler {
-    inner: Async<f32>,
-    pending: Vec<f32>,
-    out_buf: Vec<f32>,
-    /// Output frames still to drop: the resampler's delay, so the output starts on the input's
-    /// first frame.
-    drop: usize,
-}
-
-impl DriftResampler {
-    pub fn new(rate_in: u32, rate_out: u32) -> Result<DriftResampler, String> {
-        let params = SincInterpolationParameters {
-            sinc_len: 64,
-            f_cutoff: None,
-            interpolation: SincInterpolationType::Linear,
-            oversampling_factor: 128,
-            window: WindowFunction::BlackmanHarris2,
-        };
-        let ratio = f64::from(rate_out) / f64::from(rate_in);
-        let inner = Async::<f32>::new_sinc(
-            ratio,
-            1.0 + 2.0 * MAX_CORRECTION,
-            &params,
-            256,
-            CHANNELS,
-            FixedAsync::Input,
-        )
-        .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
-        let drop = inner.output_delay();
-        let max = inner.output_frames_max();
-        Ok(DriftResampler {
-            inner,
-            pending: Vec::new(),
-            out_buf: vec![0.0; max * CHANNELS],
-            drop,
-        })
-    }
-
-    /// Sets the ratio relative to the nominal one (ramped over the next chunk).
-    pub fn set_relative(&mut self, relative: f64) {
-        let r = relative.clamp(1.0 - MAX_CORRECTION, 1.0 + MAX_CORRECTION);
-        // Within the bounds given at construction: cannot fail.
-        let _ = self.inner.set_resample_ratio_relative(r, true);
-    }
-
-    /// Feeds interleaved stereo `input`; appends the output that is ready to `out`.
-    pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
-        self.pending.extend_from_slice(input);
-        let mut offset = 0;
-        loop {
-            let need = self.inner.input_frames_next();
-            let have = self.pending.len() / CHANNELS - offset;
-            if have < need {
-                break;
-            }
-            let frames = self.pending.len() / CHANNELS;
-            let src = InterleavedSlice::new(&self.pending[..], CHANNELS, frames)
-                .expect("interleaved input");
-            let cap = self.out_buf.len() / CHANNELS;
-            let mut dst = InterleavedSlice::new_mut(&mut self.out_buf[..], CHANNELS, cap)
-                .expect("interleaved output");
-            let indexing = Indexing::new().input_offset(offset);
-            let (_, produced) = self
-                .inner
-                .process_into_buffer(&src, &mut dst, Some(&indexing))
-                .expect("buffers sized by the resampler");
-            let skip = self.drop.min(produced);
-            self.drop -= skip;
-            out.extend_from_slice(&self.out_buf[skip * CHANNELS..produced * CHANNELS]);
-            offset += need;
-        }
-        self.pending.drain(..offset * CHANNELS);
-    }
+/// The resampler a live source goes through: the source's rate to the station's, its ratio
+/// adjustable within ±[`MAX_CORRECTION`] (ramped over a chunk at each change).
+pub fn resampler(rate_in: u32, rate_out: u32) -> Result<Resampler, String> {
+    Resampler::adjustable(rate_in, rate_out, MAX_CORRECTION)
 }
 
 #[cfg(test)]
@@ -247,7 +170,7 @@ mod tests {
     fn a_changing_ratio_keeps_a_sine_continuous() {
         // 1 kHz at 48 kHz resampled to 44.1 kHz while the ratio swings over its whole range:
         // the output never jumps further between two frames than a 1 kHz sine can.
-        let mut r = DriftResampler::new(48_000, 44_100).unwrap();
+        let mut r = resampler(48_000, 44_100).unwrap();
         let mut out = Vec::new();
         let mut phase = 0.0f64;
         for chunk in 0..400 {

@@ -1,16 +1,21 @@
-//! Sample-rate conversion of stereo frames with rubato's synchronous FFT resampler, streamed
-//! chunk by chunk, with the resampler's delay removed so output frame `k` is input time
-//! `k / rate_out` (integer sample time is preserved across the conversion).
+//! Sample-rate conversion of stereo frames with rubato, streamed chunk by chunk, with the
+//! resampler's delay removed so output frame `k` is input time `k / rate_out` (integer sample
+//! time is preserved across the conversion). Files use the synchronous FFT resampler
+//! ([`Resampler::new`]); live sources an asynchronous sinc one whose ratio the drift control
+//! nudges ([`Resampler::adjustable`], [`super::drift`]).
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use rubato::{
+    Async, Fft, FixedAsync, FixedSync, Indexing, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
+};
 
 const CHANNELS: usize = 2;
 const CHUNK: usize = 1024;
 
 /// Stereo interleaved `f32` from `rate_in` to `rate_out`.
 pub struct Resampler {
-    inner: Fft<f32>,
+    inner: Box<dyn rubato::Resampler<f32>>,
     rate_in: u64,
     rate_out: u64,
     pending: Vec<f32>,
@@ -31,9 +36,35 @@ impl Resampler {
             FixedSync::Input,
         )
         .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
+        Ok(Resampler::with(Box::new(inner), rate_in, rate_out))
+    }
+
+    /// A resampler whose ratio can move by up to `max_relative` either way
+    /// ([`Resampler::set_relative`]), for a source whose clock is not the station's.
+    pub fn adjustable(rate_in: u32, rate_out: u32, max_relative: f64) -> Result<Resampler, String> {
+        let params = SincInterpolationParameters {
+            sinc_len: 64,
+            f_cutoff: None,
+            interpolation: SincInterpolationType::Linear,
+            oversampling_factor: 128,
+            window: WindowFunction::BlackmanHarris2,
+        };
+        let inner = Async::<f32>::new_sinc(
+            f64::from(rate_out) / f64::from(rate_in),
+            1.0 + 2.0 * max_relative,
+            &params,
+            256,
+            CHANNELS,
+            FixedAsync::Input,
+        )
+        .map_err(|e| format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}"))?;
+        Ok(Resampler::with(Box::new(inner), rate_in, rate_out))
+    }
+
+    fn with(inner: Box<dyn rubato::Resampler<f32>>, rate_in: u32, rate_out: u32) -> Resampler {
         let drop = inner.output_delay();
         let max = inner.output_frames_max();
-        Ok(Resampler {
+        Resampler {
             inner,
             rate_in: rate_in as u64,
             rate_out: rate_out as u64,
@@ -42,7 +73,16 @@ impl Resampler {
             drop,
             frames_in: 0,
             frames_out: 0,
-        })
+        }
+    }
+
+    /// Sets the ratio relative to the nominal one, ramped over the next chunk (an
+    /// [`Resampler::adjustable`] one; others ignore it).
+    pub fn set_relative(&mut self, relative: f64) {
+        if let Some(a) = self.inner.as_adjustable() {
+            // Out of the bounds given at construction: the ratio stays as it is.
+            let _ = a.set_resample_ratio_relative(relative, true);
+        }
     }
 
     /// Input frames between positions from which a reset resampler produces the same output as
