@@ -143,6 +143,7 @@ fn decode(
         return Ended::Undecodable("cannot meter the source".into());
     };
     let mut control = DriftControl::new(config.station_rate, config.cushion_frames);
+    let mut controlling = false;
     let (mut raw, mut stereo, mut resampled, mut levelled) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     loop {
@@ -177,8 +178,13 @@ fn decode(
         } else {
             writer.write(&levelled);
             let buffered = writer.input().buffered_frames() as u64;
-            let relative = control.observe(buffered, out_frames.max(1));
-            resampler.set_relative(relative);
+            // The loop steers from the moment the cushion is first there: while the buffer
+            // fills after a connection it would only pull the pitch down for nothing.
+            controlling |= buffered >= config.cushion_frames;
+            if controlling {
+                let relative = control.observe(buffered, out_frames.max(1));
+                resampler.set_relative(relative);
+            }
         }
         stats.frames_in.fetch_add(frames as u64, Ordering::Relaxed);
         stats.record_levels(

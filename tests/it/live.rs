@@ -492,3 +492,42 @@ async fn an_operator_takes_the_air_outside_any_live_slot_until_the_end_it_gave()
     wait_for("the end of the grace", || !inputs.is_connected("live")).await;
     assert!(live.inputs.get("live").unwrap().takeover().is_none());
 }
+
+/// The share of `freq` (give or take the drift control's 1 %) in mono `pcm` at `rate`.
+fn tone_share(pcm: &[f32], rate: f64, freq: f64) -> f64 {
+    (-10..=10)
+        .map(|k| goertzel_share(pcm, rate, freq * (1.0 + f64::from(k) / 1000.0)))
+        .fold(0.0, f64::max)
+}
+
+/// Goertzel power at `freq` over total power: 1 for a pure tone at `freq`.
+fn goertzel_share(pcm: &[f32], rate: f64, freq: f64) -> f64 {
+    let k = 2.0 * (std::f64::consts::TAU * freq / rate).cos();
+    let (mut a, mut b) = (0.0f64, 0.0f64);
+    for &x in pcm {
+        (a, b) = (f64::from(x) + k * a - b, a);
+    }
+    let power = a * a + b * b - k * a * b;
+    let total: f64 = pcm
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        * pcm.len() as f64
+        / 2.0;
+    power / total.max(f64::MIN_POSITIVE)
+}
+
+// issue 14
+#[tokio::test]
+async fn the_source_tone_comes_out_of_the_live_input_at_the_station_rate() {
+    let live = live("10:10").await;
+    let (mut s, _) = connect(&live, "PUT", "source", DEBAT).await;
+    send_audio(&mut s, &lame_tone(3.0)).await;
+    let input = live.inputs.get("live").unwrap().clone();
+    wait_for("a second of audio", || input.buffered_frames() >= 44_100).await;
+    let mut out = vec![0.0f32; 2 * 22_050];
+    input.read(&mut out, |_| 1.0);
+    let left: Vec<f32> = out.chunks_exact(2).map(|f| f[0]).collect();
+    let share = tone_share(&left, 44_100.0, 440.0);
+    assert!(share > 0.8, "440 Hz is {share} of the live input");
+}
