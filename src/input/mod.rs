@@ -229,14 +229,32 @@ impl LiveService {
         }
     }
 
-    /// Finishes due recordings every `every` until shutdown (a show whose source stayed
-    /// connected to its end, or dropped for good, is handed over within that time).
+    /// The earliest end of a recording still to finish, if any.
+    fn next_end(&self) -> Option<jiff::Timestamp> {
+        record::pending(&self.0.config.data_dir)
+            .iter()
+            .filter_map(|r| r.meta().ok()?.ends_at)
+            .min()
+    }
+
+    /// Finishes due recordings until shutdown: at start (those a crash left), then at each
+    /// recording's end, and every `every` (a show whose source dropped for good).
     pub async fn run_recordings(self, every: Duration) {
         loop {
             let s = self.clone();
-            let _ = tokio::task::spawn_blocking(move || s.finish_recordings()).await;
+            let next = tokio::task::spawn_blocking(move || {
+                s.finish_recordings();
+                s.next_end()
+            })
+            .await
+            .ok()
+            .flatten();
+            let until_next = next
+                .map(|end| end.duration_since(self.0.clock.now()))
+                .and_then(|d| Duration::try_from(d).ok())
+                .map_or(every, |d| (d + Duration::from_millis(200)).min(every));
             tokio::select! {
-                () = tokio::time::sleep(every) => {}
+                () = tokio::time::sleep(until_next) => {}
                 () = self.0.shutdown.cancelled() => break,
             }
         }

@@ -5,7 +5,7 @@
 //! does: normalised, published in the show's feed. A recording a crash interrupted is
 //! finished at the next start ([`pending`]).
 //!
-//! `recording.json` beside the pieces says what they are (show, occurrence, title, date, when
+//! `recording.toml` beside the pieces says what they are (show, occurrence, title, date, when
 //! the occurrence ends); it is written once, atomically, before the first byte.
 
 use std::fs::{File, OpenOptions};
@@ -24,7 +24,7 @@ use crate::ingest::{IngestError, submit};
 pub const LIVE_DIR: &str = "live";
 /// How much received audio a crash may lose at most.
 pub const SYNC_EVERY: Duration = Duration::from_secs(2);
-const META: &str = "recording.json";
+const META: &str = "recording.toml";
 
 /// What a recording is of.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -58,7 +58,7 @@ impl Recording {
         std::fs::create_dir_all(&dir)?;
         let meta_path = dir.join(META);
         if !meta_path.exists() {
-            let text = serde_json::to_string_pretty(meta).map_err(io::Error::other)?;
+            let text = toml::to_string(meta).map_err(io::Error::other)?;
             intake::write_durably(&meta_path, text.as_bytes())?;
             intake::sync_dir(&dir)?;
             if let Some(parent) = dir.parent() {
@@ -74,7 +74,7 @@ impl Recording {
 
     pub fn meta(&self) -> io::Result<RecordingMeta> {
         let text = std::fs::read_to_string(self.dir.join(META))?;
-        serde_json::from_str(&text).map_err(io::Error::other)
+        toml::from_str(&text).map_err(io::Error::other)
     }
 
     /// A new piece, for one connection's bytes; `ext` from the source's content type.

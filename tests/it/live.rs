@@ -531,3 +531,53 @@ async fn the_source_tone_comes_out_of_the_live_input_at_the_station_rate() {
     let share = tone_share(&left, 44_100.0, 440.0);
     assert!(share > 0.8, "440 Hz is {share} of the live input");
 }
+
+// issue 14
+#[tokio::test]
+async fn a_silent_source_is_dropped_after_the_stall_limit_and_the_input_freed() {
+    let live = live("10:10").await;
+    let (mut s, _) = connect(&live, "PUT", "source", DEBAT).await;
+    send_audio(&mut s, &lame_tone(0.5)).await;
+    // The connection stays open but sends nothing: dropped after `stall` (2 s here).
+    let started = std::time::Instant::now();
+    let inputs = live.inputs.clone();
+    wait_for("the stalled source to be dropped", || {
+        !inputs.is_connected("live")
+    })
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(s);
+}
+
+// issue 14
+#[tokio::test]
+async fn a_source_cut_mid_frame_is_still_recorded_and_becomes_an_episode() {
+    let live = live("10:10").await;
+    let (mut s, _) = connect(&live, "SOURCE", "source", DEBAT).await;
+    let mp3 = lame_tone(2.0);
+    // Cut in the middle of an MP3 frame.
+    send_audio(&mut s, &mp3[..mp3.len() - 217]).await;
+    drop(s);
+    let inputs = live.inputs.clone();
+    wait_for("the end of the grace", || !inputs.is_connected("live")).await;
+    live.clock.set(at("11:00"));
+    let s2 = live.service.clone();
+    tokio::task::spawn_blocking(move || s2.finish_recordings())
+        .await
+        .unwrap();
+    let id = live
+        .catalog
+        .episode_of_occurrence("debat-live/2026-12-05T10:00")
+        .unwrap()
+        .expect("an episode of what was received");
+    let ep = live.catalog.episode(&id).unwrap().unwrap();
+    assert_eq!(
+        ep.original_bytes,
+        (mp3.len() - 217) as u64,
+        "the bytes as received"
+    );
+}
