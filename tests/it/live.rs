@@ -464,6 +464,38 @@ async fn the_live_show_becomes_an_episode_once_its_slot_is_over() {
     assert!((3_500..=4_500).contains(&ms), "{ms} ms");
     // Nothing left to finish.
     assert!(antenne::input::record::pending(live.catalog.data_dir()).is_empty());
+    // The occurrence's podcast:liveItem, ended, now points to its recording.
+    let schedule = live._schedule.borrow().schedule.clone();
+    let episodes = vec![ep];
+    let src = antenne::feed::FeedSource {
+        schedule: &schedule,
+        episodes: &episodes,
+        public_url: "http://radio.test",
+        stream_bitrate_kbps: 128,
+        redirects: &[],
+    };
+    let pages = antenne::feed::build(&src, at("11:30"));
+    let (_, channel) = pages
+        .iter()
+        .find(|(path, _)| path.starts_with("/shows/debat/"))
+        .unwrap();
+    let ended = channel
+        .live_items
+        .iter()
+        .find(|l| l.status == antenne::feed::LiveStatus::Ended)
+        .unwrap();
+    let url = format!("http://radio.test/media/{id}.mp3");
+    assert_eq!(
+        ended.recording.as_ref().map(|r| r.url.as_str()),
+        Some(url.as_str())
+    );
+    let xml = String::from_utf8(antenne::feed::rss::write(channel)).unwrap();
+    let live_item = &xml[xml.find("<podcast:liveItem status=\"ended\"").unwrap()..];
+    let live_item = &live_item[..live_item.find("</podcast:liveItem>").unwrap()];
+    assert!(
+        live_item.contains(&format!("<enclosure url=\"{url}\"")),
+        "{live_item}"
+    );
 }
 
 // issue 14

@@ -60,6 +60,7 @@ fn live(status: LiveStatus, start: &str, end: &str) -> LiveItem {
         content_link: "https://radio.example.org/".into(),
         content_link_label: "Écouter en direct".into(),
         image_url: None,
+        recording: None,
     }
 }
 

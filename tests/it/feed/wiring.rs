@@ -585,6 +585,7 @@ fn episode(n: usize, show: &str) -> antenne::catalog::Episode {
         created_at: at,
         updated_at: at,
         ready_at: Some(at),
+        occurrence_id: None,
     }
 }
 

@@ -80,6 +80,8 @@ pub struct Episode {
     pub created_at: jiff::Timestamp,
     pub updated_at: jiff::Timestamp,
     pub ready_at: Option<jiff::Timestamp>,
+    /// The live occurrence this episode is the recording of ([`Catalog::set_occurrence`]).
+    pub occurrence_id: Option<String>,
 }
 
 /// What an uploader or `antenne ingest` provides for a new episode; its original is already
@@ -129,7 +131,7 @@ pub(super) const COLUMNS: &str =
     original_sha256, original_path, original_bytes, original_name, rendition_path, rendition_bytes,
     duration_ms, before_lufs, before_lra, before_tp, before_peak, after_lufs, after_lra, after_tp,
     after_peak, gain_db, transcript_path, transcript_type, chapters_path, artwork_path, created_at,
-    updated_at, ready_at";
+    updated_at, ready_at, occurrence_id";
 
 fn ts(secs: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -185,6 +187,7 @@ pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Episode> {
         created_at: ts(row.get(30)?),
         updated_at: ts(row.get(31)?),
         ready_at: row.get::<_, Option<i64>>(32)?.map(ts),
+        occurrence_id: row.get(33)?,
     })
 }
 

@@ -25,8 +25,8 @@ pub use crate::schedule::categories::{self, validate_category};
 pub use cover::cover_png;
 pub use ids::{live_item_guid, podcast_guid};
 pub use model::{
-    Category, Channel, Item, LiveItem, LiveStatus, Location, Medium, Paging, ShowKind, Transcript,
-    UpdateFrequency,
+    Category, Channel, Item, LiveItem, LiveRecording, LiveStatus, Location, Medium, Paging,
+    ShowKind, Transcript, UpdateFrequency,
 };
 pub use station::{
     ArtworkFormat, FeedRedirect, FeedSource, STATION_FEED, build, item_from_episode, next_boundary,

@@ -159,6 +159,16 @@ pub struct LiveItem {
     /// Text of the content link, e.g. `Écouter en direct`.
     pub content_link_label: String,
     pub image_url: Option<String>,
+    /// Once the broadcast ended and its recording is published: the episode's audio, which
+    /// the item's enclosure then points to instead of the stream.
+    pub recording: Option<LiveRecording>,
+}
+
+/// The published recording of an ended live broadcast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRecording {
+    pub url: String,
+    pub length: u64,
 }
 
 /// `podcast:liveItem status`.

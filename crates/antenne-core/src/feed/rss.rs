@@ -297,11 +297,26 @@ fn write_live_item(w: &mut W, live: &LiveItem) -> io::Result<()> {
                     Ok(())
                 })?;
             // A stream has no length; the RSS Advisory Board's rule for an unknown size is 0.
-            empty(
-                w,
-                "enclosure",
-                &[("url", &stream), ("length", "0"), ("type", AUDIO_MPEG)],
-            )?;
+            match &live.recording {
+                // Ended and recorded: the episode, as a recorded item's enclosure.
+                Some(r) => {
+                    let length = r.length.to_string();
+                    empty(
+                        w,
+                        "enclosure",
+                        &[
+                            ("url", &ascii_url(&r.url)),
+                            ("length", &length),
+                            ("type", AUDIO_MPEG),
+                        ],
+                    )?;
+                }
+                None => empty(
+                    w,
+                    "enclosure",
+                    &[("url", &stream), ("length", "0"), ("type", AUDIO_MPEG)],
+                )?,
+            }
             text_attrs(
                 w,
                 "podcast:contentLink",

@@ -11,8 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use super::paging::{PAGE_SIZE, page};
 use super::text::long_day;
 use super::{
-    Category, Channel, Item, LiveItem, LiveStatus, Location, Medium, ShowKind, Transcript,
-    UpdateFrequency, live_item_guid, validate_category,
+    Category, Channel, Item, LiveItem, LiveRecording, LiveStatus, Location, Medium, ShowKind,
+    Transcript, UpdateFrequency, live_item_guid, validate_category,
 };
 use crate::catalog::{Episode, EpisodeStatus};
 use crate::schedule::{Occurrence, Schedule, Show};
@@ -292,6 +292,19 @@ fn live_items(
                 stream_bitrate_kbps: src.stream_bitrate_kbps,
                 content_link: format!("{}/", src.public_url),
                 content_link_label: "Écouter en direct".into(),
+                recording: (o.end <= now)
+                    .then(|| {
+                        src.episodes
+                            .iter()
+                            .find(|e| e.occurrence_id.as_deref() == Some(o.id.as_str()))
+                    })
+                    .flatten()
+                    .and_then(|e| {
+                        Some(LiveRecording {
+                            url: format!("{}/media/{}.mp3", src.public_url, e.id),
+                            length: e.rendition_bytes?,
+                        })
+                    }),
                 image_url: shown.map(|s| {
                     image_url(
                         src.public_url,
@@ -444,6 +457,7 @@ mod tests {
             created_at: created,
             updated_at: created,
             ready_at: Some(created),
+            occurrence_id: None,
         };
         let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
         let item = item_from_episode(&ep, "https://radio.example.org", &tz).unwrap();
