@@ -407,7 +407,11 @@ fn begin(
         .input
         .connect()
         .ok_or_else(|| "Mountpoint in use: another source is on air".to_string())?;
-    let recording = if service.0.config.record {
+    let keep = match admission {
+        Admission::Slot(o) => o.record,
+        Admission::Override { .. } => true,
+    };
+    let recording = if service.0.config.record && keep {
         let meta = recording_meta(schedule, admission, now);
         let key = occurrence
             .clone()

@@ -83,6 +83,10 @@ impl Drop for Live {
 }
 
 async fn live(now: &str) -> Live {
+    live_with(now, SCHEDULE).await
+}
+
+async fn live_with(now: &str, schedule: &str) -> Live {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::open(&dir.path().join("data")).unwrap();
     let t0 = Timestamp::now();
@@ -100,7 +104,7 @@ async fn live(now: &str) -> Live {
     catalog
         .add_token("ops", &hash_secret(OPS), &Grant::live(&[]), t0)
         .unwrap();
-    let schedule = Schedule::parse(SCHEDULE, "test.toml", at("00:00"), &NoFacts)
+    let schedule = Schedule::parse(schedule, "test.toml", at("00:00"), &NoFacts)
         .unwrap()
         .0;
     let state = ScheduleState {
@@ -612,4 +616,16 @@ async fn a_source_cut_mid_frame_is_still_recorded_and_becomes_an_episode() {
         (mp3.len() - 217) as u64,
         "the bytes as received"
     );
+}
+
+// issue 14
+#[tokio::test]
+async fn a_live_slot_with_record_false_is_not_kept() {
+    let text = SCHEDULE.replacen("play = \"live\"", "play = \"live\"\nrecord = false", 1);
+    let live = live_with("10:10", &text).await;
+    let (mut s, answer) = connect(&live, "PUT", "source", DEBAT).await;
+    assert!(answer.starts_with("HTTP/1.1 100"), "{answer}");
+    send_audio(&mut s, &lame_tone(1.0)).await;
+    assert!(live.service.status().bytes > 0);
+    assert!(antenne::input::record::pending(live.catalog.data_dir()).is_empty());
 }

@@ -59,11 +59,11 @@ const SHOW: &[&str] = &[
 ];
 const SLOT: &[&str] = &[
     "id", "show", "days", "start", "cron", "weeks", "every", "anchor", "duration", "play",
-    "playlist", "shuffle", "overrun", "underrun",
+    "playlist", "shuffle", "overrun", "underrun", "record",
 ];
 const EXCEPTION: &[&str] = &[
     "id", "date", "slot", "cancel", "show", "start", "duration", "play", "playlist", "shuffle",
-    "file", "overrun", "underrun",
+    "file", "overrun", "underrun", "record",
 ];
 const FALLBACK: &[&str] = &["playlist", "ident", "shuffle"];
 
@@ -577,6 +577,7 @@ fn slots(sink: &mut Sink<'_>, items: &[Value<'_>], slugs: &[&str], spans: &mut S
         };
         let play = play(sink, &o, false, spans);
         let (over, under) = overrun_underrun(sink, &o);
+        let record = o.boolean(sink, "record");
         let id = o.string(sink, "id");
         let (
             Some(show),
@@ -627,6 +628,7 @@ fn slots(sink: &mut Sink<'_>, items: &[Value<'_>], slugs: &[&str], spans: &mut S
             play: play.unwrap_or(Play::Premiere),
             overrun: over.unwrap_or(Overrun::Fade),
             underrun: under.unwrap_or(Underrun::Fallback),
+            record: record.unwrap_or(true),
         });
     }
     out
@@ -652,6 +654,7 @@ fn exceptions(
         let show = show_ref(sink, &o, slugs, false);
         let play = play(sink, &o, true, spans);
         let (over, under) = overrun_underrun(sink, &o);
+        let record = o.boolean(sink, "record");
         let duration = if o.has("duration") {
             o.duration(sink, "duration")
         } else {
@@ -659,6 +662,7 @@ fn exceptions(
         };
         let replaces = [
             "show", "play", "playlist", "file", "duration", "overrun", "underrun", "start",
+            "record",
         ]
         .into_iter()
         .find(|k| o.has(k));
@@ -712,6 +716,7 @@ fn exceptions(
                     duration: duration.map_or(slot.duration, |d| d.0),
                     overrun: over.unwrap_or(slot.overrun),
                     underrun: under.unwrap_or(slot.underrun),
+                    record: record.unwrap_or(slot.record),
                 }
             };
             for (date, span) in dates {
@@ -769,6 +774,7 @@ fn exceptions(
                     play: play.clone().unwrap_or(Play::Premiere),
                     overrun: over.unwrap_or(Overrun::Fade),
                     underrun: under.unwrap_or(Underrun::Fallback),
+                    record: record.unwrap_or(true),
                 });
             }
         }

@@ -55,6 +55,7 @@ pub(crate) enum Override {
         duration: SignedDuration,
         overrun: Overrun,
         underrun: Underrun,
+        record: bool,
     },
 }
 
@@ -67,6 +68,7 @@ pub(crate) struct Special {
     pub(crate) play: Play,
     pub(crate) overrun: Overrun,
     pub(crate) underrun: Underrun,
+    pub(crate) record: bool,
 }
 
 /// How far [`Schedule::parse`] looks for overlaps and DST warnings after `now`.
@@ -155,7 +157,7 @@ impl Schedule {
             starts.sort_unstable_by_key(|&(start, shifted, ..)| (start, shifted));
             starts.dedup_by_key(|x| x.0);
             for &(start, _, wall, shift) in &starts {
-                let (show, play, duration, overrun, underrun, exceptional) =
+                let (show, play, duration, overrun, underrun, record, exceptional) =
                     match self.overrides.get(&(idx, wall.date())) {
                         Some(Override::Cancel) => continue,
                         Some(Override::Replace {
@@ -164,13 +166,15 @@ impl Schedule {
                             duration,
                             overrun,
                             underrun,
-                        }) => (show, play, *duration, *overrun, *underrun, true),
+                            record,
+                        }) => (show, play, *duration, *overrun, *underrun, *record, true),
                         None => (
                             &slot.show,
                             &slot.play,
                             slot.duration,
                             slot.overrun,
                             slot.underrun,
+                            slot.record,
                             false,
                         ),
                     };
@@ -187,6 +191,7 @@ impl Schedule {
                         play: play.clone(),
                         overrun,
                         underrun,
+                        record,
                         exceptional,
                     });
                 }
@@ -209,6 +214,7 @@ impl Schedule {
                     play: sp.play.clone(),
                     overrun: sp.overrun,
                     underrun: sp.underrun,
+                    record: sp.record,
                     exceptional: true,
                 });
             }

@@ -179,6 +179,8 @@ pub struct Slot {
     pub play: Play,
     pub overrun: Overrun,
     pub underrun: Underrun,
+    /// A live slot's show is kept as an episode (`record`, true by default).
+    pub record: bool,
 }
 
 /// How a declared wall time became an instant.
@@ -209,6 +211,8 @@ pub struct Occurrence {
     pub play: Play,
     pub overrun: Overrun,
     pub underrun: Underrun,
+    /// A live occurrence is kept as an episode.
+    pub record: bool,
     /// Changed or added by an `[[exception]]`.
     pub exceptional: bool,
 }
