@@ -126,7 +126,7 @@ async fn live_with(now: &str, schedule: &str) -> Live {
     let shutdown = CancellationToken::new();
     let config = LiveConfig {
         grace: Duration::from_millis(400),
-        stall: Duration::from_secs(2),
+        stall: Duration::from_secs(1),
         head_timeout: Duration::from_secs(2),
         data_dir: dir.path().join("data"),
         ..LiveConfig::default()
@@ -366,6 +366,7 @@ async fn garbage_is_not_aired_and_frees_the_input() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let _ = s.write_all(&garbage).await;
+    drop(s);
     let inputs = live.inputs.clone();
     wait_for("the garbage to be refused", || !inputs.is_connected("live")).await;
     assert_eq!(live.service.status().undecodable, 1);
@@ -574,7 +575,7 @@ async fn a_silent_source_is_dropped_after_the_stall_limit_and_the_input_freed() 
     let live = live("10:10").await;
     let (mut s, _) = connect(&live, "PUT", "source", DEBAT).await;
     send_audio(&mut s, &lame_tone(0.5)).await;
-    // The connection stays open but sends nothing: dropped after `stall` (2 s here).
+    // The connection stays open but sends nothing: dropped after `stall` (1 s here).
     let started = std::time::Instant::now();
     let inputs = live.inputs.clone();
     wait_for("the stalled source to be dropped", || {
@@ -582,7 +583,7 @@ async fn a_silent_source_is_dropped_after_the_stall_limit_and_the_input_freed() 
     })
     .await;
     assert!(
-        started.elapsed() >= Duration::from_secs(2),
+        started.elapsed() >= Duration::from_secs(1),
         "{:?}",
         started.elapsed()
     );
