@@ -242,10 +242,13 @@ fn issue8_vanished_and_garbage_fallback_files_are_skipped_and_the_stream_plays()
     // 128 kbps is 16 kB/s: the stream keeps its rate (a burst may come first).
     let got = listen(st.port, 2.0);
     assert!(got > 20_000, "{got} bytes in 2 s");
+    // The garbage is skipped with its reason. The vanished file is skipped with its reason
+    // when the playout opens it after it went, or plays out from the decoder that had it open
+    // already (a race with the rotation): either way nothing stops.
     let start = Instant::now();
     loop {
         let log = st.log();
-        if log.contains("bed-0.wav") && log.contains("bed-1.wav") && log.contains("skipping") {
+        if log.contains("bed-1.wav") && log.contains("skipping") {
             break;
         }
         assert!(
@@ -254,6 +257,7 @@ fn issue8_vanished_and_garbage_fallback_files_are_skipped_and_the_stream_plays()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert!(!st.log().contains("panicked"));
     assert!(listen(st.port, 1.0) > 0);
 }
 
