@@ -42,8 +42,8 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
     }
 }
 
-/// The port live sources connect to: `live_listen`'s, else the public URL's (the daemon's
-/// behind a proxy), else the listen address's.
+/// The port live sources connect to: `live_listen`'s, else the public URL's (explicit, or
+/// its scheme's).
 fn live_port(settings: &Settings) -> u16 {
     let p = &settings.process;
     if let Some(addr) = p.live_listen {
@@ -63,9 +63,6 @@ fn live_port(settings: &Settings) -> u16 {
     {
         Some(port) => port,
         None if url.starts_with("https://") => 443,
-        None if p.public_url.contains("://localhost") || p.public_url.contains("://127.") => {
-            p.listen.port()
-        }
         None => 80,
     }
 }

@@ -240,15 +240,15 @@ impl http_body::Body for TimedBody {
     }
 }
 
-/// A TCP listener whose connections are [`StallGuard`]ed.
+/// A TCP listener whose connections the server wraps in a [`StallGuard`] (or hands to the
+/// live input).
 pub struct GuardedListener {
     inner: TcpListener,
-    stall: Duration,
 }
 
 impl GuardedListener {
-    pub fn new(inner: TcpListener, stall: Duration) -> GuardedListener {
-        GuardedListener { inner, stall }
+    pub fn new(inner: TcpListener) -> GuardedListener {
+        GuardedListener { inner }
     }
 
     /// The next connection, not yet guarded (the caller may refuse it). Cancel-safe.
@@ -268,11 +268,6 @@ impl GuardedListener {
                 }
             }
         }
-    }
-
-    /// Wraps an accepted connection in the write-stall guard.
-    pub fn guard(&self, stream: TcpStream) -> StallGuard<TcpStream> {
-        StallGuard::new(stream, self.stall)
     }
 }
 

@@ -182,7 +182,7 @@ pub async fn serve_with(
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(8192) * 2)
         .max_headers(100);
-    let mut listener = conn::GuardedListener::new(listener, limits.write_stall);
+    let mut listener = conn::GuardedListener::new(listener);
     let mut refused = 0u64;
     tokio::pin!(shutdown);
     loop {

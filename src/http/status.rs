@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 use super::state::{CatalogAccess, LiveAccess, OnAir, Process};
-use crate::input::LiveStatus;
+use crate::input::LiveSnapshot;
 
 pub async fn count_requests(State(process): State<Process>, req: Request, next: Next) -> Response {
     process.count_request();
@@ -233,7 +233,7 @@ pub async fn metrics(
 
 /// The live input for operators: who is connected and since when, the source's format, the
 /// buffer, the drift, the level, and the counts.
-fn live_status(s: &LiveStatus) -> serde_json::Value {
+fn live_status(s: &LiveSnapshot) -> serde_json::Value {
     serde_json::json!({
         "connected": s.connected.as_ref().map(|c| serde_json::json!({
             "token": c.token,
@@ -266,7 +266,7 @@ fn live_status(s: &LiveStatus) -> serde_json::Value {
     })
 }
 
-fn live_metrics(s: &LiveStatus) -> [(&'static str, &'static str, &'static str, f64); 9] {
+fn live_metrics(s: &LiveSnapshot) -> [(&'static str, &'static str, &'static str, f64); 9] {
     [
         (
             "antenne_live_connected",

@@ -113,7 +113,7 @@ struct Current {
 
 /// A snapshot for `/api/status` and `/metrics`.
 #[derive(Debug, Clone)]
-pub struct LiveStatus {
+pub struct LiveSnapshot {
     pub connected: Option<Connected>,
     pub format: Option<status::SourceFormat>,
     pub buffered_ms: u64,
@@ -162,13 +162,13 @@ impl LiveService {
         &self.0.config
     }
 
-    pub fn status(&self) -> LiveStatus {
+    pub fn status(&self) -> LiveSnapshot {
         let current = self.0.current.lock().unwrap_or_else(|e| e.into_inner());
         let c = &self.0.counters;
         let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
         let stats = current.as_ref().map(|c| c.stats.clone());
         let rate = u64::from(self.0.config.station_rate.max(1));
-        LiveStatus {
+        LiveSnapshot {
             connected: current.as_ref().map(|c| c.connected.clone()),
             format: stats.as_ref().and_then(|s| s.format()),
             buffered_ms: self.0.input.buffered_frames() as u64 * 1000 / rate,
@@ -188,8 +188,9 @@ impl LiveService {
     }
 
     /// Hands the live recordings whose show is over to ingest (at start: those a crash or a
-    /// stop left). Blocking: run it off the runtime.
-    pub fn finish_recordings(&self) {
+    /// stop left), and returns the earliest end of those still to come. Blocking: run it off
+    /// the runtime.
+    pub fn finish_recordings(&self) -> Option<jiff::Timestamp> {
         let now = self.0.clock.now();
         let active = self
             .0
@@ -198,15 +199,15 @@ impl LiveService {
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .and_then(|c| c.recording.as_ref().map(|r| r.dir().to_path_buf()));
+        let mut next_end: Option<jiff::Timestamp> = None;
         for recording in record::pending(&self.0.config.data_dir) {
-            if active.as_deref() == Some(recording.dir()) {
-                continue;
-            }
-            let due = recording
-                .meta()
-                .map(|m| m.ends_at.is_none_or(|end| end <= now))
-                .unwrap_or(true);
-            if !due {
+            // A recording whose meta cannot be read is due: ingest says what is wrong.
+            let end = recording.meta().ok().and_then(|m| m.ends_at);
+            if active.as_deref() == Some(recording.dir()) || end.is_some_and(|e| e > now) {
+                next_end = match (next_end, end) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 continue;
             }
             match record::finish(
@@ -227,14 +228,7 @@ impl LiveService {
                 Err(e) => tracing::error!("{e}"),
             }
         }
-    }
-
-    /// The earliest end of a recording still to finish, if any.
-    fn next_end(&self) -> Option<jiff::Timestamp> {
-        record::pending(&self.0.config.data_dir)
-            .iter()
-            .filter_map(|r| r.meta().ok()?.ends_at)
-            .min()
+        next_end
     }
 
     /// Finishes due recordings until shutdown: at start (those a crash left), then at each
@@ -242,13 +236,10 @@ impl LiveService {
     pub async fn run_recordings(self, every: Duration) {
         loop {
             let s = self.clone();
-            let next = tokio::task::spawn_blocking(move || {
-                s.finish_recordings();
-                s.next_end()
-            })
-            .await
-            .ok()
-            .flatten();
+            let next = tokio::task::spawn_blocking(move || s.finish_recordings())
+                .await
+                .ok()
+                .flatten();
             let until_next = next
                 .map(|end| end.duration_since(self.0.clock.now()))
                 .and_then(|d| Duration::try_from(d).ok())

@@ -389,12 +389,16 @@ impl Renderer {
             match &seg.source {
                 // A live source names what airs (its stream name, its metadata updates).
                 Source::Live { input } => {
-                    let title = self.config.live.get(input).and_then(|l| l.title());
-                    let item = super::timeline::Airing {
-                        title: title.unwrap_or_else(|| seg.item.title.clone()),
-                        ..(*seg.item).clone()
-                    };
-                    self.publish(seg.kind, &item);
+                    match self.config.live.get(input).and_then(|l| l.title()) {
+                        Some(title) => {
+                            let item = super::timeline::Airing {
+                                title,
+                                ..(*seg.item).clone()
+                            };
+                            self.publish(seg.kind, &item);
+                        }
+                        None => self.publish(seg.kind, &seg.item),
+                    }
                 }
                 _ => self.publish(seg.kind, &seg.item),
             }

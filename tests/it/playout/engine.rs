@@ -726,6 +726,28 @@ fn a_schedule_reload_takes_effect_at_the_next_frames_without_interrupting_the_st
     assert_plays(&rec, s + EDGE, 1000, BEDS[0], EDGE);
 }
 
+/// The plan of frames `[from, to)` with these live inputs (the demo media, the catalog's
+/// episodes).
+fn plan_live(
+    st: &Station,
+    schedule: &Schedule,
+    inputs: &antenne::playout::LiveInputs,
+    (from, to): (u64, u64),
+) -> Vec<antenne::playout::Segment> {
+    let mut media = FsMedia::new(default_opener(), R);
+    let episodes = CatalogEpisodes::new(st.catalog.clone());
+    Programme {
+        schedule,
+        timebase: Timebase::unix(R),
+        media_dir: &st.media,
+        media: &mut media,
+        episodes: &episodes,
+        fades: fades(),
+        live: inputs,
+    }
+    .plan(from, to)
+}
+
 /// A live slot airs the connected source, frame for frame, and what the source has not
 /// delivered is silence counted as underrun; with no source connected the slot is planned as
 /// before a live input existed (the fallback). Issue 13: the live segment seam.
@@ -750,18 +772,7 @@ fn a_live_slot_airs_the_connected_source_and_the_fallback_without_one() {
     let join = ts("2027-03-24T17:20:00Z");
     let f = tb.frame_at(join);
     let plan_with = |inputs: &antenne::playout::LiveInputs| {
-        let mut media = FsMedia::new(default_opener(), R);
-        let episodes = CatalogEpisodes::new(st.catalog.clone());
-        Programme {
-            schedule: &schedule,
-            timebase: tb,
-            media_dir: &st.media,
-            media: &mut media,
-            episodes: &episodes,
-            fades: fades(),
-            live: inputs,
-        }
-        .plan(f, f + 2 * u64::from(R))
+        plan_live(&st, &schedule, inputs, (f, f + 2 * u64::from(R)))
     };
     let off_air = plan_with(&inputs);
     assert!(
@@ -855,18 +866,12 @@ fn an_override_airs_the_live_input_over_the_programme_between_its_bounds() {
     let until = ts("2027-03-25T13:00:30Z");
     let (s, e) = (tb.frame_at(since), tb.frame_at(until));
     let plan_with = |inputs: &antenne::playout::LiveInputs| {
-        let mut media = FsMedia::new(default_opener(), R);
-        let episodes = CatalogEpisodes::new(st.catalog.clone());
-        Programme {
-            schedule: &schedule,
-            timebase: tb,
-            media_dir: &st.media,
-            media: &mut media,
-            episodes: &episodes,
-            fades: fades(),
-            live: inputs,
-        }
-        .plan(s - 10 * u64::from(R), e + 10 * u64::from(R))
+        plan_live(
+            &st,
+            &schedule,
+            inputs,
+            (s - 10 * u64::from(R), e + 10 * u64::from(R)),
+        )
     };
     let before = plan_with(&inputs);
     let writer = inputs.get("live").unwrap().connect().unwrap();
