@@ -107,12 +107,12 @@ fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) 
                 url,
                 user: "source".into(),
                 password,
+                stream: "mp3".into(),
             };
             let endpoint = icecast::Endpoint::parse(&target).expect("icecast url");
             tokio::spawn(icecast::run(
-                hub.clone(),
+                antenne::broadcast::Mount::mp3(hub.clone(), info.clone()),
                 endpoint,
-                info.clone(),
                 token.clone(),
             ));
         }

@@ -61,6 +61,8 @@ pub struct StationSettings {
     pub bitrate_kbps: u32,
     /// Station sample rate, Hz.
     pub sample_rate: u32,
+    /// Bitrate of the Ogg Opus stream (`/stream.opus`), kbps; 0: no Opus stream.
+    pub opus_bitrate_kbps: u32,
     /// Leading/trailing silence kept when trimming an ingested episode, seconds.
     pub keep_silence_s: f64,
     /// Seconds of stream sent at once to a new listener.
@@ -83,6 +85,8 @@ pub struct IcecastTarget {
     pub url: String,
     pub user: String,
     pub password: String,
+    /// The mount pushed: `mp3` or `opus`.
+    pub stream: String,
 }
 
 impl Default for ProcessSettings {
@@ -111,6 +115,7 @@ impl Default for StationSettings {
             true_peak_ceiling: -1.0,
             bitrate_kbps: 128,
             sample_rate: 44_100,
+            opus_bitrate_kbps: 48,
             keep_silence_s: 0.5,
             burst_s: 2.0,
             live_preroll_s: 600,
@@ -137,6 +142,7 @@ pub struct FileConfig {
     pub true_peak_ceiling: Option<f64>,
     pub bitrate: Option<u32>,
     pub sample_rate: Option<u32>,
+    pub opus_bitrate: Option<u32>,
     pub keep_silence: Option<f64>,
     pub burst_seconds: Option<f64>,
     pub max_listeners: Option<usize>,
@@ -158,6 +164,13 @@ pub struct FileIcecast {
     #[serde(default = "source_user")]
     pub user: String,
     pub password: String,
+    /// Which stream is pushed: `mp3` (the default) or `opus`.
+    #[serde(default = "mp3_stream")]
+    pub stream: String,
+}
+
+fn mp3_stream() -> String {
+    "mp3".into()
 }
 
 fn source_user() -> String {
@@ -379,6 +392,7 @@ impl Settings {
                 ),
                 bitrate_kbps: pick(o.bitrate, file.bitrate, ds.bitrate_kbps),
                 sample_rate: pick(o.sample_rate, file.sample_rate, ds.sample_rate),
+                opus_bitrate_kbps: file.opus_bitrate.unwrap_or(ds.opus_bitrate_kbps),
                 keep_silence_s: pick(o.keep_silence, file.keep_silence, ds.keep_silence_s),
                 burst_s: pick(o.burst_seconds, file.burst_seconds, ds.burst_s),
                 live_preroll_s: file.live_preroll.unwrap_or(ds.live_preroll_s),
@@ -390,6 +404,7 @@ impl Settings {
                         url: i.url,
                         user: i.user,
                         password: i.password,
+                        stream: i.stream,
                     })
                     .collect(),
                 feed_redirects: file.feed_redirect,
@@ -433,6 +448,28 @@ impl StationSettings {
                 "sample_rate",
                 format!("{} Hz: use 32000, 44100 or 48000", self.sample_rate),
             );
+        }
+        if self.opus_bitrate_kbps != 0 && !(6..=256).contains(&self.opus_bitrate_kbps) {
+            return bad(
+                "opus_bitrate",
+                format!(
+                    "{} kbps: use 6 to 256, or 0 for no Opus stream",
+                    self.opus_bitrate_kbps
+                ),
+            );
+        }
+        for target in &self.icecast {
+            if !["mp3", "opus"].contains(&target.stream.as_str())
+                || (target.stream == "opus" && self.opus_bitrate_kbps == 0)
+            {
+                return bad(
+                    "icecast.stream",
+                    format!(
+                        "{:?}: use \"mp3\" or \"opus\" (with opus_bitrate above 0)",
+                        target.stream
+                    ),
+                );
+            }
         }
         if self.live_preroll_s > 3600 || !(0.0..=60.0).contains(&self.live_grace_s) {
             return bad(

@@ -1,4 +1,5 @@
-//! The fan-out hub: one producer pushes whole MP3 frames, every listener receives them.
+//! The fan-out hub: one producer pushes whole frames (MP3 frames, Ogg pages), every listener
+//! receives them.
 //!
 //! Frames travel as shared [`Bytes`] on a `tokio::sync::broadcast` ring, so a frame is stored
 //! once whatever the audience. Consecutive frames are coalesced into chunks of at least
@@ -13,6 +14,10 @@
 //!
 //! The now-playing title lives in a `watch` channel: the ICY interleaver reads it at each
 //! metadata boundary and the Icecast pusher waits on its changes.
+//!
+//! An Ogg stream cannot be joined anywhere: a player needs the current logical stream's header
+//! pages first. Its producer declares them with [`Hub::start_chain`]; a new listener gets them
+//! before the burst, and the burst restarts with the new logical stream.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -90,8 +95,10 @@ pub struct Title {
 struct Burst {
     frames: VecDeque<(Bytes, u32)>,
     samples: u64,
-    pending: Vec<Frame>,
+    pending: Vec<(Bytes, u32)>,
     pending_samples: u64,
+    /// Sent to every new listener before the burst (an Ogg stream's header pages).
+    prefix: Option<Bytes>,
 }
 
 /// `duration` in samples at `rate`, rounded down.
@@ -144,39 +151,28 @@ impl Hub {
         }
     }
 
-    /// Publishes one whole frame (once `chunk` of audio has accumulated). Never waits for a
-    /// listener; callable from any thread.
+    /// Publishes one whole MP3 frame (once `chunk` of audio has accumulated). Never waits for
+    /// a listener; callable from any thread.
     pub fn push(&self, frame: Frame) {
+        self.push_audio(
+            frame.bytes,
+            frame.header.samples(),
+            frame.header.sample_rate,
+        );
+    }
+
+    /// Publishes one whole unit of audio of any format (an MP3 frame, an Ogg page) holding
+    /// `samples` frames at `rate`, as [`Hub::push`] does.
+    pub fn push_audio(&self, bytes: Bytes, samples: u32, rate: u32) {
         let shared = &self.shared;
-        let rate = u64::from(frame.header.sample_rate);
+        let rate = u64::from(rate);
         let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
-        burst.pending_samples += u64::from(frame.header.samples());
-        burst.pending.push(frame);
+        burst.pending_samples += u64::from(samples);
+        burst.pending.push((bytes, samples));
         if burst.pending_samples < samples_in(shared.config.chunk, rate) {
             return;
         }
-        let frames = std::mem::take(&mut burst.pending);
-        burst.pending_samples = 0;
-        let chunk = if frames.len() == 1 {
-            frames[0].bytes.clone()
-        } else {
-            let mut joined =
-                bytes::BytesMut::with_capacity(frames.iter().map(|f| f.bytes.len()).sum());
-            for f in &frames {
-                joined.extend_from_slice(&f.bytes);
-            }
-            joined.freeze()
-        };
-        // The burst keeps each frame as a zero-copy slice of the chunk.
-        let mut offset = 0;
-        for f in &frames {
-            let len = f.bytes.len();
-            burst
-                .frames
-                .push_back((chunk.slice(offset..offset + len), f.header.samples()));
-            burst.samples += u64::from(f.header.samples());
-            offset += len;
-        }
+        let chunk = Self::take_pending(&mut burst);
         let burst_samples = samples_in(shared.config.burst, rate);
         while let Some(&(_, first)) = burst.frames.front() {
             if burst.samples - u64::from(first) < burst_samples {
@@ -185,10 +181,54 @@ impl Hub {
             burst.samples -= u64::from(first);
             burst.frames.pop_front();
         }
+        self.send(chunk);
+    }
+
+    /// Joins the pending frames into one chunk, kept in the burst as zero-copy slices.
+    fn take_pending(burst: &mut Burst) -> Bytes {
+        let frames = std::mem::take(&mut burst.pending);
+        burst.pending_samples = 0;
+        let chunk = if frames.len() == 1 {
+            frames[0].0.clone()
+        } else {
+            let mut joined = bytes::BytesMut::with_capacity(frames.iter().map(|f| f.0.len()).sum());
+            for (bytes, _) in &frames {
+                joined.extend_from_slice(bytes);
+            }
+            joined.freeze()
+        };
+        let mut offset = 0;
+        for (bytes, samples) in &frames {
+            let len = bytes.len();
+            burst
+                .frames
+                .push_back((chunk.slice(offset..offset + len), *samples));
+            burst.samples += u64::from(*samples);
+            offset += len;
+        }
+        chunk
+    }
+
+    fn send(&self, chunk: Bytes) {
         let len = chunk.len() as u64;
-        let end = shared.head.fetch_add(len, Ordering::AcqRel) + len;
+        let end = self.shared.head.fetch_add(len, Ordering::AcqRel) + len;
         // An error only means nobody listens right now.
-        let _ = shared.tx.send(Chunk { end, bytes: chunk });
+        let _ = self.shared.tx.send(Chunk { end, bytes: chunk });
+    }
+
+    /// A new logical Ogg stream begins with `headers` (its header pages): what is pending of
+    /// the previous one goes out first, then the headers; new listeners get the headers before
+    /// a burst that holds only the new stream.
+    pub fn start_chain(&self, headers: Bytes) {
+        let mut burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        if !burst.pending.is_empty() {
+            let rest = Self::take_pending(&mut burst);
+            self.send(rest);
+        }
+        burst.frames.clear();
+        burst.samples = 0;
+        burst.prefix = Some(headers.clone());
+        self.send(headers);
     }
 
     /// Sets the now-playing title; listeners see it at their next ICY block.
@@ -270,7 +310,9 @@ impl Hub {
         // Under the burst lock, so every frame is either in the burst or on the receiver.
         let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
         let rx = self.shared.tx.subscribe();
-        let pending: VecDeque<Bytes> = burst.frames.iter().map(|(b, _)| b.clone()).collect();
+        let pending: VecDeque<Bytes> = (burst.prefix.iter().cloned())
+            .chain(burst.frames.iter().map(|(b, _)| b.clone()))
+            .collect();
         drop(burst);
         Listener::new(Arc::clone(&self.shared), rx, pending, icy, guard)
     }

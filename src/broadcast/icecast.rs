@@ -17,8 +17,8 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
+use super::StationInfo;
 use super::output::{Mount, Output, OutputTask};
-use super::{Hub, StationInfo};
 use crate::config::IcecastTarget;
 
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
@@ -110,11 +110,11 @@ impl Endpoint {
     }
 
     /// The source request head (Icecast ≥ 2.4 `PUT`).
-    pub fn source_request(&self, info: &StationInfo) -> String {
+    pub fn source_request(&self, info: &StationInfo, content_type: &str) -> String {
         let h = header_value;
         format!(
             "PUT {mount} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: {auth}\r\nUser-Agent: antenne/{version}\r\n\
-             Content-Type: audio/mpeg\r\nice-name: {name}\r\nice-description: {description}\r\nice-genre: {genre}\r\n\
+             Content-Type: {content_type}\r\nice-name: {name}\r\nice-description: {description}\r\nice-genre: {genre}\r\n\
              ice-url: {url}\r\nice-public: 0\r\nice-bitrate: {br}\r\n\
              ice-audio-info: ice-samplerate={rate};ice-bitrate={br};ice-channels=2\r\n\r\n",
             mount = self.mount,
@@ -160,16 +160,16 @@ impl Output for IcecastPush {
     }
 
     fn run(self: Box<Self>, mount: Mount, shutdown: CancellationToken) -> OutputTask {
-        Box::pin(run(mount.hub, self.endpoint, mount.info, shutdown))
+        Box::pin(run(mount, self.endpoint, shutdown))
     }
 }
 
-/// Pushes the hub's stream to `endpoint` until `shutdown`, reconnecting with backoff.
-pub async fn run(hub: Hub, endpoint: Endpoint, info: StationInfo, shutdown: CancellationToken) {
+/// Pushes the mount's stream to `endpoint` until `shutdown`, reconnecting with backoff.
+pub async fn run(mount: Mount, endpoint: Endpoint, shutdown: CancellationToken) {
     let mut delay = BACKOFF_MIN;
     while !shutdown.is_cancelled() {
         let started = Instant::now();
-        match session(&hub, &endpoint, &info, &shutdown).await {
+        match session(&mount, &endpoint, &shutdown).await {
             Ok(()) => return,
             Err(e) => tracing::warn!("icecast push: {e}; retrying in {delay:?}"),
         }
@@ -188,17 +188,14 @@ type MetadataUpdate = Pin<Box<dyn Future<Output = Result<(), IcecastError>> + Se
 
 /// One connection: `Ok` only when it ended on shutdown.
 async fn session(
-    hub: &Hub,
+    mount: &Mount,
     endpoint: &Endpoint,
-    info: &StationInfo,
     shutdown: &CancellationToken,
 ) -> Result<(), IcecastError> {
+    let hub = &mount.hub;
     let mut stream = connect(endpoint).await?;
-    deadline(
-        endpoint,
-        stream.write_all(endpoint.source_request(info).as_bytes()),
-    )
-    .await?;
+    let head = endpoint.source_request(&mount.info, mount.content_type);
+    deadline(endpoint, stream.write_all(head.as_bytes())).await?;
     deadline(endpoint, read_status(endpoint, &mut stream)).await??;
     tracing::info!("icecast push: streaming to {}", endpoint.name());
 
@@ -208,7 +205,10 @@ async fn session(
             endpoint: endpoint.name(),
         })?;
     let mut titles = hub.watch_title();
-    titles.mark_changed();
+    // An Ogg stream carries its titles in its own headers: Icecast reads them there.
+    if mount.icy {
+        titles.mark_changed();
+    }
     let mut update: Option<MetadataUpdate> = None;
     let mut title_dirty = false;
     loop {
@@ -226,7 +226,7 @@ async fn session(
                 None if shutdown.is_cancelled() => return Ok(()),
                 None => return Err(IcecastError::FellBehind { endpoint: endpoint.name() }),
             },
-            changed = titles.changed(), if !title_dirty => {
+            changed = titles.changed(), if !title_dirty && mount.icy => {
                 if changed.is_ok() {
                     title_dirty = true;
                 }
@@ -378,6 +378,7 @@ mod tests {
             url: url.to_owned(),
             user: String::new(),
             password: "hackme".to_owned(),
+            stream: "mp3".into(),
         }
     }
 
@@ -432,7 +433,7 @@ mod tests {
             bitrate_kbps: 128,
             sample_rate: 44_100,
         };
-        let head = e.source_request(&info);
+        let head = e.source_request(&info, "audio/mpeg");
         assert!(head.starts_with("PUT /live.mp3 HTTP/1.1\r\n"));
         assert!(head.contains("\r\nAuthorization: Basic c291cmNlOmhhY2ttZQ==\r\n"));
         assert!(head.contains("\r\nice-name: Radio  X-Evil: 1\r\n"));

@@ -2,7 +2,7 @@
 //! metadata, and the outputs.
 //!
 //! Data flow: PCM → [`EncoderSink`] (LAME) → [`Publisher`] ([`FrameSplitter`] →
-//! [`Hub::push`]) → one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks)
+//! [`Hub::push`]), and PCM → [`OpusSink`] (libopus, Ogg pages) → [`Hub::push_audio`], → one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks)
 //! and one per pushed [`Output`] ([`icecast`]). A [`Mount`] is one encoding and its hub.
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
 //!
@@ -15,6 +15,7 @@ pub mod hub;
 pub mod icecast;
 pub mod icy;
 pub mod listener;
+pub mod opus;
 pub mod output;
 pub mod publisher;
 
@@ -22,7 +23,8 @@ pub use encoder::EncoderSink;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
 pub use hub::{Hub, HubConfig, HubError, Title};
 pub use listener::Listener;
-pub use output::{Mount, Output, OutputTask};
+pub use opus::OpusSink;
+pub use output::{Encoding, Mount, Output, OutputTask};
 pub use publisher::Publisher;
 
 /// How the station presents itself to listeners (`icy-*` headers) and to Icecast (`ice-*`).

@@ -1,6 +1,6 @@
 //! The output contract: where an encoded stream goes once it is on a [`Mount`].
 //!
-//! A mount is one encoding of the programme (today: MP3 at the station bitrate) published on
+//! A mount is one encoding of the programme (MP3 at the station bitrate, Ogg Opus) published on
 //! its own [`Hub`]. Every output reads a mount's hub as one more subscriber, so an output can
 //! fall behind and be dropped but can never make the programme wait:
 //!
@@ -17,6 +17,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Hub, StationInfo};
 
+/// What a mount's bytes are; the daemon builds the matching encoder for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// MP3 at the station rate and bitrate ([`super::EncoderSink`]).
+    Mp3,
+    /// Ogg Opus at 48 kHz ([`super::OpusSink`]).
+    Opus,
+}
+
 /// One encoding of the programme and the hub its frames are published on.
 #[derive(Clone)]
 pub struct Mount {
@@ -24,11 +33,15 @@ pub struct Mount {
     pub name: String,
     /// The request paths listeners use (the first is the canonical one).
     pub paths: Vec<String>,
+    pub encoding: Encoding,
     /// The stream's MIME type (`audio/mpeg`).
     pub content_type: &'static str,
     pub hub: Hub,
     /// How the station presents itself on this mount (`icy-*`, `ice-*`).
     pub info: StationInfo,
+    /// Whether listeners may ask for ICY metadata blocks (MP3); an Ogg stream carries its
+    /// titles in its own comment headers.
+    pub icy: bool,
 }
 
 impl Mount {
@@ -38,9 +51,24 @@ impl Mount {
         Mount {
             name: "mp3".into(),
             paths: vec!["/stream".into(), "/stream.mp3".into()],
+            encoding: Encoding::Mp3,
             content_type: "audio/mpeg",
             hub,
             info,
+            icy: true,
+        }
+    }
+
+    /// The Ogg Opus stream at `/stream.opus` (and `/stream.ogg`).
+    pub fn opus(hub: Hub, info: StationInfo) -> Mount {
+        Mount {
+            name: "opus".into(),
+            paths: vec!["/stream.opus".into(), "/stream.ogg".into()],
+            encoding: Encoding::Opus,
+            content_type: "audio/ogg",
+            hub,
+            info,
+            icy: false,
         }
     }
 }

@@ -127,14 +127,17 @@ pub fn playout_config(settings: &Settings, live: LiveInputs) -> PlayoutConfig {
     }
 }
 
-/// The pushed outputs of the main mount, in the settings' order (HTTP listeners need none:
+/// A pushed output and the name of the mount it pushes (`mp3`, `opus`).
+pub type MountOutput = (String, Box<dyn Output>);
+
+/// The pushed outputs, in the settings' order, each with its mount (HTTP listeners need none:
 /// `http` serves every mount).
-pub fn outputs(settings: &Settings) -> Result<Vec<Box<dyn Output>>, String> {
-    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+pub fn outputs(settings: &Settings) -> Result<Vec<MountOutput>, String> {
+    let mut outputs: Vec<MountOutput> = Vec::new();
     for target in &settings.station.icecast {
         let endpoint =
             Endpoint::parse(target).map_err(|e| format!("icecast {}: {e}", target.url))?;
-        outputs.push(Box::new(IcecastPush { endpoint }));
+        outputs.push((target.stream.clone(), Box::new(IcecastPush { endpoint })));
     }
     Ok(outputs)
 }

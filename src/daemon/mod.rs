@@ -120,10 +120,11 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.shutdown_token().clone(),
     ));
 
-    // Pushed outputs (Icecast relays): each one more subscriber of the main mount's hub.
-    for output in edge::outputs(state.settings()).map_err(StartError)? {
-        tracing::info!(output = %output.describe(), "starting output");
-        let mount = state.mounts()[0].clone();
+    // Pushed outputs (Icecast relays): each one more subscriber of its mount's hub.
+    for (name, output) in edge::outputs(state.settings()).map_err(StartError)? {
+        tracing::info!(output = %output.describe(), stream = %name, "starting output");
+        let mount = state.mounts().iter().find(|m| m.name == name).cloned();
+        let mount = mount.ok_or_else(|| StartError(format!("no {name} stream to push")))?;
         state.spawn(output.run(mount, state.shutdown_token().clone()));
     }
 
@@ -182,7 +183,7 @@ fn survive_file_size_limit() -> Option<impl Future<Output = ()> + Send + 'static
 /// Starts the playout engine on its own threads, fed by the schedule in force (live reload)
 /// and encoding into the hub; its now-playing is republished in the state.
 fn start_playout(state: &AppState) -> anyhow::Result<()> {
-    use crate::broadcast::EncoderSink;
+    use crate::broadcast::{EncoderSink, Encoding, OpusSink};
     use crate::playout::{FanOut, PcmSink, SystemClock};
     let settings = state.settings();
     let (schedule_tx, schedule_rx) = tokio::sync::watch::channel(state.current_schedule());
@@ -206,12 +207,14 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
     // One encoding per mount, all fed the same PCM.
     let mut encodings: Vec<Box<dyn PcmSink>> = Vec::new();
     for mount in state.mounts() {
-        let encoder = EncoderSink::new(
-            mount.hub.clone(),
-            settings.station.sample_rate,
-            settings.station.bitrate_kbps,
-        )?;
-        encodings.push(Box::new(encoder));
+        let hub = mount.hub.clone();
+        let (rate, kbps) = (settings.station.sample_rate, mount.info.bitrate_kbps);
+        encodings.push(match mount.encoding {
+            Encoding::Opus => Box::new(
+                OpusSink::new(hub, &mount.info.name, rate, kbps).map_err(anyhow::Error::msg)?,
+            ),
+            Encoding::Mp3 => Box::new(EncoderSink::new(hub, rate, kbps)?),
+        });
     }
     let sink = FanOut::new(encodings);
     let handle = crate::playout::start(

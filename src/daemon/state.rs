@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::broadcast::{Hub, Mount};
+use crate::broadcast::{Hub, Mount, StationInfo};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::http::feed::FeedStore;
@@ -75,9 +75,20 @@ impl AppState {
         let store = Arc::new(FeedStore::default());
         refresh::install(&store, feeds, &settings.station.feed_redirects);
         let shutdown = CancellationToken::new();
-        let hub = Hub::new(super::edge::hub_config(&settings), shutdown.clone());
         let station_info = super::edge::station_info(schedule.schedule.station(), &settings);
-        let mounts = vec![Mount::mp3(hub, station_info)];
+        let mut mounts = vec![Mount::mp3(
+            Hub::new(super::edge::hub_config(&settings), shutdown.clone()),
+            station_info.clone(),
+        )];
+        if settings.station.opus_bitrate_kbps > 0 {
+            let info = StationInfo {
+                bitrate_kbps: settings.station.opus_bitrate_kbps,
+                sample_rate: crate::audio::opus::OPUS_RATE,
+                ..station_info
+            };
+            let hub = Hub::new(super::edge::hub_config(&settings), shutdown.clone());
+            mounts.push(Mount::opus(hub, info));
+        }
         let live = super::edge::live_inputs(&settings);
         let schedule = watch::Sender::new(schedule);
         let now_playing = watch::Sender::new(NowPlaying::idle());

@@ -17,7 +17,7 @@ use crate::broadcast::{HubError, Mount, icy};
 /// Answers a stream request on `mount` (the router adds its paths).
 pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Response {
     let (hub, info) = (&mount.hub, &mount.info);
-    let icy = wants_icy(headers);
+    let icy = mount.icy && wants_icy(headers);
     let body = if method == Method::HEAD {
         if !hub.has_room() {
             return unavailable(&HubError::Full {

@@ -49,6 +49,8 @@ pub enum Container {
     Mp4,
     Aiff,
     Matroska,
+    /// Raw AAC in ADTS frames (what a live source or an `.aac` file sends).
+    Adts,
 }
 
 impl Container {
@@ -61,6 +63,7 @@ impl Container {
             Container::Mp4 => "m4a",
             Container::Aiff => "aiff",
             Container::Matroska => "mka",
+            Container::Adts => "aac",
         }
     }
 
@@ -81,6 +84,8 @@ impl Container {
             Some(Container::Matroska)
         } else if at(0, b"ID3") || is_mpeg_audio_frame(head) {
             Some(Container::Mp3)
+        } else if is_adts_frame(head) {
+            Some(Container::Adts)
         } else {
             None
         }
@@ -96,6 +101,11 @@ fn is_mpeg_audio_frame(h: &[u8]) -> bool {
         && (h[1] >> 1) & 3 != 0
         && h[2] >> 4 != 0xF
         && (h[2] >> 2) & 3 != 3
+}
+
+/// An ADTS header: 12 sync bits, layer 0, a valid sampling frequency index.
+fn is_adts_frame(h: &[u8]) -> bool {
+    h.len() >= 7 && h[0] == 0xFF && h[1] & 0xF6 == 0xF0 && (h[2] >> 2) & 0xF < 13
 }
 
 /// Bytes kept from the start of a staged file for [`Container::sniff`].

@@ -62,6 +62,7 @@ fn issue8_icecast_url_cannot_inject_header_lines() {
             url: url.into(),
             user: String::new(),
             password: "hackme".into(),
+            stream: "mp3".into(),
         })
     };
     for url in [

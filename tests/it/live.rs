@@ -55,23 +55,23 @@ play = "latest"
 playlist = "beds"
 "#;
 
-const DEBAT: &str = "ant_test_debat_live_0123456789abcdef";
+pub(crate) const DEBAT: &str = "ant_test_debat_live_0123456789abcdef";
 const UPLOAD_ONLY: &str = "ant_test_upload_0123456789abcdef";
 const OPS: &str = "ant_test_ops_0123456789abcdef";
 
 /// Saturday 2026-12-05 at `hm`, Paris time.
-fn at(hm: &str) -> Timestamp {
+pub(crate) fn at(hm: &str) -> Timestamp {
     // December: Paris is UTC+1.
     format!("2026-12-05T{hm}:00+01:00").parse().unwrap()
 }
 
-struct Live {
+pub(crate) struct Live {
     _dir: tempfile::TempDir,
-    catalog: Catalog,
-    inputs: LiveInputs,
-    service: LiveService,
-    clock: Arc<ManualClock>,
-    addr: std::net::SocketAddr,
+    pub(crate) catalog: Catalog,
+    pub(crate) inputs: LiveInputs,
+    pub(crate) service: LiveService,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) addr: std::net::SocketAddr,
     shutdown: CancellationToken,
     _schedule: tokio::sync::watch::Sender<ScheduleState>,
 }
@@ -82,7 +82,7 @@ impl Drop for Live {
     }
 }
 
-async fn live(now: &str) -> Live {
+pub(crate) async fn live(now: &str) -> Live {
     live_with(now, SCHEDULE).await
 }
 
@@ -156,7 +156,7 @@ async fn live_with(now: &str, schedule: &str) -> Live {
     }
 }
 
-fn basic(user: &str, password: &str) -> String {
+pub(crate) fn basic(user: &str, password: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
@@ -188,7 +188,7 @@ async fn connect_to(
     (s, answer)
 }
 
-async fn read_answer(s: &mut TcpStream) -> String {
+pub(crate) async fn read_answer(s: &mut TcpStream) -> String {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     let read = async {
@@ -222,7 +222,7 @@ async fn send_audio(s: &mut TcpStream, mp3: &[u8]) {
     }
 }
 
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     for _ in 0..400 {
         if cond() {
             return;
@@ -531,7 +531,7 @@ async fn an_operator_takes_the_air_outside_any_live_slot_until_the_end_it_gave()
 }
 
 /// The share of `freq` (give or take the drift control's 1 %) in mono `pcm` at `rate`.
-fn tone_share(pcm: &[f32], rate: f64, freq: f64) -> f64 {
+pub(crate) fn tone_share(pcm: &[f32], rate: f64, freq: f64) -> f64 {
     (-10..=10)
         .map(|k| goertzel_share(pcm, rate, freq * (1.0 + f64::from(k) / 1000.0)))
         .fold(0.0, f64::max)

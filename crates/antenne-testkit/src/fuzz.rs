@@ -374,6 +374,7 @@ pub fn http_headers(data: &[u8]) {
                 url,
                 user: String::new(),
                 password,
+                stream: "mp3".into(),
             };
             let Ok(endpoint) = icecast::Endpoint::parse(&target) else {
                 return;
@@ -387,7 +388,7 @@ pub fn http_headers(data: &[u8]) {
                 sample_rate: 44_100,
             };
             for head in [
-                endpoint.source_request(&info),
+                endpoint.source_request(&info, "audio/mpeg"),
                 endpoint.metadata_request(title),
             ] {
                 assert_one_head(&head);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use antenne::broadcast::icecast::{self, Endpoint};
-use antenne::broadcast::{FrameHeader, Hub, HubConfig, StationInfo};
+use antenne::broadcast::{FrameHeader, Hub, HubConfig, Mount, StationInfo};
 use antenne::config::IcecastTarget;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,6 +49,7 @@ async fn pushes_frames_and_titles_and_reconnects_after_a_refusal() {
         url: format!("http://127.0.0.1:{port}/live.mp3"),
         user: String::new(),
         password: "pw".into(),
+        stream: "mp3".into(),
     };
     let info = StationInfo {
         name: "Au fil des quartiers".into(),
@@ -59,9 +60,8 @@ async fn pushes_frames_and_titles_and_reconnects_after_a_refusal() {
         sample_rate: 44_100,
     };
     let pusher = tokio::spawn(icecast::run(
-        hub.clone(),
+        Mount::mp3(hub.clone(), info),
         Endpoint::parse(&target).unwrap(),
-        info,
         token.clone(),
     ));
 

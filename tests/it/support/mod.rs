@@ -3,6 +3,7 @@
 //! material is in [`upload`], MP3 material in [`mp3`].
 
 pub mod mp3;
+pub mod sources;
 pub mod upload;
 
 use antenne::config::{ProcessSettings, Settings};

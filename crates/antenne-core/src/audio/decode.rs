@@ -85,37 +85,13 @@ impl Decoder {
                 MetadataOptions::default(),
             )
             .map_err(|e| decode_err(path, format!("not a recognised audio file ({e})")))?;
-        let track = format
-            .default_track(TrackType::Audio)
-            .ok_or_else(|| decode_err(path, "no audio track"))?;
-        let track_id = track.id;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or_else(|| decode_err(path, "audio track without codec parameters"))?
-            .clone();
-        let num_frames = track.num_frames;
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| decode_err(path, format!("unsupported codec ({e})")))?;
-        let sample_rate = params
-            .sample_rate
-            .filter(|r| (1_000..=768_000).contains(r))
-            .ok_or_else(|| decode_err(path, "missing or absurd sample rate"))?;
-        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
-        let codec = decoder.codec_info().short_name.to_string();
+        let (track_id, decoder, info) = audio_track(path, format.as_ref())?;
         Ok(Decoder {
             path: path.to_path_buf(),
             format,
             decoder,
             track_id,
-            info: ProbeInfo {
-                codec,
-                sample_rate,
-                channels,
-                len_frames: num_frames,
-            },
+            info,
             skip: 0,
             seek_target: None,
             scratch: Vec::new(),
@@ -125,6 +101,21 @@ impl Decoder {
 
     pub fn info(&self) -> &ProbeInfo {
         &self.info
+    }
+
+    /// After the container said its tracks changed (a chained Ogg stream's next link: ices2
+    /// and Liquidsoap start one per title), decodes the new default audio track, whose codec,
+    /// rate and channels may differ.
+    fn follow_track(&mut self) -> Result<(), AudioError> {
+        let (track_id, decoder, info) = audio_track(&self.path, self.format.as_ref())?;
+        if track_id == self.track_id {
+            self.decoder.reset();
+        } else {
+            self.track_id = track_id;
+            self.decoder = decoder;
+            self.info = info;
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -148,7 +139,7 @@ impl Decoder {
                     return Ok(0);
                 }
                 Err(SymError::ResetRequired) => {
-                    self.decoder.reset();
+                    self.follow_track()?;
                     continue;
                 }
                 Err(e) => return Err(decode_err(&self.path, format!("demuxing failed: {e}"))),
@@ -236,6 +227,35 @@ impl Decoder {
             )),
         }
     }
+}
+
+/// The default audio track of `format`: its id, a decoder for it and what it says.
+fn audio_track(
+    path: &Path,
+    format: &dyn FormatReader,
+) -> Result<(u32, Box<dyn AudioDecoder>, ProbeInfo), AudioError> {
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| decode_err(path, "no audio track"))?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| decode_err(path, "audio track without codec parameters"))?;
+    let decoder = super::opus::codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| decode_err(path, format!("unsupported codec ({e})")))?;
+    let sample_rate = params
+        .sample_rate
+        .filter(|r| (1_000..=768_000).contains(r))
+        .ok_or_else(|| decode_err(path, "missing or absurd sample rate"))?;
+    let info = ProbeInfo {
+        codec: decoder.codec_info().short_name.to_string(),
+        sample_rate,
+        channels: params.channels.as_ref().map(|c| c.count()).unwrap_or(0),
+        len_frames: track.num_frames,
+    };
+    Ok((track.id, decoder, info))
 }
 
 /// Stereo frames at the station rate, decoded, downmixed and resampled on demand.

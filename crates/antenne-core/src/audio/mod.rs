@@ -18,6 +18,8 @@ pub mod leveler;
 pub mod limiter;
 pub mod mp3frame;
 mod normalise;
+pub mod oggopus;
+pub mod opus;
 pub mod render;
 pub mod resample;
 pub mod silence;
