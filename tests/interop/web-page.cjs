@@ -86,6 +86,12 @@ function wav(file, seconds) {
     check((await page.textContent("body")).includes("This week's programme"), "English headings");
     await page.screenshot({ path: path.join(shots, "desktop-en.png"), fullPage: true });
     ok("/?lang=en in English");
+    for (const [lang, q] of [["fr", ""], ["en", "?lang=en"]]) {
+      await page.goto(base + "/shows/la-matinale" + q, { waitUntil: "load" });
+      check(await page.$eval("img.artwork", (i) => i.complete && i.naturalWidth) > 0, "the show's artwork did not load");
+      await page.screenshot({ path: path.join(shots, `show-desktop-${lang}.png`), fullPage: true });
+    }
+    ok("show pages with their artwork (fr, en)");
 
     // Phone size.
     await page.setViewportSize({ width: 390, height: 844 });
