@@ -359,14 +359,11 @@ fn subscribe(d: &PageData, slug: &str) -> String {
         .or_else(|| abs.strip_prefix("http://"))
         .unwrap_or(&abs);
     format!(
-        "<p class=\"subscribe\"><span>{sub}</span> <a href=\"{rss}\" type=\"application/rss+xml\">{rss_t}</a> \
+        "<p class=\"subscribe\"><span>{sub}{colon}</span> <a href=\"{rss}\" type=\"application/rss+xml\">{rss_t}</a> \
          <a href=\"podcast://{bare}\">{apple}</a> <a href=\"pcast://{bare}\">{pcast}</a></p>\n",
+        sub = l.t("subscribe"),
         // French puts a (non-breaking) space before a colon, English none.
-        sub = format!(
-            "{}{}",
-            l.t("subscribe"),
-            if l == Lang::Fr { "\u{a0}:" } else { ":" }
-        ),
+        colon = if l == Lang::Fr { "\u{a0}:" } else { ":" },
         rss = esc(&path),
         rss_t = l.t("rss"),
         bare = esc(bare),
