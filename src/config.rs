@@ -47,6 +47,9 @@ pub struct ProcessSettings {
     /// A resumable upload untouched this long (seconds) is abandoned: its partial file is
     /// removed by the periodic sweep.
     pub upload_expiry_s: u64,
+    /// Who may frame `/embed/*`: a CSP `frame-ancestors` source list (`*`: any site). Every
+    /// other page refuses framing.
+    pub embed_ancestors: String,
 }
 
 /// What the station is: how it sounds, what it streams, where the stream is pushed and where
@@ -104,6 +107,7 @@ impl Default for ProcessSettings {
             max_connections: 10_240,
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             upload_expiry_s: 24 * 3600,
+            embed_ancestors: "*".into(),
         }
     }
 }
@@ -150,6 +154,7 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub upload_limit: Option<u64>,
     pub upload_expiry: Option<u64>,
+    pub embed_ancestors: Option<String>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
@@ -365,6 +370,10 @@ impl Settings {
             None if listen.ip().is_unspecified() => format!("http://localhost:{}", listen.port()),
             None => format!("http://{listen}"),
         };
+        let embed_ancestors = match file.embed_ancestors.clone() {
+            Some(a) => embed_ancestors(&a)?,
+            None => d.embed_ancestors.clone(),
+        };
         let s = Settings {
             process: ProcessSettings {
                 listen,
@@ -382,6 +391,7 @@ impl Settings {
                 max_connections: pick(o.max_connections, file.max_connections, d.max_connections),
                 upload_limit_bytes: pick(o.upload_limit, file.upload_limit, d.upload_limit_bytes),
                 upload_expiry_s: pick(o.upload_expiry, file.upload_expiry, d.upload_expiry_s),
+                embed_ancestors,
             },
             station: StationSettings {
                 loudness_target: pick(o.loudness_target, file.loudness_target, ds.loudness_target),
@@ -412,6 +422,26 @@ impl Settings {
         };
         s.station.validate()?;
         Ok(s)
+    }
+}
+
+/// A `frame-ancestors` source list: `*`, `'none'`, `'self'`, schemes and host sources
+/// separated by spaces; nothing that could end the directive or the header.
+fn embed_ancestors(value: &str) -> Result<String, ConfigError> {
+    let list = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let ok = !list.is_empty()
+        && list
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" *:/.-_'[]".contains(&b));
+    if ok {
+        Ok(list)
+    } else {
+        Err(ConfigError::Invalid {
+            key: "embed_ancestors",
+            message: format!(
+                "{value:?} is not a frame-ancestors source list, e.g. \"*\" or \"'self' https://example.org\""
+            ),
+        })
     }
 }
 

@@ -39,6 +39,7 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
         feed_redirects: settings.station.feed_redirects.clone(),
         stream_bitrate_kbps: settings.station.bitrate_kbps,
         live_port: live_port(settings),
+        embed_ancestors: settings.process.embed_ancestors.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`conn::long_body`]).
 
 mod auth;
+mod calendar;
 pub mod conn;
 mod episodes;
 mod error;
@@ -53,6 +54,14 @@ pub fn router(state: HttpState) -> Router {
         .route("/static/style.css", get(web::style_css))
         .route("/static/app.js", get(web::app_js))
         .route("/static/upload.js", get(web::upload_js))
+        .route("/favicon.svg", get(web::favicon))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
+        )
+        .route("/embed/player", get(web::embed_player))
+        .route("/embed/programme", get(web::embed_programme))
+        .route("/programme.ics", get(calendar::programme))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
@@ -88,11 +97,34 @@ pub fn router(state: HttpState) -> Router {
         .route("/cover.jpg", get(feed::station_cover))
         .route("/media/{file}", get(media::media))
         .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::from_fn(refuse_framing))
         .layer(axum::middleware::from_fn_with_state(
             state.process.clone(),
             status::count_requests,
         ))
         .with_state(state)
+}
+
+/// Every response but the embeds' refuses to be framed by another page (clickjacking): the
+/// CSP's `frame-ancestors 'none'` (pages set theirs whole) and the older `X-Frame-Options`.
+async fn refuse_framing(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let embed = req.uri().path().starts_with("/embed/");
+    let mut resp = next.run(req).await;
+    if !embed {
+        let h = resp.headers_mut();
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'none'"),
+            );
+        }
+    }
+    resp
 }
 
 /// Adds `GET`/`HEAD` at every path of every mount: a new mount is served without a new

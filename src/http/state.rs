@@ -68,6 +68,8 @@ pub struct HttpConfig {
     pub stream_bitrate_kbps: u32,
     /// The port live sources connect to (`live_listen`'s, or the daemon's), for `/live`.
     pub live_port: u16,
+    /// Who may frame `/embed/*` (a CSP `frame-ancestors` source list); other pages refuse.
+    pub embed_ancestors: String,
 }
 
 /// The catalog, and who is told when it changes.

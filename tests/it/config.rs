@@ -184,3 +184,25 @@ fn feed_redirects_from_the_file() {
     let err = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
     assert!(err.to_string().starts_with("feed_redirect"), "{err}");
 }
+
+#[test]
+fn embed_ancestors_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(s.process.embed_ancestors, "*");
+    write(
+        dir.path(),
+        "embed_ancestors = \"'self'   https://centre-monnaie.example\"\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(
+        s.process.embed_ancestors,
+        "'self' https://centre-monnaie.example"
+    );
+    // Nothing that could end the directive and add another.
+    for bad in ["* ; script-src *", "", "https://a.example, https://b"] {
+        write(dir.path(), &format!("embed_ancestors = {bad:?}\n"));
+        let err = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("embed_ancestors"), "{bad}: {err}");
+    }
+}

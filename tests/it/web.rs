@@ -185,3 +185,152 @@ async fn the_live_page_tells_volunteers_what_to_type_into_butt_or_mixxx() {
         "{en}"
     );
 }
+
+// issue 16: the programme everywhere
+#[tokio::test]
+async fn calendars_are_served_like_the_feeds() {
+    let st = station().await;
+    let resp = send(
+        &st.state,
+        Request::get("/programme.ics").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "text/calendar; charset=utf-8");
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    assert!(h.contains_key("last-modified"));
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+    assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"));
+    assert!(text.contains("SUMMARY:La matinale des quartiers\r\n"));
+    assert!(text.contains("URL:http://radio.test/shows/la-matinale\r\n"));
+    let again = send(
+        &st.state,
+        Request::get("/programme.ics")
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status(), 304);
+
+    let (code, one) = get(&st.state, "/shows/cuisines-du-monde.ics").await;
+    assert_eq!(code, 200);
+    assert!(one.contains("SUMMARY:Cuisines du monde\r\n"));
+    assert!(!one.contains("SUMMARY:La matinale"));
+    let (code, _) = get(&st.state, "/shows/nope.ics").await;
+    assert_eq!(code, 404);
+    // The pages link them: subscribe (webcal) or download.
+    let (_, fr) = page(&st.state, "/", None).await;
+    assert!(fr.contains("<a href=\"webcal://radio.test/programme.ics\">Ajouter à mon agenda</a>"));
+    let (_, show) = page(&st.state, "/shows/cuisines-du-monde?lang=en", None).await;
+    assert!(show.contains(
+        "href=\"webcal://radio.test/shows/cuisines-du-monde.ics\">Add to my calendar</a>"
+    ));
+}
+
+fn header<'a>(resp: &'a axum::response::Response, name: &str) -> &'a str {
+    resp.headers().get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn only_the_embeds_may_be_framed() {
+    let st = station().await;
+    for uri in ["/embed/player", "/embed/programme?lang=en"] {
+        let resp = send(&st.state, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(resp.status(), 200, "{uri}");
+        assert!(
+            header(&resp, "content-security-policy").ends_with("frame-ancestors *"),
+            "{uri}"
+        );
+        assert_eq!(header(&resp, "x-frame-options"), "", "{uri}");
+    }
+    for uri in [
+        "/",
+        "/shows/la-matinale",
+        "/upload",
+        "/feed.xml",
+        "/api/now",
+        "/programme.ics",
+        "/nope",
+    ] {
+        let resp = send(&st.state, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(header(&resp, "x-frame-options"), "DENY", "{uri}");
+        assert!(
+            header(&resp, "content-security-policy").contains("frame-ancestors 'none'"),
+            "{uri}"
+        );
+    }
+    // The setting narrows who may embed them.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = support::settings(dir.path());
+    settings.process.embed_ancestors = "'self' https://centre-monnaie.example".into();
+    let state = antenne::daemon::AppState::open(settings).await.unwrap();
+    let resp = send(
+        &state,
+        Request::get("/embed/player").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(
+        header(&resp, "content-security-policy")
+            .ends_with("frame-ancestors 'self' https://centre-monnaie.example")
+    );
+}
+
+#[tokio::test]
+async fn the_embeds_are_small_and_in_both_languages() {
+    let st = station().await;
+    let (code, player) = page(&st.state, "/embed/player", None).await;
+    assert_eq!(code, 200);
+    assert!(player.contains("<html lang=\"fr\">"));
+    assert!(player.contains("<base target=\"_blank\">"));
+    assert!(player.contains("<audio id=\"live\" controls preload=\"none\" src=\"/stream\" aria-label=\"Lecteur du direct\">"));
+    assert!(player.contains("<dd id=\"now\" aria-live=\"polite\">"));
+    assert!(player.contains("<script src=\"/static/app.js\" defer></script>"));
+    assert!(!player.contains("<nav"), "no site navigation in an embed");
+    let (_, en) = page(&st.state, "/embed/player", Some("en-GB,en;q=0.9")).await;
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Live stream player"));
+    let (code, week) = page(&st.state, "/embed/programme?lang=en", None).await;
+    assert_eq!(code, 200);
+    assert!(week.contains("This week&#39;s programme"));
+    assert_eq!(week.matches("<section class=\"day\">").count(), 7);
+}
+
+// issue 17: the public pages, polished
+#[tokio::test]
+async fn episode_dates_artwork_favicon_and_day_names() {
+    let st = station().await;
+    ready_episode(&st, "ep-1", "la-matinale", "Le marché");
+    let (_, fr) = page(&st.state, "/", None).await;
+    assert!(
+        fr.contains(
+            "<p class=\"meta\"><time datetime=\"2026-03-14\">14 mars 2026</time> · 30 min</p>"
+        ),
+        "{fr}"
+    );
+    assert!(fr.contains("<img class=\"artwork\" src=\"/cover.png\" alt=\"\""));
+    assert!(fr.contains("<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">"));
+    // Day names as French writes them; the stylesheet capitalises the first letter only.
+    assert!(fr.contains("<h3>lundi ") || fr.contains("<h3>mardi ") || fr.contains("<h3>dimanche "));
+    let (_, en) = page(&st.state, "/shows/la-matinale?lang=en", None).await;
+    assert!(en.contains("14 March 2026"));
+    assert!(en.contains("<img class=\"artwork\" src=\"/shows/la-matinale/cover.png\""));
+    let resp = send(
+        &st.state,
+        Request::get("/favicon.svg").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type"), "image/svg+xml");
+    let resp = send(
+        &st.state,
+        Request::get("/favicon.ico").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), 308);
+    assert_eq!(header(&resp, "location"), "/favicon.svg");
+    let (_, css) = get(&st.state, "/static/style.css").await;
+    assert!(css.contains("repeat(7, minmax(0, 1fr))") && !css.contains("capitalize"));
+}

@@ -73,6 +73,20 @@ pub fn schedule(data: &[u8]) {
             for show in s.shows() {
                 let _ = s.rrule_for_show(&show.slug);
             }
+            let calendar = s.calendar(&antenne::schedule::CalendarSpec {
+                show: None,
+                from: t,
+                until: t + SignedDuration::from_hours(48),
+                stamp: t,
+                base_url: "https://radio.test",
+            });
+            assert!(
+                calendar.ends_with("END:VCALENDAR\r\n")
+                    && calendar
+                        .split("\r\n")
+                        .all(|l| l.len() <= 75 && !l.contains('\n')),
+                "a calendar line is over 75 octets or not CRLF"
+            );
             assert!(antenne::schedule::diff(&s, &s, t, week).is_empty());
         }
         Err(diags) => {

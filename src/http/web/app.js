@@ -8,7 +8,7 @@
   var tz = box.getAttribute("data-tz") || undefined;
   function hm(iso) {
     try {
-      return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone: tz });
+      return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
     } catch (e) { return ""; }
   }
   function fill(id, item) {

@@ -142,6 +142,8 @@ impl Lang {
                 "Refusé ? 401 : le jeton est faux ou révoqué. 403 : ce n'est pas l'heure de votre émission (le message dit quand est la prochaine).",
                 "Refused? 401: the token is wrong or revoked. 403: it is not your show's time (the message says when the next one is).",
             ),
+            "add_calendar" => ("Ajouter à mon agenda", "Add to my calendar"),
+            "ics_file" => ("Fichier iCalendar (.ics)", "iCalendar file (.ics)"),
             "footer" => (
                 "Une radio partagée, faite par les habitants.",
                 "A shared radio, made by its neighbours.",

@@ -6,11 +6,14 @@
 //! - `/shows/{slug}`: one show, its slots this week and its episodes;
 //! - `/upload`: the volunteers' upload form (resumable, with progress and the loudness report);
 //! - `/live`: what volunteers type into BUTT or Mixxx to go live, and the coming live shows;
-//! - `/static/*`: the stylesheet and scripts, compiled into the binary.
+//! - `/embed/player`, `/embed/programme`: the on-air box and the week, for other sites'
+//!   iframes (`embed.rs`);
+//! - `/static/*`, `/favicon.svg`: the stylesheet, scripts and icon, compiled into the binary.
 //!
 //! French by default, English with `?lang=en` or `Accept-Language`. Every value written into
 //! the HTML goes through [`esc`]; the pages carry a CSP that forbids inline script.
 
+mod embed;
 mod i18n;
 mod live;
 mod render;
@@ -18,7 +21,7 @@ mod render;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 pub use i18n::Lang;
@@ -29,6 +32,7 @@ use crate::http::state::{CatalogAccess, HttpConfig, OnAir};
 const CSS: &str = include_str!("style.css");
 const APP_JS: &str = include_str!("app.js");
 const UPLOAD_JS: &str = include_str!("upload.js");
+const FAVICON: &str = include_str!("favicon.svg");
 
 /// Escapes text for HTML content and double-quoted attributes.
 pub fn esc(s: &str) -> String {
@@ -60,6 +64,15 @@ fn lang(q: &LangQuery, headers: &HeaderMap) -> Lang {
 }
 
 fn html(status: StatusCode, body: String) -> Response {
+    html_framed_by(status, body, "'none'")
+}
+
+/// An HTML response whose CSP lets `ancestors` (a `frame-ancestors` source list) frame it.
+fn html_framed_by(status: StatusCode, body: String, ancestors: &str) -> Response {
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+    );
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -70,10 +83,8 @@ fn html(status: StatusCode, body: String) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_str(&csp)
+            .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'")),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -95,15 +106,21 @@ pub async fn station(
     Ok(html(StatusCode::OK, render::station(&data)))
 }
 
-/// `GET /shows/{slug}`: one show.
+/// `GET /shows/{slug}`: one show; `/shows/{slug}.ics` is its calendar (the router matches
+/// no suffix after a parameter).
 pub async fn show(
     State(on_air): State<OnAir>,
     State(catalog): State<CatalogAccess>,
     State(config): State<Arc<HttpConfig>>,
     Path(slug): Path<String>,
     Query(q): Query<LangQuery>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Some(show) = slug.strip_suffix(".ics") {
+        let show = Some(show.to_owned());
+        return Ok(crate::http::calendar::respond(&on_air, &config, show, &method, &headers).await);
+    }
     let lang = lang(&q, &headers);
     let known = on_air.current_schedule().show(&slug).is_some();
     if !known {
@@ -142,6 +159,28 @@ pub async fn upload(
     html(StatusCode::OK, render::upload(&on_air, lang))
 }
 
+/// `GET /embed/player`: the live player and what is on air, for other sites' iframes.
+pub async fn embed_player(
+    State(on_air): State<OnAir>,
+    State(config): State<Arc<HttpConfig>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let d = render::PageData::programme(&on_air, &config.public_url, lang(&q, &headers), None);
+    html_framed_by(StatusCode::OK, embed::player(&d), &config.embed_ancestors)
+}
+
+/// `GET /embed/programme`: today and the week, for other sites' iframes.
+pub async fn embed_programme(
+    State(on_air): State<OnAir>,
+    State(config): State<Arc<HttpConfig>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let d = render::PageData::programme(&on_air, &config.public_url, lang(&q, &headers), None);
+    html_framed_by(StatusCode::OK, embed::week(&d), &config.embed_ancestors)
+}
+
 fn asset(ct: &'static str, body: &'static str) -> Response {
     (
         [
@@ -163,6 +202,10 @@ pub async fn app_js() -> Response {
 
 pub async fn upload_js() -> Response {
     asset("text/javascript; charset=utf-8", UPLOAD_JS)
+}
+
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON)
 }
 
 #[cfg(test)]

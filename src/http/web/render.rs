@@ -8,6 +8,8 @@ use jiff::{Timestamp, ToSpan};
 
 use super::{Lang, esc};
 use crate::catalog::{Episode, EpisodeQuery, EpisodeStatus};
+use crate::feed::ArtworkFormat;
+use crate::feed::text::long_date;
 use crate::http::ApiError;
 use crate::http::episodes::audio_path;
 use crate::http::state::{CatalogAccess, OnAir};
@@ -38,27 +40,21 @@ impl PageData {
         lang: Lang,
         show: Option<String>,
     ) -> Result<PageData, ApiError> {
-        let now = Timestamp::now();
-        let schedule = Some(on_air.current_schedule());
-        let mut week = Vec::new();
-        let mut slugs = Vec::new();
-        if let Some(s) = &schedule {
-            let tz = s.station().timezone.clone();
-            let today = now.to_zoned_datetime(tz.clone()).date();
-            if let (Ok(from), Ok(to)) = (
-                today.to_zoned_datetime(tz.clone()),
-                today.saturating_add(7.days()).to_zoned_datetime(tz),
-            ) {
-                week = s.occurrences(from.timestamp(), to.timestamp());
-            }
-            slugs = s.shows().iter().map(|sh| sh.slug.clone()).collect();
-        }
-        if let Some(one) = &show {
+        let mut data = PageData::programme(on_air, public_url, lang, show);
+        let mut slugs: Vec<String> = data
+            .schedule
+            .iter()
+            .flat_map(|s| s.shows().iter().map(|sh| sh.slug.clone()))
+            .collect();
+        if let Some(one) = &data.show {
             slugs.retain(|s| s == one);
-            week.retain(|o| &o.show == one);
         }
-        let limit = if show.is_some() { 100 } else { LATEST_PER_SHOW };
-        let episodes = catalog
+        let limit = if data.show.is_some() {
+            100
+        } else {
+            LATEST_PER_SHOW
+        };
+        data.episodes = catalog
             .with_catalog(move |c| {
                 slugs
                     .into_iter()
@@ -74,18 +70,42 @@ impl PageData {
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        Ok(PageData {
-            lang,
-            public_url: public_url.to_owned(),
-            schedule,
-            now,
-            week,
-            episodes,
-            show,
-        })
+        Ok(data)
     }
 
-    fn station_name(&self) -> String {
+    /// The schedule's part only (no episodes): the on-air box and the week, for the embeds.
+    pub fn programme(
+        on_air: &OnAir,
+        public_url: &str,
+        lang: Lang,
+        show: Option<String>,
+    ) -> PageData {
+        let now = Timestamp::now();
+        let s = on_air.current_schedule();
+        let tz = s.station().timezone.clone();
+        let today = now.to_zoned_datetime(tz.clone()).date();
+        let mut week = match (
+            today.to_zoned_datetime(tz.clone()),
+            today.saturating_add(7.days()).to_zoned_datetime(tz),
+        ) {
+            (Ok(from), Ok(to)) => s.occurrences(from.timestamp(), to.timestamp()),
+            _ => Vec::new(),
+        };
+        if let Some(one) = &show {
+            week.retain(|o| &o.show == one);
+        }
+        PageData {
+            lang,
+            public_url: public_url.to_owned(),
+            schedule: Some(s),
+            now,
+            week,
+            episodes: Vec::new(),
+            show,
+        }
+    }
+
+    pub(super) fn station_name(&self) -> String {
         self.schedule
             .as_ref()
             .map(|s| s.station().name.clone())
@@ -137,6 +157,8 @@ pub(super) fn head(lang: Lang, title: &str, station: &str, path: &str) -> String
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n\
          <link rel=\"alternate\" type=\"application/rss+xml\" title=\"{station}\" href=\"/feed.xml\">\n\
+         <link rel=\"alternate\" type=\"text/calendar\" title=\"{station}\" href=\"/programme.ics\">\n\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
          <script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">{skip}</a>\n\
          <header class=\"site\"><p class=\"brand\"><a href=\"{home}\">{station}</a></p>\n\
@@ -168,14 +190,19 @@ pub(super) fn foot(lang: Lang) -> String {
 }
 
 /// The on-air box: now and next, refreshed by app.js from `/api/now`.
-fn on_air(d: &PageData) -> String {
+pub(super) fn on_air(d: &PageData) -> String {
     let l = d.lang;
     let (now, next) = match &d.schedule {
         Some(s) => {
             let now = s.slot_at(d.now);
             let after = now.as_ref().map(|o| o.end).unwrap_or(d.now);
             let next = s
-                .occurrences(after, after.saturating_add(8.days()).unwrap_or(after))
+                .occurrences(
+                    after,
+                    after
+                        .saturating_add(jiff::SignedDuration::from_hours(24 * 8))
+                        .unwrap_or(after),
+                )
                 .into_iter()
                 .find(|o| o.start >= after);
             (now, next)
@@ -216,7 +243,7 @@ fn on_air(d: &PageData) -> String {
 }
 
 /// The week's programme, one column per day on wide screens, stacked on phones.
-fn programme(d: &PageData, heading: &str) -> String {
+pub(super) fn programme(d: &PageData, heading: &str) -> String {
     let l = d.lang;
     let Some(s) = &d.schedule else {
         return format!(
@@ -273,6 +300,55 @@ fn programme(d: &PageData, heading: &str) -> String {
     out
 }
 
+/// The calendar of `path` (`/programme.ics`, `/shows/{slug}.ics`): `webcal://` subscribes in
+/// calendar apps (and stays up to date), the plain link downloads the file.
+fn calendar_links(d: &PageData, path: &str) -> String {
+    let l = d.lang;
+    let abs = format!("{}{path}", d.public_url);
+    let bare = abs
+        .strip_prefix("https://")
+        .or_else(|| abs.strip_prefix("http://"))
+        .unwrap_or(&abs);
+    format!(
+        "<p class=\"calendar\"><a href=\"webcal://{bare}\">{add}</a> \
+         <a href=\"{path}\" type=\"text/calendar\">{file}</a></p>\n",
+        bare = esc(bare),
+        add = l.t("add_calendar"),
+        path = esc(path),
+        file = l.t("ics_file"),
+    )
+}
+
+/// The artwork's path for `base` (`/cover`, `/shows/{slug}/cover`): the file the schedule
+/// names, or the generated PNG; `None` for an artwork elsewhere (the page loads nothing
+/// from other sites).
+fn artwork_src(artwork: Option<&str>, base: &str) -> Option<String> {
+    match artwork {
+        None => Some(format!("{base}.png")),
+        Some(a) if a.starts_with("http://") || a.starts_with("https://") => None,
+        Some(a) => Some(format!("{base}.{}", ArtworkFormat::of(a).ext())),
+    }
+}
+
+/// The page's title with its artwork beside it.
+fn intro(title: &str, lead: Option<&str>, artwork: Option<String>) -> String {
+    let img = artwork
+        .map(|src| {
+            format!(
+                "<img class=\"artwork\" src=\"{}\" alt=\"\" width=\"160\" height=\"160\">",
+                esc(&src)
+            )
+        })
+        .unwrap_or_default();
+    let lead = lead
+        .map(|l| format!("<p class=\"lead\">{}</p>", esc(l)))
+        .unwrap_or_default();
+    format!(
+        "<div class=\"intro\">{img}<div><h1>{}</h1>{lead}</div></div>\n",
+        esc(title)
+    )
+}
+
 /// Subscribe links of a show: RSS, Apple's `podcast://` and the `pcast://` scheme.
 fn subscribe(d: &PageData, slug: &str) -> String {
     let l = d.lang;
@@ -283,9 +359,11 @@ fn subscribe(d: &PageData, slug: &str) -> String {
         .or_else(|| abs.strip_prefix("http://"))
         .unwrap_or(&abs);
     format!(
-        "<p class=\"subscribe\"><span>{sub} :</span> <a href=\"{rss}\" type=\"application/rss+xml\">{rss_t}</a> \
+        "<p class=\"subscribe\"><span>{sub}{colon}</span> <a href=\"{rss}\" type=\"application/rss+xml\">{rss_t}</a> \
          <a href=\"podcast://{bare}\">{apple}</a> <a href=\"pcast://{bare}\">{pcast}</a></p>\n",
         sub = l.t("subscribe"),
+        // French puts a (non-breaking) space before a colon, English none.
+        colon = if l == Lang::Fr { "\u{a0}:" } else { ":" },
         rss = esc(&path),
         rss_t = l.t("rss"),
         bare = esc(bare),
@@ -297,12 +375,25 @@ fn subscribe(d: &PageData, slug: &str) -> String {
 fn episode_item(d: &PageData, e: &Episode) -> String {
     let url = audio_path(&e.id);
     let minutes = e.duration_ms.map(|ms| ms.div_ceil(60_000)).unwrap_or(0);
-    let date = e.date.as_deref().map(esc).unwrap_or_default();
+    // The feed's publication date: the recording date given, else the day it was received.
+    let date = e
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .unwrap_or_else(|| match &d.schedule {
+            Some(s) => s.station().timezone.to_datetime(e.created_at).date(),
+            None => e
+                .created_at
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date(),
+        });
     format!(
-        "<li class=\"episode\"><h4>{title}</h4>\n<p class=\"meta\">{date} · {minutes} {min}</p>\n\
+        "<li class=\"episode\"><h4>{title}</h4>\n<p class=\"meta\"><time datetime=\"{iso}\">{date}</time> · {minutes} {min}</p>\n\
          <audio controls preload=\"none\" src=\"{url}\" aria-label=\"{title}\"></audio>\n\
          <p><a href=\"{url}\" download>{dl}</a></p>{desc}</li>\n",
         title = esc(&e.title),
+        iso = date,
+        date = long_date(date, d.lang == Lang::En),
         min = d.lang.t("minutes"),
         url = esc(&url),
         dl = d.lang.t("download"),
@@ -330,16 +421,15 @@ pub fn station(d: &PageData) -> String {
     let l = d.lang;
     let name = d.station_name();
     let mut out = head(l, &name, &name, "/");
-    let _ = writeln!(out, "<h1>{}</h1>", esc(&name));
-    if let Some(desc) = d
-        .schedule
-        .as_ref()
-        .and_then(|s| s.station().description.clone())
-    {
-        let _ = writeln!(out, "<p class=\"lead\">{}</p>", esc(&desc));
-    }
+    let station = d.schedule.as_ref().map(|s| s.station());
+    out.push_str(&intro(
+        &name,
+        station.and_then(|s| s.description.as_deref()),
+        artwork_src(station.and_then(|s| s.artwork.as_deref()), "/cover"),
+    ));
     out.push_str(&on_air(d));
     out.push_str(&programme(d, l.t("programme")));
+    out.push_str(&calendar_links(d, "/programme.ics"));
     let _ = writeln!(
         out,
         "<section aria-labelledby=\"latest-h\"><h2 id=\"latest-h\">{}</h2>",
@@ -372,21 +462,26 @@ pub fn show(d: &PageData) -> String {
         &d.station_name(),
         &format!("/shows/{slug}"),
     );
-    let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
-    if let Some(info) = &info {
-        if let Some(desc) = &info.description {
-            let _ = writeln!(out, "<p class=\"lead\">{}</p>", esc(desc));
-        }
-        if !info.hosts.is_empty() {
-            let _ = writeln!(
-                out,
-                "<p class=\"hosts\">{}</p>",
-                esc(&info.hosts.join(", "))
-            );
-        }
+    out.push_str(&intro(
+        &title,
+        info.as_ref().and_then(|i| i.description.as_deref()),
+        artwork_src(
+            info.as_ref().and_then(|i| i.artwork.as_deref()),
+            &format!("/shows/{slug}/cover"),
+        ),
+    ));
+    if let Some(info) = &info
+        && !info.hosts.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"hosts\">{}</p>",
+            esc(&info.hosts.join(", "))
+        );
     }
     out.push_str(&subscribe(d, &slug));
     out.push_str(&programme(d, l.t("slots")));
+    out.push_str(&calendar_links(d, &format!("/shows/{slug}.ics")));
     let _ = writeln!(
         out,
         "<section aria-labelledby=\"eps-h\"><h2 id=\"eps-h\">{}</h2>",

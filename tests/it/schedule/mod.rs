@@ -1,6 +1,7 @@
 //! The schedule: what `antenne check` prints (insta snapshots in `snapshots/`), time
 //! semantics, properties, the demo schedule, the README's examples, the CLI commands.
 
+mod calendar;
 mod cli;
 mod demo;
 mod errors;

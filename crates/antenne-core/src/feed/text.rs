@@ -158,9 +158,28 @@ pub fn long_day(d: jiff::civil::Date, english: bool) -> String {
     format!("{wd} {} {}", d.day(), MONTHS[l][(d.month() - 1) as usize])
 }
 
+/// `3 décembre 2026` / `3 December 2026`: an episode's date.
+pub fn long_date(d: jiff::civil::Date, english: bool) -> String {
+    let l = usize::from(english);
+    format!(
+        "{} {} {}",
+        d.day(),
+        MONTHS[l][(d.month() - 1) as usize],
+        d.year()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_both_languages() {
+        let d = jiff::civil::date(2026, 12, 3);
+        assert_eq!(long_day(d, false), "jeudi 3 décembre");
+        assert_eq!(long_date(d, false), "3 décembre 2026");
+        assert_eq!(long_date(d, true), "3 December 2026");
+    }
 
     #[test]
     fn clean_drops_controls_keeps_emoji() {

@@ -14,6 +14,7 @@ pub mod crontab;
 mod diag;
 mod diff;
 mod fields;
+mod ical;
 mod in_force;
 mod recur;
 mod rrule;
@@ -28,6 +29,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 pub use diag::{Diagnostic, Severity};
 pub use diff::{Diff, Moved, diff};
 pub use fields::parse_duration;
+pub use ical::{CALENDAR_CONTENT_TYPE, CalendarSpec};
 pub use in_force::{Refused, ScheduleState};
 pub use types::*;
 

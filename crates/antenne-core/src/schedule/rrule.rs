@@ -112,6 +112,20 @@ impl Rule {
     }
 }
 
+/// The RRULE of one slot when it says exactly what the slot does (the calendar's), or `None`
+/// when no rule can: a crontab restricting both day-of-month and day-of-week (cron takes
+/// their union), or a day-of-month line on alternating weeks. Odd and even ISO weeks come out
+/// as `INTERVAL=2`, which holds between two 53-week years: the caller bounds it.
+pub(crate) fn for_slot(slot: &Slot) -> Option<String> {
+    if let Recurrence::Cron { tab, .. } = &slot.recurrence
+        && tab.dom_restricted
+        && (tab.dow_restricted || slot.weeks != Weeks::All)
+    {
+        return None;
+    }
+    Some(Rule::of(slot).render())
+}
+
 pub(crate) fn for_slots<'a>(slots: impl Iterator<Item = &'a Slot>) -> Option<String> {
     let mut rules: Vec<Rule> = Vec::new();
     for slot in slots {
