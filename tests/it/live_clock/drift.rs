@@ -6,7 +6,7 @@
 //! clock is a `ManualClock` set at every event), so a simulated hour takes seconds.
 //!
 //! Measured after the first fill: underruns, overflow, the buffer level (the input's share
-//! of the latency) against its cushion, and the clicks the detector finds in what the
+//! of the latency) against its cushion, and the glitches (clicks, wobbles) the detector finds in what the
 //! consumer read. `cargo test` simulates 90 s per case; the hour is
 //! `ANTENNE_DRIFT_SECONDS=3600 cargo test --test it live_clock::drift -- --nocapture`
 //! (figures in RELIABILITY.md).
@@ -19,7 +19,7 @@ use antenne::input::pipeline::{Packet, PipelineConfig, Stages};
 use antenne::playout::{LiveBuffer, LiveInputs};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::continuity::SineContinuity;
+use crate::support::continuity::{SineContinuity, WOBBLE};
 
 const STATION: u32 = 44_100;
 /// The renderer's block.
@@ -42,12 +42,15 @@ struct Run {
     underrun_frames: u64,
     overflow_frames: u64,
     waiting_after_fill: u64,
-    discontinuities: u64,
-    worst_residual: f64,
+    clicks: u64,
+    worst_click: f64,
+    wobbles: u64,
+    worst_wobble: f64,
     /// The buffer level after each read, relative to the cushion, seconds: (min, max) over
-    /// the whole show, and after its first minute.
+    /// the whole show, after its first minute and after its first ten.
     deviation: (f64, f64),
     deviation_settled: (f64, f64),
+    deviation_late: (f64, f64),
     correction: f64,
 }
 
@@ -100,7 +103,9 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
         .collect();
     let mut block = vec![0.0f32; 2 * BLOCK];
     let mut fill: Option<(u64, u64)> = None; // counters at the first fill: waiting, reads
-    let (mut deviation, mut settled) = ((f64::MAX, f64::MIN), (f64::MAX, f64::MIN));
+    let widen = |(lo, hi): (f64, f64), x: f64| (lo.min(x), hi.max(x));
+    let none = (f64::MAX, f64::MIN);
+    let (mut deviation, mut settled, mut late) = (none, none, none);
     let counters = input.counters();
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     loop {
@@ -136,9 +141,12 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
             if fill.is_some() {
                 detector.push(block.chunks_exact(2).map(|f| f[0]));
                 let level = (input.buffered_frames() as f64 - cushion as f64) / station;
-                deviation = (deviation.0.min(level), deviation.1.max(level));
+                deviation = widen(deviation, level);
                 if next_read - PREROLL_S >= 60.0 {
-                    settled = (settled.0.min(level), settled.1.max(level));
+                    settled = widen(settled, level);
+                }
+                if next_read - PREROLL_S >= 600.0 {
+                    late = widen(late, level);
                 }
             }
         }
@@ -151,10 +159,13 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
         underrun_frames: n(&counters.underrun_frames),
         overflow_frames: n(&counters.overflow_frames),
         waiting_after_fill: n(&counters.waiting_frames) - waiting_at_fill,
-        discontinuities: detector.discontinuities,
-        worst_residual: detector.worst.0,
+        clicks: detector.clicks.count,
+        worst_click: detector.clicks.worst.0,
+        wobbles: detector.wobbles.count,
+        worst_wobble: detector.wobbles.worst.0,
         deviation,
         deviation_settled: settled,
+        deviation_late: late,
         correction: stages.correction(),
     }
 }
@@ -188,9 +199,11 @@ fn check(rate: u32, drift: f64) {
         "never waited for the cushion again"
     );
     assert_eq!(
-        run.discontinuities, 0,
-        "clicks in what aired: worst residual {}",
-        run.worst_residual
+        (run.clicks, run.wobbles),
+        (0, 0),
+        "glitches in what aired: worst {} and {}",
+        run.worst_click,
+        run.worst_wobble
     );
     // The level never strays far from the cushion (a 4096-frame block alone is 93 ms),
     // and the loop found the source's clock.
@@ -205,6 +218,14 @@ fn check(rate: u32, drift: f64) {
             "buffer {:?} s off its cushion after a minute",
             run.deviation_settled
         );
+        if seconds > 900.0 {
+            // Settled: only the renderer's blocks (93 ms) and the packets move the level.
+            assert!(
+                run.deviation_late.0 > -0.15 && run.deviation_late.1 < 0.15,
+                "buffer {:?} s off its cushion after ten minutes",
+                run.deviation_late
+            );
+        }
         assert!(
             (run.correction - drift).abs() < 0.001,
             "correction {} for a drift of {drift}",
@@ -248,23 +269,39 @@ fn the_click_detector_passes_a_gliding_tone_and_catches_real_clicks() {
     let count = |pcm: &[f32]| {
         let mut d = SineContinuity::new(1000.0, rate, TOLERANCE);
         d.push(pcm.iter().copied());
-        (d.discontinuities, d.worst.0)
+        d
     };
-    let (clicks, worst) = count(&clean);
-    assert_eq!(clicks, 0, "a clean gliding tone: worst residual {worst}");
-    assert!(worst < TOLERANCE / 5.0, "{worst}");
+    let count_detail = count;
+    let d = count_detail(&clean);
+    assert_eq!(d.glitches(), 0, "a clean gliding tone: {d:?}");
+    assert!(d.clicks.worst.0 < TOLERANCE / 5.0, "{d:?}");
+    assert!(d.wobbles.worst.0 < WOBBLE / 2.0, "{d:?}");
+    let count = |pcm: &[f32]| count(pcm).glitches();
 
     let mut dropped = clean.clone();
     dropped.drain(50_000..50_037); // 37 samples lost: a phase break
-    assert!(count(&dropped).0 >= 1, "a dropped block");
+    assert!(count(&dropped) >= 1, "a dropped block");
     let mut gap = clean.clone();
     gap[60_000..60_441].fill(0.0); // 10 ms of underrun
-    assert!(count(&gap).0 >= 2, "a gap: its start and its end");
+    assert!(count(&gap) >= 2, "a gap: its start and its end");
     let mut spike = clean.clone();
     spike[70_011] += 0.01; // a tenth of the tone's amplitude for one sample
-    assert!(count(&spike).0 >= 1, "a spike");
+    assert!(count(&spike) >= 1, "a spike");
     let mut step = clean.clone();
     let up = 10f32.powf(1.0 / 20.0);
     step[80_011..].iter_mut().for_each(|s| *s *= up); // +1 dB at once
-    assert!(count(&step).0 >= 1, "a gain step");
+    assert!(count(&step) >= 1, "a gain step");
+    // Smooth but wrong audio (a decoder's take on garbage): 20 ms of band-limited noise.
+    let mut noise = clean.clone();
+    let mut seed = 12_345u32;
+    let mut lcg = move || {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        f32::from((seed >> 16) as u16) / 32768.0 - 1.0
+    };
+    let white: Vec<f32> = (0..900).map(|_| 0.1 * lcg()).collect();
+    for (k, s) in noise[90_000..90_882].iter_mut().enumerate() {
+        *s = white[k..k + 18].iter().sum::<f32>() / 18.0 * 4.0;
+    }
+    let d = count_detail(&noise);
+    assert!(d.wobbles.count >= 1, "band-limited noise: {d:?}");
 }
