@@ -1,7 +1,9 @@
 //! One live source's audio, on a thread of its own (decoding is blocking work, kept off the
 //! async runtime): the bytes as they arrive → the recording → the decoder (any format
 //! symphonia reads from a stream: MP3, Ogg Vorbis, Ogg FLAC, AAC in ADTS) → downmix to stereo
-//! → the drift resampler to the station rate → the leveler → the live input's buffer.
+//! → the drift resampler to the station rate → the leveler → the live input's buffer. The
+//! stages after the decoder are [`Stages`], one packet at a time, so that tests drive exactly
+//! this code with generated audio on a simulated clock.
 //!
 //! Nothing here waits for the programme: the buffer never blocks a write. The drift control
 //! reads the buffer's level after every packet while the show is on air; in the pre-roll the
