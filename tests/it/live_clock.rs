@@ -4,7 +4,7 @@
 //! slot's underrun (the fallback) air in between; a source that stalls is dropped at the stall
 //! limit, held for the grace, then the fallback airs, while the input is read at the station
 //! rate throughout. The pipeline alone: a stream cut mid-frame ends on its last whole frame
-//! without a click, and garbage in the middle of a stream does not air as noise.
+//! without a click, and garbage in the middle of a stream airs as a short burst at most.
 //! Two clocks over a simulated hour: [`drift`].
 
 mod drift;
@@ -217,8 +217,7 @@ fn streaming(st: &Station) -> bool {
 
 // issue 14
 #[tokio::test(start_paused = true)]
-async fn on_a_paused_clock_a_source_back_within_its_grace_stays_on_air_and_one_back_after_it_does_not()
- {
+async fn a_source_back_within_its_grace_stays_on_air_and_one_back_after_it_does_not() {
     let st = station("10:10");
     let input = st.inputs.get("live").unwrap().clone();
     let (mut source, answer) = connect(&st).await;

@@ -1,7 +1,7 @@
 //! Faults in a source's bytes, through the real pipeline (`input::pipeline::run`: the decoder
 //! reading the bytes as they arrive, then the stages that run on air): a stream cut in the
 //! middle of an MP3 frame ends on its last whole frame, without a click; garbage in the
-//! middle of a stream does not air as noise.
+//! middle of a stream airs as a short burst of noise at most (RELIABILITY.md: a finding).
 
 use std::sync::Arc;
 
