@@ -1,7 +1,9 @@
 //! One live source's audio, on a thread of its own (decoding is blocking work, kept off the
 //! async runtime): the bytes as they arrive → the recording → the decoder (any format
 //! symphonia reads from a stream: MP3, Ogg Vorbis, Ogg FLAC, AAC in ADTS) → downmix to stereo
-//! → the drift resampler to the station rate → the leveler → the live input's buffer.
+//! → the drift resampler to the station rate → the leveler → the live input's buffer. The
+//! stages after the decoder are [`Stages`], one packet at a time, so that tests drive exactly
+//! this code with generated audio on a simulated clock.
 //!
 //! Nothing here waits for the programme: the buffer never blocks a write. The drift control
 //! reads the buffer's level after every packet while the show is on air; in the pre-roll the
@@ -18,10 +20,13 @@ use tokio::sync::mpsc::Receiver;
 
 use super::record::Recorder;
 use super::status::SourceStats;
+use symphonia::core::audio::Channels;
+
 use crate::audio::decode::Decoder;
 use crate::audio::downmix::Downmix;
 use crate::audio::drift::{self, DriftControl};
 use crate::audio::leveler::Leveler;
+use crate::audio::resample::Resampler;
 use crate::clock::Clock;
 use crate::playout::LiveWriter;
 
@@ -132,20 +137,12 @@ fn decode(
 ) -> Ended {
     let info = decoder.info().clone();
     stats.set_format(&info.codec, info.sample_rate, info.channels);
-    let mut downmix = Downmix::new(info.channels, decoder.channel_layout().as_ref());
-    let mut rate = info.sample_rate;
-    let Ok(mut resampler) = drift::resampler(rate, config.station_rate) else {
-        return Ended::Undecodable(format!("cannot resample {rate} Hz"));
+    let layout = decoder.channel_layout();
+    let mut stages = match Stages::new(config, info.sample_rate, info.channels, layout.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return Ended::Undecodable(e),
     };
-    let Ok(mut leveler) =
-        Leveler::new(config.station_rate, config.target_lufs, config.ceiling_dbtp)
-    else {
-        return Ended::Undecodable("cannot meter the source".into());
-    };
-    let mut control = DriftControl::new(config.station_rate, config.cushion_frames);
-    let mut controlling = false;
-    let (mut raw, mut stereo, mut resampled, mut levelled) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut raw = Vec::new();
     loop {
         raw.clear();
         let frames = match decoder.next_frames(&mut raw) {
@@ -153,45 +150,125 @@ fn decode(
             Ok(n) => n,
             Err(e) => return Ended::Undecodable(e.to_string()),
         };
-        let channels = decoder.info().channels;
-        if channels != downmix.input_channels() {
-            downmix = Downmix::new(channels, decoder.channel_layout().as_ref());
-        }
-        if decoder.info().sample_rate != rate {
+        let info = decoder.info();
+        let packet = Packet {
+            pcm: &raw,
+            rate: info.sample_rate,
+            channels: info.channels,
+            layout: decoder.channel_layout(),
+        };
+        if packet.rate != stages.rate() {
             // A source changing its rate mid-stream (a new song, a restarted encoder).
-            rate = decoder.info().sample_rate;
-            match drift::resampler(rate, config.station_rate) {
-                Ok(r) => resampler = r,
-                Err(e) => return Ended::Undecodable(e),
-            }
-            stats.set_format(&decoder.info().codec, rate, channels);
+            stats.set_format(&info.codec, packet.rate, packet.channels);
         }
-        stereo.clear();
-        downmix.process(&raw, &mut stereo);
-        resampled.clear();
-        resampler.process(&stereo, &mut resampled);
-        levelled.clear();
-        leveler.process(&resampled, &mut levelled);
-        let out_frames = (levelled.len() / 2) as u64;
-        if config.clock.now() < config.on_air_at {
-            writer.write_preroll(&levelled);
-        } else {
-            writer.write(&levelled);
-            let buffered = writer.input().buffered_frames() as u64;
-            // The loop steers from the moment the cushion is first there: while the buffer
-            // fills after a connection it would only pull the pitch down for nothing.
-            controlling |= buffered >= config.cushion_frames;
-            if controlling {
-                let relative = control.observe(buffered, out_frames.max(1));
-                resampler.set_relative(relative);
-            }
+        if let Err(e) = stages.push(&packet, writer) {
+            return Ended::Undecodable(e);
         }
         stats.frames_in.fetch_add(frames as u64, Ordering::Relaxed);
         stats.record_levels(
-            control.correction(),
-            leveler.gain_db(),
-            leveler.shortterm_lufs(),
+            stages.control.correction(),
+            stages.leveler.gain_db(),
+            stages.leveler.shortterm_lufs(),
             writer.input().buffered_frames() as u64,
         );
+    }
+}
+
+/// One decoded packet: interleaved samples of `channels` channels at `rate`.
+pub struct Packet<'a> {
+    pub pcm: &'a [f32],
+    pub rate: u32,
+    pub channels: usize,
+    /// The channels' positions when the format names them.
+    pub layout: Option<Channels>,
+}
+
+/// The stages after the decoder, a packet at a time: downmix → drift resampler steered by
+/// [`DriftControl`] → leveler → the live input. The decode loop drives them with what the
+/// decoder gives; a test can drive them with generated PCM at any pace (two clocks simulated
+/// over an hour in seconds), through exactly the code that runs on air.
+pub struct Stages {
+    config: PipelineConfig,
+    downmix: Downmix,
+    rate: u32,
+    resampler: Resampler,
+    leveler: Leveler,
+    control: DriftControl,
+    /// The loop steers from the moment the cushion is first there.
+    controlling: bool,
+    stereo: Vec<f32>,
+    resampled: Vec<f32>,
+    levelled: Vec<f32>,
+}
+
+impl Stages {
+    /// Stages for a source of `channels` channels at `rate` (the first packet's).
+    pub fn new(
+        config: &PipelineConfig,
+        rate: u32,
+        channels: usize,
+        layout: Option<&Channels>,
+    ) -> Result<Stages, String> {
+        let resampler = drift::resampler(rate, config.station_rate)
+            .map_err(|_| format!("cannot resample {rate} Hz"))?;
+        let leveler = Leveler::new(config.station_rate, config.target_lufs, config.ceiling_dbtp)
+            .map_err(|_| "cannot meter the source".to_string())?;
+        Ok(Stages {
+            config: config.clone(),
+            downmix: Downmix::new(channels, layout),
+            rate,
+            resampler,
+            leveler,
+            control: DriftControl::new(config.station_rate, config.cushion_frames),
+            controlling: false,
+            stereo: Vec::new(),
+            resampled: Vec::new(),
+            levelled: Vec::new(),
+        })
+    }
+
+    /// The source rate the resampler converts from now.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// The drift correction in force (relative; positive: the source runs fast).
+    pub fn correction(&self) -> f64 {
+        self.control.correction()
+    }
+
+    /// Brings one packet to the station format and writes it to the live input: in the
+    /// pre-roll (the clock before `on_air_at`) the input keeps its newest cushion; on air the
+    /// drift control reads the buffer's level after the write and steers the resampler.
+    /// Returns the station-rate frames written.
+    pub fn push(&mut self, packet: &Packet, writer: &LiveWriter) -> Result<u64, String> {
+        if packet.channels != self.downmix.input_channels() {
+            self.downmix = Downmix::new(packet.channels, packet.layout.as_ref());
+        }
+        if packet.rate != self.rate {
+            self.rate = packet.rate;
+            self.resampler = drift::resampler(packet.rate, self.config.station_rate)?;
+        }
+        self.stereo.clear();
+        self.downmix.process(packet.pcm, &mut self.stereo);
+        self.resampled.clear();
+        self.resampler.process(&self.stereo, &mut self.resampled);
+        self.levelled.clear();
+        self.leveler.process(&self.resampled, &mut self.levelled);
+        let out_frames = (self.levelled.len() / crate::audio::CHANNELS) as u64;
+        if self.config.clock.now() < self.config.on_air_at {
+            writer.write_preroll(&self.levelled);
+        } else {
+            writer.write(&self.levelled);
+            let buffered = writer.input().buffered_frames() as u64;
+            // While the buffer fills after a connection the loop would only pull the pitch
+            // down for nothing.
+            self.controlling |= buffered >= self.config.cushion_frames;
+            if self.controlling {
+                let relative = self.control.observe(buffered, out_frames.max(1));
+                self.resampler.set_relative(relative);
+            }
+        }
+        Ok(out_frames)
     }
 }

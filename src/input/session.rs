@@ -21,8 +21,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use jiff::{SignedDuration, Timestamp};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::access::{self, Admission};
 use super::pipeline::{self, Ended, PipelineConfig};
@@ -33,8 +32,14 @@ use super::{Current, LiveService, MOUNT};
 use crate::catalog::TokenRecord;
 use crate::playout::LiveWriter;
 
+/// A source client's connection: a TCP stream on air, an in-memory pipe in tests (whose
+/// timing then follows a paused clock alone).
+pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection for S {}
+
 /// Serves one connection whose first bytes are a source client's.
-pub async fn handle(service: LiveService, mut stream: TcpStream, peer: SocketAddr) {
+pub async fn handle(service: LiveService, mut stream: impl Connection, peer: SocketAddr) {
     let timeout = service.0.config.head_timeout;
     let head = match tokio::time::timeout(timeout, read_head(&mut stream)).await {
         Ok(Ok(Some(h))) => h,
@@ -65,13 +70,15 @@ fn is_mount(path: &str) -> bool {
             .is_some_and(|ext| !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-async fn answer(stream: &mut TcpStream, a: &Answer) -> std::io::Result<()> {
+async fn answer(stream: &mut impl Connection, a: &Answer) -> std::io::Result<()> {
     stream.write_all(&a.to_bytes()).await?;
     stream.flush().await
 }
 
 /// Reads the head; returns it and the body bytes that came with it.
-async fn read_head(stream: &mut TcpStream) -> Result<Option<(Head, Bytes)>, protocol::HeadError> {
+async fn read_head(
+    stream: &mut impl Connection,
+) -> Result<Option<(Head, Bytes)>, protocol::HeadError> {
     let mut buf = BytesMut::with_capacity(2048);
     loop {
         match stream.read_buf(&mut buf).await {
@@ -166,7 +173,7 @@ struct Begun {
 
 async fn source(
     service: &LiveService,
-    stream: &mut TcpStream,
+    stream: &mut impl Connection,
     head: Head,
     body: Bytes,
     peer: SocketAddr,
@@ -285,7 +292,7 @@ async fn source(
 /// Copies the connection's bytes to the pipeline until it closes, stalls or must end.
 async fn stream_bytes(
     service: &LiveService,
-    stream: &mut TcpStream,
+    stream: &mut impl Connection,
     tx: &tokio::sync::mpsc::Sender<Bytes>,
     ends_at: Option<Timestamp>,
 ) -> &'static str {

@@ -22,6 +22,7 @@ mod hostile;
 mod http;
 mod ingest;
 mod live;
+mod live_clock;
 mod live_formats;
 mod playout;
 mod reload;
