@@ -55,7 +55,8 @@ pub struct LiveConfig {
     pub preroll: Duration,
     /// How long a dropped source's place is kept: back within it, it resumes without a switch.
     pub grace: Duration,
-    /// A source silent this long (no bytes) is dropped.
+    /// A source silent this long (no bytes, connection open) is dropped and its place freed
+    /// at once (no grace): the slot's underrun airs instead of more dead air.
     pub stall: Duration,
     /// Time to send the request head.
     pub head_timeout: Duration,
@@ -73,7 +74,7 @@ impl Default for LiveConfig {
             cushion: Duration::from_secs(1),
             preroll: Duration::from_secs(600),
             grace: Duration::from_secs(5),
-            stall: Duration::from_secs(10),
+            stall: Duration::from_secs(5),
             head_timeout: Duration::from_secs(15),
             data_dir: PathBuf::from("data"),
             record: true,

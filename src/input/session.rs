@@ -9,7 +9,8 @@
 //! 4. `100 Continue` (PUT with `Expect`) or `200 OK`, then the bytes go to the pipeline
 //!    thread until the client closes, stays silent for `stall`, or its slot ends.
 //! 5. The input's place is kept for `grace`; after it, the planner puts the slot's underrun
-//!    on air.
+//!    on air. A source dropped for its silence (`stall`) gets no grace: it has held the air
+//!    silent long enough already.
 //!
 //! A metadata update (`GET /admin/metadata?mode=updinfo&song=…`, as BUTT and Mixxx send
 //! it) sets the title on air, with the same credentials.
@@ -17,7 +18,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use jiff::{SignedDuration, Timestamp};
@@ -227,7 +228,12 @@ async fn source(
         Answer::Ok
     };
     if answer(stream, &go).await.is_err() {
-        release(service, begun.generation, begun.writer);
+        release(
+            service,
+            begun.generation,
+            begun.writer,
+            service.0.config.grace,
+        );
         return;
     }
     tracing::info!(
@@ -279,7 +285,14 @@ async fn source(
                 tracing::warn!(token = %token.name, "live: the source's bytes are not audio: {reason}");
             }
             tracing::info!(token = %token.name, "live: source gone ({why})");
-            release(service, begun.generation, writer);
+            // A stalled source already held the air, silent, for the whole stall limit: its
+            // slot's underrun airs now rather than after a grace of more dead air.
+            let grace = if why == STALLED {
+                Duration::ZERO
+            } else {
+                service.0.config.grace
+            };
+            release(service, begun.generation, writer, grace);
         }
         Err(e) => {
             // A decoder panic on hostile bytes: the writer went with it (the input is free).
@@ -288,6 +301,9 @@ async fn source(
         }
     }
 }
+
+/// Why a source that kept its connection open but sent nothing for `stall` was dropped.
+const STALLED: &str = "no audio for too long";
 
 /// Copies the connection's bytes to the pipeline until it closes, stalls or must end.
 async fn stream_bytes(
@@ -319,7 +335,7 @@ async fn stream_bytes(
                     }
                 }
                 Ok(Err(_)) => return "connection error",
-                Err(_) => return "no audio for too long",
+                Err(_) => return STALLED,
             },
             () = &mut end => return "its slot ended",
             () = service.0.shutdown.cancelled() => return "the daemon stops",
@@ -518,9 +534,9 @@ fn french_date(d: jiff::civil::Date) -> String {
     }
 }
 
-/// The source of `generation` is gone: its place is kept for the grace, then the input is
+/// The source of `generation` is gone: its place is kept for `grace`, then the input is
 /// freed (the planner airs the slot's underrun) unless it came back.
-fn release(service: &LiveService, generation: u64, writer: LiveWriter) {
+fn release(service: &LiveService, generation: u64, writer: LiveWriter, grace: Duration) {
     {
         let mut current = service.0.current.lock().unwrap_or_else(|e| e.into_inner());
         match current.as_mut() {
@@ -532,7 +548,6 @@ fn release(service: &LiveService, generation: u64, writer: LiveWriter) {
         }
     }
     let s = service.clone();
-    let grace = service.0.config.grace;
     service.0.tasks.spawn(async move {
         tokio::select! {
             () = tokio::time::sleep(grace) => {}
