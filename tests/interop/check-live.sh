@@ -3,7 +3,7 @@
 # schedule has a live special starting now; ffmpeg connects as BUTT would (icecast://, PUT
 # with Expect: 100-continue), first refused with a wrong token and with an upload-only one,
 # then on air: ffmpeg reads /stream and must hear the source's 1 kHz tone (MP3 source, then
-# Ogg Vorbis). When the special is over, its recording becomes a ready episode of the show,
+# Ogg Vorbis, Ogg Opus). When the special is over, its recording becomes a ready episode of the show,
 # in the show's feed (parsed by podcastparser when installed).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -52,12 +52,13 @@ trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs "$url/healthz" >/dev/null || fail "the daemon did not start: $(cat "$tmp/daemon.log")"
 
-# A source client: `seconds` of a 1 kHz tone, in real time, as FORMAT (mp3 or ogg).
+# A source client: `seconds` of a 1 kHz tone, in real time, as FORMAT (mp3, ogg, opus).
 source_client() { # PASSWORD FORMAT SECONDS
   local codec ct
   case $2 in
     mp3) codec=(-c:a libmp3lame -b:a 128k -f mp3); ct=audio/mpeg ;;
     ogg) codec=(-c:a libvorbis -q:a 4 -f ogg); ct=application/ogg ;;
+    opus) codec=(-c:a libopus -b:a 96k -f ogg); ct=application/ogg ;;
   esac
   ffmpeg -hide_banner -loglevel error -re -f lavfi -i "sine=frequency=1000:sample_rate=48000" \
     -t "$3" -ac 2 "${codec[@]}" -content_type "$ct" \
@@ -91,7 +92,7 @@ print(f"{max(power(990 + i / 4) for i in range(81)) / total:.2f}")
 PY
 }
 
-for format in mp3 ogg; do
+for format in mp3 ogg opus; do
   source_client "$token" "$format" 14 &
   client=$!
   sleep 7

@@ -28,6 +28,8 @@ if command -v icecast2 >/dev/null 2>&1; then
     export ICECAST_URL
     config="$INTEROP_TMP/antenne.toml"
     printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >"$config"
+    # The Opus stream too, as a second mount (check-opus).
+    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\nstream = "opus"\n' "${ICECAST_URL%.mp3}.opus" "$ICECAST_PASS" >>"$config"
   fi
 fi
 "$bin" serve --config "$config" --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &
@@ -48,6 +50,8 @@ echo "demo station ready: $(curl -fs "$ANTENNE_URL/api/status" | python3 -c 'imp
 passed=0 failed=0 skipped=0
 for check in "$here"/check-*.sh; do
   name=$(basename "$check" .sh)
+  # INTEROP_ONLY=check-opus,check-live runs those alone (while working on one).
+  if [ -n "${INTEROP_ONLY:-}" ] && [[ ",$INTEROP_ONLY," != *",$name,"* ]]; then continue; fi
   echo "--- $name"
   bash "$check"
   rc=$?

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The Opus stream (issue 15): ffprobe reads /stream.opus's Ogg headers (Opus, 48 kHz, stereo,
+# the now-playing title in its comments), ffmpeg decodes 6 s of it without an error, and
+# Icecast relays it as a second mount (/live.opus) that ffmpeg decodes too.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+need ffmpeg ffprobe curl python3
+url=${ANTENNE_URL:?}
+tmp=${INTEROP_TMP:-$(mktemp -d)}/opus
+mkdir -p "$tmp"
+
+probe=$(ffprobe -v error -show_entries stream=codec_name,sample_rate,channels:stream_tags=title \
+  -of json -read_intervals '%+3' "$url/stream.opus" 2>"$tmp/ffprobe.log") ||
+  fail "ffprobe cannot read /stream.opus: $(cat "$tmp/ffprobe.log")"
+echo "$probe" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["streams"][0]
+assert s["codec_name"] == "opus" and s["sample_rate"] == "48000" and s["channels"] == 2, s
+print("  ok: ffprobe reads /stream.opus:", s["codec_name"], s["sample_rate"], "Hz,", s["channels"], "channels, title", repr(s.get("tags", {}).get("title")))
+' || fail "/stream.opus is not Ogg Opus 48 kHz stereo: $probe"
+
+decode() { # URL NAME
+  ffmpeg -hide_banner -v error -xerror -t 6 -i "$1" -f s16le -ac 1 -ar 8000 "$tmp/$2.raw" -y \
+    </dev/null 2>"$tmp/$2.log" || fail "ffmpeg cannot decode $1: $(cat "$tmp/$2.log")"
+  [ ! -s "$tmp/$2.log" ] || fail "ffmpeg reports errors on $1: $(cat "$tmp/$2.log")"
+  python3 - "$tmp/$2.raw" <<'PY' || fail "$1 decodes to silence or too little audio"
+import struct, sys, math
+raw = open(sys.argv[1], "rb").read()
+s = struct.unpack(f"<{len(raw)//2}h", raw)
+assert len(s) >= 8000 * 5, len(s)
+rms = math.sqrt(sum(x * x for x in s) / len(s))
+assert rms > 100, rms
+print(f"  ok: {len(s) / 8000:.1f} s decoded clean, RMS {rms:.0f}")
+PY
+}
+decode "$url/stream.opus" stream
+ok "ffmpeg decodes /stream.opus without an error"
+
+if [ -n "${ICECAST_URL:-}" ]; then
+  relay="${ICECAST_URL%.mp3}.opus"
+  for _ in $(seq 1 50); do
+    curl -fs -o /dev/null -r 0-0 "$relay" 2>/dev/null && break
+    sleep 0.2
+  done
+  decode "$relay" relay
+  ok "Icecast relays the Opus stream as a second mount ($relay)"
+elif [ "${CI:-}" = true ]; then
+  fail "no Icecast to relay the Opus stream"
+fi
