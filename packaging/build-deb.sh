@@ -16,5 +16,5 @@ deb=$(ls -t target/debian/antenne_*.deb | head -n 1)
 echo "built $deb"
 dpkg-deb --info "$deb" | sed -n '1,20p'
 # Errors fail the build; warnings are shown.
-lintian --fail-on error --no-tag-display-limit "$deb"
+lintian --fail-on error --tag-display-limit 0 "$deb"
 echo "lintian: no errors in $deb"
