@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = --dev ]; then
     [ -x target/debug/antenne ] || cargo build --locked --bins
-    cargo deb --no-build --profile dev --strip --no-dbgsym --output target/debian/ >/dev/null
+    cargo deb --no-build --profile dev --strip --no-dbgsym --fast --output target/debian/ >/dev/null
 else
     cargo deb --locked --output target/debian/ >/dev/null
 fi
