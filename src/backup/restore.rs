@@ -35,6 +35,12 @@ pub fn restore(
         src: src.to_path_buf(),
         faults,
     };
+    if !src.is_dir() {
+        return Err(BackupError::Refused(format!(
+            "{} is not a folder: name a backup's folder (the one holding {MANIFEST})",
+            src.display()
+        )));
+    }
     let manifest_path = src.join(MANIFEST);
     let bytes = match std::fs::read(&manifest_path) {
         Ok(b) => b,
