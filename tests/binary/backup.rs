@@ -283,6 +283,8 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
                 }
             }
         }
+        // A working station: it airs.
+        assert!(r.time_to_audio() < Duration::from_secs(30));
         r.kill9();
     }
     drop(d);
@@ -437,4 +439,44 @@ fn issue17_scheduled_backups_rotate_and_report_their_outcome() {
         .unwrap_or_default();
     assert!(reason.contains("a-file"), "{status}");
     assert!(st.log().contains("scheduled backup failed"), "{}", st.log());
+}
+
+#[test]
+fn issue17_the_settings_file_and_the_schedule_history_keep_their_layout() {
+    let st = Station::new();
+    let dir = st.dir.path();
+    std::fs::write(
+        dir.join("antenne.toml"),
+        "data_dir = \"data\"\nmedia_dir = \"media\"\nschedule = \"weekly.toml\"\n",
+    )
+    .unwrap();
+    let history = dir.join("history");
+    std::fs::create_dir_all(history.join("2026")).unwrap();
+    std::fs::write(history.join("2026/weekly-1.toml"), schedule_text("Avant")).unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let dest = b.path().join("b");
+    let out = antenne(&[
+        "--config",
+        &s(&dir.join("antenne.toml")),
+        "backup",
+        &s(&dest),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let (data, config) = (b.path().join("data"), b.path().join("config"));
+    let out = restore(&dest, &data, &config);
+    assert!(out.status.success(), "{out:?}");
+    for rel in ["antenne.toml", "weekly.toml", "history/2026/weekly-1.toml"] {
+        assert_eq!(
+            std::fs::read(config.join(rel)).unwrap(),
+            std::fs::read(dir.join(rel)).unwrap(),
+            "{rel}"
+        );
+    }
+    // The restored settings name the restored schedule: `check` finds it.
+    let out = antenne(&["--config", &s(&config.join("antenne.toml")), "check"]);
+    assert!(out.status.success(), "{out:?}");
+    // A second restore of the configuration into the same folder would overwrite: refused.
+    let out = restore(&dest, &b.path().join("data2"), &config);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
