@@ -28,7 +28,7 @@ pub struct Plan {
 }
 
 /// The outcome of the scheduled backups so far.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BackupOutcome {
     /// Scheduled backups are configured (`backup_dir` set).
     pub enabled: bool,

@@ -167,7 +167,12 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         }
     }
     if let Some(plan) = edge::backup_plan(state.settings()) {
-        tracing::info!(dir = %plan.dir.display(), every_s = plan.every.as_secs(), keep = plan.keep, "scheduled backups");
+        tracing::info!(
+            dir = %plan.dir.display(),
+            every_s = plan.every.as_secs(),
+            keep = plan.keep,
+            "scheduled backups"
+        );
         state.spawn(crate::backup::scheduled::run(
             state.catalog().clone(),
             edge::backup_config(state.settings()),
