@@ -26,4 +26,14 @@ ok "systemd-analyze security: $score (${line##* })"
 (cd "$repo" && bash packaging/build-deb.sh --dev) >"$work/deb.log" 2>&1 \
   || { cat "$work/deb.log"; fail "the .deb does not build or lintian reports errors"; }
 grep -E '^(W|E):' "$work/deb.log" | sed 's/^/  lintian /'
+deb=$(ls -t "$repo"/target/debian/antenne_*.deb | head -n 1)
+dpkg-deb --contents "$deb" >"$work/contents.txt"
+for f in ./usr/bin/antenne ./usr/lib/systemd/system/antenne.service ./etc/antenne/antenne.toml ./etc/antenne/weekly.toml; do
+  grep -q " $f\$" "$work/contents.txt" || fail "the .deb lacks $f"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -q /etc/antenne/antenne.toml \
+  || fail "/etc/antenne/antenne.toml is not a conffile"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q 'adduser --system' \
+  || fail "postinst does not create the antenne user"
+ok "the .deb holds the binary, the unit, the settings (conffiles) and creates the antenne user"
 ok "$(grep '^lintian:' "$work/deb.log")"
