@@ -95,7 +95,7 @@ pub async fn run(
     let mut wait = match newest(&plan.dir) {
         Some(t) => {
             let since = Duration::try_from(now.duration_since(t)).unwrap_or(Duration::ZERO);
-            plan.every.saturating_sub(since).max(first.min(plan.every))
+            plan.every.saturating_sub(since).max(first)
         }
         None => first,
     };
