@@ -128,4 +128,50 @@ mod tests {
         none.notify("READY=1");
         assert_eq!(none.watchdog_every(), None);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_is_pinged_only_while_frames_advance() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let listener = UnixDatagram::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let n = Arc::new(Notifier::new(&ServiceManager {
+            notify_socket: Some(path.display().to_string()),
+            watchdog_usec: Some(2_000_000),
+            watchdog_pid: None,
+        }));
+        let frames = Arc::new(AtomicU64::new(0));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let f = frames.clone();
+        let task = tokio::spawn(watchdog(
+            n.clone(),
+            n.watchdog_every().unwrap(),
+            move || f.load(Ordering::Relaxed),
+            shutdown.clone(),
+        ));
+        let pings = || {
+            let mut buf = [0u8; 64];
+            let mut count = 0;
+            while let Ok(len) = listener.recv(&mut buf) {
+                assert_eq!(&buf[..len], b"WATCHDOG=1");
+                count += 1;
+            }
+            count
+        };
+        // The playout renders: a ping a second.
+        for _ in 0..3 {
+            frames.fetch_add(44_100, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        assert!(pings() >= 2);
+        // Stuck: no ping, and systemd restarts the service after WatchdogSec.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        pings();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(pings(), 0);
+        shutdown.cancel();
+        task.await.unwrap();
+    }
 }
