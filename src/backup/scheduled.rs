@@ -21,7 +21,7 @@ const STAMP: &str = "%Y%m%dT%H%M%SZ";
 
 /// When and where the daemon backs up, and how many backups it keeps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub struct BackupPlan {
     pub dir: PathBuf,
     pub every: Duration,
     pub keep: usize,
@@ -80,7 +80,7 @@ impl BackupLog {
 pub async fn run(
     catalog: Catalog,
     config: BackupConfig,
-    plan: Plan,
+    plan: BackupPlan,
     log: BackupLog,
     shutdown: CancellationToken,
 ) {
@@ -147,7 +147,11 @@ fn failed(log: &BackupLog, at: jiff::Timestamp, reason: String) {
 }
 
 /// One scheduled backup, then the rotation.
-fn once(catalog: &Catalog, config: &BackupConfig, plan: &Plan) -> anyhow::Result<super::Taken> {
+fn once(
+    catalog: &Catalog,
+    config: &BackupConfig,
+    plan: &BackupPlan,
+) -> anyhow::Result<super::Taken> {
     let now = jiff::Timestamp::now();
     let name = format!("{PREFIX}{}", now.strftime(STAMP));
     let taken = take(catalog, config, &plan.dir.join(name), now)?;

@@ -154,11 +154,11 @@ pub fn backup_config(settings: &Settings) -> crate::backup::BackupConfig {
 }
 
 /// The scheduled backups, when `backup_dir` is set.
-pub fn backup_plan(settings: &Settings) -> Option<crate::backup::scheduled::Plan> {
+pub fn backup_plan(settings: &Settings) -> Option<crate::backup::scheduled::BackupPlan> {
     let p = &settings.process;
     p.backup_dir
         .as_ref()
-        .map(|dir| crate::backup::scheduled::Plan {
+        .map(|dir| crate::backup::scheduled::BackupPlan {
             dir: dir.clone(),
             every: Duration::from_secs(p.backup_every_s),
             keep: p.backup_keep,
