@@ -129,7 +129,7 @@ pub async fn run(
                     o.succeeded += 1;
                 });
             }
-            Ok(Err(e)) => failed(&log, at, format!("{e:#}")),
+            Ok(Err(e)) => failed(&log, at, e.to_string()),
             Err(e) => failed(&log, at, format!("the backup task failed: {e}")),
         }
         wait = plan.every;
@@ -151,11 +151,11 @@ fn once(
     catalog: &Catalog,
     config: &BackupConfig,
     plan: &BackupPlan,
-) -> anyhow::Result<super::Taken> {
+) -> Result<super::Taken, super::BackupError> {
     let now = jiff::Timestamp::now();
     let name = format!("{PREFIX}{}", now.strftime(STAMP));
     let taken = take(catalog, config, &plan.dir.join(name), now)?;
-    rotate(&plan.dir, plan.keep)?;
+    rotate(&plan.dir, plan.keep).map_err(super::io(&plan.dir))?;
     Ok(taken)
 }
 
