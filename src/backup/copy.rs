@@ -43,6 +43,34 @@ pub fn copy_hashed(from: &Path, to: &Path) -> std::io::Result<Copied> {
     })
 }
 
+/// Copies a small text file (settings, schedule) that an editor may be rewriting in place:
+/// read until two reads in a row agree (an edit is a few writes within milliseconds), then
+/// written and fsynced.
+pub fn copy_settled(from: &Path, to: &Path) -> std::io::Result<Copied> {
+    let mut bytes = std::fs::read(from)?;
+    for _ in 0..10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let again = std::fs::read(from)?;
+        if again == bytes {
+            break;
+        }
+        bytes = again;
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    dst.write_all(&bytes)?;
+    dst.sync_all()?;
+    Ok(Copied {
+        bytes: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+    })
+}
+
 /// Size and SHA-256 of a file, read once.
 pub fn hash_file(path: &Path) -> std::io::Result<Copied> {
     let mut f = std::fs::File::open(path)?;

@@ -8,7 +8,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::copy::{copy_hashed, files_under, sync_tree};
+use super::copy::{copy_hashed, copy_settled, files_under, sync_tree};
 use super::manifest::{Entry, FORMAT, MANIFEST, Manifest, VERSION};
 use super::{BackupConfig, BackupError, io};
 use crate::catalog::{CATALOG_FILE, Catalog};
@@ -113,30 +113,46 @@ fn write_once(
         bytes: c.bytes,
         sha256: c.sha256,
     });
-    let mut add =
-        |rel: String, from: &Path, expect: Option<u64>| -> Result<Option<()>, BackupError> {
-            let to = tmp.join(&rel);
-            match copy_hashed(from, &to) {
-                Ok(c) if expect.is_some_and(|b| b != c.bytes) => Ok(None),
-                Ok(c) => {
-                    files.push(Entry {
-                        path: rel,
-                        bytes: c.bytes,
-                        sha256: c.sha256,
-                    });
-                    Ok(Some(()))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(io(from)(e)),
-            }
+    // `expect`: the size the catalog records; `settled`: a small file edited in place.
+    let mut add = |rel: String,
+                   from: &Path,
+                   expect: Option<u64>,
+                   settled: bool|
+     -> Result<Option<()>, BackupError> {
+        let to = tmp.join(&rel);
+        let copied = if settled {
+            copy_settled(from, &to)
+        } else {
+            copy_hashed(from, &to)
         };
+        match copied {
+            Ok(c) if expect.is_some_and(|b| b != c.bytes) => Ok(None),
+            Ok(c) => {
+                files.push(Entry {
+                    path: rel,
+                    bytes: c.bytes,
+                    sha256: c.sha256,
+                });
+                Ok(Some(()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(from)(e)),
+        }
+    };
     let data_dir = &config.data_dir;
     for r in snapshot.files {
         if !safe_relative(&r.path) {
             tracing::warn!(file = %r.path, "the catalog names a file outside data_dir; not backed up");
             continue;
         }
-        if add(format!("data/{}", r.path), &data_dir.join(&r.path), r.bytes)?.is_none() {
+        if add(
+            format!("data/{}", r.path),
+            &data_dir.join(&r.path),
+            r.bytes,
+            false,
+        )?
+        .is_none()
+        {
             return Ok(Err(r.path));
         }
     }
@@ -145,11 +161,11 @@ fn write_once(
         for rel in files_under(&dir).map_err(io(&dir))? {
             // A recording handed to ingest meanwhile is gone: it is in the catalog's next
             // snapshot, not this one's.
-            add(format!("data/{folder}/{rel}"), &dir.join(&rel), None)?;
+            add(format!("data/{folder}/{rel}"), &dir.join(&rel), None, false)?;
         }
     }
     for file in &config.data_files {
-        add(format!("data/{file}"), &data_dir.join(file), None)?;
+        add(format!("data/{file}"), &data_dir.join(file), None, false)?;
     }
     // The configuration, laid out as it is around the settings file.
     let base = config.settings_file.as_ref().and_then(|f| f.parent());
@@ -159,10 +175,17 @@ fn write_once(
     };
     if let Some(settings) = &config.settings_file {
         let name = file_name(settings);
-        add(format!("config/{name}"), settings, None)?;
+        add(format!("config/{name}"), settings, None, true)?;
     }
     let schedule_rel = place(&config.schedule, &file_name(&config.schedule));
-    if add(format!("config/{schedule_rel}"), &config.schedule, None)?.is_none() {
+    if add(
+        format!("config/{schedule_rel}"),
+        &config.schedule,
+        None,
+        true,
+    )?
+    .is_none()
+    {
         return Err(BackupError::Refused(format!(
             "the schedule {} does not exist",
             config.schedule.display()
@@ -175,6 +198,7 @@ fn write_once(
             format!("config/{history_rel}/{rel}"),
             &history.join(&rel),
             None,
+            false,
         )?;
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -181,9 +181,16 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
             let mut k = 0;
             while !stop.load(Ordering::Relaxed) {
                 let path = st.schedule_path();
-                let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, schedule_text(&format!("Atelier {k}"))).unwrap();
-                std::fs::rename(&tmp, &path).unwrap();
+                let text = schedule_text(&format!("Atelier {k}"));
+                if k % 2 == 0 {
+                    // An editor's save: a temp file renamed over the schedule.
+                    let tmp = path.with_extension("tmp");
+                    std::fs::write(&tmp, text).unwrap();
+                    std::fs::rename(&tmp, &path).unwrap();
+                } else {
+                    // Rewritten in place (truncated, then written).
+                    std::fs::write(&path, text).unwrap();
+                }
                 std::thread::sleep(Duration::from_millis(40));
                 k += 1;
             }
