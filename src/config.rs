@@ -50,6 +50,27 @@ pub struct ProcessSettings {
     /// Who may frame `/embed/*`: a CSP `frame-ancestors` source list (`*`: any site). Every
     /// other page refuses framing.
     pub embed_ancestors: String,
+    /// The settings file read, if any (backups keep a copy).
+    pub config_file: Option<PathBuf>,
+    /// Where the daemon writes its scheduled backups; `None`: no scheduled backups.
+    pub backup_dir: Option<PathBuf>,
+    /// Seconds between two scheduled backups.
+    pub backup_every_s: u64,
+    /// Scheduled backups kept (the oldest beyond are removed).
+    pub backup_keep: usize,
+    /// systemd's notification socket and watchdog, when it runs the daemon.
+    pub service: ServiceManager,
+}
+
+/// What systemd tells a `Type=notify` service through its environment (`sd_notify(3)`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceManager {
+    /// `NOTIFY_SOCKET`: a socket path, or `@name` (abstract namespace).
+    pub notify_socket: Option<String>,
+    /// `WATCHDOG_USEC`: the unit's `WatchdogSec`, microseconds.
+    pub watchdog_usec: Option<u64>,
+    /// `WATCHDOG_PID`: the process the watchdog is for.
+    pub watchdog_pid: Option<u32>,
 }
 
 /// What the station is: how it sounds, what it streams, where the stream is pushed and where
@@ -108,6 +129,11 @@ impl Default for ProcessSettings {
             upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             upload_expiry_s: 24 * 3600,
             embed_ancestors: "*".into(),
+            config_file: None,
+            backup_dir: None,
+            backup_every_s: 24 * 3600,
+            backup_keep: 7,
+            service: ServiceManager::default(),
         }
     }
 }
@@ -155,6 +181,9 @@ pub struct FileConfig {
     pub upload_limit: Option<u64>,
     pub upload_expiry: Option<u64>,
     pub embed_ancestors: Option<String>,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_every: Option<u64>,
+    pub backup_keep: Option<usize>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
@@ -266,6 +295,27 @@ pub struct Overrides {
         value_name = "SECONDS"
     )]
     pub upload_expiry: Option<u64>,
+    /// Folder of the daemon's scheduled backups [default: none: no scheduled backups]
+    #[arg(long, global = true, env = "ANTENNE_BACKUP_DIR", value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Seconds between two scheduled backups [default: 86400]
+    #[arg(
+        long,
+        global = true,
+        env = "ANTENNE_BACKUP_EVERY",
+        value_name = "SECONDS"
+    )]
+    pub backup_every: Option<u64>,
+    /// Scheduled backups kept, the oldest removed [default: 7]
+    #[arg(long, global = true, env = "ANTENNE_BACKUP_KEEP", value_name = "N")]
+    pub backup_keep: Option<usize>,
+    /// Set by systemd for a `Type=notify` service.
+    #[arg(long, global = true, env = "NOTIFY_SOCKET", hide = true)]
+    pub notify_socket: Option<String>,
+    #[arg(long, global = true, env = "WATCHDOG_USEC", hide = true)]
+    pub watchdog_usec: Option<u64>,
+    #[arg(long, global = true, env = "WATCHDOG_PID", hide = true)]
+    pub watchdog_pid: Option<u32>,
 }
 
 /// Why the configuration could not be built; a user error (exit 1).
@@ -322,9 +372,12 @@ impl Settings {
     /// Resolves defaults < file < environment < flags (`o` already holds env and flags).
     /// Relative paths from the file resolve against the file's folder, others against `cwd`.
     pub fn resolve(o: &Overrides, cwd: &Path) -> Result<Settings, ConfigError> {
+        let mut config_file = None;
         let (file, base) = match config_path(o, cwd) {
             Some(path) => {
                 let path = cwd.join(path);
+                // `/dev/null` and the like: no settings file to keep.
+                config_file = Some(path.clone()).filter(|p| p.is_file());
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| ConfigError::Read(path.clone(), e))?;
                 let base = path
@@ -392,6 +445,19 @@ impl Settings {
                 upload_limit_bytes: pick(o.upload_limit, file.upload_limit, d.upload_limit_bytes),
                 upload_expiry_s: pick(o.upload_expiry, file.upload_expiry, d.upload_expiry_s),
                 embed_ancestors,
+                config_file,
+                backup_dir: match (&o.backup_dir, &file.backup_dir) {
+                    (Some(p), _) => Some(cwd.join(p)),
+                    (None, Some(p)) => Some(base.join(p)),
+                    (None, None) => None,
+                },
+                backup_every_s: pick(o.backup_every, file.backup_every, d.backup_every_s),
+                backup_keep: pick(o.backup_keep, file.backup_keep, d.backup_keep),
+                service: ServiceManager {
+                    notify_socket: o.notify_socket.clone(),
+                    watchdog_usec: o.watchdog_usec,
+                    watchdog_pid: o.watchdog_pid,
+                },
             },
             station: StationSettings {
                 loudness_target: pick(o.loudness_target, file.loudness_target, ds.loudness_target),
@@ -421,6 +487,7 @@ impl Settings {
             },
         };
         s.station.validate()?;
+        s.process.validate()?;
         Ok(s)
     }
 }
@@ -442,6 +509,27 @@ fn embed_ancestors(value: &str) -> Result<String, ConfigError> {
                 "{value:?} is not a frame-ancestors source list, e.g. \"*\" or \"'self' https://example.org\""
             ),
         })
+    }
+}
+
+impl ProcessSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.backup_every_s == 0 || self.backup_keep == 0 {
+            return Err(ConfigError::Invalid {
+                key: "backup_every/backup_keep",
+                message: "must be at least 1 (second / backup)".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The folder of the schedule's saved versions: `history/` beside the schedule file
+    /// (backups keep it with the schedule).
+    pub fn schedule_history(&self) -> PathBuf {
+        self.schedule
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join("history")
     }
 }
 

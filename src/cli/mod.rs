@@ -4,10 +4,12 @@
 //! print as one line with their causes (`error: a: b: c`), never a panic or a debug dump.
 
 pub mod analyze;
+pub mod backup;
 pub mod check;
 pub mod feed;
 pub mod ingest;
 pub mod listen;
+pub mod restore;
 pub mod schedule;
 pub mod serve;
 pub mod token;
@@ -73,6 +75,10 @@ pub enum Command {
     Token(token::Args),
     /// Print a podcast feed exactly as the daemon serves it (the station's, or `--show SLUG`)
     Feed(feed::Args),
+    /// Back up the station, running or not: catalog, episodes' files, schedule, settings
+    Backup(backup::Args),
+    /// Check a backup against its manifest and restore it into an empty data folder
+    Restore(restore::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -111,6 +117,8 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
         Command::Ingest(args) => ingest::run(args, settings, &mut out),
         Command::Schedule(args) => schedule::run(args, settings, &mut out),
         Command::Feed(args) => feed::run(args, settings, &mut out),
+        Command::Backup(args) => backup::run(args, settings, &mut out),
+        Command::Restore(args) => restore::run(args, settings, &mut out),
     }
 }
 

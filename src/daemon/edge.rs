@@ -142,3 +142,29 @@ pub fn outputs(settings: &Settings) -> Result<Vec<MountOutput>, String> {
     }
     Ok(outputs)
 }
+
+/// What a backup holds: the catalog and its files, the live recordings, the download
+/// counter's secret, the settings file, the schedule and its saved versions.
+pub fn backup_config(settings: &Settings) -> crate::backup::BackupConfig {
+    let p = &settings.process;
+    crate::backup::BackupConfig {
+        data_dir: p.data_dir.clone(),
+        data_folders: vec![crate::input::record::LIVE_DIR.into()],
+        data_files: vec![super::state::SECRET_FILE.into()],
+        settings_file: p.config_file.clone(),
+        schedule: p.schedule.clone(),
+        schedule_history: p.schedule_history(),
+    }
+}
+
+/// The scheduled backups, when `backup_dir` is set.
+pub fn backup_plan(settings: &Settings) -> Option<crate::backup::scheduled::BackupPlan> {
+    let p = &settings.process;
+    p.backup_dir
+        .as_ref()
+        .map(|dir| crate::backup::scheduled::BackupPlan {
+            dir: dir.clone(),
+            every: Duration::from_secs(p.backup_every_s),
+            keep: p.backup_keep,
+        })
+}

@@ -1,11 +1,12 @@
 //! The daemon: builds the shared [`AppState`] (and from it the HTTP layer's state), owns
 //! every long-lived task (ingest workers, playout, schedule reload, feed refresh, watch
-//! folder, outputs), serves HTTP, and shuts all of it down.
+//! folder, outputs, scheduled backups), serves HTTP, and shuts all of it down.
 //!
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
 pub mod edge;
+mod notify;
 pub mod schedule;
 mod seed;
 mod state;
@@ -44,6 +45,23 @@ pub async fn run(
     println!("  page:   {base}/");
     println!("  stream: {base}/stream");
     println!("  feed:   {base}/feed.xml");
+    // systemd: ready once listening and airing; the watchdog pinged while the playout runs.
+    let notifier = std::sync::Arc::new(notify::Notifier::new(&state.settings().process.service));
+    if let Some(every) = notifier.watchdog_every() {
+        let on_air = state.http().on_air;
+        state.spawn(notify::watchdog(
+            notifier.clone(),
+            every,
+            move || on_air.playout_status().frames_rendered,
+            state.shutdown_token().clone(),
+        ));
+    }
+    notifier.notify("READY=1");
+    let notify_stop = notifier.clone();
+    let shutdown = async move {
+        shutdown.await;
+        notify_stop.notify("STOPPING=1");
+    };
     crate::http::serve(listener, state.http(), shutdown).await?;
     state.stop().await;
     Ok(())
@@ -148,6 +166,21 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
             tracing::info!(%addr, "live sources also accepted on live_listen");
             state.spawn(crate::input::serve(listener, live.clone()));
         }
+    }
+    if let Some(plan) = edge::backup_plan(state.settings()) {
+        tracing::info!(
+            dir = %plan.dir.display(),
+            every_s = plan.every.as_secs(),
+            keep = plan.keep,
+            "scheduled backups"
+        );
+        state.spawn(crate::backup::scheduled::run(
+            state.catalog().clone(),
+            edge::backup_config(state.settings()),
+            plan,
+            state.http().process.backups.clone(),
+            state.shutdown_token().clone(),
+        ));
     }
     state.spawn(crate::ingest::sweep::run_upload_expiry(
         state.settings().process.data_dir.clone(),

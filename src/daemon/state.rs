@@ -21,7 +21,7 @@ use crate::playout::NowPlaying;
 use crate::schedule::ScheduleState;
 
 /// The download counter's secret, in `data_dir`.
-const SECRET_FILE: &str = "download-secret";
+pub(crate) const SECRET_FILE: &str = "download-secret";
 
 struct Inner {
     settings: Settings,

@@ -371,14 +371,16 @@ impl MediaFiles {
     }
 }
 
-/// The process as HTTP sees it: when it started, its request counter, and the shutdown that
-/// ends open stream bodies.
+/// The process as HTTP sees it: when it started, its request counter, the shutdown that
+/// ends open stream bodies, and the outcome of the scheduled backups.
 #[derive(Clone)]
 pub struct Process {
     pub started_at: jiff::Timestamp,
     started: tokio::time::Instant,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
+    /// The scheduled backups' outcome (disabled when `backup_dir` is not set).
+    pub backups: crate::backup::BackupLog,
 }
 
 /// Counters exported at `/metrics` that only HTTP keeps.
@@ -394,6 +396,7 @@ impl Process {
             started: tokio::time::Instant::now(),
             metrics: Arc::default(),
             shutdown,
+            backups: crate::backup::BackupLog::default(),
         }
     }
 

@@ -69,6 +69,7 @@ pub async fn status(
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": process.started_at.to_string(),
+        "backups": backups_status(&process.backups.snapshot()),
         "uptime_s": process.uptime().as_secs(),
         "catalog": {
             "shows": counts.shows,
@@ -209,6 +210,43 @@ pub async fn metrics(
             metric(name, kind, help, &[("", v)]);
         }
     }
+    let b = process.backups.snapshot();
+    if b.enabled {
+        let at = |t: Option<jiff::Timestamp>| t.map_or(0.0, |t| t.as_millisecond() as f64 / 1000.0);
+        metric(
+            "antenne_backups_total",
+            "counter",
+            "Scheduled backups by outcome.",
+            &[
+                ("{outcome=\"ok\"}", b.succeeded as f64),
+                ("{outcome=\"failed\"}", b.failed as f64),
+            ],
+        );
+        for (name, help, v) in [
+            (
+                "antenne_backup_last_success_timestamp_seconds",
+                "When the last scheduled backup succeeded (0: never).",
+                at(b.last_success),
+            ),
+            (
+                "antenne_backup_last_failure_timestamp_seconds",
+                "When the last scheduled backup failed (0: never).",
+                at(b.last_failure),
+            ),
+            (
+                "antenne_backup_last_bytes",
+                "Bytes of the last successful backup.",
+                b.last_bytes as f64,
+            ),
+            (
+                "antenne_backup_last_duration_seconds",
+                "How long the last successful backup took.",
+                b.last_duration_ms as f64 / 1000.0,
+            ),
+        ] {
+            metric(name, "gauge", help, &[("", v)]);
+        }
+    }
     let np = on_air.now_playing();
     let info = format!(
         "{{title=\"{}\",kind=\"{}\"}}",
@@ -229,6 +267,39 @@ pub async fn metrics(
         out,
     )
         .into_response())
+}
+
+/// The scheduled backups: `null` when `backup_dir` is not set; else the last success and the
+/// last failure with its reason (a failure newer than the last success is `"ok": false`).
+fn backups_status(b: &crate::backup::BackupOutcome) -> serde_json::Value {
+    if !b.enabled {
+        return serde_json::Value::Null;
+    }
+    let ok = match (b.last_success, b.last_failure) {
+        (_, None) => true,
+        (Some(s), Some(f)) => s > f,
+        (None, Some(_)) => false,
+    };
+    serde_json::json!({
+        "ok": ok,
+        "dir": b.dir.as_ref().map(|d| d.display().to_string()),
+        "every_s": b.every_s,
+        "keep": b.keep,
+        "next_at": b.next_at.map(|t| t.to_string()),
+        "last_success": b.last_success.map(|t| serde_json::json!({
+            "at": t.to_string(),
+            "path": b.last_path.as_ref().map(|p| p.display().to_string()),
+            "files": b.last_files,
+            "bytes": b.last_bytes,
+            "duration_ms": b.last_duration_ms,
+        })),
+        "last_failure": b.last_failure.map(|t| serde_json::json!({
+            "at": t.to_string(),
+            "reason": b.last_error,
+        })),
+        "succeeded": b.succeeded,
+        "failed": b.failed,
+    })
 }
 
 /// The live input for operators: who is connected and since when, the source's format, the

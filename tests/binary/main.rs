@@ -4,7 +4,9 @@
 
 mod support;
 
+mod backup;
 mod cli;
 mod crash;
 mod faults;
 mod live;
+mod service;

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 need_apt=()
-for pkg_cmd in mount:mount ffmpeg:ffprobe icecast2:icecast2 libxml2-utils:xmllint curl:curl chromium:chromium python3-venv:__venv__ nodejs:node npm:npm; do
+for pkg_cmd in mount:mount ffmpeg:ffprobe icecast2:icecast2 libxml2-utils:xmllint curl:curl chromium:chromium python3-venv:__venv__ nodejs:node npm:npm systemd:systemd-analyze lintian:lintian; do
   pkg=${pkg_cmd%%:*} cmd=${pkg_cmd##*:}
   if [ "$cmd" = __venv__ ]; then
     python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=("$pkg")
@@ -20,6 +20,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     echo "missing Debian packages (not root, not installing): ${need_apt[*]}"
   fi
+fi
+# The .deb of check-service.sh (a few minutes to build on a new machine, then kept).
+if ! command -v cargo-deb >/dev/null 2>&1; then
+  echo "cargo install cargo-deb"
+  cargo install --quiet --locked cargo-deb --version 3.8.0
 fi
 mkdir -p target/interop
 if [ ! -x target/interop/venv/bin/python ]; then

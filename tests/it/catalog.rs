@@ -259,3 +259,81 @@ fn airings_choose_once_per_occurrence() {
     cat.record_download("a", "h", t(7)).unwrap();
     assert_eq!(cat.download_counts().unwrap()["a"], 1);
 }
+
+/// Upgrades keep the data (issue 17): a catalog made by each release (the SQL of
+/// `tests/fixtures/catalog-vN.sql`, written by antenne-testkit's `catalog-fixture`) opens with
+/// today's code, migrates to the latest schema, and still holds its episodes and tokens.
+#[test]
+fn issue17_a_catalog_made_by_an_earlier_release_opens_and_migrates() {
+    use antenne_testkit::catalog_fixture::{OPERATOR_SECRET, REVOKED_SECRET, VOLUNTEER_SECRET};
+    let fixtures = antenne_testkit::repo().join("tests/fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(v) = name
+            .strip_prefix("catalog-v")
+            .and_then(|r| r.strip_suffix(".sql"))
+        else {
+            continue;
+        };
+        let version: u32 = v.parse().unwrap();
+        seen += 1;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(antenne::catalog::CATALOG_FILE))
+                .unwrap();
+            conn.execute_batch(&std::fs::read_to_string(&path).unwrap())
+                .unwrap();
+            let found: u32 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(found, version, "{name} holds schema {found}");
+        }
+        let c = Catalog::open(dir.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let latest = c.schema_version().unwrap();
+        assert!(latest >= version);
+        let all = c
+            .list_episodes(&antenne::catalog::EpisodeQuery {
+                include_unpublished: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(all.len(), 4, "{name}");
+        let ready: Vec<_> = all
+            .iter()
+            .filter(|e| e.status == EpisodeStatus::Ready)
+            .collect();
+        assert_eq!(ready.len(), 2, "{name}");
+        assert!(ready.iter().all(|e| e.rendition_path.is_some()));
+        let counts = c.counts().unwrap();
+        assert_eq!(
+            (counts.shows, counts.queued, counts.failed),
+            (2, 1, 1),
+            "{name}"
+        );
+        assert!(
+            c.token_for_secret(OPERATOR_SECRET)
+                .unwrap()
+                .unwrap()
+                .is_operator()
+        );
+        let lea = c.token_for_secret(VOLUNTEER_SECRET).unwrap().unwrap();
+        assert!(lea.may_use("la-matinale") && !lea.may_use("paroles-d-anciens"));
+        assert!(c.token_for_secret(REVOKED_SECRET).unwrap().is_none());
+        assert_eq!(
+            c.episode_of_occurrence("paroles-d-anciens@2026-11-30T10:00")
+                .unwrap()
+                .as_deref(),
+            Some("a1b2c3d4-0002")
+        );
+        assert_eq!(c.download_counts().unwrap()["a1b2c3d4-0001"], 1);
+        // Reopened by the migrated schema: nothing more to do.
+        drop(c);
+        assert_eq!(
+            Catalog::open(dir.path()).unwrap().schema_version().unwrap(),
+            latest
+        );
+    }
+    assert!(seen >= 1, "no catalog fixture in {}", fixtures.display());
+}

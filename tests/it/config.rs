@@ -206,3 +206,40 @@ fn embed_ancestors_from_the_file() {
         assert!(err.to_string().contains("embed_ancestors"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn issue17_backups_and_systemd_from_file_env_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "backup_dir = \"sauvegardes\"\nbackup_every = 3600\nbackup_keep = 3\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    let p = &s.process;
+    assert_eq!(
+        p.config_file.as_deref(),
+        Some(dir.path().join("antenne.toml").as_path())
+    );
+    assert_eq!(
+        p.backup_dir.as_deref(),
+        Some(dir.path().join("sauvegardes").as_path())
+    );
+    assert_eq!((p.backup_every_s, p.backup_keep), (3600, 3));
+    assert_eq!(p.schedule_history(), dir.path().join("schedules/history"));
+    assert!(p.service.notify_socket.is_none());
+    let o = overrides(
+        &["--backup-keep", "9"],
+        &[
+            ("ANTENNE_BACKUP_EVERY", "60"),
+            ("NOTIFY_SOCKET", "@antenne-test"),
+            ("WATCHDOG_USEC", "30000000"),
+        ],
+    );
+    let p = Settings::resolve(&o, dir.path()).unwrap().process;
+    assert_eq!((p.backup_every_s, p.backup_keep), (60, 9));
+    assert_eq!(p.service.notify_socket.as_deref(), Some("@antenne-test"));
+    assert_eq!(p.service.watchdog_usec, Some(30_000_000));
+    write(dir.path(), "backup_keep = 0\n");
+    let e = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
+    assert!(e.to_string().contains("backup_keep"), "{e}");
+}

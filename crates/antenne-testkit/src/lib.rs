@@ -2,6 +2,8 @@
 //! (`benches/`) and its fuzz targets (`fuzz/`). Dev-only: never published, never a dependency
 //! of the daemon. A helper only one test binary needs stays in that binary's `support`.
 //!
+//! - [`catalog_fixture`]: the upgrade fixture, a catalog of today's schema as SQL text (and
+//!   the `catalog-fixture` bin that writes it).
 //! - [`fuzz`]: what each fuzz target feeds Antenne and checks; the targets call it under
 //!   libFuzzer, `tests/it/fuzz.rs` replays the committed corpus and every finding through it.
 //! - [`playout`]: generated 1 kHz media and ready episodes for playout (the playout tests and
@@ -11,6 +13,7 @@
 
 use std::path::Path;
 
+pub mod catalog_fixture;
 pub mod fuzz;
 pub mod playout;
 pub mod stream;

@@ -12,6 +12,7 @@ mod downloads;
 mod episodes;
 mod jobs;
 mod migrations;
+mod snapshot;
 mod tokens;
 mod transcript;
 
@@ -22,6 +23,7 @@ use rusqlite::Connection;
 
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
+pub use snapshot::{FileRef, Snapshot};
 pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
 
