@@ -74,6 +74,13 @@ pub struct StationSettings {
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
     /// `itunes:new-feed-url`.
     pub feed_redirects: Vec<FeedRedirect>,
+    /// How far back the HLS playlist reaches (the DVR window), seconds; 0: no HLS.
+    pub hls_window_s: u64,
+    /// About how long an HLS segment is, seconds.
+    pub hls_segment_s: f64,
+    /// Where the page loads hls.js from for "listen from the start" in browsers without
+    /// native HLS (empty: only browsers with native HLS offer it).
+    pub hls_js_url: String,
 }
 
 /// One Icecast 2 server Antenne pushes its stream to as a source client.
@@ -117,6 +124,9 @@ impl Default for StationSettings {
             live_grace_s: 5.0,
             icecast: Vec::new(),
             feed_redirects: Vec::new(),
+            hls_window_s: 3 * 3600,
+            hls_segment_s: 6.0,
+            hls_js_url: String::new(),
         }
     }
 }
@@ -144,6 +154,9 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub upload_limit: Option<u64>,
     pub upload_expiry: Option<u64>,
+    pub hls_window: Option<u64>,
+    pub hls_segment: Option<f64>,
+    pub hls_js_url: Option<String>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
@@ -393,6 +406,9 @@ impl Settings {
                     })
                     .collect(),
                 feed_redirects: file.feed_redirect,
+                hls_window_s: file.hls_window.unwrap_or(ds.hls_window_s),
+                hls_segment_s: file.hls_segment.unwrap_or(ds.hls_segment_s),
+                hls_js_url: file.hls_js_url.unwrap_or(ds.hls_js_url),
             },
         };
         s.station.validate()?;
@@ -444,6 +460,15 @@ impl StationSettings {
             return bad(
                 "keep_silence/burst_seconds",
                 "must be between 0 and 60 / 30 seconds".into(),
+            );
+        }
+        if !(1.0..=30.0).contains(&self.hls_segment_s)
+            || (self.hls_window_s != 0 && (self.hls_window_s as f64) < self.hls_segment_s * 3.0)
+            || self.hls_window_s > 7 * 86_400
+        {
+            return bad(
+                "hls_segment/hls_window",
+                "a segment of 1 to 30 s; a window of 0 (no HLS) or 3 segments to 7 days".into(),
             );
         }
         for r in &self.feed_redirects {

@@ -20,4 +20,4 @@ pub mod input;
 pub mod log_line;
 pub mod playout;
 
-pub use antenne_core::{audio, catalog, clock, feed, schedule};
+pub use antenne_core::{audio, catalog, clock, feed, schedule, timebase};

@@ -68,11 +68,13 @@ pub enum HubError {
     ShuttingDown,
 }
 
-/// One frame on the ring, with the stream byte offset just past its end.
+/// Whole frames on the ring, with the stream byte offset just past their end and the audio
+/// time of their first sample (a frame index of the playout's time base).
 #[derive(Debug, Clone)]
 pub(super) struct Chunk {
     pub end: u64,
     pub bytes: Bytes,
+    pub at: u64,
 }
 
 /// The now-playing title, with its pre-encoded ICY block (encoded once, shared by listeners).
@@ -84,14 +86,18 @@ pub struct Title {
     pub icy_block: Bytes,
 }
 
-/// The burst ring (whole published frames covering at least the burst duration) and the
-/// frames waiting to complete the next chunk.
+/// The burst ring (whole published frames covering at least the burst duration, each with
+/// its sample count and audio time) and the frames waiting to complete the next chunk.
 #[derive(Debug, Default)]
 struct Burst {
-    frames: VecDeque<(Bytes, u32)>,
+    frames: VecDeque<(Bytes, u32, u64)>,
     samples: u64,
     pending: Vec<Frame>,
     pending_samples: u64,
+    /// Audio time of the first pending frame.
+    pending_at: u64,
+    /// Audio time the next frame continues from.
+    next_at: u64,
 }
 
 /// `duration` in samples at `rate`, rounded down.
@@ -144,17 +150,38 @@ impl Hub {
         }
     }
 
-    /// Publishes one whole frame (once `chunk` of audio has accumulated). Never waits for a
-    /// listener; callable from any thread.
+    /// Publishes one whole frame (once `chunk` of audio has accumulated), continuing the
+    /// audio time of the previous one. Never waits for a listener; callable from any thread.
     pub fn push(&self, frame: Frame) {
+        self.push_at(frame, None);
+    }
+
+    /// [`Hub::push`] with the audio time of the frame's first sample (a frame index of the
+    /// playout's time base), or `None` to continue from the previous frame. A frame that
+    /// does not continue the pending ones closes their chunk first, so a chunk's frames are
+    /// always contiguous in time.
+    pub fn push_at(&self, frame: Frame, at: Option<u64>) {
         let shared = &self.shared;
         let rate = u64::from(frame.header.sample_rate);
         let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let at = at.unwrap_or(burst.next_at);
+        if at != burst.next_at && !burst.pending.is_empty() {
+            self.publish(&mut burst, rate);
+        }
+        if burst.pending.is_empty() {
+            burst.pending_at = at;
+        }
+        burst.next_at = at + u64::from(frame.header.samples());
         burst.pending_samples += u64::from(frame.header.samples());
         burst.pending.push(frame);
-        if burst.pending_samples < samples_in(shared.config.chunk, rate) {
-            return;
+        if burst.pending_samples >= samples_in(shared.config.chunk, rate) {
+            self.publish(&mut burst, rate);
         }
+    }
+
+    /// Publishes the pending frames as one chunk and trims the burst.
+    fn publish(&self, burst: &mut Burst, rate: u64) {
+        let shared = &self.shared;
         let frames = std::mem::take(&mut burst.pending);
         burst.pending_samples = 0;
         let chunk = if frames.len() == 1 {
@@ -168,17 +195,18 @@ impl Hub {
             joined.freeze()
         };
         // The burst keeps each frame as a zero-copy slice of the chunk.
-        let mut offset = 0;
+        let (mut offset, mut at) = (0, burst.pending_at);
         for f in &frames {
             let len = f.bytes.len();
             burst
                 .frames
-                .push_back((chunk.slice(offset..offset + len), f.header.samples()));
+                .push_back((chunk.slice(offset..offset + len), f.header.samples(), at));
             burst.samples += u64::from(f.header.samples());
             offset += len;
+            at += u64::from(f.header.samples());
         }
         let burst_samples = samples_in(shared.config.burst, rate);
-        while let Some(&(_, first)) = burst.frames.front() {
+        while let Some(&(_, first, _)) = burst.frames.front() {
             if burst.samples - u64::from(first) < burst_samples {
                 break;
             }
@@ -188,7 +216,11 @@ impl Hub {
         let len = chunk.len() as u64;
         let end = shared.head.fetch_add(len, Ordering::AcqRel) + len;
         // An error only means nobody listens right now.
-        let _ = shared.tx.send(Chunk { end, bytes: chunk });
+        let _ = shared.tx.send(Chunk {
+            end,
+            bytes: chunk,
+            at: burst.pending_at,
+        });
     }
 
     /// Sets the now-playing title; listeners see it at their next ICY block.
@@ -270,8 +302,79 @@ impl Hub {
         // Under the burst lock, so every frame is either in the burst or on the receiver.
         let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
         let rx = self.shared.tx.subscribe();
-        let pending: VecDeque<Bytes> = burst.frames.iter().map(|(b, _)| b.clone()).collect();
+        let pending: VecDeque<Bytes> = burst.frames.iter().map(|(b, ..)| b.clone()).collect();
         drop(burst);
         Listener::new(Arc::clone(&self.shared), rx, pending, icy, guard)
+    }
+
+    /// A relay subscription that keeps the audio time (the HLS segmenter): the burst, then
+    /// every chunk, as [`Timed`] whole frames. Not counted as a listener.
+    pub fn subscribe_timed(&self) -> Result<TimedFeed, HubError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.shared.tx.subscribe();
+        let pending = burst
+            .frames
+            .iter()
+            .map(|(bytes, _, at)| Timed {
+                at: *at,
+                bytes: bytes.clone(),
+            })
+            .collect();
+        drop(burst);
+        Ok(TimedFeed {
+            shared: Arc::clone(&self.shared),
+            rx,
+            pending,
+        })
+    }
+}
+
+/// Whole MP3 frames and the audio time of their first sample (a frame index of the
+/// playout's time base, counted from the Unix epoch at the station rate).
+#[derive(Debug, Clone)]
+pub struct Timed {
+    pub at: u64,
+    pub bytes: Bytes,
+}
+
+/// Why a [`TimedFeed`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEnd {
+    /// The stream is shutting down.
+    Closed,
+    /// The subscriber fell too far behind: subscribe again (audio was lost).
+    Lagged,
+}
+
+/// See [`Hub::subscribe_timed`].
+pub struct TimedFeed {
+    shared: Arc<Shared>,
+    rx: broadcast::Receiver<Chunk>,
+    pending: VecDeque<Timed>,
+}
+
+impl TimedFeed {
+    /// The next frames, or why the feed ended. Never makes the hub wait: a subscriber that
+    /// falls behind the ring gets [`FeedEnd::Lagged`].
+    pub async fn next(&mut self) -> Result<Timed, FeedEnd> {
+        if let Some(t) = self.pending.pop_front() {
+            return Ok(t);
+        }
+        let received = tokio::select! {
+            biased;
+            () = self.shared.shutdown.cancelled() => return Err(FeedEnd::Closed),
+            received = self.rx.recv() => received,
+        };
+        match received {
+            Ok(chunk) => Ok(Timed {
+                at: chunk.at,
+                bytes: chunk.bytes,
+            }),
+            Err(broadcast::error::RecvError::Lagged(_)) => Err(FeedEnd::Lagged),
+            Err(broadcast::error::RecvError::Closed) => Err(FeedEnd::Closed),
+        }
     }
 }

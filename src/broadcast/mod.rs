@@ -11,6 +11,7 @@
 
 pub mod encoder;
 pub mod frames;
+pub mod hls;
 pub mod hub;
 pub mod icecast;
 pub mod icy;
@@ -20,7 +21,7 @@ pub mod publisher;
 
 pub use encoder::EncoderSink;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
-pub use hub::{Hub, HubConfig, HubError, Title};
+pub use hub::{FeedEnd, Hub, HubConfig, HubError, Timed, TimedFeed, Title};
 pub use listener::Listener;
 pub use output::{Mount, Output, OutputTask};
 pub use publisher::Publisher;

@@ -22,11 +22,15 @@ const ROOT: Layers = Layers(&[
     &["playout", "ingest", "broadcast"],
     &["config"],
     &["log_line"],
-    &["audio", "catalog", "clock", "feed", "schedule"],
+    &["audio", "catalog", "clock", "feed", "schedule", "timebase"],
 ]);
 
 /// `crates/antenne-core/src/`.
-const CORE: Layers = Layers(&[&["feed"], &["schedule", "catalog", "audio"], &["clock"]]);
+const CORE: Layers = Layers(&[
+    &["feed"],
+    &["schedule", "catalog", "audio"],
+    &["clock", "timebase"],
+]);
 
 impl Layers {
     fn rank(&self, module: &str) -> Option<usize> {
