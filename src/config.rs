@@ -471,6 +471,16 @@ impl StationSettings {
                 "a segment of 1 to 30 s; a window of 0 (no HLS) or 3 segments to 7 days".into(),
             );
         }
+        if !(self.hls_js_url.is_empty() || self.hls_js_url.starts_with('/')) {
+            return bad(
+                "hls_js_url",
+                format!(
+                    "{:?}: a path on the station's own site (the page's Content-Security-Policy \
+                     allows scripts from there only)",
+                    self.hls_js_url
+                ),
+            );
+        }
         for r in &self.feed_redirects {
             if !r.from.starts_with('/')
                 || !(r.to.starts_with("http://") || r.to.starts_with("https://"))

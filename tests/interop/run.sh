@@ -18,16 +18,18 @@ export NODE_PATH="$repo/target/interop/node/node_modules"
 port=$(( 20000 + RANDOM % 20000 ))
 export ANTENNE_URL="http://127.0.0.1:$port"
 cd "$repo"
+# HLS in 2 s segments (check-hls, check-web); the page loads hls.js from /vendor/, which the
+# browser test serves from npm's hls.js.
+config="$INTEROP_TMP/antenne.toml"
+printf 'hls_segment = 2\nhls_js_url = "/vendor/hls.min.js"\n' >"$config"
 # Icecast first, so the daemon pushes its stream to it from the start (check-stream).
-config=/dev/null
 icecast_pid=
 if command -v icecast2 >/dev/null 2>&1; then
   . "$here/icecast.sh"
   if start_icecast "$INTEROP_TMP/icecast"; then
     icecast_pid=$ICECAST_PID
     export ICECAST_URL
-    config="$INTEROP_TMP/antenne.toml"
-    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >"$config"
+    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >>"$config"
   fi
 fi
 "$bin" serve --config "$config" --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &

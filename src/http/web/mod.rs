@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 pub use i18n::Lang;
 
 use super::ApiError;
+use crate::http::hls::HlsAccess;
 use crate::http::state::{CatalogAccess, HttpConfig, OnAir};
 
 const CSS: &str = include_str!("style.css");
@@ -72,7 +73,7 @@ fn html(status: StatusCode, body: String) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+             media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
     h.insert(
@@ -87,11 +88,17 @@ pub async fn station(
     State(on_air): State<OnAir>,
     State(catalog): State<CatalogAccess>,
     State(config): State<Arc<HttpConfig>>,
+    State(hls): State<HlsAccess>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers);
-    let data = render::PageData::load(&on_air, &catalog, &config.public_url, lang, None).await?;
+    let mut data =
+        render::PageData::load(&on_air, &catalog, &config.public_url, lang, None).await?;
+    data.hls = hls
+        .0
+        .is_some()
+        .then(|| ("/hls/live.m3u8".to_owned(), config.hls_js_url.clone()));
     Ok(html(StatusCode::OK, render::station(&data)))
 }
 

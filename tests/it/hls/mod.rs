@@ -20,7 +20,6 @@ pub const RATE: u32 = 44_100;
 pub struct Rig {
     pub store: HlsStore,
     pub config: HlsConfig,
-    pub hub: Hub,
     sink: EncoderSink,
     next: u64,
     fed: u64,
@@ -75,8 +74,7 @@ impl Rig {
         tokio::time::sleep(Duration::from_millis(50)).await;
         Rig {
             store,
-            sink: EncoderSink::new(hub.clone(), RATE, 128).unwrap(),
-            hub,
+            sink: EncoderSink::new(hub, RATE, 128).unwrap(),
             config,
             next: first,
             fed: 0,
@@ -122,10 +120,6 @@ impl Rig {
         self.store
     }
 
-    /// The programme frame the next block starts at.
-    pub fn next_frame(&self) -> u64 {
-        self.next
-    }
 }
 
 /// The playlist on disk, parsed.
