@@ -3,6 +3,7 @@
 # tests/interop/check-*.sh with
 #   ANTENNE_BIN  the binary under test        ANTENNE_URL  the running daemon's base URL
 #   INTEROP_TMP  a scratch folder             INTEROP_DIR  this folder
+# (INTEROP_ONLY="hls web" runs only check-hls and check-web.)
 # Each check exits 0 (pass) or non-zero (fail) and prints what it checked. With CI=true a
 # missing tool fails the check (lib.sh's `need`); elsewhere it skips it.
 set -uo pipefail
@@ -50,6 +51,8 @@ echo "demo station ready: $(curl -fs "$ANTENNE_URL/api/status" | python3 -c 'imp
 passed=0 failed=0 skipped=0
 for check in "$here"/check-*.sh; do
   name=$(basename "$check" .sh)
+  # INTEROP_ONLY="hls web" runs only those checks (while working on them).
+  if [ -n "${INTEROP_ONLY:-}" ] && [[ " $INTEROP_ONLY " != *" ${name#check-} "* ]]; then continue; fi
   echo "--- $name"
   bash "$check"
   rc=$?
