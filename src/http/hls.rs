@@ -144,10 +144,14 @@ pub async fn file(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let bytes = match hls.store.recent(seq) {
+    let bytes = match hls.store.cached(seq) {
         Some(b) => b,
         None => match tokio::fs::read(hls.store.dir().join(&file)).await {
-            Ok(b) => b.into(),
+            Ok(b) => {
+                let b = bytes::Bytes::from(b);
+                hls.store.remember(seq, b.clone());
+                b
+            }
             Err(_) => return StatusCode::NOT_FOUND.into_response(),
         },
     };

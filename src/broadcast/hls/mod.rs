@@ -12,7 +12,7 @@
 //! short queue: when the disk is slow and the queue full, the segment is dropped (counted;
 //! the next one carries `#EXT-X-DISCONTINUITY`), so neither the hub nor the task ever waits
 //! for the disk. [`HlsStore`] is what HTTP serves from: the playlist and the newest segments
-//! in memory, older ones from the folder.
+//! in memory, older ones from the folder (the last ones read kept in memory too).
 //!
 //! **Invariant:** a segment's `#EXT-X-PROGRAM-DATE-TIME` is the time-base instant of its first
 //! sample's frame index, so it matches the schedule's instants to the frame (and its ID3
@@ -22,7 +22,7 @@ pub mod disk;
 pub mod playlist;
 pub mod segment;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +40,9 @@ pub use segment::{Cut, Segmenter};
 const QUEUE: usize = 4;
 /// Newest segments kept in memory for HTTP (about 10 minutes of 6 s segments).
 const RECENT: usize = 100;
+/// Older segments kept in memory once read from disk (listeners starting "from the start"
+/// of the same show fetch the same ones).
+const OLDER: usize = 100;
 
 /// Where and how the HLS output writes (built by `daemon::edge` from the settings).
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +76,8 @@ struct StoreInner {
     playlist: Mutex<Option<Bytes>>,
     /// `(seq, bytes)`, consecutive sequence numbers, oldest first.
     recent: Mutex<VecDeque<(u64, Bytes)>>,
+    /// Segments read back from disk, first read first evicted.
+    older: Mutex<(HashMap<u64, Bytes>, VecDeque<u64>)>,
     target: AtomicU32,
     written: AtomicU64,
     dropped: AtomicU64,
@@ -84,6 +89,7 @@ impl HlsStore {
             dir,
             playlist: Mutex::default(),
             recent: Mutex::default(),
+            older: Mutex::default(),
             target: AtomicU32::new(6),
             written: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -104,12 +110,34 @@ impl HlsStore {
             .clone()
     }
 
-    /// Segment `seq` if it is among the newest (else read it from [`HlsStore::dir`]).
-    pub fn recent(&self, seq: u64) -> Option<Bytes> {
-        let recent = self.0.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let first = recent.front()?.0;
-        let (s, bytes) = recent.get(usize::try_from(seq.checked_sub(first)?).ok()?)?;
-        (*s == seq).then(|| bytes.clone())
+    /// Segment `seq` if it is in memory: among the newest, or read from disk lately (else
+    /// read it from [`HlsStore::dir`] and hand it to [`HlsStore::remember`]).
+    pub fn cached(&self, seq: u64) -> Option<Bytes> {
+        let newest = {
+            let recent = self.0.recent.lock().unwrap_or_else(|p| p.into_inner());
+            recent.front().and_then(|(first, _)| {
+                let (s, bytes) = recent.get(usize::try_from(seq.checked_sub(*first)?).ok()?)?;
+                (*s == seq).then(|| bytes.clone())
+            })
+        };
+        newest.or_else(|| {
+            let older = self.0.older.lock().unwrap_or_else(|p| p.into_inner());
+            older.0.get(&seq).cloned()
+        })
+    }
+
+    /// Keeps segment `seq`, just read from disk, in memory (segments never change).
+    pub fn remember(&self, seq: u64, bytes: Bytes) {
+        let mut older = self.0.older.lock().unwrap_or_else(|p| p.into_inner());
+        let (map, order) = &mut *older;
+        if map.insert(seq, bytes).is_none() {
+            order.push_back(seq);
+        }
+        while order.len() > OLDER {
+            if let Some(gone) = order.pop_front() {
+                map.remove(&gone);
+            }
+        }
     }
 
     /// `#EXT-X-TARGETDURATION`, seconds (listener estimates).

@@ -119,7 +119,6 @@ impl Rig {
         self.task.await.unwrap();
         self.store
     }
-
 }
 
 /// The playlist on disk, parsed.
