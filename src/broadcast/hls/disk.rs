@@ -145,3 +145,55 @@ fn remove_unlisted(dir: &Path, playlist: &Playlist) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn cut(at: u64, title: &str) -> Cut {
+        Cut {
+            at,
+            samples: 44_100,
+            rate: 44_100,
+            title: title.into(),
+            bytes: Bytes::from_static(b"ID3 and frames"),
+        }
+    }
+
+    #[test]
+    fn a_dropped_segment_leaves_a_discontinuity_and_no_gap_in_the_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = HlsConfig {
+            dir: dir.path().join("hls"),
+            window: Duration::from_secs(3600),
+            segment: Duration::from_secs(1),
+            rate: 44_100,
+        };
+        let store = HlsStore::new(config.dir.clone());
+        let mut disk = Disk::open(config, store.clone()).unwrap();
+        let start = 1_800_000_000 * 44_100;
+        disk.append(&cut(start, "a")).unwrap();
+        disk.append(&cut(start + 44_100, "a")).unwrap();
+        // The third second never reached the disk (the queue was full).
+        disk.append(&cut(start + 3 * 44_100, "b")).unwrap();
+        let p = disk.playlist();
+        let seqs: Vec<u64> = p.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1_800_000_000, 1_800_000_001, 1_800_000_002]);
+        let flags: Vec<bool> = p.entries.iter().map(|e| e.discontinuity).collect();
+        assert_eq!(flags, [false, false, true]);
+        assert_eq!(store.written_total(), 3);
+        assert_eq!(
+            store.cached(1_800_000_002).as_deref(),
+            Some(&b"ID3 and frames"[..])
+        );
+        // No temporary file is left behind.
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("hls"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        assert_eq!(names.len(), 4, "{names:?}");
+    }
+}
