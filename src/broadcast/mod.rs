@@ -3,7 +3,8 @@
 //!
 //! Data flow: PCM → [`EncoderSink`] (LAME) → [`Publisher`] ([`FrameSplitter`] →
 //! [`Hub::push`]) → one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks)
-//! and one per pushed [`Output`] ([`icecast`]). A [`Mount`] is one encoding and its hub.
+//! and one per pushed [`Output`] ([`icecast`]; [`hls`], which cuts the frames into HLS
+//! segments by their audio time). A [`Mount`] is one encoding and its hub.
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
 //!
 //! **Invariant:** the producer never waits for a consumer. Frames are shared `Bytes` on a
