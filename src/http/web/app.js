@@ -43,7 +43,13 @@
         if (b) b.hidden = !(onAirSince && playable(b) && (d.now.kind === "show" || d.now.kind === "live"));
         var l = document.getElementById("listeners");
         if (l && typeof d.listeners === "number") {
-          l.textContent = (lang === "en" ? "Listeners: " : "Auditeurs : ") + d.listeners;
+          // Every output's listeners (the MP3 stream's, HLS sessions), else the stream's.
+          var n = d.listeners, by = d.listeners_by_output;
+          if (by) {
+            n = 0;
+            for (var k in by) n += by[k] || 0;
+          }
+          l.textContent = (lang === "en" ? "Listeners: " : "Auditeurs : ") + n;
           l.hidden = false;
         }
       })
