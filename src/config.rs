@@ -100,6 +100,13 @@ pub struct StationSettings {
     /// Feeds that moved: the old path answers 301 and the feed at the new URL carries
     /// `itunes:new-feed-url`.
     pub feed_redirects: Vec<FeedRedirect>,
+    /// How far back the HLS playlist reaches (the DVR window), seconds; 0: no HLS.
+    pub hls_window_s: u64,
+    /// About how long an HLS segment is, seconds.
+    pub hls_segment_s: f64,
+    /// Where the page loads hls.js from for "listen from the start" in browsers without
+    /// native HLS (empty: only browsers with native HLS offer it).
+    pub hls_js_url: String,
 }
 
 /// One Icecast 2 server Antenne pushes its stream to as a source client.
@@ -152,6 +159,9 @@ impl Default for StationSettings {
             live_grace_s: 5.0,
             icecast: Vec::new(),
             feed_redirects: Vec::new(),
+            hls_window_s: 3 * 3600,
+            hls_segment_s: 6.0,
+            hls_js_url: String::new(),
         }
     }
 }
@@ -184,6 +194,9 @@ pub struct FileConfig {
     pub backup_dir: Option<PathBuf>,
     pub backup_every: Option<u64>,
     pub backup_keep: Option<usize>,
+    pub hls_window: Option<u64>,
+    pub hls_segment: Option<f64>,
+    pub hls_js_url: Option<String>,
     #[serde(default)]
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
@@ -484,6 +497,9 @@ impl Settings {
                     })
                     .collect(),
                 feed_redirects: file.feed_redirect,
+                hls_window_s: file.hls_window.unwrap_or(ds.hls_window_s),
+                hls_segment_s: file.hls_segment.unwrap_or(ds.hls_segment_s),
+                hls_js_url: file.hls_js_url.unwrap_or(ds.hls_js_url),
             },
         };
         s.station.validate()?;
@@ -599,6 +615,25 @@ impl StationSettings {
             return bad(
                 "keep_silence/burst_seconds",
                 "must be between 0 and 60 / 30 seconds".into(),
+            );
+        }
+        if !(1.0..=30.0).contains(&self.hls_segment_s)
+            || (self.hls_window_s != 0 && (self.hls_window_s as f64) < self.hls_segment_s * 3.0)
+            || self.hls_window_s > 7 * 86_400
+        {
+            return bad(
+                "hls_segment/hls_window",
+                "a segment of 1 to 30 s; a window of 0 (no HLS) or 3 segments to 7 days".into(),
+            );
+        }
+        if !(self.hls_js_url.is_empty() || self.hls_js_url.starts_with('/')) {
+            return bad(
+                "hls_js_url",
+                format!(
+                    "{:?}: a path on the station's own site (the page's Content-Security-Policy \
+                     allows scripts from there only)",
+                    self.hls_js_url
+                ),
             );
         }
         for r in &self.feed_redirects {

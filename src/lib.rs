@@ -21,4 +21,4 @@ pub mod input;
 pub mod log_line;
 pub mod playout;
 
-pub use antenne_core::{audio, catalog, clock, feed, schedule};
+pub use antenne_core::{audio, catalog, clock, feed, schedule, timebase};

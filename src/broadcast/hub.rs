@@ -73,11 +73,13 @@ pub enum HubError {
     ShuttingDown,
 }
 
-/// One frame on the ring, with the stream byte offset just past its end.
+/// Whole frames on the ring, with the stream byte offset just past their end and the audio
+/// time of their first sample (a frame index of the playout's time base).
 #[derive(Debug, Clone)]
 pub(super) struct Chunk {
     pub end: u64,
     pub bytes: Bytes,
+    pub at: u64,
 }
 
 /// The now-playing title, with its pre-encoded ICY block (encoded once, shared by listeners).
@@ -89,14 +91,20 @@ pub struct Title {
     pub icy_block: Bytes,
 }
 
-/// The burst ring (whole published frames covering at least the burst duration) and the
-/// frames waiting to complete the next chunk.
+/// The burst ring (whole published frames covering at least the burst duration, each with
+/// its sample count and audio time) and the frames waiting to complete the next chunk.
 #[derive(Debug, Default)]
 struct Burst {
-    frames: VecDeque<(Bytes, u32)>,
+    frames: VecDeque<(Bytes, u32, u64)>,
     samples: u64,
     pending: Vec<(Bytes, u32)>,
     pending_samples: u64,
+    /// Audio time of the first pending frame.
+    pending_at: u64,
+    /// Audio time the next frame continues from.
+    next_at: u64,
+    /// Sample rate of the frames pushed (to size the burst).
+    rate: u64,
     /// Sent to every new listener before the burst (an Ogg stream's header pages).
     prefix: Option<Bytes>,
 }
@@ -151,41 +159,49 @@ impl Hub {
         }
     }
 
-    /// Publishes one whole MP3 frame (once `chunk` of audio has accumulated). Never waits for
-    /// a listener; callable from any thread.
+    /// Publishes one whole frame (once `chunk` of audio has accumulated), continuing the
+    /// audio time of the previous one. Never waits for a listener; callable from any thread.
     pub fn push(&self, frame: Frame) {
-        self.push_audio(
-            frame.bytes,
-            frame.header.samples(),
-            frame.header.sample_rate,
-        );
+        self.push_at(frame, None);
+    }
+
+    /// [`Hub::push`] with the audio time of the frame's first sample (a frame index of the
+    /// playout's time base), or `None` to continue from the previous frame. A frame that
+    /// does not continue the pending ones closes their chunk first, so a chunk's frames are
+    /// always contiguous in time.
+    pub fn push_at(&self, frame: Frame, at: Option<u64>) {
+        let (samples, rate) = (frame.header.samples(), frame.header.sample_rate);
+        self.push_audio_at(frame.bytes, samples, rate, at);
     }
 
     /// Publishes one whole unit of audio of any format (an MP3 frame, an Ogg page) holding
-    /// `samples` frames at `rate`, as [`Hub::push`] does.
+    /// `samples` frames at `rate`, continuing the previous one's audio time.
     pub fn push_audio(&self, bytes: Bytes, samples: u32, rate: u32) {
-        let shared = &self.shared;
-        let rate = u64::from(rate);
-        let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
-        burst.pending_samples += u64::from(samples);
-        burst.pending.push((bytes, samples));
-        if burst.pending_samples < samples_in(shared.config.chunk, rate) {
-            return;
-        }
-        let chunk = Self::take_pending(&mut burst);
-        let burst_samples = samples_in(shared.config.burst, rate);
-        while let Some(&(_, first)) = burst.frames.front() {
-            if burst.samples - u64::from(first) < burst_samples {
-                break;
-            }
-            burst.samples -= u64::from(first);
-            burst.frames.pop_front();
-        }
-        self.send(chunk);
+        self.push_audio_at(bytes, samples, rate, None);
     }
 
-    /// Joins the pending frames into one chunk, kept in the burst as zero-copy slices.
-    fn take_pending(burst: &mut Burst) -> Bytes {
+    fn push_audio_at(&self, bytes: Bytes, samples: u32, rate: u32, at: Option<u64>) {
+        let shared = &self.shared;
+        let mut burst = shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        burst.rate = u64::from(rate);
+        let at = at.unwrap_or(burst.next_at);
+        if at != burst.next_at && !burst.pending.is_empty() {
+            self.publish(&mut burst);
+        }
+        if burst.pending.is_empty() {
+            burst.pending_at = at;
+        }
+        burst.next_at = at + u64::from(samples);
+        burst.pending_samples += u64::from(samples);
+        burst.pending.push((bytes, samples));
+        if burst.pending_samples >= samples_in(shared.config.chunk, burst.rate) {
+            self.publish(&mut burst);
+        }
+    }
+
+    /// Publishes the pending frames as one chunk and trims the burst.
+    fn publish(&self, burst: &mut Burst) {
+        let shared = &self.shared;
         let frames = std::mem::take(&mut burst.pending);
         burst.pending_samples = 0;
         let chunk = if frames.len() == 1 {
@@ -197,23 +213,33 @@ impl Hub {
             }
             joined.freeze()
         };
-        let mut offset = 0;
+        // The burst keeps each frame as a zero-copy slice of the chunk.
+        let (mut offset, mut at) = (0, burst.pending_at);
         for (bytes, samples) in &frames {
             let len = bytes.len();
             burst
                 .frames
-                .push_back((chunk.slice(offset..offset + len), *samples));
+                .push_back((chunk.slice(offset..offset + len), *samples, at));
             burst.samples += u64::from(*samples);
             offset += len;
+            at += u64::from(*samples);
         }
-        chunk
+        let burst_samples = samples_in(shared.config.burst, burst.rate);
+        while let Some(&(_, first, _)) = burst.frames.front() {
+            if burst.samples - u64::from(first) < burst_samples {
+                break;
+            }
+            burst.samples -= u64::from(first);
+            burst.frames.pop_front();
+        }
+        self.send(chunk, burst.pending_at);
     }
 
-    fn send(&self, chunk: Bytes) {
-        let len = chunk.len() as u64;
+    fn send(&self, bytes: Bytes, at: u64) {
+        let len = bytes.len() as u64;
         let end = self.shared.head.fetch_add(len, Ordering::AcqRel) + len;
         // An error only means nobody listens right now.
-        let _ = self.shared.tx.send(Chunk { end, bytes: chunk });
+        let _ = self.shared.tx.send(Chunk { end, bytes, at });
     }
 
     /// A new logical Ogg stream begins with `headers` (its header pages): what is pending of
@@ -222,13 +248,12 @@ impl Hub {
     pub fn start_chain(&self, headers: Bytes) {
         let mut burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
         if !burst.pending.is_empty() {
-            let rest = Self::take_pending(&mut burst);
-            self.send(rest);
+            self.publish(&mut burst);
         }
         burst.frames.clear();
         burst.samples = 0;
         burst.prefix = Some(headers.clone());
-        self.send(headers);
+        self.send(headers, burst.next_at);
     }
 
     /// Sets the now-playing title; listeners see it at their next ICY block.
@@ -311,9 +336,80 @@ impl Hub {
         let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
         let rx = self.shared.tx.subscribe();
         let pending: VecDeque<Bytes> = (burst.prefix.iter().cloned())
-            .chain(burst.frames.iter().map(|(b, _)| b.clone()))
+            .chain(burst.frames.iter().map(|(b, ..)| b.clone()))
             .collect();
         drop(burst);
         Listener::new(Arc::clone(&self.shared), rx, pending, icy, guard)
+    }
+
+    /// A relay subscription that keeps the audio time (the HLS segmenter): the burst, then
+    /// every chunk, as [`Timed`] whole frames. Not counted as a listener.
+    pub fn subscribe_timed(&self) -> Result<TimedFeed, HubError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        let burst = self.shared.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.shared.tx.subscribe();
+        let pending = burst
+            .frames
+            .iter()
+            .map(|(bytes, _, at)| Timed {
+                at: *at,
+                bytes: bytes.clone(),
+            })
+            .collect();
+        drop(burst);
+        Ok(TimedFeed {
+            shared: Arc::clone(&self.shared),
+            rx,
+            pending,
+        })
+    }
+}
+
+/// Whole MP3 frames and the audio time of their first sample (a frame index of the
+/// playout's time base, counted from the Unix epoch at the station rate).
+#[derive(Debug, Clone)]
+pub struct Timed {
+    pub at: u64,
+    pub bytes: Bytes,
+}
+
+/// Why a [`TimedFeed`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEnd {
+    /// The stream is shutting down.
+    Closed,
+    /// The subscriber fell too far behind: subscribe again (audio was lost).
+    Lagged,
+}
+
+/// See [`Hub::subscribe_timed`].
+pub struct TimedFeed {
+    shared: Arc<Shared>,
+    rx: broadcast::Receiver<Chunk>,
+    pending: VecDeque<Timed>,
+}
+
+impl TimedFeed {
+    /// The next frames, or why the feed ended. Never makes the hub wait: a subscriber that
+    /// falls behind the ring gets [`FeedEnd::Lagged`].
+    pub async fn next(&mut self) -> Result<Timed, FeedEnd> {
+        if let Some(t) = self.pending.pop_front() {
+            return Ok(t);
+        }
+        let received = tokio::select! {
+            biased;
+            () = self.shared.shutdown.cancelled() => return Err(FeedEnd::Closed),
+            received = self.rx.recv() => received,
+        };
+        match received {
+            Ok(chunk) => Ok(Timed {
+                at: chunk.at,
+                bytes: chunk.bytes,
+            }),
+            Err(broadcast::error::RecvError::Lagged(_)) => Err(FeedEnd::Lagged),
+            Err(broadcast::error::RecvError::Closed) => Err(FeedEnd::Closed),
+        }
     }
 }

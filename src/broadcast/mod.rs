@@ -2,8 +2,10 @@
 //! metadata, and the outputs.
 //!
 //! Data flow: PCM → [`EncoderSink`] (LAME) → [`Publisher`] ([`FrameSplitter`] →
-//! [`Hub::push`]), and PCM → [`OpusSink`] (libopus, Ogg pages) → [`Hub::push_audio`], → one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks)
-//! and one per pushed [`Output`] ([`icecast`]). A [`Mount`] is one encoding and its hub.
+//! [`Hub::push`]), and PCM → [`OpusSink`] (libopus, Ogg pages) → [`Hub::push_audio`]; then
+//! one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks) and one per pushed
+//! [`Output`] ([`icecast`]; [`hls`], which cuts the frames into HLS segments by their audio
+//! time). A [`Mount`] is one encoding and its hub.
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
 //!
 //! **Invariant:** the producer never waits for a consumer. Frames are shared `Bytes` on a
@@ -11,6 +13,7 @@
 
 pub mod encoder;
 pub mod frames;
+pub mod hls;
 pub mod hub;
 pub mod icecast;
 pub mod icy;
@@ -21,7 +24,7 @@ pub mod publisher;
 
 pub use encoder::EncoderSink;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
-pub use hub::{Hub, HubConfig, HubError, Title};
+pub use hub::{FeedEnd, Hub, HubConfig, HubError, Timed, TimedFeed, Title};
 pub use listener::Listener;
 pub use opus::OpusSink;
 pub use output::{Encoding, Mount, Output, OutputTask};

@@ -7,8 +7,9 @@
 //! - the HTTP listeners: `http` serves every mount at its [`Mount::paths`] (no code here:
 //!   a mount is served as soon as the daemon lists it);
 //! - pushed outputs implement [`Output`] (an Icecast relay, [`super::icecast::IcecastPush`];
-//!   later HLS segments on disk), and the daemon starts each one from its list
-//!   (`daemon::edge::outputs`) as a tracked task.
+//!   HLS segments on disk, [`super::hls::HlsOutput`], which reads the frames with their audio
+//!   time), and the daemon starts each one as a tracked task (`daemon::edge::outputs`, and
+//!   HLS from its settings).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -10,6 +10,8 @@ pub struct Publisher {
     hub: Hub,
     splitter: FrameSplitter,
     frames: Vec<super::Frame>,
+    /// Audio time of the next frame's first sample, once the encoding told it.
+    next_at: Option<u64>,
 }
 
 impl Publisher {
@@ -18,25 +20,49 @@ impl Publisher {
             hub,
             splitter: FrameSplitter::new(),
             frames: Vec::new(),
+            next_at: None,
         }
+    }
+
+    /// Sets the audio time of the next frame published (a frame index of the playout's time
+    /// base); frames then count on from it.
+    pub fn set_time(&mut self, at: u64) {
+        self.next_at = Some(at);
+    }
+
+    /// Audio time of the next frame, if known.
+    pub fn time(&self) -> Option<u64> {
+        self.next_at
+    }
+
+    fn push(&mut self, frame: super::Frame) {
+        let at = self.next_at;
+        if let Some(t) = &mut self.next_at {
+            *t += u64::from(frame.header.samples());
+        }
+        self.hub.push_at(frame, at);
     }
 
     /// Publishes encoder output; returns how many frames were pushed.
     pub fn publish(&mut self, mp3: &[u8]) -> usize {
         self.splitter.push(mp3, &mut self.frames);
         let n = self.frames.len();
-        for frame in self.frames.drain(..) {
-            self.hub.push(frame);
+        let mut frames = std::mem::take(&mut self.frames);
+        for frame in frames.drain(..) {
+            self.push(frame);
         }
+        self.frames = frames;
         n
     }
 
     /// The encoder stopped: pushes the last frame held back for confirmation.
     pub fn finish(&mut self) {
         self.splitter.finish(&mut self.frames);
-        for frame in self.frames.drain(..) {
-            self.hub.push(frame);
+        let mut frames = std::mem::take(&mut self.frames);
+        for frame in frames.drain(..) {
+            self.push(frame);
         }
+        self.frames = frames;
     }
 
     /// The hub published to (for now-playing titles).

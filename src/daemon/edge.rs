@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::audio::RenderOptions;
+use crate::broadcast::hls::HlsConfig;
 use crate::broadcast::icecast::{Endpoint, IcecastPush};
 use crate::broadcast::{HubConfig, Output, StationInfo};
 use crate::config::Settings;
@@ -40,6 +41,7 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
         stream_bitrate_kbps: settings.station.bitrate_kbps,
         live_port: live_port(settings),
         embed_ancestors: settings.process.embed_ancestors.clone(),
+        hls_js_url: settings.station.hls_js_url.clone(),
     }
 }
 
@@ -66,6 +68,17 @@ fn live_port(settings: &Settings) -> u16 {
         None if url.starts_with("https://") => 443,
         None => 80,
     }
+}
+
+/// The HLS output's folder, window and segment length (`None`: `hls_window = 0`, no HLS).
+pub fn hls_config(settings: &Settings) -> Option<HlsConfig> {
+    let st = &settings.station;
+    (st.hls_window_s > 0).then(|| HlsConfig {
+        dir: settings.process.data_dir.join("hls"),
+        window: Duration::from_secs(st.hls_window_s),
+        segment: Duration::from_secs_f64(st.hls_segment_s),
+        rate: st.sample_rate,
+    })
 }
 
 /// A mount's fan-out limits.

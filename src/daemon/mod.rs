@@ -146,6 +146,17 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.spawn(output.run(mount, state.shutdown_token().clone()));
     }
 
+    // HLS with its DVR window: one more subscriber of the main mount, serving through http.
+    if let Some(hls) = state.http().hls.0 {
+        let output = crate::broadcast::hls::HlsOutput {
+            config: hls.config,
+            store: hls.store,
+        };
+        let output: Box<dyn crate::broadcast::Output> = Box::new(output);
+        tracing::info!(output = %output.describe(), "starting output");
+        state.spawn(output.run(state.mounts()[0].clone(), state.shutdown_token().clone()));
+    }
+
     state.spawn(schedule::reload_task(
         state.schedule_sender().clone(),
         state.settings().process.media_dir.clone(),

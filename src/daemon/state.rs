@@ -11,12 +11,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::broadcast::hls::HlsStore;
 use crate::broadcast::{Hub, Mount, StationInfo};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::http::feed::FeedStore;
 use crate::http::refresh;
-use crate::http::{CatalogAccess, HttpState, LiveAccess, MediaFiles, OnAir, Process};
+use crate::http::{
+    CatalogAccess, HlsAccess, HlsService, HttpState, LiveAccess, MediaFiles, OnAir, Process,
+};
 use crate::playout::NowPlaying;
 use crate::schedule::ScheduleState;
 
@@ -119,6 +122,10 @@ impl AppState {
             config: http_config,
             process: Process::new(shutdown.clone()),
             live: LiveAccess(live_service),
+            hls: HlsAccess(super::edge::hls_config(&settings).map(|config| {
+                let store = HlsStore::new(config.dir.clone());
+                HlsService::new(config, store)
+            })),
         };
         Ok(AppState(Arc::new(Inner {
             settings,

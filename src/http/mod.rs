@@ -12,6 +12,7 @@ pub mod conn;
 mod episodes;
 mod error;
 pub mod feed;
+pub mod hls;
 pub mod media;
 pub mod refresh;
 mod resumable;
@@ -37,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use error::ApiError;
+pub use hls::{HlsAccess, HlsService};
 pub use resumable::parse_metadata as parse_tus_metadata;
 pub use state::{CatalogAccess, HttpConfig, HttpState, LiveAccess, MediaFiles, OnAir, Process};
 
@@ -67,6 +69,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))
+        .route("/hls/{file}", get(hls::file))
         .route(
             "/api/episodes",
             get(episodes::list).post(

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use jiff::{SignedDuration, Timestamp};
 
+use super::hls::HlsAccess;
 use super::state::OnAir;
 use super::{ApiError, wire};
 
@@ -51,7 +52,10 @@ pub async fn schedule(
 
 /// What is on air now (from the playout: the show and episode, or the fallback), the next
 /// scheduled occurrence, and the listener count.
-pub async fn now(State(on_air): State<OnAir>) -> Json<serde_json::Value> {
+pub async fn now(
+    State(on_air): State<OnAir>,
+    State(hls): State<HlsAccess>,
+) -> Json<serde_json::Value> {
     let schedule = on_air.current_schedule();
     let tz = &schedule.station().timezone;
     let t = Timestamp::now();
@@ -79,7 +83,25 @@ pub async fn now(State(on_air): State<OnAir>) -> Json<serde_json::Value> {
         "now": now,
         "next": next,
         "listeners": on_air.hub().listeners(),
+        "listeners_by_output": listeners_by_output(&on_air, &hls),
+        "hls": hls.0.as_ref().map(|_| "/hls/live.m3u8"),
     }))
+}
+
+/// Listeners per output: each mount's (by its name) and HLS sessions (estimated from playlist
+/// fetches, `http::hls`).
+pub fn listeners_by_output(
+    on_air: &OnAir,
+    hls: &HlsAccess,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut by = serde_json::Map::new();
+    for mount in on_air.mounts() {
+        by.insert(mount.name.clone(), mount.hub.listeners().into());
+    }
+    if let Some(hls) = &hls.0 {
+        by.insert("hls".into(), hls.sessions().into());
+    }
+    by
 }
 
 fn parse_instant(s: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp, String> {

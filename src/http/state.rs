@@ -41,6 +41,8 @@ pub struct HttpState {
     /// The live input: source clients on the daemon's port are handed to it, and
     /// `/api/status` shows it.
     pub live: LiveAccess,
+    /// The HLS output's playlist and segments (`/hls/`), when the station has one.
+    pub hls: super::hls::HlsAccess,
 }
 
 /// The live input, when the station has one.
@@ -70,6 +72,8 @@ pub struct HttpConfig {
     pub live_port: u16,
     /// Who may frame `/embed/*` (a CSP `frame-ancestors` source list); other pages refuse.
     pub embed_ancestors: String,
+    /// Where the page loads hls.js from (empty: native HLS only).
+    pub hls_js_url: String,
 }
 
 /// The catalog, and who is told when it changes.
@@ -436,4 +440,5 @@ substate!(
     config: Arc<HttpConfig>,
     process: Process,
     live: LiveAccess,
+    hls: super::hls::HlsAccess,
 );

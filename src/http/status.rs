@@ -89,6 +89,7 @@ pub async fn metrics(
     State(on_air): State<OnAir>,
     State(process): State<Process>,
     State(live): State<LiveAccess>,
+    State(hls): State<super::hls::HlsAccess>,
 ) -> Result<Response, ApiError> {
     let counts = catalog.with_catalog(|c| c.counts()).await?;
     let mut downloads: Vec<(String, u64)> = catalog
@@ -150,6 +151,35 @@ pub async fn metrics(
         "Downloads counted per episode (IAB v2 rules: no probes, no bots, once a day).",
         &samples,
     );
+    let by_output = super::schedule::listeners_by_output(&on_air, &hls);
+    let labels: Vec<(String, f64)> = by_output
+        .iter()
+        .map(|(name, n)| {
+            let n = n.as_u64().unwrap_or(0) as f64;
+            (format!("{{output=\"{}\"}}", label_value(name)), n)
+        })
+        .collect();
+    let samples: Vec<(&str, f64)> = labels.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(
+        "antenne_output_listeners",
+        "gauge",
+        "Listeners per output (HLS: sessions estimated from playlist fetches).",
+        &samples,
+    );
+    if let Some(hls) = &hls.0 {
+        metric(
+            "antenne_hls_segments_written_total",
+            "counter",
+            "HLS segments written to disk.",
+            &[("", hls.store.written_total() as f64)],
+        );
+        metric(
+            "antenne_hls_segments_dropped_total",
+            "counter",
+            "HLS segments dropped because the disk was behind.",
+            &[("", hls.store.dropped_total() as f64)],
+        );
+    }
     let p = on_air.playout_status();
     let hub = on_air.hub();
     let gauges: [(&str, &str, &str, f64); 8] = [

@@ -31,8 +31,8 @@ if [ ! -x target/interop/venv/bin/python ]; then
   python3 -m venv target/interop/venv
 fi
 target/interop/venv/bin/pip install -q --disable-pip-version-check podcastparser feedparser python-dateutil icalendar recurring-ical-events
-if [ ! -d target/interop/node/node_modules/podcast-partytime ] || [ ! -d target/interop/node/node_modules/playwright-core ]; then
+if [ ! -d target/interop/node/node_modules/podcast-partytime ] || [ ! -d target/interop/node/node_modules/playwright-core ] || [ ! -d target/interop/node/node_modules/hls.js ]; then
   mkdir -p target/interop/node
-  (cd target/interop/node && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --silent --no-audit --no-fund podcast-partytime playwright-core >/dev/null)
+  (cd target/interop/node && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --silent --no-audit --no-fund podcast-partytime playwright-core hls.js >/dev/null)
 fi
 echo "interop tools ready"

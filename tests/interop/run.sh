@@ -3,6 +3,7 @@
 # tests/interop/check-*.sh with
 #   ANTENNE_BIN  the binary under test        ANTENNE_URL  the running daemon's base URL
 #   INTEROP_TMP  a scratch folder             INTEROP_DIR  this folder
+# (INTEROP_ONLY="hls web" runs only check-hls and check-web.)
 # Each check exits 0 (pass) or non-zero (fail) and prints what it checked. With CI=true a
 # missing tool fails the check (lib.sh's `need`); elsewhere it skips it.
 set -uo pipefail
@@ -18,16 +19,18 @@ export NODE_PATH="$repo/target/interop/node/node_modules"
 port=$(( 20000 + RANDOM % 20000 ))
 export ANTENNE_URL="http://127.0.0.1:$port"
 cd "$repo"
+# HLS in 2 s segments (check-hls, check-web); the page loads hls.js from /vendor/, which the
+# browser test serves from npm's hls.js.
+config="$INTEROP_TMP/antenne.toml"
+printf 'hls_segment = 2\nhls_js_url = "/vendor/hls.min.js"\n' >"$config"
 # Icecast first, so the daemon pushes its stream to it from the start (check-stream).
-config=/dev/null
 icecast_pid=
 if command -v icecast2 >/dev/null 2>&1; then
   . "$here/icecast.sh"
   if start_icecast "$INTEROP_TMP/icecast"; then
     icecast_pid=$ICECAST_PID
     export ICECAST_URL
-    config="$INTEROP_TMP/antenne.toml"
-    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >"$config"
+    printf '[[icecast]]\nurl = "%s"\npassword = "%s"\n' "$ICECAST_URL" "$ICECAST_PASS" >>"$config"
     # The Opus stream too, as a second mount (check-opus).
     printf '[[icecast]]\nurl = "%s"\npassword = "%s"\nstream = "opus"\n' "${ICECAST_URL%.mp3}.opus" "$ICECAST_PASS" >>"$config"
   fi
@@ -50,8 +53,8 @@ echo "demo station ready: $(curl -fs "$ANTENNE_URL/api/status" | python3 -c 'imp
 passed=0 failed=0 skipped=0
 for check in "$here"/check-*.sh; do
   name=$(basename "$check" .sh)
-  # INTEROP_ONLY=check-opus,check-live runs those alone (while working on one).
-  if [ -n "${INTEROP_ONLY:-}" ] && [[ ",$INTEROP_ONLY," != *",$name,"* ]]; then continue; fi
+  # INTEROP_ONLY="hls web" runs only those checks (while working on them).
+  if [ -n "${INTEROP_ONLY:-}" ] && [[ " $INTEROP_ONLY " != *" ${name#check-} "* ]]; then continue; fi
   echo "--- $name"
   bash "$check"
   rc=$?

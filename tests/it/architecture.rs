@@ -1,7 +1,7 @@
 //! The layering of ARCHITECTURE.md, checked on the source: `cli → daemon → http → input →
 //! {playout, ingest, broadcast} → config → antenne-core`, and inside the core `feed →
-//! {schedule, catalog, audio} → clock`. A module may name (`crate::x`) only modules of a lower layer;
-//! modules of one layer never name each other. Issue 13.
+//! {schedule, catalog, audio} → {clock, timebase}`. A module may name (`crate::x`) only
+//! modules of a lower layer; modules of one layer never name each other. Issue 13.
 //!
 //! The checker reads `crate::` paths (the crate's style for every cross-module path), grouped
 //! imports (`crate::{a::X, b::Y}`) included, outside comments and outside the unit-test
@@ -22,11 +22,15 @@ const ROOT: Layers = Layers(&[
     &["playout", "ingest", "broadcast", "backup"],
     &["config"],
     &["log_line"],
-    &["audio", "catalog", "clock", "feed", "schedule"],
+    &["audio", "catalog", "clock", "feed", "schedule", "timebase"],
 ]);
 
 /// `crates/antenne-core/src/`.
-const CORE: Layers = Layers(&[&["feed"], &["schedule", "catalog", "audio"], &["clock"]]);
+const CORE: Layers = Layers(&[
+    &["feed"],
+    &["schedule", "catalog", "audio"],
+    &["clock", "timebase"],
+]);
 
 impl Layers {
     fn rank(&self, module: &str) -> Option<usize> {

@@ -150,6 +150,49 @@ fn invalid_values_are_named() {
 }
 
 #[test]
+fn hls_settings_from_the_file_and_their_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(
+        (s.station.hls_window_s, s.station.hls_segment_s),
+        (3 * 3600, 6.0)
+    );
+    assert_eq!(s.station.hls_js_url, "");
+    write(
+        dir.path(),
+        "hls_window = 600\nhls_segment = 2.5\nhls_js_url = \"/vendor/hls.min.js\"\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert_eq!(
+        (s.station.hls_window_s, s.station.hls_segment_s),
+        (600, 2.5)
+    );
+    assert_eq!(s.station.hls_js_url, "/vendor/hls.min.js");
+    write(dir.path(), "hls_window = 0\n");
+    let off = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    assert!(
+        antenne::daemon::edge::hls_config(&off).is_none(),
+        "0: no HLS"
+    );
+    for (text, key) in [
+        ("hls_segment = 0.5\n", "hls_segment"),
+        (
+            "hls_segment = 6\nhls_window = 10\n",
+            "hls_segment/hls_window",
+        ),
+        ("hls_window = 999999999\n", "hls_segment/hls_window"),
+        (
+            "hls_js_url = \"https://cdn.example/hls.js\"\n",
+            "hls_js_url",
+        ),
+    ] {
+        write(dir.path(), text);
+        let err = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
+        assert!(err.to_string().starts_with(key), "{text}: {err}");
+    }
+}
+
+#[test]
 fn icecast_targets_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
     write(

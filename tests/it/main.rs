@@ -18,6 +18,7 @@ mod demo;
 mod doors;
 mod feed;
 mod fuzz;
+mod hls;
 mod hostile;
 mod http;
 mod ingest;

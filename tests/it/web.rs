@@ -47,6 +47,11 @@ async fn the_station_page_is_french_by_default_and_english_on_request() {
     assert!(fr.contains("Programme de la semaine"));
     assert!(fr.contains("<audio id=\"live\" controls preload=\"none\" src=\"/stream\""));
     assert!(fr.contains("<label for=\"live\">Écouter le direct</label>"));
+    // "Listen from the start": offered by app.js during a show (hidden until it knows).
+    assert!(fr.contains(
+        "<button id=\"from-start\" type=\"button\" hidden data-hls=\"/hls/live.m3u8\" \
+         data-hlsjs=\"\">Écouter depuis le début</button>"
+    ));
     assert_eq!(
         fr.matches("<section class=\"day\">").count(),
         7,

@@ -14,3 +14,4 @@ pub mod catalog;
 pub mod clock;
 pub mod feed;
 pub mod schedule;
+pub mod timebase;

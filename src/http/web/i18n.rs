@@ -53,6 +53,7 @@ impl Lang {
             "nothing" => ("Musique et indicatifs", "Music and station idents"),
             "listen_live" => ("Écouter le direct", "Listen live"),
             "live_player" => ("Lecteur du direct", "Live stream player"),
+            "from_start" => ("Écouter depuis le début", "Listen from the start"),
             "programme" => ("Programme de la semaine", "This week's programme"),
             "latest" => ("Derniers épisodes", "Latest episodes"),
             "no_episodes" => ("Pas encore d'épisode.", "No episodes yet."),

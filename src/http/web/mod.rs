@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 pub use i18n::Lang;
 
 use super::ApiError;
+use crate::http::hls::HlsAccess;
 use crate::http::state::{CatalogAccess, HttpConfig, OnAir};
 
 const CSS: &str = include_str!("style.css");
@@ -71,7 +72,7 @@ fn html(status: StatusCode, body: String) -> Response {
 fn html_framed_by(status: StatusCode, body: String, ancestors: &str) -> Response {
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+         media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
     );
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
@@ -98,11 +99,17 @@ pub async fn station(
     State(on_air): State<OnAir>,
     State(catalog): State<CatalogAccess>,
     State(config): State<Arc<HttpConfig>>,
+    State(hls): State<HlsAccess>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers);
-    let data = render::PageData::load(&on_air, &catalog, &config.public_url, lang, None).await?;
+    let mut data =
+        render::PageData::load(&on_air, &catalog, &config.public_url, lang, None).await?;
+    data.hls = hls
+        .0
+        .is_some()
+        .then(|| ("/hls/live.m3u8".to_owned(), config.hls_js_url.clone()));
     Ok(html(StatusCode::OK, render::station(&data)))
 }
 

@@ -30,6 +30,9 @@ pub struct PageData {
     pub episodes: Vec<(String, Vec<Episode>)>,
     /// The show of a show page.
     pub show: Option<String>,
+    /// The HLS playlist's path and where hls.js is, when the station has HLS ("listen from
+    /// the start").
+    pub hls: Option<(String, String)>,
 }
 
 impl PageData {
@@ -102,6 +105,7 @@ impl PageData {
             week,
             episodes: Vec::new(),
             show,
+            hls: None,
         }
     }
 
@@ -226,7 +230,7 @@ pub(super) fn on_air(d: &PageData) -> String {
          <p id=\"listeners\" class=\"listeners\" hidden></p>\n\
          <div class=\"live\"><label for=\"live\">{listen}</label>\n\
          <audio id=\"live\" controls preload=\"none\" src=\"/stream\" aria-label=\"{player}\"></audio></div>\n\
-         </section>\n",
+         {from_start}</section>\n",
         on_air = l.t("on_air"),
         now_t = l.t("now"),
         next_t = l.t("next"),
@@ -234,6 +238,17 @@ pub(super) fn on_air(d: &PageData) -> String {
         next = line(next.as_ref()),
         listen = l.t("listen_live"),
         player = l.t("live_player"),
+        // Shown by app.js while something is on air (it knows the start from /api/now).
+        from_start = d
+            .hls
+            .as_ref()
+            .map_or(String::new(), |(playlist, hls_js)| format!(
+                "<p class=\"from-start\"><button id=\"from-start\" type=\"button\" hidden \
+             data-hls=\"{}\" data-hlsjs=\"{}\">{}</button></p>\n",
+                esc(playlist),
+                esc(hls_js),
+                l.t("from_start")
+            )),
         tz = esc(d
             .schedule
             .as_ref()
