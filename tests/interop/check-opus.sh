@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Opus stream (issue 15): ffprobe reads /stream.opus's Ogg headers (Opus, 48 kHz, stereo,
-# the now-playing title in its comments), ffmpeg decodes 6 s of it without an error, and
+# the now-playing TITLE in its comments), ffmpeg decodes 6 s of it without an error, and
 # Icecast relays it as a second mount (/live.opus) that ffmpeg decodes too.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +16,10 @@ echo "$probe" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["streams"][0]
 assert s["codec_name"] == "opus" and s["sample_rate"] == "48000" and s["channels"] == 2, s
-print("  ok: ffprobe reads /stream.opus:", s["codec_name"], s["sample_rate"], "Hz,", s["channels"], "channels, title", repr(s.get("tags", {}).get("title")))
+tags = {k.upper(): v for k, v in s.get("tags", {}).items()}
+# The now-playing title, in the current logical stream's comment header.
+assert tags.get("TITLE") and tags.get("ARTIST"), tags
+print("  ok: ffprobe reads /stream.opus:", s["codec_name"], s["sample_rate"], "Hz,", s["channels"], "channels, TITLE", repr(tags["TITLE"]))
 ' || fail "/stream.opus is not Ogg Opus 48 kHz stereo: $probe"
 
 decode() { # URL NAME
