@@ -222,6 +222,24 @@ async fn send_audio(s: &mut TcpStream, mp3: &[u8]) {
     }
 }
 
+/// Once the source has gone: the grace over, the slot ended (11:00), the recording handed to
+/// ingest; the episode of the 10:00 occurrence, queued.
+pub(crate) async fn recorded_episode(live: &Live) -> antenne::catalog::Episode {
+    let inputs = live.inputs.clone();
+    wait_for("the end of the grace", || !inputs.is_connected("live")).await;
+    live.clock.set(at("11:00"));
+    let service = live.service.clone();
+    tokio::task::spawn_blocking(move || service.finish_recordings())
+        .await
+        .unwrap();
+    let id = live
+        .catalog
+        .episode_of_occurrence("debat-live/2026-12-05T10:00")
+        .unwrap()
+        .expect("an episode of what was received");
+    live.catalog.episode(&id).unwrap().unwrap()
+}
+
 pub(crate) async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     for _ in 0..400 {
         if cond() {
@@ -599,19 +617,7 @@ async fn a_source_cut_mid_frame_is_still_recorded_and_becomes_an_episode() {
     // Cut in the middle of an MP3 frame.
     send_audio(&mut s, &mp3[..mp3.len() - 217]).await;
     drop(s);
-    let inputs = live.inputs.clone();
-    wait_for("the end of the grace", || !inputs.is_connected("live")).await;
-    live.clock.set(at("11:00"));
-    let s2 = live.service.clone();
-    tokio::task::spawn_blocking(move || s2.finish_recordings())
-        .await
-        .unwrap();
-    let id = live
-        .catalog
-        .episode_of_occurrence("debat-live/2026-12-05T10:00")
-        .unwrap()
-        .expect("an episode of what was received");
-    let ep = live.catalog.episode(&id).unwrap().unwrap();
+    let ep = recorded_episode(&live).await;
     assert_eq!(
         ep.original_bytes,
         (mp3.len() - 217) as u64,

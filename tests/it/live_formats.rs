@@ -9,7 +9,7 @@ use antenne::catalog::EpisodeStatus;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::live::{DEBAT, Live, at, basic, live, read_answer, tone_share, wait_for};
+use crate::live::{DEBAT, Live, basic, live, read_answer, recorded_episode, tone_share, wait_for};
 use crate::support::sources::{Format, encoded_tone};
 
 /// Connects as a source sending `format` with `method`; returns the connection once taken.
@@ -59,18 +59,7 @@ async fn check(method: &str, format: Format, rate: u32, channels: usize) {
         );
     }
     drop(s);
-    let inputs = live.inputs.clone();
-    wait_for("the end of the grace", || !inputs.is_connected("live")).await;
-    live.clock.set(at("11:00"));
-    let service = live.service.clone();
-    tokio::task::spawn_blocking(move || service.finish_recordings())
-        .await
-        .unwrap();
-    let id = live
-        .catalog
-        .episode_of_occurrence("debat-live/2026-12-05T10:00")
-        .unwrap()
-        .expect("the recording is an episode");
+    let id = recorded_episode(&live).await.id;
     let render = antenne::config::StationSettings::default().render_options();
     let clock = antenne::ingest::system_clock();
     let catalog = live.catalog.clone();
