@@ -25,5 +25,6 @@ mod live;
 mod playout;
 mod reload;
 mod schedule;
+mod source_clients;
 mod upload;
 mod web;
