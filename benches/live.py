@@ -103,6 +103,8 @@ def onsets(pcm):
     if not env:
         return []
     loud = sorted(env)[int(len(env) * 0.97)]
+    # `quiet` counts the quiet windows since the last loud one: the windows in between (a
+    # burst's rising edge, its decay) neither count nor reset it.
     found, quiet = [], 0
     for j, e in enumerate(env):
         if e > loud * 0.3 and quiet >= 100:
@@ -115,10 +117,10 @@ def onsets(pcm):
             if powers[best] / total > 0.5:
                 found.append((j * win, best))
             quiet = 0
+        elif e > loud * 0.3:
+            quiet = 0
         elif e < loud * 0.05:
             quiet += 1
-        else:
-            quiet = 0
     return found
 
 

@@ -17,7 +17,8 @@
 #
 # Usage: benches/live.sh [path/to/antenne]     (default target/release/antenne)
 # Env: MINUTES (5), IDLE_SECS (60), FORMAT (mp3|ogg), ONSETS (20), SKIP_CPU=1, SKIP_LATENCY=1,
-# BURST (the daemon's burst_seconds; its default, 2, when unset).
+# BURST (the daemon's burst_seconds; its default, 2, when unset), KEEP=1 (keep the scratch
+# folder: logs, recordings, what each listener received).
 # Needs: ffmpeg, liquidsoap, icecast2, curl, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,11 @@ for t in ffmpeg liquidsoap icecast2 curl python3; do command -v "$t" >/dev/null 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ -n "${KEEP:-}" ]; then echo "kept: $tmp (heard/*.mp3: what each listener received)" >&2; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -120,6 +125,9 @@ fi
 if [ -z "${SKIP_LATENCY:-}" ]; then
   liquidsoap_harbor liquidsoap-1s 1 lq1.mp3
   lq1_port=$HARBOR_PORT
+  # Icecast bursts what it has queued, up to 64 KB (4 s at 128 kbps): let the new mount fill
+  # it, as an established one has.
+  sleep 6
   # Tone bursts after silence: 0.5 s every 4 s, six frequencies in turn (an onset's identity).
   ffmpeg -hide_banner -loglevel error -y -f lavfi \
     -i "aevalsrc=if(between(mod(t\,4)\,2\,2.5)\,0.25*sin(2*PI*(500+200*mod(floor(t/4)\,6))*t)\,0):s=44100:c=stereo" \
