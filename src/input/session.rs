@@ -378,7 +378,7 @@ fn begin(
         match (c.held.take(), same) {
             (Some(writer), true) => {
                 // Back within the grace: resume, the programme never switched.
-                c.generation += 1;
+                c.generation = next_generation(service);
                 c.connected.streaming = true;
                 c.connected.token = token.name.clone();
                 c.connected.software = software;
@@ -435,7 +435,7 @@ fn begin(
     } else {
         None
     };
-    let generation = 1;
+    let generation = next_generation(service);
     let stats = Arc::new(SourceStats::default());
     *current = Some(Current {
         connected: Connected {
@@ -518,6 +518,10 @@ fn french_date(d: jiff::civil::Date) -> String {
     } else {
         format!("{} {month} {}", d.day(), d.year())
     }
+}
+
+fn next_generation(service: &LiveService) -> u64 {
+    service.0.generations.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 /// The source of `generation` is gone: its place is kept for the grace, then the input is

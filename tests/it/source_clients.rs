@@ -37,6 +37,7 @@ playlist = "beds"
 "#;
 
 const OPS: &str = "ant_test_ops_0123456789abcdef";
+const OPS2: &str = "ant_test_ops2_0123456789abcdef";
 
 struct Input {
     _dir: tempfile::TempDir,
@@ -61,6 +62,9 @@ async fn input() -> Input {
     let now: Timestamp = "2026-12-05T10:00:00+01:00".parse().unwrap();
     catalog
         .add_token("ops", &hash_secret(OPS), &Grant::live(&[]), now)
+        .unwrap();
+    catalog
+        .add_token("ops2", &hash_secret(OPS2), &Grant::live(&[]), now)
         .unwrap();
     let schedule = Schedule::parse(SCHEDULE, "test.toml", now, &NoFacts)
         .unwrap()
@@ -220,4 +224,53 @@ async fn wrong_credentials_after_a_challenge_are_still_counted() {
     // The same bare answer either way; only the guess is counted.
     assert!(answer.ends_with("\r\n\r\nUnauthorized\n"), "{answer}");
     assert_eq!(live.service.status().unauthorized, 1);
+}
+
+/// A source as ffmpeg and Liquidsoap send one: `SOURCE` with credentials, then audio.
+async fn stream_as(live: &Input, password: &str) -> TcpStream {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("source:{password}"));
+    let (mut s, answer) = ask(
+        live.addr,
+        &format!(
+            "SOURCE /live HTTP/1.0\r\nAuthorization: Basic {auth}\r\n\
+             Content-Type: audio/mpeg\r\n\r\n"
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.0 200 OK\r\n"), "{answer}");
+    s.write_all(&lame_tone(0.5)).await.unwrap();
+    s
+}
+
+// issue 14: in the interop suite, Liquidsoap's Ogg override was cut to a 1 s episode.
+#[tokio::test]
+async fn a_source_that_replaces_one_in_its_grace_outlives_the_old_grace() {
+    let live = input().await;
+    // One operator's override ends; within its grace (400 ms) another operator takes the air.
+    let first = stream_as(&live, OPS).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(first);
+    for _ in 0..100 {
+        if live
+            .service
+            .status()
+            .connected
+            .is_some_and(|c| !c.streaming)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut second = stream_as(&live, OPS2).await;
+    // Past the first one's grace, the second still holds the input (and so its recording is
+    // not taken for a finished show's).
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    second.write_all(&lame_tone(0.2)).await.unwrap();
+    let connected = live
+        .service
+        .status()
+        .connected
+        .expect("the second source was ended by the first's grace");
+    assert_eq!(connected.token, "ops2");
+    assert!(connected.streaming);
 }
