@@ -135,7 +135,7 @@ mountPoint = live
 name = darkice
 public = no
 CFG
-ffmpeg -hide_banner -loglevel error -re -f lavfi -i "sine=frequency=1250:sample_rate=44100" \
+timeout 40 ffmpeg -hide_banner -loglevel error -re -f lavfi -i "sine=frequency=1250:sample_rate=44100" \
   -t 15 -ac 2 -f s16le -y "$tmp/darkice.pcm" 2>/dev/null &
 feeder=$!
 on_air darkice DarkIce 1250 env HOME="$tmp/darkice-home" timeout 40 darkice -c "$tmp/darkice.cfg"
