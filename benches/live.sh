@@ -16,7 +16,8 @@
 #    three inputs at once (benches/live.py latency).
 #
 # Usage: benches/live.sh [path/to/antenne]     (default target/release/antenne)
-# Env: MINUTES (5), IDLE_SECS (60), FORMAT (mp3|ogg), ONSETS (20), SKIP_CPU=1, SKIP_LATENCY=1,
+# Env: MINUTES (5), IDLE_SECS (60), FORMAT (mp3|ogg), ONSETS (20; at least 5, or the 12 s
+# harbor never plays: it waits for 12 s of audio), SKIP_CPU=1, SKIP_LATENCY=1,
 # BURST (the daemon's burst_seconds; its default, 2, when unset), KEEP=1 (keep the scratch
 # folder: logs, recordings, what each listener received).
 # Needs: ffmpeg, liquidsoap, icecast2, curl, python3.
@@ -32,7 +33,7 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   if [ -n "${KEEP:-}" ]; then echo "kept: $tmp (heard/*.mp3: what each listener received)" >&2; else rm -rf "$tmp"; fi
 }
