@@ -94,6 +94,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     throttle: throttle::Throttle,
     current: Mutex<Option<Current>>,
+    /// The last [`Current::generation`] given: unique across sources, so the grace timer of
+    /// a source another one replaced never ends the newcomer.
+    generations: std::sync::atomic::AtomicU64,
     counters: InputCounters,
     /// Called when a recording was handed to ingest (wakes the workers).
     on_recorded: Arc<dyn Fn() + Send + Sync>,
@@ -105,7 +108,8 @@ struct Inner {
 struct Current {
     connected: Connected,
     stats: Arc<SourceStats>,
-    /// Bumped at every (re)connection: a grace timer only ends the connection it was for.
+    /// New at every (re)connection, never reused: a grace timer only ends the connection it
+    /// was for.
     generation: u64,
     /// Held here while the source is gone (its grace); with the pipeline while it streams.
     held: Option<LiveWriter>,
@@ -152,6 +156,7 @@ impl LiveService {
             clock,
             throttle: throttle::Throttle::default(),
             current: Mutex::new(None),
+            generations: std::sync::atomic::AtomicU64::new(0),
             counters: InputCounters::default(),
             on_recorded,
             tasks: TaskTracker::new(),

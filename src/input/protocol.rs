@@ -24,10 +24,13 @@ pub enum Opening {
     Unknown,
 }
 
-/// Classifies a connection by its first bytes: `SOURCE …`, `PUT /live…` and
-/// `GET /admin/metadata…` are the live input's.
+/// Classifies a connection by its first bytes: `SOURCE …`, `PUT /live…`,
+/// `GET /admin/metadata…` and `OPTIONS *` are the live input's. libshout (ices2, Mixxx)
+/// opens with `OPTIONS *` to ask whether the server upgrades to TLS, then reconnects for its
+/// `SOURCE`: hyper would answer it on a connection kept alive, which libshout then reuses for
+/// the `SOURCE` that hyper cannot take.
 pub fn opening(first: &[u8]) -> Opening {
-    const OURS: [&[u8]; 3] = [b"SOURCE ", b"PUT /live", b"GET /admin/"];
+    const OURS: [&[u8]; 4] = [b"SOURCE ", b"PUT /live", b"GET /admin/", b"OPTIONS * "];
     for prefix in OURS {
         let n = first.len().min(prefix.len());
         if first[..n] == prefix[..n] {
@@ -81,7 +84,8 @@ impl Head {
             return Err(HeadError::Malformed);
         };
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        if !path.starts_with('/') || method.bytes().any(|b| !b.is_ascii_uppercase()) {
+        let asterisk = method == "OPTIONS" && path == "*";
+        if !(path.starts_with('/') || asterisk) || method.bytes().any(|b| !b.is_ascii_uppercase()) {
             return Err(HeadError::Malformed);
         }
         let mut headers = Vec::new();
@@ -188,6 +192,9 @@ pub enum Answer {
     Forbidden(String),
     /// Not a method or a path the live input knows.
     NotFound,
+    /// `OPTIONS *`: the methods taken, no TLS upgrade offered (so libshout goes on in plain
+    /// text).
+    Options,
     BadRequest(String),
     /// The metadata update was taken.
     MetadataUpdated,
@@ -202,6 +209,7 @@ impl Answer {
             Answer::Unauthorized => 401,
             Answer::Forbidden(_) => 403,
             Answer::NotFound => 404,
+            Answer::Options => 204,
             Answer::BadRequest(_) => 400,
             Answer::Unavailable(_) => 503,
         }
@@ -220,6 +228,11 @@ impl Answer {
         let s = match self {
             Answer::Ok => "HTTP/1.0 200 OK\r\nServer: Antenne\r\n\r\n".to_owned(),
             Answer::Continue => "HTTP/1.1 100 Continue\r\nServer: Antenne\r\n\r\n".to_owned(),
+            Answer::Options => {
+                "HTTP/1.0 204 No Content\r\nServer: Antenne\r\nConnection: close\r\n\
+                                Allow: GET, PUT, SOURCE, OPTIONS\r\n\r\n"
+                    .to_owned()
+            }
             Answer::Unauthorized => text(
                 "401 Unauthorized",
                 "WWW-Authenticate: Basic realm=\"Antenne live\"\r\n",
@@ -261,6 +274,8 @@ mod tests {
         check(b"GET /stream HTTP/1.1\r\n", Opening::Http);
         check(b"PATCH /api/uploads/x", Opening::Http);
         check(b"PUT /api", Opening::Http);
+        check(b"OPTIONS * HTTP/1.1\r\n", Opening::Source);
+        check(b"OPTIONS /api/episodes HTTP/1.1\r\n", Opening::Http);
         check(b"SOU", Opening::Unknown);
         check(b"PUT /li", Opening::Unknown);
         check(b"", Opening::Unknown);
@@ -300,6 +315,8 @@ mod tests {
         check(b"SOURCE\r\n\r\n");
         check(b"source /live HTTP/1.0\r\n\r\n");
         check(b"SOURCE live HTTP/1.0\r\n\r\n");
+        check(b"SOURCE * HTTP/1.0\r\n\r\n");
+        assert_eq!(head("OPTIONS * HTTP/1.1\r\nHost: radio\r\n\r\n").path, "*");
         check(b"SOURCE /live HTTP/1.0\r\nno colon\r\n\r\n");
         check(b"SOURCE /live HTTP/1.0\r\nX: \xff\r\n\r\n");
         let huge = vec![b'a'; MAX_HEAD];
@@ -325,5 +342,13 @@ mod tests {
         let refused = text(Answer::Forbidden("no live slot now".into()));
         assert!(refused.starts_with("HTTP/1.0 403 Forbidden\r\n") && refused.ends_with("now\n"));
         assert!(text(Answer::MetadataUpdated).contains("<return>1</return>"));
+        // libshout takes any 2xx to `OPTIONS *` and, without `Upgrade`, stays in plain text.
+        let options = text(Answer::Options);
+        assert!(
+            options.starts_with("HTTP/1.0 204 No Content\r\n"),
+            "{options}"
+        );
+        assert!(options.contains("Connection: close\r\n") && options.contains("SOURCE"));
+        assert!(!options.to_ascii_lowercase().contains("upgrade"));
     }
 }

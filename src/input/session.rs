@@ -1,7 +1,8 @@
 //! One source client's connection, from its request head to its last byte.
 //!
 //! 1. The head (within `head_timeout`), then the credentials: a missing, wrong or revoked
-//!    token gets the same bare `401`, later each time for an address that keeps failing.
+//!    token gets the same bare `401`, later each time for an address that keeps failing
+//!    (a request with no credentials at all is a client's challenge, never slowed).
 //! 2. [`super::access::admit`]: in the show's live slot or its pre-roll, or an operator's
 //!    override; else `403` with the reason and the next live slot.
 //! 3. The input: free, or held by this show's dropped source within its grace (then this
@@ -53,6 +54,7 @@ pub async fn handle(service: LiveService, mut stream: impl Connection, peer: Soc
     let (head, body) = head;
     let result = match (head.method.as_str(), head.path.as_str()) {
         ("GET", "/admin/metadata") => metadata(&service, &head, peer).await,
+        ("OPTIONS", "*") => Answer::Options,
         ("SOURCE" | "PUT", path) if is_mount(path) => {
             source(&service, &mut stream, head, body, peer).await;
             return;
@@ -94,7 +96,14 @@ async fn read_head(
 }
 
 /// The token behind a request's credentials, slowed down for an address that keeps failing.
+/// A request with no credentials at all is a challenge (libshout, behind ices2 and Mixxx,
+/// first asks without them and sends them on the `401`): answered `401` at once, neither
+/// counted nor slowed, since it guesses nothing.
 async fn authenticate(service: &LiveService, head: &Head, peer: SocketAddr) -> Option<TokenRecord> {
+    if head.header("authorization").is_none() {
+        tracing::debug!(peer = %peer.ip(), "live: a request without credentials (a challenge)");
+        return None;
+    }
     let delay = service.0.throttle.delay(peer.ip(), Instant::now());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -392,7 +401,7 @@ fn begin(
         match (c.held.take(), same) {
             (Some(writer), true) => {
                 // Back within the grace: resume, the programme never switched.
-                c.generation += 1;
+                c.generation = next_generation(service);
                 c.connected.streaming = true;
                 c.connected.token = token.name.clone();
                 c.connected.software = software;
@@ -449,7 +458,7 @@ fn begin(
     } else {
         None
     };
-    let generation = 1;
+    let generation = next_generation(service);
     let stats = Arc::new(SourceStats::default());
     *current = Some(Current {
         connected: Connected {
@@ -532,6 +541,10 @@ fn french_date(d: jiff::civil::Date) -> String {
     } else {
         format!("{} {month} {}", d.day(), d.year())
     }
+}
+
+fn next_generation(service: &LiveService) -> u64 {
+    service.0.generations.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 /// The source of `generation` is gone: its place is kept for `grace`, then the input is

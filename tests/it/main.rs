@@ -28,5 +28,6 @@ mod live_formats;
 mod playout;
 mod reload;
 mod schedule;
+mod source_clients;
 mod upload;
 mod web;
