@@ -37,7 +37,7 @@ impl Default for LevelPolicy {
     fn default() -> Self {
         LevelPolicy {
             target_lufs: -16.0,
-            max_boost_db: 12.0,
+            max_boost_db: 18.0,
             unanalysed_db: -6.0,
             ceiling_dbtp: -1.0,
         }
@@ -217,5 +217,51 @@ impl PcmSource for Levelled {
 
     fn len_frames(&self) -> Option<u64> {
         self.inner.len_frames()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `left` frames of a constant.
+    struct Constant(usize, f32);
+
+    impl PcmSource for Constant {
+        fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, AudioError> {
+            let n = self.0.min(max).min(1000);
+            out.extend(std::iter::repeat_n(self.1, 2 * n));
+            self.0 -= n;
+            Ok(n)
+        }
+        fn seek(&mut self, _: u64) -> Result<(), AudioError> {
+            Ok(())
+        }
+        fn len_frames(&self) -> Option<u64> {
+            None
+        }
+    }
+
+    #[test]
+    fn levelled_is_frame_exact_and_applies_its_gain_under_the_ceiling() {
+        let mut src = Levelled::new(Box::new(Constant(10_000, 0.1)), 44_100, 6.0, -1.0);
+        let mut out = Vec::new();
+        let mut total = 0;
+        for want in [1usize, 7, 300, 4096].iter().cycle() {
+            let n = src.read(&mut out, *want).unwrap();
+            if n == 0 {
+                break;
+            }
+            assert!(n <= *want);
+            total += n;
+        }
+        assert_eq!(total, 10_000, "as many frames out as in");
+        assert!((out[2 * 5000] - 0.1 * db_to_linear(6.0)).abs() < 1e-4);
+        // +20 dB on 0.1 would reach 1.0: the limiter holds it at -1 dBTP.
+        let mut src = Levelled::new(Box::new(Constant(10_000, 0.1)), 44_100, 20.0, -1.0);
+        let mut out = Vec::new();
+        while src.read(&mut out, 4096).unwrap() > 0 {}
+        let peak = out.iter().fold(0f32, |m, s| m.max(s.abs()));
+        assert!(peak <= db_to_linear(-1.0) + 1e-3, "{peak}");
     }
 }
