@@ -264,4 +264,69 @@ mod tests {
         let peak = out.iter().fold(0f32, |m, s| m.max(s.abs()));
         assert!(peak <= db_to_linear(-1.0) + 1e-3, "{peak}");
     }
+
+    fn segment(kind: Kind, episode: Option<&str>) -> Segment {
+        let t = jiff::Timestamp::UNIX_EPOCH;
+        Segment {
+            start: 0,
+            end: 100,
+            source: super::super::timeline::Source::Silence,
+            fade_in: 0,
+            fade_out: 0,
+            kind,
+            item: Arc::new(super::super::timeline::Airing {
+                show: None,
+                show_title: String::new(),
+                title: String::new(),
+                episode_id: episode.map(str::to_owned),
+                occurrence: None,
+                started_at: t,
+                ends_at: t,
+                next: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn episodes_stay_at_0_db_and_unanalysed_files_get_the_default() {
+        let levels = Levels::new(LevelPolicy::default());
+        let bed = Path::new("media/beds/a.wav");
+        assert_eq!(
+            levels.segment_gain(&segment(Kind::Fallback, None), bed),
+            Some(-6.0)
+        );
+        assert_eq!(
+            levels.segment_gain(&segment(Kind::Ident, None), bed),
+            Some(-6.0)
+        );
+        assert_eq!(
+            levels.segment_gain(&segment(Kind::Show, Some("e1")), bed),
+            None
+        );
+        assert_eq!(levels.segment_gain(&segment(Kind::Live, None), bed), None);
+        let measured = MediaLoudness {
+            integrated_lufs: Some(-40.0),
+            true_peak_dbtp: -20.0,
+            duration_ms: 1000,
+            analysed_at: 0,
+        };
+        // 24 dB too quiet: raised by the cap only.
+        assert_eq!(levels.gain_for(&measured), 18.0);
+        levels.set(
+            bed.to_path_buf(),
+            FileLevel {
+                path: "beds/a.wav".into(),
+                sha256: String::new(),
+                gain_db: levels.gain_for(&measured),
+                loudness: measured,
+            },
+        );
+        assert_eq!(
+            levels.segment_gain(&segment(Kind::Show, None), bed),
+            Some(18.0)
+        );
+        // Off: nothing is touched.
+        let off = Levels::default();
+        assert_eq!(off.segment_gain(&segment(Kind::Fallback, None), bed), None);
+    }
 }
