@@ -3,8 +3,9 @@
 //!
 //! It runs on one thread at the lowest CPU priority (`nice 19` on Linux) and yields after
 //! every decoded chunk, so it takes one core at most and never delays playout, which has the
-//! other threads. It scans at start, then every `rescan`: a file whose size or mtime changed
-//! is hashed again, and analysed again only if its content is new.
+//! other threads. It scans at start, then on any change in the folder (a `notify` watch) and
+//! every `rescan` in any case: a file whose size or mtime changed is hashed again, and
+//! analysed again only if its content is new.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,32 @@ pub struct LibraryConfig {
     pub rescan: Duration,
 }
 
+/// How long after a change in the folder the analyser looks at it.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Watches the media folder (recursively) and sets `changed` on any event; `None` (rescans
+/// only) where the platform cannot watch it.
+fn watch(dir: &Path, changed: Arc<AtomicBool>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.is_ok_and(|ev| !ev.kind.is_access()) {
+            changed.store(true, Ordering::Relaxed);
+        }
+    })
+    .map_err(|e| tracing::warn!("loudness: cannot watch the media folder ({e}); rescans only"))
+    .ok()?;
+    watcher
+        .watch(dir, notify::RecursiveMode::Recursive)
+        .map_err(|e| {
+            tracing::warn!(
+                "loudness: cannot watch {} ({e}); rescans only",
+                dir.display()
+            )
+        })
+        .ok()?;
+    Some(watcher)
+}
+
 /// Starts the analyser thread; it stops soon after `stop` is set.
 pub fn spawn(
     config: LibraryConfig,
@@ -53,10 +80,18 @@ pub fn spawn(
         .name("loudness-scan".into())
         .spawn(move || {
             lowest_priority();
+            let changed = Arc::new(AtomicBool::new(false));
+            let _watcher = watch(&config.media_dir, changed.clone());
             while !stop.load(Ordering::Relaxed) {
                 scan(&config, &catalog, &opener, &levels, &stop);
                 let mut slept = Duration::ZERO;
                 while slept < config.rescan && !stop.load(Ordering::Relaxed) {
+                    if changed.swap(false, Ordering::Relaxed) {
+                        // Let a copy in progress finish before hashing it (a file caught
+                        // half-written changes again, and is measured again).
+                        std::thread::sleep(SETTLE);
+                        break;
+                    }
                     std::thread::sleep(Duration::from_millis(100));
                     slept += Duration::from_millis(100);
                 }
