@@ -281,6 +281,7 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
         state.catalog().clone(),
         crate::playout::default_opener(),
         state.levels().clone(),
+        std::sync::Arc::new(SystemClock),
         stop.clone(),
     )?;
     let token = state.shutdown_token().clone();

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::audio::analyse::meter_source;
 use crate::catalog::{Catalog, FileStamp, MediaLoudness};
 
+use super::clock::Clock;
 use super::level::{FileLevel, Levels};
 use super::media::{Opener, list_audio};
 
@@ -74,6 +75,7 @@ pub fn spawn(
     catalog: Catalog,
     opener: Opener,
     levels: Levels,
+    clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
@@ -83,7 +85,7 @@ pub fn spawn(
             let changed = Arc::new(AtomicBool::new(false));
             let _watcher = watch(&config.media_dir, changed.clone());
             while !stop.load(Ordering::Relaxed) {
-                scan(&config, &catalog, &opener, &levels, &stop);
+                scan(&config, &catalog, &opener, &levels, clock.as_ref(), &stop);
                 let mut slept = Duration::ZERO;
                 while slept < config.rescan && !stop.load(Ordering::Relaxed) {
                     if changed.swap(false, Ordering::Relaxed) {
@@ -105,6 +107,7 @@ pub fn scan(
     catalog: &Catalog,
     opener: &Opener,
     levels: &Levels,
+    clock: &dyn Clock,
     stop: &AtomicBool,
 ) {
     let files = audio_files(&config.media_dir);
@@ -112,7 +115,15 @@ pub fn scan(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        match level_of(config, catalog, opener, levels, path, stop) {
+        let analyser = Analyser {
+            config,
+            catalog,
+            opener,
+            levels,
+            clock,
+            stop,
+        };
+        match analyser.level_of(path) {
             Ok(Some(level)) => levels.set(path.clone(), level),
             Ok(None) => {}
             Err(e) => {
@@ -123,66 +134,79 @@ pub fn scan(
     levels.retain(|p| files.iter().any(|f| f == p));
 }
 
-/// The level of one file; `None` when stopped half-way.
-pub fn level_of(
-    config: &LibraryConfig,
-    catalog: &Catalog,
-    opener: &Opener,
-    levels: &Levels,
-    path: &Path,
-    stop: &AtomicBool,
-) -> Result<Option<FileLevel>, LibraryError> {
-    let rel = path
-        .strip_prefix(&config.media_dir)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned();
-    let meta = std::fs::metadata(path)?;
-    let mtime_ns = meta
-        .modified()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
-    let stamp = FileStamp {
-        size: meta.len(),
-        mtime_ns,
-    };
-    let sha256 = match catalog.media_hash(&rel, stamp)? {
-        Some(h) => h,
-        None => {
-            let h = hash_file(path)?;
-            catalog.record_media_hash(&rel, stamp, &h)?;
-            h
-        }
-    };
-    let loudness = match catalog.media_loudness(&sha256)? {
-        Some(l) => l,
-        None => {
-            let mut src = opener(path, config.sample_rate)?;
-            let mut stopped = false;
-            let (lufs, dbtp, frames) = meter_source(src.as_mut(), config.sample_rate, || {
-                stopped |= stop.load(Ordering::Relaxed);
-                std::thread::yield_now();
-            })?;
-            if stopped {
-                return Ok(None);
+/// What measuring one file needs.
+struct Analyser<'a> {
+    config: &'a LibraryConfig,
+    catalog: &'a Catalog,
+    opener: &'a Opener,
+    levels: &'a Levels,
+    clock: &'a dyn Clock,
+    stop: &'a AtomicBool,
+}
+
+impl Analyser<'_> {
+    /// The level of one file; `None` when stopped half-way.
+    fn level_of(&self, path: &Path) -> Result<Option<FileLevel>, LibraryError> {
+        let Analyser {
+            config,
+            catalog,
+            opener,
+            levels,
+            clock,
+            stop,
+        } = *self;
+        let rel = path
+            .strip_prefix(&config.media_dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
+        let meta = std::fs::metadata(path)?;
+        let mtime_ns = meta
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let stamp = FileStamp {
+            size: meta.len(),
+            mtime_ns,
+        };
+        let sha256 = match catalog.media_hash(&rel, stamp)? {
+            Some(h) => h,
+            None => {
+                let h = hash_file(path)?;
+                catalog.record_media_hash(&rel, stamp, &h)?;
+                h
             }
-            let l = MediaLoudness {
-                integrated_lufs: lufs,
-                true_peak_dbtp: dbtp,
-                duration_ms: frames * 1000 / config.sample_rate as u64,
-                analysed_at: jiff::Timestamp::now().as_second(),
-            };
-            catalog.record_media_loudness(&sha256, &l)?;
-            tracing::info!(path = %rel, lufs = ?lufs, dbtp, "loudness: analysed");
-            l
-        }
-    };
-    Ok(Some(FileLevel {
-        gain_db: levels.gain_for(&loudness),
-        path: rel,
-        sha256,
-        loudness,
-    }))
+        };
+        let loudness = match catalog.media_loudness(&sha256)? {
+            Some(l) => l,
+            None => {
+                let mut src = opener(path, config.sample_rate)?;
+                let mut stopped = false;
+                let (lufs, dbtp, frames) = meter_source(src.as_mut(), config.sample_rate, || {
+                    stopped |= stop.load(Ordering::Relaxed);
+                    std::thread::yield_now();
+                })?;
+                if stopped {
+                    return Ok(None);
+                }
+                let l = MediaLoudness {
+                    integrated_lufs: lufs,
+                    true_peak_dbtp: dbtp,
+                    duration_ms: frames * 1000 / config.sample_rate as u64,
+                    analysed_at: clock.now().as_second(),
+                };
+                catalog.record_media_loudness(&sha256, &l)?;
+                tracing::info!(path = %rel, lufs = ?lufs, dbtp, "loudness: analysed");
+                l
+            }
+        };
+        Ok(Some(FileLevel {
+            gain_db: levels.gain_for(&loudness),
+            path: rel,
+            sha256,
+            loudness,
+        }))
+    }
 }
 
 /// Audio files under `dir`, recursively (hidden folders skipped).

@@ -12,7 +12,8 @@ use antenne::audio::{AudioError, PcmSource};
 use antenne::catalog::Catalog;
 use antenne::playout::library::{self, LibraryConfig};
 use antenne::playout::{
-    LevelPolicy, Levels, ManualClock, NoEpisodes, PcmSink, PlayoutConfig, default_opener,
+    LevelPolicy, Levels, ManualClock, NoEpisodes, PcmSink, PlayoutConfig, SystemClock,
+    default_opener,
 };
 use antenne::schedule::{NoFacts, Schedule};
 use jiff::{SignedDuration, Timestamp};
@@ -145,6 +146,7 @@ fn issue15_beds_10_db_hot_and_15_db_quiet_air_within_1_lu_of_the_target() {
         &catalog,
         &default_opener(),
         &levels,
+        &SystemClock,
         &stop,
     );
     let listed = levels.list();
@@ -225,7 +227,14 @@ fn issue15_one_content_is_analysed_once_and_again_when_it_changes() {
     let levels = Levels::new(LevelPolicy::default());
     let stop = AtomicBool::new(false);
     let config = library_config(&media);
-    library::scan(&config, &catalog, &default_opener(), &levels, &stop);
+    library::scan(
+        &config,
+        &catalog,
+        &default_opener(),
+        &levels,
+        &SystemClock,
+        &stop,
+    );
     assert_eq!(
         catalog.media_analysed().unwrap(),
         1,
@@ -238,13 +247,27 @@ fn issue15_one_content_is_analysed_once_and_again_when_it_changes() {
     assert!((listed[0].gain_db - 4.0).abs() < 0.2, "{listed:?}");
 
     // Scanning again analyses nothing new.
-    library::scan(&config, &catalog, &default_opener(), &levels, &stop);
+    library::scan(
+        &config,
+        &catalog,
+        &default_opener(),
+        &levels,
+        &SystemClock,
+        &stop,
+    );
     assert_eq!(catalog.media_analysed().unwrap(), 1);
     assert_eq!(levels.list()[0].loudness.analysed_at, first);
 
     // New content under the same name: hashed and analysed again.
     bed(&media.join("idents/copy.wav"), 440.0, 3, -30.0);
-    library::scan(&config, &catalog, &default_opener(), &levels, &stop);
+    library::scan(
+        &config,
+        &catalog,
+        &default_opener(),
+        &levels,
+        &SystemClock,
+        &stop,
+    );
     assert_eq!(catalog.media_analysed().unwrap(), 2);
     let copy = levels
         .list()
@@ -255,6 +278,13 @@ fn issue15_one_content_is_analysed_once_and_again_when_it_changes() {
 
     // A file removed from the folder leaves the listing.
     std::fs::remove_file(media.join("beds/one.wav")).unwrap();
-    library::scan(&config, &catalog, &default_opener(), &levels, &stop);
+    library::scan(
+        &config,
+        &catalog,
+        &default_opener(),
+        &levels,
+        &SystemClock,
+        &stop,
+    );
     assert_eq!(levels.list().len(), 1);
 }
