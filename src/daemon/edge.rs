@@ -13,7 +13,8 @@ use crate::config::Settings;
 use crate::http::HttpConfig;
 use crate::http::conn::Limits;
 use crate::input::LiveConfig;
-use crate::playout::{LiveBuffer, LiveInputs, PlayoutConfig};
+use crate::playout::library::LibraryConfig;
+use crate::playout::{LevelPolicy, Levels, LiveBuffer, LiveInputs, PlayoutConfig};
 use crate::schedule::Station;
 
 /// The live inputs sources connect to (the playout's `play = "live"` slots air `live`).
@@ -132,12 +133,31 @@ pub fn live_config(settings: &Settings) -> LiveConfig {
 }
 
 /// The playout engine's parameters.
-pub fn playout_config(settings: &Settings, live: LiveInputs) -> PlayoutConfig {
+pub fn playout_config(settings: &Settings, live: LiveInputs, levels: Levels) -> PlayoutConfig {
     PlayoutConfig {
         sample_rate: settings.station.sample_rate,
         media_dir: settings.process.media_dir.clone(),
         live,
+        levels,
         ..PlayoutConfig::default()
+    }
+}
+
+/// Levelling on: non-episode files air at the ingest's loudness target, under its ceiling.
+pub fn levels(settings: &Settings) -> Levels {
+    Levels::new(LevelPolicy {
+        target_lufs: settings.station.loudness_target,
+        ceiling_dbtp: settings.station.true_peak_ceiling,
+        ..LevelPolicy::default()
+    })
+}
+
+/// The background analyser of the media folder.
+pub fn library_config(settings: &Settings) -> LibraryConfig {
+    LibraryConfig {
+        media_dir: settings.process.media_dir.clone(),
+        sample_rate: settings.station.sample_rate,
+        rescan: std::time::Duration::from_secs(60),
     }
 }
 

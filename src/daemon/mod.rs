@@ -262,7 +262,11 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
     }
     let sink = FanOut::new(encodings);
     let handle = crate::playout::start(
-        edge::playout_config(settings, state.live_inputs().clone()),
+        edge::playout_config(
+            settings,
+            state.live_inputs().clone(),
+            state.levels().clone(),
+        ),
         schedule_rx,
         state.catalog().clone(),
         Box::new(sink),
@@ -270,6 +274,21 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
     )?;
     let mut now_rx = handle.now_playing();
     state.set_playout(handle);
+    // The media folder's loudness, measured in the background (one thread, lowest priority).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::playout::library::spawn(
+        edge::library_config(settings),
+        state.catalog().clone(),
+        crate::playout::default_opener(),
+        state.levels().clone(),
+        std::sync::Arc::new(SystemClock),
+        stop.clone(),
+    )?;
+    let token = state.shutdown_token().clone();
+    state.spawn(async move {
+        token.cancelled().await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     let (tx, shutdown) = (
         state.now_playing_sender().clone(),
         state.shutdown_token().clone(),

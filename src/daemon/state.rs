@@ -93,6 +93,7 @@ impl AppState {
             mounts.push(Mount::opus(hub, info));
         }
         let live = super::edge::live_inputs(&settings);
+        let levels = super::edge::levels(&settings);
         let schedule = watch::Sender::new(schedule);
         let now_playing = watch::Sender::new(NowPlaying::idle());
         let catalog_access = CatalogAccess::new(catalog.clone());
@@ -126,6 +127,7 @@ impl AppState {
                 let store = HlsStore::new(config.dir.clone());
                 HlsService::new(config, store)
             })),
+            library: levels,
         };
         Ok(AppState(Arc::new(Inner {
             settings,
@@ -178,6 +180,11 @@ impl AppState {
     /// The stream's mounts, the main (MP3) one first.
     pub fn mounts(&self) -> &[Mount] {
         &self.0.mounts
+    }
+
+    /// The media folder's loudness levels (filled by the analyser, read by the playout).
+    pub fn levels(&self) -> &crate::playout::Levels {
+        &self.0.http.library
     }
 
     /// The live inputs sources connect to.

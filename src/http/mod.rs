@@ -66,6 +66,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/programme.ics", get(calendar::programme))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
+        .route("/api/library", get(status::library))
         .route("/metrics", get(status::metrics))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))

@@ -43,6 +43,8 @@ pub struct HttpState {
     pub live: LiveAccess,
     /// The HLS output's playlist and segments (`/hls/`), when the station has one.
     pub hls: super::hls::HlsAccess,
+    /// The analysed loudness and airing gain of the media folder's files (`/api/library`).
+    pub library: crate::playout::Levels,
 }
 
 /// The live input, when the station has one.
@@ -441,4 +443,5 @@ substate!(
     process: Process,
     live: LiveAccess,
     hls: super::hls::HlsAccess,
+    library: crate::playout::Levels,
 );

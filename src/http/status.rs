@@ -27,6 +27,18 @@ pub async fn healthz(State(on_air): State<OnAir>) -> Response {
     "ok\n".into_response()
 }
 
+/// `GET /api/library`: every audio file of the media folder analysed so far, with its
+/// loudness, true peak and the gain it airs with (files not listed air at the default gain).
+pub async fn library(State(levels): State<crate::playout::Levels>) -> Json<serde_json::Value> {
+    let policy = levels.policy();
+    Json(serde_json::json!({
+        "target_lufs": policy.map(|p| p.target_lufs),
+        "unanalysed_gain_db": policy.map(|p| p.unanalysed_db),
+        "max_boost_db": policy.map(|p| p.max_boost_db),
+        "files": levels.list(),
+    }))
+}
+
 pub async fn status(
     State(catalog): State<CatalogAccess>,
     State(on_air): State<OnAir>,

@@ -10,7 +10,8 @@
 //!   late becomes silence and the item stays on the clock's time. It never waits on IO,
 //!   except in `wait_for_data` mode (simulations, where the clock is virtual).
 //!
-//! Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
+//! Files that were not normalised at ingest are decoded through [`super::level`]'s gain and
+//! limiter (on the decoder thread). Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
 //! a silent show item by the fallback.
 
 use std::collections::{HashMap, HashSet};
@@ -413,10 +414,11 @@ impl Renderer {
                 if !self.failed.contains(&key) {
                     // Not prefetched (start-up, re-plan): nothing is decoded ahead yet.
                     let fresh = !self.prefetches.contains_key(&key);
+                    let opener = self.config.levels.opener_for(&self.opener, seg, path);
                     let (prefetch, first) =
                         self.prefetches.entry(key.clone()).or_insert_with(|| {
                             let prefetch = Prefetch::start(
-                                &self.opener,
+                                &opener,
                                 path.clone(),
                                 self.tb.rate(),
                                 f,
@@ -521,8 +523,9 @@ impl Renderer {
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
                 if !self.prefetches.contains_key(&key) && !self.failed.contains(&key) {
+                    let opener = self.config.levels.opener_for(&self.opener, seg, path);
                     let prefetch = Prefetch::start(
-                        &self.opener,
+                        &opener,
                         path.clone(),
                         self.tb.rate(),
                         seg.start,

@@ -36,6 +36,8 @@
 
 pub mod clock;
 pub mod engine;
+pub mod level;
+pub mod library;
 pub mod live;
 pub mod media;
 pub mod now;
@@ -51,6 +53,7 @@ use std::time::Duration;
 pub use crate::audio::{FanOut, NullSink, PcmSink};
 pub use clock::{Clock, ManualClock, SystemClock, Timebase};
 pub use engine::{PlayoutHandle, start_with};
+pub use level::{FileLevel, LevelPolicy, Levels};
 pub use live::{LiveBuffer, LiveInput, LiveInputs, LiveWriter, Takeover};
 pub use media::{Opener, default_opener};
 pub use now::{NowPlaying, PlayoutStatus, StatusSnapshot};
@@ -88,6 +91,8 @@ pub struct PlayoutConfig {
     /// The live inputs `play = "live"` slots air while a source is connected (none: the
     /// fallback plays them, as before a live input existed).
     pub live: LiveInputs,
+    /// The gains of non-episode files (off by default; the daemon turns it on).
+    pub levels: Levels,
     /// Simulation: wait for the planner and decoders instead of rendering silence (only
     /// sensible with a virtual clock).
     pub wait_for_data: bool,
@@ -111,6 +116,7 @@ impl Default for PlayoutConfig {
             silence_threshold_dbfs: -60.0,
             silence_hold: Duration::from_secs(30),
             live: LiveInputs::default(),
+            levels: Levels::default(),
             wait_for_data: false,
             run_until: None,
         }

@@ -8,5 +8,6 @@ mod backup;
 mod cli;
 mod crash;
 mod faults;
+mod library;
 mod live;
 mod service;

@@ -1,4 +1,5 @@
 //! Playout: the planner and engine on a manual clock, and the engine feeding the broadcast.
 
 mod engine;
+mod loudness;
 mod stream;

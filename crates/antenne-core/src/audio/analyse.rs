@@ -165,6 +165,40 @@ fn measure_loudness(
     Ok(ebu)
 }
 
+/// Integrated loudness (`None` for silence), true peak (dBTP) and length in frames of a whole
+/// source, metered on the caller's thread only (the background analysis of the media folder
+/// must take one core at most). `between` runs after every chunk: the caller yields there.
+pub fn meter_source(
+    src: &mut dyn super::PcmSource,
+    rate: u32,
+    mut between: impl FnMut(),
+) -> Result<(Option<f64>, f64, u64), AudioError> {
+    let mut ebu = EbuR128::new(2, rate, Mode::I | Mode::TRUE_PEAK).map_err(ebu_err)?;
+    let mut buf = Vec::with_capacity(2 * BLOCK_FRAMES);
+    let mut frames = 0u64;
+    loop {
+        buf.clear();
+        let n = src.read(&mut buf, BLOCK_FRAMES)?;
+        if n == 0 {
+            break;
+        }
+        frames += n as u64;
+        ebu.add_frames_f32(&buf).map_err(ebu_err)?;
+        between();
+    }
+    let lufs = ebu.loudness_global().map_err(ebu_err)?;
+    let peak = (0..2)
+        .map(|c| ebu.true_peak(c).unwrap_or(0.0))
+        .fold(0.0f64, f64::max);
+    let lufs = lufs.is_finite().then_some(lufs);
+    let dbtp = if peak > 0.0 {
+        20.0 * peak.log10()
+    } else {
+        -144.0
+    };
+    Ok((lufs, dbtp, frames))
+}
+
 /// Streaming analyser: feed interleaved stereo frames, then [`Analyser::finish`].
 ///
 /// The caller's thread only scans for silence; loudness (K-weighting, gating) and peaks (4x

@@ -88,6 +88,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE episodes ADD COLUMN occurrence_id TEXT;
     CREATE UNIQUE INDEX episodes_occurrence ON episodes (occurrence_id)
         WHERE occurrence_id IS NOT NULL;",
+    // 3: loudness of the media folder's files (issue 15), keyed by content hash, and the hash
+    // of each file as last seen (redone when its size or mtime changes).
+    "CREATE TABLE media_loudness (
+        sha256 TEXT PRIMARY KEY,
+        integrated_lufs REAL,
+        true_peak_dbtp REAL NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        analysed_at INTEGER NOT NULL
+    );
+    CREATE TABLE media_files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this build knows.

@@ -1,5 +1,5 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters.
+//! download counters, and the loudness of the media folder's files.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -11,6 +11,7 @@
 mod downloads;
 mod episodes;
 mod jobs;
+mod media;
 mod migrations;
 mod snapshot;
 mod tokens;
@@ -23,6 +24,7 @@ use rusqlite::Connection;
 
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
+pub use media::{FileStamp, MediaLoudness};
 pub use snapshot::{FileRef, Snapshot};
 pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
