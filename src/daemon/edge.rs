@@ -181,3 +181,25 @@ pub fn backup_plan(settings: &Settings) -> Option<crate::backup::scheduled::Back
             keep: p.backup_keep,
         })
 }
+
+/// The alerts task's webhooks and de-duplication window.
+pub fn alerts_config(settings: &Settings) -> crate::alerts::AlertsConfig {
+    let a = &settings.station.alerts;
+    crate::alerts::AlertsConfig {
+        station: settings.process.public_url.clone(),
+        webhooks: a
+            .webhooks
+            .iter()
+            // Validated with the settings.
+            .filter_map(|w| {
+                Some(crate::alerts::Endpoint {
+                    url: w.url.parse().ok()?,
+                    secret: w.secret.clone(),
+                    events: w.events.clone(),
+                })
+            })
+            .collect(),
+        retry: crate::alerts::Retry::default(),
+        quiet: Duration::from_secs(a.quiet_s),
+    }
+}

@@ -19,7 +19,7 @@ const ROOT: Layers = Layers(&[
     &["daemon"],
     &["http"],
     &["input"],
-    &["playout", "ingest", "broadcast", "backup"],
+    &["playout", "ingest", "broadcast", "backup", "alerts"],
     &["config"],
     &["log_line"],
     &["audio", "catalog", "clock", "feed", "schedule", "timebase"],
