@@ -165,26 +165,20 @@ async fn post(endpoint: &Endpoint, body: Bytes) -> Result<u16, String> {
         )
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
-    let request = async {
+    let request = async move {
         let res = sender
             .send_request(req)
             .await
             .map_err(|e| format!("request: {e}"))?;
         let status = res.status().as_u16();
-        // Read (and drop) the answer so the connection closes cleanly.
+        // Read (and drop) the answer; dropping the sender then closes the connection.
         let _ = res.into_body().collect().await;
+        drop(sender);
         Ok(status)
     };
     // The connection is driven here, beside the request: no task outlives the delivery.
-    tokio::pin!(conn);
-    tokio::select! {
-        biased;
-        status = request => status,
-        closed = &mut conn => Err(match closed {
-            Ok(()) => "connection closed before the answer".into(),
-            Err(e) => format!("connection: {e}"),
-        }),
-    }
+    let (status, _closed) = tokio::join!(request, conn);
+    status
 }
 
 #[cfg(test)]

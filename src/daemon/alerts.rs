@@ -1,7 +1,7 @@
 //! Where the station's incidents become alert signals: a watcher polls what the subsystems
 //! already publish (the playout's silence alarm and frame counter, the schedule's refused
-//! edit, the scheduled backups' outcome, free space on `data_dir`) once a second and follows
-//! the title on air; the alerts task de-duplicates and delivers. The audio path only writes
+//! edit, the scheduled backups' outcome, free space on `data_dir`) once a second, follows
+//! the title on air and the ingest jobs that fail; the alerts task de-duplicates and delivers. The audio path only writes
 //! atomics and a watch channel, so nothing there waits for an alert.
 
 use std::path::Path;
@@ -97,7 +97,51 @@ pub fn start(state: &AppState) -> Alerts {
             }
         }
     });
+    state.spawn(watch_ingest(state.clone(), alerts.clone()));
     alerts
+}
+
+/// Ingest jobs that failed since the start: looked up each time the catalog changes (a
+/// finished job, failed or not, changes it), each new one an [`Event::IngestFailed`].
+async fn watch_ingest(st: AppState, tx: Alerts) {
+    use crate::catalog::{EpisodeQuery, EpisodeStatus};
+    let failed = |catalog: crate::catalog::Catalog| async move {
+        tokio::task::spawn_blocking(move || {
+            catalog.list_episodes(&EpisodeQuery {
+                status: Some(EpisodeStatus::Failed),
+                include_unpublished: true,
+                limit: Some(200),
+                ..EpisodeQuery::default()
+            })
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
+    };
+    let http = st.http();
+    let mut changes = http.catalog.changes();
+    let mut seen: std::collections::HashSet<String> = failed(st.catalog().clone())
+        .await
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let cancel = st.shutdown_token().clone();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+        changes.borrow_and_update();
+        for e in failed(st.catalog().clone()).await {
+            if seen.insert(e.id.clone()) {
+                tx.raise(Event::IngestFailed {
+                    file: e.original_name.clone().unwrap_or(e.id),
+                    error: e.error.unwrap_or_default(),
+                });
+            }
+        }
+    }
 }
 
 /// Megabytes available to the daemon on the file system of `dir` (`statvfs(3)`).
