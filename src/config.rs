@@ -134,6 +134,28 @@ pub struct AlertSettings {
     /// Seconds a repeated one-off failure (same file, same name) stays one incident.
     pub quiet_s: u64,
     pub webhooks: Vec<WebhookSettings>,
+    /// E-mail to the operators, when `[smtp]` is set.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// `[smtp]` in `antenne.toml`: where alert e-mails go.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default: 25, 587 or 465 for `tls` = `none`, `starttls` or `tls`.
+    pub port: Option<u16>,
+    /// `none`, `starttls` (the default) or `tls`.
+    #[serde(default = "starttls")]
+    pub tls: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+fn starttls() -> String {
+    "starttls".into()
 }
 
 impl Default for AlertSettings {
@@ -143,6 +165,7 @@ impl Default for AlertSettings {
             disk_min_mb: 1024,
             quiet_s: 600,
             webhooks: Vec::new(),
+            smtp: None,
         }
     }
 }
@@ -266,6 +289,7 @@ pub struct FileConfig {
     pub alerts: FileAlerts,
     #[serde(default)]
     pub webhook: Vec<WebhookSettings>,
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// `[[icecast]]` in `antenne.toml`.
@@ -570,6 +594,7 @@ impl Settings {
                     disk_min_mb: file.alerts.disk_min_mb.unwrap_or(ds.alerts.disk_min_mb),
                     quiet_s: file.alerts.quiet.unwrap_or(ds.alerts.quiet_s),
                     webhooks: file.webhook,
+                    smtp: file.smtp,
                 },
             },
         };
@@ -679,6 +704,20 @@ impl StationSettings {
                 return bad(
                     "webhook.events",
                     format!("{e:?} is not one of {ALERT_EVENTS:?}"),
+                );
+            }
+        }
+        if let Some(smtp) = &self.alerts.smtp {
+            if !["none", "starttls", "tls"].contains(&smtp.tls.as_str()) {
+                return bad(
+                    "smtp.tls",
+                    format!("{:?}: use \"none\", \"starttls\" or \"tls\"", smtp.tls),
+                );
+            }
+            if smtp.to.is_empty() || smtp.user.is_some() != smtp.password.is_some() {
+                return bad(
+                    "smtp",
+                    "give at least one address in `to`, and `user` with `password`".into(),
                 );
             }
         }

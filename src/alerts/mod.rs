@@ -1,17 +1,20 @@
 //! Alerts that reach a person: the station's incidents ([`Event`]), each with a French and
 //! an English text, de-duplicated into one alert when an incident starts and one "resolved"
-//! when it ends ([`incident`]), then delivered by signed webhooks ([`webhook`]).
+//! when it ends ([`incident`]), then delivered by signed webhooks ([`webhook`]) and e-mail
+//! ([`mail`]).
 //!
 //! The events come from where they happen through a channel; nothing that sends one waits for
 //! its delivery (the audio path only flips atomics the daemon's watcher reads). Issue 16.
 
 pub mod incident;
+pub mod mail;
 pub mod task;
 pub mod webhook;
 
 use serde::Serialize;
 
 pub use incident::{Alert, AlertState, Signal, Tracker};
+pub use mail::{Mailer, SmtpConfig, SmtpTls};
 pub use task::{Alerts, AlertsConfig, Input};
 pub use webhook::{DeliveryLog, Endpoint, Retry};
 

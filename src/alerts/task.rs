@@ -12,14 +12,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::Lang;
 use super::incident::{Alert, Signal, Tracker};
+use super::mail::Mailer;
 use super::webhook::{DeliveryLog, Endpoint, Retry, deliver};
 
 /// What the alerts task needs, built by the daemon's edge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct AlertsConfig {
     /// The station's name, in every message.
     pub station: String,
     pub webhooks: Vec<Endpoint>,
+    /// E-mail to the operators (`[smtp]`), when set.
+    pub mail: Option<Mailer>,
     pub retry: Retry,
     /// A one-off failure repeated within this is the same incident.
     pub quiet: Duration,
@@ -110,6 +113,13 @@ pub async fn run(
                     continue;
                 };
                 tracing::warn!(event = alert.event.kind(), state = ?alert.state, "alert: {}", alert.event.text(Lang::En));
+                if let Some(mailer) = &config.mail {
+                    let (mailer, alert, log, retry) =
+                        (mailer.clone(), alert.clone(), log.clone(), config.retry);
+                    let station = config.station.clone();
+                    deliveries
+                        .spawn(async move { mailer.deliver(&station, &alert, retry, &log).await });
+                }
                 (alert.event.kind(), alert_body(&config.station, &alert))
             }
             Input::NowPlaying { title, kind } => (

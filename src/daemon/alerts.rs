@@ -15,9 +15,9 @@ use crate::alerts::{Alerts, Event, Input};
 const DISK_EVERY: Duration = Duration::from_secs(60);
 
 /// Spawns the alerts task and its watcher; returns the sender for one-off events.
-pub fn start(state: &AppState) -> Alerts {
+pub fn start(state: &AppState) -> Result<Alerts, super::StartError> {
     let (alerts, rx) = Alerts::channel();
-    let config = super::edge::alerts_config(state.settings());
+    let config = super::edge::alerts_config(state.settings()).map_err(super::StartError)?;
     let a = &state.settings().station.alerts;
     let (stream_down, disk_min_mb) = (Duration::from_secs(a.stream_down_s), a.disk_min_mb);
     state.spawn(crate::alerts::task::run(
@@ -98,7 +98,7 @@ pub fn start(state: &AppState) -> Alerts {
         }
     });
     state.spawn(watch_ingest(state.clone(), alerts.clone()));
-    alerts
+    Ok(alerts)
 }
 
 /// Ingest jobs that failed since the start: looked up each time the catalog changes (a

@@ -129,7 +129,7 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
 
     start_playout(state)?;
     // Alerts: the watcher reads what the playout publishes, so it starts after it.
-    let _alerts = alerts::start(state);
+    let _alerts = alerts::start(state)?;
 
     // The watch folder: media_dir/inbox/SHOW/ (its own polling; the ingest workers poll the
     // queue too, so what it stores is picked up without a wake-up).
