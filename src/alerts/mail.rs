@@ -90,7 +90,8 @@ impl Mailer {
                 alert.event.resolved_text(Lang::En),
             ),
         };
-        let first = fr.lines().next().unwrap_or_default().trim_end_matches(':');
+        let first = fr.lines().next().unwrap_or_default();
+        let first = first.trim_end_matches(':').trim_end();
         let subject = format!("[Antenne] {first}");
         let body = format!(
             "{fr}\n\nStation : {station}\nIncident : {}\nÀ : {}\n\n-- English --\n{en}\n",

@@ -111,6 +111,7 @@ fn config(url: &str, events: &[&str], retry: Retry) -> AlertsConfig {
             secret: SECRET.into(),
             events: events.iter().map(|e| e.to_string()).collect(),
         }],
+        mail: None,
         retry,
         quiet: Duration::from_secs(600),
     }
