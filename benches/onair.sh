@@ -17,7 +17,7 @@ secs=${2:-120}
 warm=10
 command -v liquidsoap >/dev/null || { echo "liquidsoap is not installed (apt-get install liquidsoap)"; exit 1; }
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; true' EXIT
 hz=$(getconf CLK_TCK)
 
 # CPU seconds (user + system) of PID and its threads so far.

@@ -107,6 +107,89 @@ pub struct StationSettings {
     /// Where the page loads hls.js from for "listen from the start" in browsers without
     /// native HLS (empty: only browsers with native HLS offer it).
     pub hls_js_url: String,
+    /// Where alerts go and when they fire (`[alerts]`, `[[webhook]]`).
+    pub alerts: AlertSettings,
+}
+
+/// The event kinds of alerts, as written in a webhook's `events = [...]`.
+pub const ALERT_EVENTS: &[&str] = &[
+    "dead_air",
+    "stream_down",
+    "live_dropped",
+    "ingest_failed",
+    "schedule_refused",
+    "disk_low",
+    "upload_unauthorised",
+    "backup_failed",
+    "now_playing",
+];
+
+/// `[alerts]` and the `[[webhook]]`s: who hears about incidents and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    /// Seconds without a rendered frame before "stream down".
+    pub stream_down_s: u64,
+    /// Free megabytes on `data_dir` under which "disk low" fires; 0: no check.
+    pub disk_min_mb: u64,
+    /// Seconds a repeated one-off failure (same file, same name) stays one incident.
+    pub quiet_s: u64,
+    pub webhooks: Vec<WebhookSettings>,
+    /// E-mail to the operators, when `[smtp]` is set.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// `[smtp]` in `antenne.toml`: where alert e-mails go.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default: 25, 587 or 465 for `tls` = `none`, `starttls` or `tls`.
+    pub port: Option<u16>,
+    /// `none`, `starttls` (the default) or `tls`.
+    #[serde(default = "starttls")]
+    pub tls: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+fn starttls() -> String {
+    "starttls".into()
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            stream_down_s: 10,
+            disk_min_mb: 1024,
+            quiet_s: 600,
+            webhooks: Vec::new(),
+            smtp: None,
+        }
+    }
+}
+
+/// `[[webhook]]` in `antenne.toml`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// `http://host:port/path` (plain HTTP).
+    pub url: String,
+    /// The HMAC-SHA256 key of `X-Antenne-Signature`.
+    pub secret: String,
+    /// Event kinds sent (`dead_air`, ..., `now_playing`); empty or absent: all of them.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// `[alerts]` in `antenne.toml`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAlerts {
+    pub stream_down: Option<u64>,
+    pub disk_min_mb: Option<u64>,
+    pub quiet: Option<u64>,
 }
 
 /// One Icecast 2 server Antenne pushes its stream to as a source client.
@@ -162,6 +245,7 @@ impl Default for StationSettings {
             hls_window_s: 3 * 3600,
             hls_segment_s: 6.0,
             hls_js_url: String::new(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -201,6 +285,11 @@ pub struct FileConfig {
     pub icecast: Vec<FileIcecast>,
     #[serde(default)]
     pub feed_redirect: Vec<FeedRedirect>,
+    #[serde(default)]
+    pub alerts: FileAlerts,
+    #[serde(default)]
+    pub webhook: Vec<WebhookSettings>,
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// `[[icecast]]` in `antenne.toml`.
@@ -500,6 +589,13 @@ impl Settings {
                 hls_window_s: file.hls_window.unwrap_or(ds.hls_window_s),
                 hls_segment_s: file.hls_segment.unwrap_or(ds.hls_segment_s),
                 hls_js_url: file.hls_js_url.unwrap_or(ds.hls_js_url),
+                alerts: AlertSettings {
+                    stream_down_s: file.alerts.stream_down.unwrap_or(ds.alerts.stream_down_s),
+                    disk_min_mb: file.alerts.disk_min_mb.unwrap_or(ds.alerts.disk_min_mb),
+                    quiet_s: file.alerts.quiet.unwrap_or(ds.alerts.quiet_s),
+                    webhooks: file.webhook,
+                    smtp: file.smtp,
+                },
             },
         };
         s.station.validate()?;
@@ -591,6 +687,39 @@ impl StationSettings {
                     self.opus_bitrate_kbps
                 ),
             );
+        }
+        for hook in &self.alerts.webhooks {
+            let url = hook.url.parse::<hyper::Uri>();
+            if !hook.url.starts_with("http://") || url.map(|u| u.host().is_none()).unwrap_or(true) {
+                return bad(
+                    "webhook.url",
+                    format!("{:?} must be a plain http://host:port/path URL", hook.url),
+                );
+            }
+            if let Some(e) = hook
+                .events
+                .iter()
+                .find(|e| !ALERT_EVENTS.contains(&e.as_str()))
+            {
+                return bad(
+                    "webhook.events",
+                    format!("{e:?} is not one of {ALERT_EVENTS:?}"),
+                );
+            }
+        }
+        if let Some(smtp) = &self.alerts.smtp {
+            if !["none", "starttls", "tls"].contains(&smtp.tls.as_str()) {
+                return bad(
+                    "smtp.tls",
+                    format!("{:?}: use \"none\", \"starttls\" or \"tls\"", smtp.tls),
+                );
+            }
+            if smtp.to.is_empty() || smtp.user.is_some() != smtp.password.is_some() {
+                return bad(
+                    "smtp",
+                    "give at least one address in `to`, and `user` with `password`".into(),
+                );
+            }
         }
         for target in &self.icecast {
             if !["mp3", "opus"].contains(&target.stream.as_str())

@@ -10,6 +10,7 @@
 //! [`http`] is the only module that knows axum and JSON; [`daemon`] owns every long-lived task.
 //! See `ARCHITECTURE.md` for the map and its invariants.
 
+pub mod alerts;
 pub mod backup;
 pub mod broadcast;
 pub mod cli;

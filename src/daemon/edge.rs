@@ -201,3 +201,50 @@ pub fn backup_plan(settings: &Settings) -> Option<crate::backup::scheduled::Back
             keep: p.backup_keep,
         })
 }
+
+/// The alerts task's webhooks, e-mail and de-duplication window.
+pub fn alerts_config(settings: &Settings) -> Result<crate::alerts::AlertsConfig, String> {
+    use crate::alerts::{Mailer, SmtpConfig, SmtpTls};
+    let a = &settings.station.alerts;
+    let mail = match &a.smtp {
+        None => None,
+        Some(s) => {
+            let tls = match s.tls.as_str() {
+                "none" => SmtpTls::None,
+                "tls" => SmtpTls::Tls,
+                _ => SmtpTls::StartTls,
+            };
+            let port = s.port.unwrap_or(match tls {
+                SmtpTls::None => 25,
+                SmtpTls::StartTls => 587,
+                SmtpTls::Tls => 465,
+            });
+            Some(Mailer::new(&SmtpConfig {
+                host: s.host.clone(),
+                port,
+                tls,
+                credentials: s.user.clone().zip(s.password.clone()),
+                from: s.from.clone(),
+                to: s.to.clone(),
+            })?)
+        }
+    };
+    Ok(crate::alerts::AlertsConfig {
+        mail,
+        station: settings.process.public_url.clone(),
+        webhooks: a
+            .webhooks
+            .iter()
+            // Validated with the settings.
+            .filter_map(|w| {
+                Some(crate::alerts::Endpoint {
+                    url: w.url.parse().ok()?,
+                    secret: w.secret.clone(),
+                    events: w.events.clone(),
+                })
+            })
+            .collect(),
+        retry: crate::alerts::Retry::default(),
+        quiet: Duration::from_secs(a.quiet_s),
+    })
+}

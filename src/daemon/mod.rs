@@ -1,10 +1,11 @@
 //! The daemon: builds the shared [`AppState`] (and from it the HTTP layer's state), owns
 //! every long-lived task (ingest workers, playout, schedule reload, feed refresh, watch
-//! folder, outputs, scheduled backups), serves HTTP, and shuts all of it down.
+//! folder, outputs, scheduled backups, alerts), serves HTTP, and shuts all of it down.
 //!
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
+mod alerts;
 pub mod edge;
 mod notify;
 pub mod schedule;
@@ -127,6 +128,8 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     }
 
     start_playout(state)?;
+    // Alerts: the watcher reads what the playout publishes, so it starts after it.
+    let _alerts = alerts::start(state)?;
 
     // The watch folder: media_dir/inbox/SHOW/ (its own polling; the ingest workers poll the
     // queue too, so what it stores is picked up without a wake-up).

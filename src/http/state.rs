@@ -387,6 +387,8 @@ pub struct Process {
     shutdown: CancellationToken,
     /// The scheduled backups' outcome (disabled when `backup_dir` is not set).
     pub backups: crate::backup::BackupLog,
+    /// The last webhook deliveries of the alerts task.
+    pub alerts: crate::alerts::DeliveryLog,
 }
 
 /// Counters exported at `/metrics` that only HTTP keeps.
@@ -403,6 +405,7 @@ impl Process {
             metrics: Arc::default(),
             shutdown,
             backups: crate::backup::BackupLog::default(),
+            alerts: crate::alerts::DeliveryLog::default(),
         }
     }
 

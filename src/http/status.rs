@@ -82,6 +82,7 @@ pub async fn status(
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": process.started_at.to_string(),
         "backups": backups_status(&process.backups.snapshot()),
+        "alert_deliveries": process.alerts.snapshot(),
         "uptime_s": process.uptime().as_secs(),
         "catalog": {
             "shows": counts.shows,

@@ -31,7 +31,7 @@ mkdir -p target/interop
 if [ ! -x target/interop/venv/bin/python ]; then
   python3 -m venv target/interop/venv
 fi
-target/interop/venv/bin/pip install -q --disable-pip-version-check podcastparser feedparser python-dateutil icalendar recurring-ical-events
+target/interop/venv/bin/pip install -q --disable-pip-version-check podcastparser feedparser python-dateutil icalendar recurring-ical-events aiosmtpd
 if [ ! -d target/interop/node/node_modules/podcast-partytime ] || [ ! -d target/interop/node/node_modules/playwright-core ] || [ ! -d target/interop/node/node_modules/hls.js ]; then
   mkdir -p target/interop/node
   (cd target/interop/node && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --silent --no-audit --no-fund podcast-partytime playwright-core hls.js >/dev/null)

@@ -286,3 +286,40 @@ fn issue17_backups_and_systemd_from_file_env_and_flags() {
     let e = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
     assert!(e.to_string().contains("backup_keep"), "{e}");
 }
+
+#[test]
+fn alerts_webhooks_and_smtp_from_the_file_and_what_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "[alerts]\nstream_down = 20\ndisk_min_mb = 0\n\n[[webhook]]\nurl = \"http://127.0.0.1:9000/a\"\nsecret = \"s\"\nevents = [\"dead_air\", \"now_playing\"]\n\n[smtp]\nhost = \"smtp.example\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]\n",
+    );
+    let s = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap();
+    let a = &s.station.alerts;
+    assert_eq!((a.stream_down_s, a.disk_min_mb, a.quiet_s), (20, 0, 600));
+    assert_eq!(a.webhooks[0].events, ["dead_air", "now_playing"]);
+    let smtp = a.smtp.as_ref().unwrap();
+    assert_eq!((smtp.tls.as_str(), smtp.port), ("starttls", None));
+    for (text, key) in [
+        (
+            "[[webhook]]\nurl = \"https://bot.example/\"\nsecret = \"s\"\n",
+            "webhook.url",
+        ),
+        (
+            "[[webhook]]\nurl = \"http://h/\"\nsecret = \"s\"\nevents = [\"fire\"]\n",
+            "webhook.events",
+        ),
+        (
+            "[smtp]\nhost = \"h\"\ntls = \"ssl\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n",
+            "smtp.tls",
+        ),
+        ("[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\nto = []\n", "smtp"),
+    ] {
+        write(dir.path(), text);
+        let err = Settings::resolve(&overrides(&[], &[]), dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { key: k, .. } if *k == key),
+            "{text}: {err}"
+        );
+    }
+}

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod alerts;
 mod architecture;
 mod audio;
 mod broadcast;
