@@ -240,6 +240,20 @@ pub(crate) async fn recorded_episode(live: &Live) -> antenne::catalog::Episode {
     live.catalog.episode(&id).unwrap().unwrap()
 }
 
+/// Runs the ingest queue as the workers would; the episode `id` as it then is.
+pub(crate) async fn rendered(live: &Live, id: &str) -> antenne::catalog::Episode {
+    let render = antenne::config::StationSettings::default().render_options();
+    let clock = antenne::ingest::system_clock();
+    let catalog = live.catalog.clone();
+    tokio::task::spawn_blocking(move || {
+        antenne::ingest::drain_queue(&catalog, &render, 1, &*clock)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    live.catalog.episode(id).unwrap().unwrap()
+}
+
 pub(crate) async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     for _ in 0..400 {
         if cond() {
@@ -472,16 +486,7 @@ async fn the_live_show_becomes_an_episode_once_its_slot_is_over() {
     assert_eq!(ep.date.as_deref(), Some("2026-12-05"));
     assert_eq!(ep.status, EpisodeStatus::Queued);
     // Rendered as any recording: about 4 s of audio, normalised.
-    let render = antenne::config::StationSettings::default().render_options();
-    let clock = antenne::ingest::system_clock();
-    let catalog = live.catalog.clone();
-    tokio::task::spawn_blocking(move || {
-        antenne::ingest::drain_queue(&catalog, &render, 1, &*clock)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let ep = live.catalog.episode(&id).unwrap().unwrap();
+    let ep = rendered(&live, &id).await;
     assert_eq!(ep.status, EpisodeStatus::Ready, "{:?}", ep.error);
     let ms = ep.duration_ms.unwrap();
     assert!((3_500..=4_500).contains(&ms), "{ms} ms");

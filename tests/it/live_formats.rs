@@ -9,7 +9,9 @@ use antenne::catalog::EpisodeStatus;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::live::{DEBAT, Live, basic, live, read_answer, recorded_episode, tone_share, wait_for};
+use crate::live::{
+    DEBAT, Live, basic, live, read_answer, recorded_episode, rendered, tone_share, wait_for,
+};
 use crate::support::sources::{Format, encoded_tone};
 
 /// Connects as a source sending `format` with `method`; returns the connection once taken.
@@ -60,16 +62,7 @@ async fn check(method: &str, format: Format, rate: u32, channels: usize) {
     }
     drop(s);
     let id = recorded_episode(&live).await.id;
-    let render = antenne::config::StationSettings::default().render_options();
-    let clock = antenne::ingest::system_clock();
-    let catalog = live.catalog.clone();
-    tokio::task::spawn_blocking(move || {
-        antenne::ingest::drain_queue(&catalog, &render, 1, &*clock)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let ep = live.catalog.episode(&id).unwrap().unwrap();
+    let ep = rendered(&live, &id).await;
     assert_eq!(
         ep.status,
         EpisodeStatus::Ready,
