@@ -70,9 +70,11 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// An HTML response whose CSP lets `ancestors` (a `frame-ancestors` source list) frame it.
 fn html_framed_by(status: StatusCode, body: String, ancestors: &str) -> Response {
+    // `blob:` and `data:` media: hls.js plays "from the start" through a MediaSource blob and
+    // probes captions with an empty `data:` WebVTT track.
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+         media-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
     );
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
