@@ -56,7 +56,8 @@ for check in "$here"/check-*.sh; do
   # INTEROP_ONLY="hls web" runs only those checks (while working on them).
   if [ -n "${INTEROP_ONLY:-}" ] && [[ " $INTEROP_ONLY " != *" ${name#check-} "* ]]; then continue; fi
   echo "--- $name"
-  bash "$check"
+  # A check that hangs fails after 15 minutes instead of eating the CI budget.
+  timeout 900 bash "$check"
   rc=$?
   case $rc in
     0) passed=$((passed + 1)); echo "ok: $name" ;;
