@@ -8,6 +8,7 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod audit;
 mod downloads;
 mod episodes;
 mod jobs;
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use audit::AuditEntry;
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
