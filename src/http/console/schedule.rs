@@ -543,10 +543,7 @@ pub async fn save(
     let restored = Some(posted.get("restored"))
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
-    let diags = match validate(&console, &text).await? {
-        Ok(_) => None,
-        Err(diags) => Some(diags),
-    };
+    let diags = validate(&console, &text).await?.err();
     if let Some(diags) = diags {
         return Ok(editor_page(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -32,7 +32,7 @@ pub async fn list(
     State(catalog): State<CatalogAccess>,
     State(on_air): State<OnAir>,
 ) -> Result<Response, ApiError> {
-    Ok(list_page(&op, &catalog, &on_air, StatusCode::OK, None).await?)
+    list_page(&op, &catalog, &on_air, StatusCode::OK, None).await
 }
 
 async fn list_page(
