@@ -428,8 +428,16 @@ fn occurrence_row(lang: Lang, s: &Schedule, sign: &str, o: &Occurrence) -> Strin
         from = a.strftime("%H:%M"),
         to = b.strftime("%H:%M"),
         title = esc(title),
-        play = esc(&o.play.to_string()),
+        play = esc(&play_words(lang, &o.play.to_string())),
     )
+}
+
+/// What plays, in the console's words when it is one of the usual ones.
+fn play_words(lang: Lang, play: &str) -> String {
+    match play {
+        "live" | "premiere" | "rerun" | "latest" => t(lang, play).to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// The preview: what changes over the next 14 days, the warnings, and the save button.
