@@ -156,7 +156,7 @@ fn episode_page(
     body.push_str(&format!(
         "<form method=\"post\" action=\"/console/episodes/{id}\" class=\"card\">{fields}\
          <label>{title_l}<input name=\"title\" value=\"{title}\" required maxlength=\"300\"></label>\
-         <label>{desc_l}<textarea name=\"description\" rows=\"5\">{desc}</textarea></label>\
+         <label>{desc_l}<textarea name=\"description\" rows=\"5\">\n{desc}</textarea></label>\
          <label>{date_l}<input type=\"date\" name=\"date\" value=\"{date}\"></label>\
          <label>{season_l}<input type=\"number\" min=\"1\" name=\"season\" value=\"{season}\"></label>\
          <label>{number_l}<input type=\"number\" min=\"1\" name=\"episode\" value=\"{number}\"></label>\

@@ -8,8 +8,9 @@
 //!   kept in `history/` (who, when) to view and restore;
 //! - `edits.rs`: the frequent edits (cancel a date, add a special, move a slot) as text edits
 //!   of the TOML that keep its comments (`toml_edit`);
-//! - `schedule.rs`: the editor: check (the validation of `antenne check`, every error at its
-//!   line), preview (the `schedule diff` of the next 14 days), save, history, restore;
+//! - `schedule.rs`, `views.rs`, `history.rs`: the editor: check (the validation of
+//!   `antenne check`, every error at its line), preview (the `schedule diff` of the next 14
+//!   days), save; the saved versions, viewed and restored;
 //! - `tokens.rs`, `episodes.rs`: volunteers' tokens and the shows' episodes;
 //! - `page.rs`, `text.rs`: the HTML frame and the console's strings.
 //!
@@ -19,12 +20,14 @@
 
 mod edits;
 mod episodes;
+mod history;
 mod page;
 mod schedule;
 mod session;
 mod store;
 mod text;
 mod tokens;
+mod views;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,9 +127,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/console/schedule/check", post(schedule::check))
         .route("/console/schedule/edit", post(schedule::edit))
         .route("/console/schedule/save", post(schedule::save))
-        .route("/console/schedule/history", get(schedule::history))
-        .route("/console/schedule/history/{name}", get(schedule::version))
-        .route("/console/schedule/restore", post(schedule::restore))
+        .route("/console/schedule/history", get(history::list))
+        .route("/console/schedule/history/{name}", get(history::version))
+        .route("/console/schedule/restore", post(history::restore))
         .route("/console/tokens", get(tokens::list).post(tokens::create))
         .route("/console/tokens/revoke", post(tokens::revoke))
         .route("/console/episodes", get(episodes::list))

@@ -249,6 +249,8 @@ mod tests {
             include_str!("page.rs"),
             include_str!("session.rs"),
             include_str!("schedule.rs"),
+            include_str!("views.rs"),
+            include_str!("history.rs"),
             include_str!("tokens.rs"),
             include_str!("episodes.rs"),
         ]

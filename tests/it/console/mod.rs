@@ -100,7 +100,9 @@ impl Page {
         };
         let open = self.body[at..].find('>').unwrap() + at + 1;
         let close = self.body[open..].find("</textarea>").unwrap() + open;
-        unescape(&self.body[open..close])
+        // As a browser reads it: the newline right after the tag is not part of the text.
+        let text = &self.body[open..close];
+        unescape(text.strip_prefix('\n').unwrap_or(text))
     }
 }
 
