@@ -46,6 +46,14 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
     }
 }
 
+/// Where the operators' console finds the schedule it edits and its saved versions.
+pub fn console_config(settings: &Settings) -> crate::http::console::ConsoleConfig {
+    crate::http::console::ConsoleConfig {
+        schedule: settings.process.schedule.clone(),
+        history: settings.process.schedule_history(),
+    }
+}
+
 /// The port live sources connect to: `live_listen`'s, else the public URL's (explicit, or
 /// its scheme's).
 fn live_port(settings: &Settings) -> u16 {

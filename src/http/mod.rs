@@ -9,6 +9,7 @@
 mod auth;
 mod calendar;
 pub mod conn;
+pub mod console;
 mod episodes;
 mod error;
 pub mod feed;
@@ -49,6 +50,7 @@ pub fn router(state: HttpState) -> Router {
     // still applies).
     let long = || axum::middleware::from_fn(conn::long_body);
     mount_routes(Router::new(), &state)
+        .merge(console::routes())
         .route("/", get(web::station))
         .route("/shows/{slug}", get(web::show))
         .route("/upload", get(web::upload))

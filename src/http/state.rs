@@ -45,6 +45,8 @@ pub struct HttpState {
     pub hls: super::hls::HlsAccess,
     /// The analysed loudness and airing gain of the media folder's files (`/api/library`).
     pub library: crate::playout::Levels,
+    /// The operators' console: its sessions, the schedule it edits.
+    pub console: super::console::Console,
 }
 
 /// The live input, when the station has one.

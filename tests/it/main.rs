@@ -15,6 +15,7 @@ mod audio;
 mod broadcast;
 mod catalog;
 mod config;
+mod console;
 mod demo;
 mod doors;
 mod feed;

@@ -348,6 +348,18 @@ impl Catalog {
         })
     }
 
+    /// Publishes an unpublished episode again (the console's "republish"); false when there
+    /// is no such episode.
+    pub fn republish(&self, id: &str, now: jiff::Timestamp) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE episodes SET published = 1, updated_at = ?2 WHERE id = ?1",
+                params![id, now.as_second()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     /// Records that episode `id` is the recording of live occurrence `occurrence` (its feed
     /// item, once the occurrence has ended, points to the episode). An occurrence has one
     /// recording: a second episode for it is refused.

@@ -103,6 +103,16 @@ const MIGRATIONS: &[&str] = &[
         mtime_ns INTEGER NOT NULL,
         sha256 TEXT NOT NULL
     );",
+    // The operators' console (issue 17): every change made from it, who (the token's
+    // name), when and what. Sessions stay in memory (`http::console::session`). Planned as
+    // migration 6 beside issue 17's 4 and 5: renumbered when they merge, never edited after.
+    "CREATE TABLE console_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );",
 ];
 
 /// The schema version this build knows.

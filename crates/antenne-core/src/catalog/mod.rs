@@ -1,5 +1,6 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters, and the loudness of the media folder's files.
+//! download counters, the loudness of the media folder's files, and the operators' console's
+//! audit log.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -8,6 +9,7 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod audit;
 mod downloads;
 mod episodes;
 mod jobs;
@@ -22,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use audit::AuditEntry;
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
