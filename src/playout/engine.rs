@@ -376,6 +376,7 @@ impl Renderer {
         let end = at + n as u64;
         let status = self.shared.status.clone();
         let mut plan = self.plan_for(at, 0);
+        self.render_overlays(&plan, at, end);
         let mut f = at;
         while f < end {
             let Some(seg) = plan.at(f) else {
@@ -487,6 +488,55 @@ impl Renderer {
         self.maintain_prefetches(&plan, end);
     }
 
+    /// Adds the incoming track of each crossfade in `[at, end)` into `self.buf` (before the
+    /// main pass adds the outgoing one, so the silence detector sees the sum).
+    fn render_overlays(&mut self, plan: &Plan, at: u64, end: u64) {
+        for (seg, until) in plan.overlays(at, end) {
+            let (f, m) = (seg.start.max(at), until.min(end));
+            let Source::File { path, offset } = &seg.source else {
+                continue;
+            };
+            let key = seg.key();
+            if self.failed.contains(&key) {
+                continue;
+            }
+            let opener = self.config.levels.opener_for(&self.opener, seg, path);
+            let (prefetch, first) = self.prefetches.entry(key.clone()).or_insert_with(|| {
+                let prefetch = Prefetch::start(
+                    &opener,
+                    path.clone(),
+                    self.tb.rate(),
+                    f,
+                    offset + (f - seg.start),
+                    seg.end - f,
+                    self.config.decode_chunks,
+                );
+                (prefetch, f)
+            });
+            let join = if *first > seg.start { *first } else { u64::MAX };
+            let edge = self.tb.frames_in(self.config.edge_fade);
+            let gain = |x: u64| {
+                let j = if x >= join { ramp(x - join, edge) } else { 1.0 };
+                seg.gain(x) * j
+            };
+            let range = 2 * (f - at) as usize..2 * (m - at) as usize;
+            let r = prefetch.fill(f, &mut self.buf[range], self.config.wait_for_data, gain);
+            let status = &self.shared.status;
+            status
+                .late_frames
+                .fetch_add(r.late as u64, Ordering::Relaxed);
+            if let Some(reason) = r.failed {
+                // Silent from here; the planner replaces it (the main pass would too).
+                self.prefetches.remove(&key);
+                self.failed.insert(key);
+                status.failed_items.fetch_add(1, Ordering::Relaxed);
+                let mut ctl = self.shared.lock();
+                ctl.bad.push((path.clone(), reason));
+                self.shared.changed.notify_all();
+            }
+        }
+    }
+
     /// Reads live segment `seg`'s frames from `f` into `self.buf[range]`: an edge fade-in
     /// where the renderer joined it under way (a source connecting mid-slot).
     fn render_live(
@@ -537,8 +587,7 @@ impl Renderer {
                 }
             }
         }
-        let planned =
-            |k: &Key| k.end > end && plan.at(k.start.max(end)).is_some_and(|s| s.key() == *k);
+        let planned = |k: &Key| k.end > end && plan.holds(k);
         self.prefetches.retain(|k, _| planned(k));
         self.failed.retain(|k| k.end > end);
     }

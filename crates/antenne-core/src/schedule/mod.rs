@@ -14,6 +14,7 @@ pub mod crontab;
 mod diag;
 mod diff;
 mod fields;
+mod idents;
 mod ical;
 mod in_force;
 mod recur;
