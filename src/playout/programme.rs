@@ -239,6 +239,7 @@ impl Programme<'_> {
                 crossfade: self.timebase.frames_in(crossfade.unsigned_abs()),
                 marks: true,
                 show_at_end,
+                opens_show: s == self.timebase.frame_at(occ.start),
             },
             _ => Stretch {
                 start: s,
@@ -246,6 +247,7 @@ impl Programme<'_> {
                 crossfade: 0,
                 marks: false,
                 show_at_end: false,
+                opens_show: false,
             },
         };
         let closing = self.closing_ident(&st);
@@ -367,6 +369,7 @@ impl Programme<'_> {
             crossfade: self.timebase.frames_in(fb.crossfade.unsigned_abs()),
             marks: true,
             show_at_end,
+            opens_show: false,
         };
         // Without `ident_every`, an ident before every track, as always; with it, idents air
         // at its marks only.

@@ -145,6 +145,9 @@ pub(super) struct Stretch {
     pub marks: bool,
     /// An occurrence starts at `end`: with `ident_at_show_start`, an ident ends there.
     pub show_at_end: bool,
+    /// The stretch is a show that starts at `start`, right after its own ident
+    /// (`ident_at_show_start`): a mark on that frame is served by it.
+    pub opens_show: bool,
 }
 
 /// The previous item laid out, for the one that follows it.
@@ -161,11 +164,15 @@ impl Programme<'_> {
     /// The ident that ends a stretch on a show start, when `ident_at_show_start` asks for one
     /// and it fits in the stretch.
     pub(super) fn closing_ident(&mut self, st: &Stretch) -> Option<Cue> {
-        if !st.show_at_end || !self.schedule.station().ident_at_show_start {
+        if !st.show_at_end || !self.idents_at_show_start() {
             return None;
         }
         let cue = self.pick_ident(st.end)?;
         (cue.len <= st.end - st.start).then_some(cue)
+    }
+
+    fn idents_at_show_start(&self) -> bool {
+        self.schedule.station().ident_at_show_start
     }
 
     /// An ident for the instant at frame `at`, chosen from the ident folder by that instant
@@ -202,6 +209,7 @@ impl Programme<'_> {
                 .ident_marks(tb.instant(st.start), tb.instant(end))
                 .into_iter()
                 .map(|t| tb.frame_at(t))
+                .filter(|&m| !(st.opens_show && m == st.start && self.idents_at_show_start()))
                 .collect()
         } else {
             Vec::new()
