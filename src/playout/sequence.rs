@@ -274,15 +274,17 @@ impl Programme<'_> {
         if stop > from {
             let fade_out = if cut {
                 match owner {
-                    Owner::Occurrence { occ, .. } if occ.overrun == Overrun::Cut => {
-                        self.fades.edge
-                    }
+                    Owner::Occurrence { occ, .. } if occ.overrun == Overrun::Cut => self.fades.edge,
                     _ => self.fades.overrun,
                 }
             } else {
                 self.fades.edge
             };
-            let fade_in = if fade_in > 0 { fade_in } else { self.fades.edge };
+            let fade_in = if fade_in > 0 {
+                fade_in
+            } else {
+                self.fades.edge
+            };
             index = Some(out.len());
             out.push(Segment {
                 start,

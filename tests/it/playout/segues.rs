@@ -162,7 +162,11 @@ fn ident_every_airs_once_an_hour_at_the_first_boundary_and_never_inside_the_epis
         .map(|t| tb.frame_at(t))
         .collect();
     assert_eq!(marks.len(), 24, "the top of each local hour");
-    assert_eq!(tb.instant(marks[0]), ts("2027-03-09T23:00:00Z"), "00:00 Paris");
+    assert_eq!(
+        tb.instant(marks[0]),
+        ts("2027-03-09T23:00:00Z"),
+        "00:00 Paris"
+    );
     let idents: Vec<&Segment> = segs
         .iter()
         .filter(|s| s.kind == Kind::Ident && s.start >= marks[0] && s.start < tb.frame_at(to))
@@ -247,7 +251,12 @@ fn ident_at_show_start_ends_on_the_show_start_frame_and_the_filler_makes_room() 
         assert_eq!(before.len(), 1, "{}: {before:?}", occ.id);
         let ident = before[0];
         assert_eq!(ident.kind, Kind::Ident, "{}", occ.id);
-        assert_eq!(ident.start, s - IDENT_FRAMES, "{}: whole, ending on the start", occ.id);
+        assert_eq!(
+            ident.start,
+            s - IDENT_FRAMES,
+            "{}: whole, ending on the start",
+            occ.id
+        );
         // The show's title is what the ident announces.
         let title = &schedule.show(&occ.show).unwrap().title;
         assert_eq!(&ident.item.title, title);
@@ -346,7 +355,10 @@ fn shows_start_on_their_exact_frame_with_idents_and_crossfades_on() {
     let schedule = day_schedule(true);
     let tb = Timebase::unix(R);
     let episodes: Arc<dyn Episodes> = Arc::new(OneEpisode(m.episode.clone()));
-    for (start, first) in [("2027-03-10T06:00:00Z", EPISODE), ("2027-03-10T17:00:00Z", BEDS[0])] {
+    for (start, first) in [
+        ("2027-03-10T06:00:00Z", EPISODE),
+        ("2027-03-10T17:00:00Z", BEDS[0]),
+    ] {
         let t = ts(start);
         let rec = render(
             sim(&m),
@@ -358,8 +370,15 @@ fn shows_start_on_their_exact_frame_with_idents_and_crossfades_on() {
         let s = tb.frame_at(t);
         // The ident's last unfaded frame just before the start, the show's first just after.
         let (id, pos) = identify(rec.at(s - EDGE - 1));
-        assert!(IDENTS.contains(&id), "{start}: ident before the show, got {id}");
-        assert_eq!(pos, (IDENT_FRAMES - EDGE - 1) % 2048, "{start}: its last frames");
+        assert!(
+            IDENTS.contains(&id),
+            "{start}: ident before the show, got {id}"
+        );
+        assert_eq!(
+            pos,
+            (IDENT_FRAMES - EDGE - 1) % 2048,
+            "{start}: its last frames"
+        );
         assert_eq!(identify(rec.at(s + EDGE + 5)), (first, EDGE + 5), "{start}");
         // Both sides of the start faded to near zero: a clean edge on the exact frame.
         assert!(rec.at(s - 1).abs() < 1.0 / EDGE as f32, "{start}");
@@ -544,13 +563,19 @@ underrun = "silence"
         }
         if (61..89).contains(&k) {
             // Inside the overlap the two gains add up to 1.
-            assert!(la + lb > 0.7 * db_to_linear(ceiling), "window {k}: {la} + {lb}");
+            assert!(
+                la + lb > 0.7 * db_to_linear(ceiling),
+                "window {k}: {la} + {lb}"
+            );
         }
     }
     // Both tones together for the 3 s of the crossfade (windows 60..90, give or take the
     // windows where one of them is below the presence threshold).
     let (first, last) = (both[0], *both.last().unwrap());
-    assert!((60..=62).contains(&first), "overlap starts at window {first}");
+    assert!(
+        (60..=62).contains(&first),
+        "overlap starts at window {first}"
+    );
     assert!((87..=89).contains(&last), "overlap ends at window {last}");
     assert_eq!(both.len() as u64, last - first + 1, "one stretch");
 }

@@ -62,12 +62,39 @@ const SHOW: &[&str] = &[
     "kind",
 ];
 const SLOT: &[&str] = &[
-    "id", "show", "days", "start", "cron", "weeks", "every", "anchor", "duration", "play",
-    "playlist", "shuffle", "crossfade", "overrun", "underrun", "record",
+    "id",
+    "show",
+    "days",
+    "start",
+    "cron",
+    "weeks",
+    "every",
+    "anchor",
+    "duration",
+    "play",
+    "playlist",
+    "shuffle",
+    "crossfade",
+    "overrun",
+    "underrun",
+    "record",
 ];
 const EXCEPTION: &[&str] = &[
-    "id", "date", "slot", "cancel", "show", "start", "duration", "play", "playlist", "shuffle",
-    "crossfade", "file", "overrun", "underrun", "record",
+    "id",
+    "date",
+    "slot",
+    "cancel",
+    "show",
+    "start",
+    "duration",
+    "play",
+    "playlist",
+    "shuffle",
+    "crossfade",
+    "file",
+    "overrun",
+    "underrun",
+    "record",
 ];
 const FALLBACK: &[&str] = &["playlist", "ident", "shuffle", "crossfade"];
 
@@ -171,7 +198,9 @@ fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Opt
     let ident_every = ident_every(sink, &o, spans);
     let ident_at_show_start = o.boolean(sink, "ident_at_show_start").unwrap_or(false);
     if ident_at_show_start {
-        spans.idents.push(("ident_at_show_start", o.span_of("ident_at_show_start")));
+        spans
+            .idents
+            .push(("ident_at_show_start", o.span_of("ident_at_show_start")));
     }
     let language = match o.string(sink, "language") {
         Some((l, span)) => {
@@ -203,9 +232,8 @@ fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Opt
 /// the same wall times every day (`1h`: the top of each hour).
 fn ident_every(sink: &mut Sink<'_>, o: &Obj<'_, '_>, spans: &mut Spans) -> Option<SignedDuration> {
     let (every, span) = o.length(sink, "ident_every", DAY)?;
-    let divides = every.as_secs() > 0
-        && every.subsec_nanos() == 0
-        && DAY.as_secs() % every.as_secs() == 0;
+    let divides =
+        every.as_secs() > 0 && every.subsec_nanos() == 0 && DAY.as_secs() % every.as_secs() == 0;
     if every < MIN_IDENT_EVERY || !divides {
         sink.error(
             span,
@@ -214,7 +242,9 @@ fn ident_every(sink: &mut Sink<'_>, o: &Obj<'_, '_>, spans: &mut Spans) -> Optio
                 super::checks::human(every)
             ),
         )
-        .hint("e.g. \"15m\", \"30m\", \"1h\", \"2h\" or \"24h\"; leave it out to air no hourly ident");
+        .hint(
+            "e.g. \"15m\", \"30m\", \"1h\", \"2h\" or \"24h\"; leave it out to air no hourly ident",
+        );
         return None;
     }
     spans.idents.push(("ident_every", span));
@@ -369,7 +399,10 @@ fn play(
     }
     for key in ["shuffle", "crossfade"] {
         if o.has(key) && !o.has("playlist") {
-            sink.error(o.span_of(key), format!("`{key}` applies to a `playlist` only"));
+            sink.error(
+                o.span_of(key),
+                format!("`{key}` applies to a `playlist` only"),
+            );
         }
     }
     match keys.first().copied() {

@@ -187,10 +187,9 @@ impl<'a, 'i> Obj<'a, 'i> {
     ) -> Option<(SignedDuration, Range<usize>)> {
         let (s, span) = self.string(sink, key)?;
         let parsed = match s.trim().strip_suffix("ms") {
-            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n
-                .parse::<i64>()
-                .ok()
-                .map(SignedDuration::from_millis),
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse::<i64>().ok().map(SignedDuration::from_millis)
+            }
             _ => parse_duration(&s),
         };
         match parsed {
