@@ -92,13 +92,13 @@ impl Programme<'_> {
             let Some(occ) = upcoming.next() else {
                 // No occurrence in sight: the chain runs to the end of the look-ahead.
                 let end = tb.frame_at(add(t_to, LOOKAHEAD)).max(to);
-                self.fallback(cursor, end, None, false, from, &mut out);
+                self.fallback(cursor, (end, false), false, None, from, &mut out);
                 break;
             };
             let (s, e) = (tb.frame_at(occ.start), tb.frame_at(occ.end));
             if s > cursor {
                 let next = Some(next_of(self.schedule, occ));
-                self.fallback(cursor, s, next, true, from, &mut out);
+                self.fallback(cursor, (s, true), false, next, from, &mut out);
             }
             let next = upcoming.peek().map(|o| next_of(self.schedule, o));
             let show_at_end = upcoming.peek().is_some_and(|o| tb.frame_at(o.start) == e);
@@ -228,7 +228,8 @@ impl Programme<'_> {
         let entries = self.entries(occ);
         if entries.is_empty() {
             tracing::debug!(occurrence = %occ.id, "playout: nothing to play; the fallback fills the slot");
-            self.fallback(s, e, next, show_at_end, from, out);
+            let opens = s == self.timebase.frame_at(occ.start);
+            self.fallback(s, (e, show_at_end), opens, next, from, out);
             return;
         }
         // A playlist is airtime between shows: crossfades, idents. An episode or a file is not.
@@ -268,7 +269,9 @@ impl Programme<'_> {
         if p < fill_end {
             match occ.underrun {
                 // The chain lays out its own closing ident (the same one).
-                Underrun::Fallback => return self.fallback(p, e, next, show_at_end, from, out),
+                Underrun::Fallback => {
+                    return self.fallback(p, (e, show_at_end), false, next, from, out);
+                }
                 Underrun::Silence => out.push(Segment {
                     start: p,
                     end: fill_end,
@@ -342,14 +345,14 @@ impl Programme<'_> {
             .collect()
     }
 
-    /// Fills `[s, e)` with the fallback chain anchored at `s`; `show_at_end`: an occurrence
-    /// starts at `e`.
+    /// Fills `[s, e)` with the fallback chain anchored at `s`. `show_at_end`: an occurrence
+    /// starts at `e`; `opens_show`: the chain stands in for a show starting at `s`.
     fn fallback(
         &mut self,
         s: u64,
-        e: u64,
+        (e, show_at_end): (u64, bool),
+        opens_show: bool,
         next: Option<Next>,
-        show_at_end: bool,
         from: u64,
         out: &mut Vec<Segment>,
     ) {
@@ -369,7 +372,7 @@ impl Programme<'_> {
             crossfade: self.timebase.frames_in(fb.crossfade.unsigned_abs()),
             marks: true,
             show_at_end,
-            opens_show: false,
+            opens_show,
         };
         // Without `ident_every`, an ident before every track, as always; with it, idents air
         // at its marks only.
@@ -377,7 +380,8 @@ impl Programme<'_> {
             tracks,
             idents,
             with_idents: self.schedule.station().ident_every.is_none(),
-            turn: 0,
+            // Standing in for a show that its own ident opened: a track first.
+            turn: usize::from(opens_show && self.schedule.station().ident_at_show_start),
         };
         let closing = self.closing_ident(&st);
         let fill_end = e - closing.as_ref().map_or(0, |c| c.len);
