@@ -26,7 +26,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::clock::Timebase;
 use super::live::LiveInputs;
 use super::media::{Media, shuffle, stable_hash};
-use super::picks::Episodes;
+use super::picks::{Chosen, Episodes};
 use super::sequence::{Cue, Cues, Owner, Stretch, cue, stem};
 use super::timeline::{Airing, Kind, Next, Segment, Source};
 use crate::schedule::{Occurrence, Overrun, Play, Schedule, Underrun};
@@ -300,9 +300,9 @@ impl Programme<'_> {
     /// The playable items of an occurrence, in order; unplayable ones are skipped (logged by
     /// [`Media`]). Playlist tracks are trimmed of their silent ends.
     fn entries(&mut self, occ: &Occurrence) -> Vec<Cue> {
-        let (files, trim): (Vec<(PathBuf, Option<(String, String)>)>, bool) = match &occ.play {
+        let (files, trim): (Vec<(PathBuf, Option<Chosen>)>, bool) = match &occ.play {
             Play::Premiere | Play::Latest | Play::Rerun => match self.episodes.choose(occ) {
-                Some(c) => (vec![(c.path, Some((c.id, c.title)))], false),
+                Some(c) => (vec![(c.path.clone(), Some(c))], false),
                 None => (Vec::new(), false),
             },
             Play::Playlist {
@@ -330,7 +330,7 @@ impl Programme<'_> {
                 }
                 let len = self.media.length(&path)?;
                 let (episode_id, title) = match episode {
-                    Some((id, title)) => (Some(id), title),
+                    Some(c) => (Some(c.id), c.title),
                     None => (None, stem(&path)),
                 };
                 Some(Cue {

@@ -557,7 +557,7 @@ underrun = "silence"
             assert!(lb < 0.01, "window {k}: B before its time ({lb})");
             assert!(la > 0.5, "window {k}: A at full level ({la})");
         }
-        if k >= 90 && k < 150 {
+        if (90..150).contains(&k) {
             assert!(la < 0.01, "window {k}: A after its end ({la})");
             assert!(lb > 0.5, "window {k}: B at full level ({lb})");
         }
