@@ -83,6 +83,7 @@ impl Programme<'_> {
             }
         };
         let mut out = Vec::new();
+        let window = (from, to);
         let anchor = cursor;
         let mut upcoming = occs
             .iter()
@@ -92,17 +93,17 @@ impl Programme<'_> {
             let Some(occ) = upcoming.next() else {
                 // No occurrence in sight: the chain runs to the end of the look-ahead.
                 let end = tb.frame_at(add(t_to, LOOKAHEAD)).max(to);
-                self.fallback(cursor, (end, false), false, None, from, &mut out);
+                self.fallback(cursor, (end, false), false, None, window, &mut out);
                 break;
             };
             let (s, e) = (tb.frame_at(occ.start), tb.frame_at(occ.end));
             if s > cursor {
                 let next = Some(next_of(self.schedule, occ));
-                self.fallback(cursor, (s, true), false, next, from, &mut out);
+                self.fallback(cursor, (s, true), false, next, window, &mut out);
             }
             let next = upcoming.peek().map(|o| next_of(self.schedule, o));
             let show_at_end = upcoming.peek().is_some_and(|o| tb.frame_at(o.start) == e);
-            self.occurrence(occ, s.max(cursor), e, next, show_at_end, from, &mut out);
+            self.occurrence(occ, s.max(cursor), e, next, show_at_end, window, &mut out);
             cursor = e.max(cursor);
         }
         out.retain(|s| s.end > from && s.start < to);
@@ -188,7 +189,7 @@ impl Programme<'_> {
         e: u64,
         next: Option<Next>,
         show_at_end: bool,
-        from: u64,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) {
         let show_title = self
@@ -229,7 +230,7 @@ impl Programme<'_> {
         if entries.is_empty() {
             tracing::debug!(occurrence = %occ.id, "playout: nothing to play; the fallback fills the slot");
             let opens = s == self.timebase.frame_at(occ.start);
-            self.fallback(s, (e, show_at_end), opens, next, from, out);
+            self.fallback(s, (e, show_at_end), opens, next, window, out);
             return;
         }
         // A playlist is airtime between shows: crossfades, idents. An episode or a file is not.
@@ -263,14 +264,14 @@ impl Programme<'_> {
             fill_end,
             &mut Cues::List(entries.into_iter()),
             &owner,
-            from,
+            window,
             out,
         );
         if p < fill_end {
             match occ.underrun {
                 // The chain lays out its own closing ident (the same one).
                 Underrun::Fallback => {
-                    return self.fallback(p, (e, show_at_end), false, next, from, out);
+                    return self.fallback(p, (e, show_at_end), false, next, window, out);
                 }
                 Underrun::Silence => out.push(Segment {
                     start: p,
@@ -293,7 +294,7 @@ impl Programme<'_> {
             }
         }
         if let Some(ident) = closing {
-            self.close(&ident, e, &owner, from, out);
+            self.close(&ident, e, &owner, window, out);
         }
     }
 
@@ -353,7 +354,7 @@ impl Programme<'_> {
         (e, show_at_end): (u64, bool),
         opens_show: bool,
         next: Option<Next>,
-        from: u64,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) {
         let fb = self.schedule.fallback().clone();
@@ -386,7 +387,7 @@ impl Programme<'_> {
         let closing = self.closing_ident(&st);
         let fill_end = e - closing.as_ref().map_or(0, |c| c.len);
         let owner = Owner::Chain { next: next.clone() };
-        let p = self.lay(&st, fill_end, &mut cues, &owner, from, out);
+        let p = self.lay(&st, fill_end, &mut cues, &owner, window, out);
         if p < fill_end {
             tracing::debug!("playout: no playable fallback file; dead air");
             let tb = self.timebase;
@@ -410,7 +411,7 @@ impl Programme<'_> {
             });
         }
         if let Some(ident) = closing {
-            self.close(&ident, e, &owner, from, out);
+            self.close(&ident, e, &owner, window, out);
         }
     }
 }

@@ -191,16 +191,16 @@ impl Programme<'_> {
         })
     }
 
-    /// Lays `cues` out over the stretch (less a closing ident, which the caller places);
-    /// returns the frame where the items stopped (the stretch's end, or earlier when the cues
-    /// ran out).
+    /// Lays `cues` out over the stretch (less a closing ident, which the caller places), keeping
+    /// what overlaps `window`; returns the frame where the items stopped (the stretch's end, or
+    /// earlier when the cues ran out). It stops probing files once past the window.
     pub(super) fn lay(
         &mut self,
         st: &Stretch,
         end: u64,
         cues: &mut Cues,
         owner: &Owner<'_>,
-        from: u64,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) -> u64 {
         let tb = self.timebase;
@@ -226,8 +226,13 @@ impl Programme<'_> {
                 break;
             };
             if due && let Some(ident) = self.pick_ident(p) {
+                // Past the planning window nothing more of the stretch is kept, so nothing
+                // more is probed (the item before ends dry, whatever follows the ident).
+                if p >= window.1 {
+                    return end;
+                }
                 let title = next.title.clone();
-                let placed = self.place(&ident, p, end, 0, Some(title), owner, from, out);
+                let placed = self.place(&ident, p, end, 0, Some(title), owner, window, out);
                 p = placed.end;
                 prev = Some(placed);
                 if p >= end {
@@ -247,7 +252,11 @@ impl Programme<'_> {
             {
                 out[i].fade_out = x;
             }
-            let placed = self.place(&next, start, end, x, None, owner, from, out);
+            // Likewise, once the item before knows how it ends.
+            if start >= window.1 {
+                return end;
+            }
+            let placed = self.place(&next, start, end, x, None, owner, window, out);
             p = placed.end;
             prev = Some(placed);
         }
@@ -264,14 +273,14 @@ impl Programme<'_> {
         fade_in: u64,
         title: Option<String>,
         owner: &Owner<'_>,
-        from: u64,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) -> Prev {
         let natural = start + cue.len;
         let stop = natural.min(end);
         let cut = natural > end;
         let mut index = None;
-        if stop > from {
+        if stop > window.0 {
             let fade_out = if cut {
                 match owner {
                     Owner::Occurrence { occ, .. } if occ.overrun == Overrun::Cut => self.fades.edge,
@@ -313,7 +322,7 @@ impl Programme<'_> {
         ident: &Cue,
         end: u64,
         owner: &Owner<'_>,
-        from: u64,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) {
         let title = match owner {
@@ -321,7 +330,7 @@ impl Programme<'_> {
                 next.as_ref().map(|n| n.show_title.clone())
             }
         };
-        self.place(ident, end - ident.len, end, 0, title, owner, from, out);
+        self.place(ident, end - ident.len, end, 0, title, owner, window, out);
     }
 
     fn airing(

@@ -232,6 +232,22 @@ fn ident_every_airs_once_an_hour_at_the_first_boundary_and_never_inside_the_epis
         .collect();
     assert!(fades.len() > 100, "{} crossfades", fades.len());
     assert!(fades.iter().all(|&x| x == CROSSFADE));
+    // Re-planned from anywhere (inside a crossfade, an ident, the playlist), the same segments.
+    for probe in [
+        "2027-03-10T03:07:10Z",
+        "2027-03-10T09:00:02Z",
+        "2027-03-10T17:20:00Z",
+        "2027-03-10T21:59:59Z",
+    ] {
+        let t = ts(probe);
+        let f = tb.frame_at(t);
+        let again = plan(&m, &schedule, t, t + SignedDuration::from_mins(10));
+        let original: Vec<&Segment> = segs
+            .iter()
+            .filter(|x| x.end > f && x.start < f + 600 * u64::from(R))
+            .collect();
+        assert_eq!(again.iter().collect::<Vec<_>>(), original, "{probe}");
+    }
 }
 
 #[test]

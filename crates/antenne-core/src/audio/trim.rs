@@ -100,29 +100,39 @@ pub fn audible_range(
     if start >= total {
         return Ok(TrimRange { start: 0, end: 0 });
     }
-    // Tail: the last loud frame of the final `max_scan` frames (at or after `start`).
-    let from = total.saturating_sub(max_scan).max(start);
-    if from != pos {
-        src.seek(from)?;
-    }
-    let mut pos = from;
-    let mut last = None;
-    loop {
-        buf.clear();
-        let n = src.read(&mut buf, 16_384)?;
-        if n == 0 {
-            break;
+    // Tail: backwards from the end, a tenth of the scan at a time (one seek each), so a track
+    // that is loud to its last second costs one short read.
+    let floor = total.saturating_sub(max_scan).max(start);
+    let step = (max_scan / 10).max(1);
+    let mut hi = total;
+    while hi > floor {
+        let lo = hi.saturating_sub(step).max(floor);
+        if lo != pos {
+            src.seek(lo)?;
         }
-        if let Some(i) = buf.chunks_exact(CHANNELS).rposition(loud) {
-            last = Some(pos + i as u64);
+        pos = lo;
+        let mut last = None;
+        while pos < hi {
+            buf.clear();
+            let want = (hi - pos).min(16_384) as usize;
+            let n = src.read(&mut buf, want)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(i) = buf[..2 * n].chunks_exact(CHANNELS).rposition(loud) {
+                last = Some(pos + i as u64);
+            }
+            pos += n as u64;
         }
-        pos += n as u64;
+        if let Some(l) = last {
+            return Ok(TrimRange { start, end: l + 1 });
+        }
+        hi = lo;
     }
-    // Nothing loud in the tail: the audio ends before it (or the tail is the head's end).
-    let end = last.map_or(from.max(start + 1), |l| l + 1).min(total);
+    // Nothing loud in the scanned tail: the sound ends before it.
     Ok(TrimRange {
         start,
-        end: end.max(start),
+        end: floor.max(start + 1).min(total),
     })
 }
 
