@@ -11,7 +11,8 @@
 //!   except in `wait_for_data` mode (simulations, where the clock is virtual).
 //!
 //! Files that were not normalised at ingest are decoded through [`super::level`]'s gain and
-//! limiter (on the decoder thread). Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
+//! limiter (on the decoder thread). A crossfade's incoming track is added into the block
+//! before the outgoing one ([`Plan::overlays`]). Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
 //! a silent show item by the fallback.
 
 use std::collections::{HashMap, HashSet};

@@ -232,14 +232,20 @@ fn ident_every_airs_once_an_hour_at_the_first_boundary_and_never_inside_the_epis
         .collect();
     assert!(fades.len() > 100, "{} crossfades", fades.len());
     assert!(fades.iter().all(|&x| x == CROSSFADE));
-    // Re-planned from anywhere (inside a crossfade, an ident, the playlist), the same segments.
-    for probe in [
-        "2027-03-10T03:07:10Z",
-        "2027-03-10T09:00:02Z",
-        "2027-03-10T17:20:00Z",
-        "2027-03-10T21:59:59Z",
+    // Re-planned from anywhere after the matinale (the chain's anchor; inside a crossfade, an
+    // ident, the playlist), the same segments.
+    let inside_a_crossfade = segs
+        .windows(2)
+        .find(|w| w[1].start < w[0].end && w[1].start > tb.frame_at(ts("2027-03-10T12:00:00Z")))
+        .map(|w| tb.instant(w[1].start + CROSSFADE / 2))
+        .unwrap();
+    for t in [
+        ts("2027-03-10T09:00:02Z"),
+        inside_a_crossfade,
+        ts("2027-03-10T17:20:00Z"),
+        ts("2027-03-10T21:59:59Z"),
     ] {
-        let t = ts(probe);
+        let probe = t.to_string();
         let f = tb.frame_at(t);
         let again = plan(&m, &schedule, t, t + SignedDuration::from_mins(10));
         let original: Vec<&Segment> = segs
