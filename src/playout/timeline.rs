@@ -141,7 +141,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The segment holding frame `f`.
+    /// The segment holding frame `f` (during a crossfade, the outgoing one).
     pub fn at(&self, f: u64) -> Option<&Segment> {
         let i = self.segments.partition_point(|s| s.end <= f);
         self.segments.get(i).filter(|s| s.start <= f)
