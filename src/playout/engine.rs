@@ -501,6 +501,7 @@ impl Renderer {
             if self.failed.contains(&key) {
                 continue;
             }
+            let fresh = !self.prefetches.contains_key(&key);
             let opener = self.config.levels.opener_for(&self.opener, seg, path);
             let (prefetch, first) = self.prefetches.entry(key.clone()).or_insert_with(|| {
                 let prefetch = Prefetch::start(
@@ -521,7 +522,13 @@ impl Renderer {
                 seg.gain(x) * j
             };
             let range = 2 * (f - at) as usize..2 * (m - at) as usize;
-            let r = prefetch.fill(f, &mut self.buf[range], self.config.wait_for_data, gain);
+            let r = if fresh && !self.config.wait_for_data {
+                // Joined mid-crossfade (start-up, re-plan): as in the main pass.
+                let deadline = std::time::Instant::now() + self.config.lead / 2;
+                prefetch.fill_until(f, &mut self.buf[range], deadline, gain)
+            } else {
+                prefetch.fill(f, &mut self.buf[range], self.config.wait_for_data, gain)
+            };
             let status = &self.shared.status;
             status
                 .late_frames

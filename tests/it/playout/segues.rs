@@ -594,6 +594,11 @@ underrun = "silence"
     // Both tones together for the 3 s of the crossfade (windows 60..90, give or take the
     // windows where one of them is below the presence threshold).
     let (first, last) = (both[0], *both.last().unwrap());
+    eprintln!(
+        "crossfade: both tones in windows {first}..={last} (100 ms each), peak {peak:.4} \
+         ({:.2} dBFS), ceiling {ceiling} dBTP",
+        20.0 * peak.log10()
+    );
     assert!(
         (60..=62).contains(&first),
         "overlap starts at window {first}"
