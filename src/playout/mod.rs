@@ -44,6 +44,7 @@ pub mod now;
 pub mod picks;
 pub mod prefetch;
 pub mod programme;
+mod sequence;
 pub mod timeline;
 
 use std::path::PathBuf;
