@@ -23,6 +23,9 @@ timezone = "Europe/Paris"
 playlist = "beds"
 ident = "idents"
 shuffle = false
+# Each bed whole: a segue's linear fades dip the short-term loudness (check-programme-loudness
+# meters items with the default crossfade).
+crossfade = "0s"
 TOML
 port=$(( 20000 + RANDOM % 20000 ))
 url="http://127.0.0.1:$port"
