@@ -248,6 +248,17 @@ fn episode_page(
         ));
     }
     body.push_str("</section>");
+    // The CSRF token before the file: the recording is refused before a byte is stored.
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/console/episodes/{}/audio\" enctype=\"multipart/form-data\" class=\"card\">{}\
+         <h2>{}</h2><p class=\"help\">{}</p><input type=\"file\" name=\"file\" accept=\"audio/*\" required> \
+         <button type=\"submit\">{}</button></form>",
+        esc(&e.id),
+        form_fields(op),
+        t(lang, "replace_audio"),
+        t(lang, "replace_help"),
+        t(lang, "replace_audio"),
+    ));
     body.push_str(&format!(
         "<p><a href=\"/console/episodes?show={}&amp;lang={}\">{}</a></p>",
         esc(&e.show),

@@ -11,13 +11,15 @@
 //! - `schedule.rs`, `views.rs`, `history.rs`: the editor: check (the validation of
 //!   `antenne check`, every error at its line), preview (the `schedule diff` of the next 14
 //!   days), save; the saved versions, viewed and restored;
-//! - `tokens.rs`, `episodes.rs`: volunteers' tokens and the shows' episodes;
+//! - `tokens.rs`, `episodes.rs`, `audio.rs`: volunteers' tokens, the shows' episodes, and an
+//!   episode's recording replaced;
 //! - `page.rs`, `text.rs`: the HTML frame and the console's strings.
 //!
 //! Every change is written to the catalog's audit log (who, when, what), listed on the
 //! console's home. The daemon builds the [`Console`] with the schedule's paths and the
 //! validation it runs on reload ([`Validator`]): `http` never names the daemon.
 
+mod audio;
 mod edits;
 mod episodes;
 mod history;
@@ -33,6 +35,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::routing::{get, post};
 
 pub use edits::{Edit, apply_edit};
@@ -139,6 +142,15 @@ pub fn routes() -> Router<HttpState> {
         )
         .route("/console/episodes/{id}/publish", post(episodes::publish))
         .route("/console/episodes/{id}/retry", post(episodes::retry))
+        .route(
+            "/console/episodes/{id}/audio",
+            // A recording: no body size limit but `upload_limit`, no total deadline.
+            post(
+                audio::replace
+                    .layer(axum::extract::DefaultBodyLimit::disable())
+                    .layer(axum::middleware::from_fn(super::conn::long_body)),
+            ),
+        )
         .route("/static/console.css", get(page::css))
         .route("/static/console.js", get(page::js))
 }

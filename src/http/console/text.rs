@@ -209,6 +209,28 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "republish" => ("Republier", "Republish"),
         "retry" => ("Relancer le traitement", "Retry the job"),
         "back_episodes" => ("Retour aux épisodes", "Back to the episodes"),
+        "replace_audio" => ("Remplacer l'enregistrement", "Replace the recording"),
+        "replace_help" => (
+            "Le nouveau fichier est traité comme un envoi (volume, encodage) ; l'épisode garde son identifiant dans les flux et revient quand le traitement est fini.",
+            "The new file is processed like an upload (loudness, encoding); the episode keeps its id in the feeds and comes back once processed.",
+        ),
+        "replace_refused" => ("Remplacement refusé", "Replacement refused"),
+        "replace_too_large" => (
+            "Le fichier dépasse la taille maximale des envois.",
+            "The file is over the upload size limit.",
+        ),
+        "replace_not_audio" => (
+            "Ce n'est pas un fichier audio reconnu (WAV, FLAC, Ogg, MP3, M4A, AIFF, Matroska).",
+            "Not a recognised audio file (WAV, FLAC, Ogg, MP3, M4A, AIFF, Matroska).",
+        ),
+        "replace_busy" => (
+            "Cet épisode est en cours de traitement : attendez la fin pour remplacer son enregistrement.",
+            "This episode is being processed: wait until it is done to replace its recording.",
+        ),
+        "replace_duplicate" => (
+            "Cet enregistrement est déjà celui d'un autre épisode.",
+            "This recording is already another episode's.",
+        ),
         _ => ("?", "?"),
     };
     match lang {
@@ -230,6 +252,7 @@ pub fn action(lang: Lang, action: &str) -> &str {
         "episode.unpublish" => ("épisode dépublié", "episode unpublished"),
         "episode.republish" => ("épisode republié", "episode republished"),
         "episode.retry" => ("traitement relancé", "job retried"),
+        "episode.audio" => ("enregistrement remplacé", "recording replaced"),
         other => (other, other),
     };
     match lang {
@@ -253,6 +276,7 @@ mod tests {
             include_str!("history.rs"),
             include_str!("tokens.rs"),
             include_str!("episodes.rs"),
+            include_str!("audio.rs"),
         ]
         .concat();
         let mut missing = Vec::new();

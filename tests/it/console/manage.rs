@@ -191,3 +191,82 @@ async fn an_episode_is_edited_unpublished_republished_and_its_failed_job_retried
         assert!(home.body.contains(action), "{action}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_episode_s_recording_is_replaced_and_queued_again_under_the_same_id() {
+    let d = desk().await;
+    let b = operator(&d).await;
+    let c = d.state.catalog();
+    let data = c.data_dir().to_path_buf();
+    std::fs::create_dir_all(data.join("originals")).unwrap();
+    std::fs::write(data.join("originals/ep-1.wav"), b"old").unwrap();
+    support::publish(
+        c,
+        &support::new_episode("ep-1", "la-matinale", "Avant"),
+        "r/ep-1.mp3",
+        61_000,
+    );
+    let one = b.get(&d.state, "/console/episodes/ep-1").await;
+    assert!(one.body.contains("enctype=\"multipart/form-data\""));
+    let audio = wav(4000, 9);
+
+    // Without the CSRF token first: refused, nothing stored.
+    let p = b
+        .post_multipart(
+            &d.state,
+            "/console/episodes/ep-1/audio",
+            &[],
+            ("new.wav", &audio),
+        )
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    // Not audio: refused.
+    let csrf = one.csrf();
+    let p = b
+        .post_multipart(
+            &d.state,
+            "/console/episodes/ep-1/audio",
+            &[("csrf", &csrf)],
+            ("notes.txt", b"hello, not audio"),
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert_eq!(
+        c.episode("ep-1").unwrap().unwrap().status,
+        EpisodeStatus::Ready
+    );
+
+    let p = b
+        .post_multipart(
+            &d.state,
+            "/console/episodes/ep-1/audio",
+            &[("csrf", &csrf), ("lang", "fr")],
+            ("new.wav", &audio),
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let e = c.episode("ep-1").unwrap().unwrap();
+    assert_eq!(e.status, EpisodeStatus::Queued);
+    assert_eq!(e.original_name.as_deref(), Some("new.wav"));
+    assert_eq!(std::fs::read(data.join(&e.original_path)).unwrap(), audio);
+    assert!(
+        !data.join("originals/ep-1.wav").exists(),
+        "the old original is gone"
+    );
+    let job = c.claim_next_job(jiff::Timestamp::now()).unwrap().unwrap();
+    assert_eq!(job.episode.id, "ep-1");
+    // While its job runs, another replacement waits.
+    let p = b
+        .post_multipart(
+            &d.state,
+            "/console/episodes/ep-1/audio",
+            &[("csrf", &csrf)],
+            ("again.wav", &wav(4000, 10)),
+        )
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    let left: Vec<_> = std::fs::read_dir(data.join("originals")).unwrap().collect();
+    assert_eq!(left.len(), 1, "nothing else kept: {left:?}");
+    let home = b.get(&d.state, "/console").await;
+    assert!(home.body.contains("enregistrement remplacé"));
+}

@@ -167,6 +167,26 @@ impl Browser {
         page(support::send(state, req).await).await
     }
 
+    /// Posts a multipart form (text fields, then the file).
+    pub async fn post_multipart(
+        &self,
+        state: &AppState,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Page {
+        use crate::support::upload::{BOUNDARY, form};
+        let req = self
+            .request(Request::post(uri))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(form(fields, Some(file))))
+            .unwrap();
+        page(support::send(state, req).await).await
+    }
+
     /// Signs in with `secret`; keeps the session cookie when one is set.
     pub async fn sign_in(&mut self, state: &AppState, secret: &str) -> Page {
         let p = self

@@ -25,7 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
-pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
+pub use episodes::{
+    Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode, NewOriginal,
+};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
 pub use snapshot::{FileRef, Snapshot};
