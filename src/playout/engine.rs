@@ -149,6 +149,7 @@ pub fn start_with(
         let mut renderer = Renderer {
             tb,
             detector: silence_detector(&config),
+            airplay: super::airplay::Tap::new(config.airplay.clone()),
             config,
             clock,
             sink,
@@ -266,6 +267,8 @@ struct Renderer {
     detector: SilenceDetector,
     /// The live segment being read and the frame the renderer joined it at.
     live_join: Option<(Key, u64)>,
+    /// What airs, for the airplay log.
+    airplay: super::airplay::Tap,
     buf: Vec<f32>,
     /// The first frame of the block in `buf`.
     at: u64,
@@ -321,6 +324,7 @@ impl Renderer {
             let wake = tb.instant(cursor + 1 - lead) + jiff::SignedDuration::from_nanos(1);
             self.clock.sleep_until(wake, POLL);
         }
+        self.airplay.finish();
         self.sink.finish();
     }
 
@@ -458,6 +462,7 @@ impl Renderer {
                         if self.config.wait_for_data {
                             // Simulation: play the replacement from the first unfilled frame.
                             filled_to = f + r.frames as u64;
+                            self.airplay.aired(seg, f, filled_to);
                             let kind = seg.kind;
                             self.detect_silence(f, filled_to, kind == Kind::MeantSilence, None);
                             f = filled_to;
@@ -481,6 +486,7 @@ impl Renderer {
                 (Source::File { path, .. }, Kind::Show) => Some(path.clone()),
                 _ => None,
             };
+            self.airplay.aired(seg, f, filled_to);
             self.detect_silence(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
             f = m;
         }

@@ -1,5 +1,6 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters, and the loudness of the media folder's files.
+//! download counters, the loudness of the media folder's files, and the airplay log with the
+//! tags of what aired.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -8,12 +9,14 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod airplay;
 mod downloads;
 mod episodes;
 mod jobs;
 mod media;
 mod migrations;
 mod snapshot;
+mod tags;
 mod tokens;
 mod transcript;
 
@@ -22,10 +25,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use airplay::{
+    AirEnd, AirKind, AirStart, AirplayEntry, AirplayWrite, TrackSummary, Untagged, summarise,
+};
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
 pub use snapshot::{FileRef, Snapshot};
+pub use tags::MediaTags;
 pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
 
