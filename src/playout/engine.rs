@@ -383,6 +383,13 @@ impl Renderer {
         let mut f = at;
         while f < end {
             let Some(seg) = plan.at(f) else {
+                if self.config.wait_for_data && !self.stopping() {
+                    // Simulation: the plan ends inside this block; wait for the next one.
+                    plan = self.plan_for(f, 0);
+                    if plan.at(f).is_some() {
+                        continue;
+                    }
+                }
                 // The planner is late (or found nothing): silence up to the next segment.
                 let next = plan.starting_in(f, end).next().map_or(end, |s| s.start);
                 status.late_frames.fetch_add(next - f, Ordering::Relaxed);

@@ -299,7 +299,7 @@ pub fn read_tags(path: &Path) -> MediaTags {
         }
     };
     let duration = file.properties().duration();
-    let duration_ms = (!duration.is_zero()).then(|| duration.as_millis() as u64);
+    let duration_ms = (!duration.is_zero()).then_some(duration.as_millis() as u64);
     let Some(tag) = file.primary_tag().or_else(|| file.first_tag()) else {
         return MediaTags {
             duration_ms,
