@@ -389,6 +389,8 @@ pub struct Process {
     pub backups: crate::backup::BackupLog,
     /// The last webhook deliveries of the alerts task.
     pub alerts: crate::alerts::DeliveryLog,
+    /// Tokens refused since the alerts watcher last looked (revoked names, unknown secrets).
+    pub refused: crate::alerts::RefusedNames,
 }
 
 /// Counters exported at `/metrics` that only HTTP keeps.
@@ -406,6 +408,7 @@ impl Process {
             shutdown,
             backups: crate::backup::BackupLog::default(),
             alerts: crate::alerts::DeliveryLog::default(),
+            refused: crate::alerts::RefusedNames::default(),
         }
     }
 
