@@ -210,3 +210,121 @@ fn describe(seg: &Segment, from: u64) -> Option<Described> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use jiff::Timestamp;
+
+    use super::*;
+
+    fn seg(start: u64, end: u64, source: Source, kind: Kind) -> Segment {
+        Segment {
+            start,
+            end,
+            source,
+            fade_in: 0,
+            fade_out: 0,
+            kind,
+            item: Arc::new(Airing {
+                show: None,
+                show_title: "Station".into(),
+                title: "x".into(),
+                episode_id: None,
+                occurrence: None,
+                started_at: Timestamp::UNIX_EPOCH,
+                ends_at: Timestamp::UNIX_EPOCH,
+                next: None,
+            }),
+        }
+    }
+
+    fn file(path: &str, offset: u64) -> Source {
+        Source::File {
+            path: path.into(),
+            offset,
+        }
+    }
+
+    /// (started frame or ended (frame, frames)) of each event.
+    fn events(rx: &std::sync::mpsc::Receiver<Aired>) -> Vec<(char, u64, u64)> {
+        rx.try_iter()
+            .map(|e| match e {
+                Aired::Started { frame, file, .. } => ('s', frame, file.map_or(0, |f| f.1)),
+                Aired::Ended { frame, frames } => ('e', frame, frames),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_item_is_one_airing_across_blocks_and_re_plans_and_two_around_a_takeover() {
+        let (tx, rx) = sync_channel(64);
+        let log = AirplayLog {
+            tx: Some(tx),
+            counters: Arc::default(),
+        };
+        let mut tap = Tap::new(log);
+        let bed = seg(0, 1000, file("bed.wav", 0), Kind::Fallback);
+        tap.aired(&bed, 0, 256);
+        tap.aired(&bed, 256, 512);
+        // A re-plan cuts the bed at 600 for a takeover: the same airing goes on.
+        let cut = seg(0, 600, file("bed.wav", 0), Kind::Fallback);
+        tap.aired(&cut, 512, 600);
+        let live = seg(
+            600,
+            800,
+            Source::Live {
+                input: "live".into(),
+            },
+            Kind::Live,
+        );
+        tap.aired(&live, 600, 800);
+        // The bed's rest after the takeover is an airing of its own, from its frame 800.
+        let rest = seg(800, 1000, file("bed.wav", 800), Kind::Fallback);
+        tap.aired(&rest, 800, 1000);
+        let silence = seg(1000, 1100, Source::Silence, Kind::MeantSilence);
+        tap.aired(&silence, 1000, 1100);
+        tap.finish();
+        assert_eq!(
+            events(&rx),
+            [
+                ('s', 0, 0),
+                ('e', 0, 600),
+                ('s', 600, 0),
+                ('e', 600, 200),
+                ('s', 800, 800),
+                ('e', 800, 200),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_and_never_blocks_the_render_thread() {
+        let (tx, rx) = sync_channel(2);
+        let log = AirplayLog {
+            tx: Some(tx),
+            counters: Arc::default(),
+        };
+        let mut tap = Tap::new(log.clone());
+        // Nobody reads: ten items, twenty events, two fit.
+        for i in 0..10 {
+            let s = seg(
+                i * 10,
+                i * 10 + 10,
+                file(&format!("{i}.wav"), 0),
+                Kind::Show,
+            );
+            tap.aired(&s, i * 10, i * 10 + 10);
+        }
+        tap.finish();
+        let c = log.counters();
+        assert_eq!(c.sent.load(Ordering::Relaxed), 2);
+        assert_eq!(c.dropped.load(Ordering::Relaxed), 18);
+        assert_eq!(events(&rx).len(), 2);
+        // Disabled (the default): nothing is counted.
+        let mut off = Tap::new(AirplayLog::default());
+        off.aired(&seg(0, 10, file("a.wav", 0), Kind::Show), 0, 10);
+        off.finish();
+    }
+}
