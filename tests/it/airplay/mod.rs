@@ -5,4 +5,5 @@
 
 mod alerts;
 mod day;
+mod live;
 mod report;
