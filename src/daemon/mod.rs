@@ -273,6 +273,10 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
         state.catalog().clone(),
         edge::airplay_config(settings, std::sync::Arc::new(SystemClock)),
     )?;
+    state
+        .http()
+        .on_air
+        .set_airplay_counters(airplay.counters().clone());
     config.airplay = airplay;
     let handle = crate::playout::start(
         config,

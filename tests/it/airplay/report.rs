@@ -256,4 +256,10 @@ async fn operators_download_the_same_declaration_over_http() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["untagged"][0]["path"], "beds/nappe.mp3");
     assert_eq!(v["untagged"].as_array().unwrap().len(), 1);
+    // The log's own counters, for operators and Prometheus.
+    let (_, body) = support::get(&st.state, "/api/status").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["airplay"]["dropped"], 0);
+    let (_, body) = support::get(&st.state, "/metrics").await;
+    assert!(body.contains("antenne_airplay_dropped_total 0"), "{body}");
 }
