@@ -280,6 +280,11 @@ pub struct Day {
 
 /// Runs the engine over `DAY` with the airplay writer on.
 pub fn run_day() -> Day {
+    run_day_with(true).0
+}
+
+/// Runs the engine over `DAY`, the airplay writer on or off; and the wall time it took.
+pub fn run_day_with(record: bool) -> (Day, Duration) {
     let st = station();
     let (from, to) = (ts(DAY.0), ts(DAY.1));
     let clock = Arc::new(ManualClock::auto_advance(from));
@@ -294,6 +299,8 @@ pub fn run_day() -> Day {
     )
     .unwrap();
     let counters = airplay.counters().clone();
+    let airplay = if record { airplay } else { Default::default() };
+    let started = std::time::Instant::now();
     let sink = RunSink::default();
     let (_tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
     let config = PlayoutConfig {
@@ -319,19 +326,44 @@ pub fn run_day() -> Day {
     let status = handle.status();
     handle.join();
     writer.stop();
+    let took = started.elapsed();
     let late = status
         .late_frames
         .load(std::sync::atomic::Ordering::Relaxed);
     let runs = std::mem::take(&mut *sink.0.lock().unwrap());
     let log = st.catalog.airplay_between(from, to).unwrap();
     let dropped = counters.dropped.load(std::sync::atomic::Ordering::Relaxed);
-    Day {
+    let day = Day {
         st,
         runs,
         log,
         dropped,
         late,
+    };
+    (day, took)
+}
+
+/// The cost of the log (not a test: a measurement for BENCHMARKS.md):
+/// `cargo test --release --test it airplay::day::cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn cost() {
+    let mut off = Vec::new();
+    let mut on = Vec::new();
+    let mut rows = 0;
+    for _ in 0..3 {
+        off.push(run_day_with(false).1.as_secs_f64());
+        let (day, took) = run_day_with(true);
+        on.push(took.as_secs_f64());
+        rows = day.log.len();
     }
+    let best = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+    println!(
+        "simulated day ({rows} airings): without the log {:.2} s, with it {:.2} s, ratio {:.3}",
+        best(&off),
+        best(&on),
+        best(&on) / best(&off)
+    );
 }
 
 #[test]
