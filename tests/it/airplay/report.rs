@@ -263,3 +263,45 @@ async fn operators_download_the_same_declaration_over_http() {
     let (_, body) = support::get(&st.state, "/metrics").await;
     assert!(body.contains("antenne_airplay_dropped_total 0"), "{body}");
 }
+
+#[test]
+fn the_command_prints_the_declaration_and_refuses_a_bad_period() {
+    use antenne::cli::CliError;
+    use antenne::cli::report::{AirplayArgs, Args, FormatArg, Report, run};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = support::settings(dir.path());
+    small_log(&Catalog::open(&settings.process.data_dir).unwrap());
+    let args = |from: &str, to: &str, format| Args {
+        report: Report::Airplay(AirplayArgs {
+            from: from.into(),
+            to: to.into(),
+            format,
+            detail: false,
+            semicolon: false,
+        }),
+    };
+    let mut out = Vec::new();
+    run(
+        &args("2027-03-03", "2027-03-03", FormatArg::Csv),
+        &settings,
+        &mut out,
+    )
+    .unwrap();
+    let records = parse(&out, b',');
+    assert_eq!(records[0], SUMMARY_HEADER);
+    assert_eq!(records.len(), 3);
+    let mut out = Vec::new();
+    run(
+        &args("2027-03-03", "2027-03-03", FormatArg::Json),
+        &settings,
+        &mut out,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["tracks"][0]["isrc"], "FRZ039800212");
+    for (from, to) in [("2027-03-04", "2027-03-03"), ("hier", "2027-03-03")] {
+        let err = run(&args(from, to, FormatArg::Csv), &settings, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, CliError::User(_)), "{err:?}");
+        assert_eq!(err.exit_code(), 1);
+    }
+}
