@@ -22,8 +22,9 @@ pub use refused::RefusedNames;
 pub use task::{Alerts, AlertsConfig, Input};
 pub use webhook::{DeliveryLog, Endpoint, Retry};
 
-/// Something an operator must hear about. Conditions (dead air, stream down, disk low) last
-/// until they are cleared; the others are one-off failures, repeated ones muted for a while.
+/// Something an operator must hear about. Conditions (dead air, stream down, disk low, a live
+/// source dropped) last until they are cleared; the others are one-off failures, repeated ones
+/// muted for a while.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
