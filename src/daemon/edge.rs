@@ -151,6 +151,19 @@ pub fn playout_config(settings: &Settings, live: LiveInputs, levels: Levels) -> 
     }
 }
 
+/// The airplay writer's names and clock.
+pub fn airplay_config(
+    settings: &Settings,
+    clock: std::sync::Arc<dyn crate::playout::Clock>,
+) -> crate::playout::airplay::WriterConfig {
+    crate::playout::airplay::WriterConfig {
+        sample_rate: settings.station.sample_rate,
+        media_dir: settings.process.media_dir.clone(),
+        data_dir: settings.process.data_dir.clone(),
+        clock,
+    }
+}
+
 /// Levelling on: non-episode files air at the ingest's loudness target, under its ceiling.
 pub fn levels(settings: &Settings) -> Levels {
     Levels::new(LevelPolicy {

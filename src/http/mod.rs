@@ -16,6 +16,7 @@ pub mod feed;
 pub mod hls;
 pub mod media;
 pub mod refresh;
+pub mod reports;
 mod resumable;
 mod schedule;
 pub mod state;
@@ -69,6 +70,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/api/library", get(status::library))
+        .route("/api/library/untagged", get(reports::untagged))
+        .route("/api/reports/airplay", get(reports::airplay))
         .route("/metrics", get(status::metrics))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))

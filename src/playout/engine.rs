@@ -150,6 +150,7 @@ pub fn start_with(
         let mut renderer = Renderer {
             tb,
             detector: silence_detector(&config),
+            airplay: super::airplay::Tap::new(config.airplay.clone()),
             config,
             clock,
             sink,
@@ -267,6 +268,8 @@ struct Renderer {
     detector: SilenceDetector,
     /// The live segment being read and the frame the renderer joined it at.
     live_join: Option<(Key, u64)>,
+    /// What airs, for the airplay log.
+    airplay: super::airplay::Tap,
     buf: Vec<f32>,
     /// The first frame of the block in `buf`.
     at: u64,
@@ -322,6 +325,7 @@ impl Renderer {
             let wake = tb.instant(cursor + 1 - lead) + jiff::SignedDuration::from_nanos(1);
             self.clock.sleep_until(wake, POLL);
         }
+        self.airplay.finish();
         self.sink.finish();
     }
 
@@ -381,6 +385,13 @@ impl Renderer {
         let mut f = at;
         while f < end {
             let Some(seg) = plan.at(f) else {
+                if self.config.wait_for_data && !self.stopping() {
+                    // Simulation: the plan ends inside this block; wait for the next one.
+                    plan = self.plan_for(f, 0);
+                    if plan.at(f).is_some() {
+                        continue;
+                    }
+                }
                 // The planner is late (or found nothing): silence up to the next segment.
                 let next = plan.starting_in(f, end).next().map_or(end, |s| s.start);
                 status.late_frames.fetch_add(next - f, Ordering::Relaxed);
@@ -460,6 +471,7 @@ impl Renderer {
                         if self.config.wait_for_data {
                             // Simulation: play the replacement from the first unfilled frame.
                             filled_to = f + r.frames as u64;
+                            self.airplay.aired(seg, f, filled_to);
                             let kind = seg.kind;
                             self.detect_silence(f, filled_to, kind == Kind::MeantSilence, None);
                             f = filled_to;
@@ -483,6 +495,7 @@ impl Renderer {
                 (Source::File { path, .. }, Kind::Show) => Some(path.clone()),
                 _ => None,
             };
+            self.airplay.aired(seg, f, filled_to);
             self.detect_silence(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
             f = m;
         }

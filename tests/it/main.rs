@@ -9,6 +9,7 @@
 
 mod support;
 
+mod airplay;
 mod alerts;
 mod architecture;
 mod audio;

@@ -1,6 +1,6 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters, the loudness of the media folder's files, and the operators' console's
-//! audit log.
+//! download counters, the loudness of the media folder's files, the airplay log with the
+//! tags of what aired, and the operators' console's audit log.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -9,6 +9,7 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod airplay;
 mod audit;
 mod downloads;
 mod episodes;
@@ -16,6 +17,7 @@ mod jobs;
 mod media;
 mod migrations;
 mod snapshot;
+mod tags;
 mod tokens;
 mod transcript;
 
@@ -24,6 +26,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use airplay::{
+    AirEnd, AirKind, AirStart, AirplayEntry, AirplayWrite, TrackSummary, Untagged, summarise,
+};
 pub use audit::AuditEntry;
 pub use episodes::{
     Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode, NewOriginal,
@@ -31,6 +36,7 @@ pub use episodes::{
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
 pub use snapshot::{FileRef, Snapshot};
+pub use tags::MediaTags;
 pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
 
