@@ -211,7 +211,7 @@ pub struct Stages {
     cushion: Cushion,
     /// The cushion last given to the control and the input (none yet: `u64::MAX`).
     cushion_set: u64,
-    /// The loop steers from the moment the cushion is first there.
+    /// The loop steers from the moment the cushion is first there or the renderer reads.
     controlling: bool,
     stereo: Vec<f32>,
     resampled: Vec<f32>,
@@ -308,9 +308,10 @@ impl Stages {
         } else {
             writer.write(&self.levelled);
             let buffered = writer.input().buffered_frames() as u64;
-            // While the buffer fills after a connection the loop would only pull the pitch
-            // down for nothing.
-            self.controlling |= buffered >= cushion;
+            // While the buffer fills after a connection the loop would only move the pitch
+            // for nothing; once the renderer reads, it steers (a slow source's buffer may
+            // never be seen at the cushion again: waiting for that let it sag to an underrun).
+            self.controlling |= buffered >= cushion || writer.input().is_reading();
             if self.controlling {
                 let relative = self.control.observe(buffered, out_frames.max(1));
                 self.resampler.set_relative(relative);

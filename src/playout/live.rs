@@ -177,6 +177,13 @@ impl LiveInput {
         (self.ring().prime / CHANNELS) as u64
     }
 
+    /// Whether the renderer is reading the source's audio (on air, cushion reached): the drift
+    /// control steers from then on.
+    pub fn is_reading(&self) -> bool {
+        let ring = self.ring();
+        ring.read && !ring.priming
+    }
+
     /// The title the connected source gave, if any.
     pub fn title(&self) -> Option<String> {
         self.ring().title.clone()

@@ -55,6 +55,8 @@ struct Run {
     /// The cushion the stages wanted after each read once on air, seconds: (on-air instant,
     /// cushion), one sample a second.
     cushions: Vec<(f64, f64)>,
+    /// When each underrun happened, seconds on air, with the cushion and the level before.
+    underrun_at: Vec<(f64, f64, f64)>,
 }
 
 /// When a source sends a packet due at `due` seconds (its audio's end, on its own clock),
@@ -126,6 +128,7 @@ fn simulate_sending(rate: u32, drift: f64, seconds: f64, sends: &Sends) -> Run {
     let counters = input.counters();
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let mut cushions = Vec::new();
+    let mut underrun_at = Vec::new();
     let mut sent = 0.0;
     loop {
         // Both clocks from counts, not sums: no rounding drift of their own.
@@ -153,7 +156,16 @@ fn simulate_sending(rate: u32, drift: f64, seconds: f64, sends: &Sends) -> Run {
             sent = next_packet;
         } else {
             clock.set(t0 + SignedDuration::from_secs_f64(next_read));
+            let before = input.buffered_frames() as f64 / station;
+            let underruns = n(&counters.underruns);
             let got = input.read(&mut block, |_| 1.0);
+            if n(&counters.underruns) > underruns {
+                underrun_at.push((
+                    next_read - PREROLL_S,
+                    stages.cushion_frames() as f64 / station,
+                    before,
+                ));
+            }
             reads += 1;
             if fill.is_none() && got > 0 {
                 fill = Some((n(&counters.waiting_frames), reads - 1));
@@ -193,6 +205,7 @@ fn simulate_sending(rate: u32, drift: f64, seconds: f64, sends: &Sends) -> Run {
         deviation_late: late,
         correction: stages.correction(),
         cushions,
+        underrun_at,
     }
 }
 

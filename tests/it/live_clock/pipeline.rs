@@ -155,9 +155,10 @@ fn garbage_in_the_middle_of_an_mp3_source_airs_no_noise_and_the_tone_comes_back(
     // What airs around the junk: the tone, a gap (the frames lost), the tone; its edges are
     // all the noise there is.
     assert!(noise <= 3, "{noise} ms of noise");
-    // (The leveler rides the tone up as it goes: the clean stream's peak is the reference.)
+    // (The leveler rides the tone up as it goes: the clean stream's peak is the reference;
+    // after the gap it rides a little higher.)
     assert!(
-        peak <= clean_peak * 1.01,
+        peak <= clean_peak * 10f32.powf(0.5 / 20.0),
         "nothing louder than the tone: {peak} vs {clean_peak}"
     );
     // The tone after the gap airs intact to the end.
