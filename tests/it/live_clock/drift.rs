@@ -358,7 +358,8 @@ fn assert_clean(run: &Run, seconds: f64) {
             run.waiting_after_fill
         ),
         (0, 0, 0, 0),
-        "no underrun, overflow or wait: {run:?}"
+        "no underrun, overflow or wait; underruns at (s on air, cushion, level before): {:?}",
+        run.underrun_at
     );
     assert_eq!(
         (run.clicks, run.wobbles),
