@@ -33,7 +33,7 @@ on_air() { # NAME SOFTWARE FREQ COMMAND...
   "$@" >"$tmp/$name.log" 2>&1 &
   local client=$!
   wait_live_streaming "$software" 20 || fail "$name never went on air: $(tail -n 5 "$tmp/$name.log")"
-  # The cushion (1 s) and the loudness riding settle first. A loaded machine may starve a
+  # The cushion (0.35 s or more, adapting to the source) and the loudness riding settle first. A loaded machine may starve a
   # client for a moment (Liquidsoap's "We must catchup"): up to three listens, 1 s apart.
   sleep 4
   for _ in 1 2 3; do
