@@ -1,5 +1,5 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters, and the loudness of the media folder's files.
+//! download counters, listener sessions, and the loudness of the media folder's files.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -8,6 +8,7 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod audience;
 mod downloads;
 mod episodes;
 mod jobs;
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use audience::{ClientFamily, DownloadRecord, ListenerSession, StreamKind};
 pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
