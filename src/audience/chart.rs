@@ -99,8 +99,8 @@ pub fn horizontal(title: &str, desc: &str, none: &str, bars: &[Bar]) -> String {
     out
 }
 
-/// A series: one vertical bar per item in order, a value axis with round ticks, and at most
-/// about 12 labels under the bars (every n-th).
+/// A series of counts: one vertical bar per item in order, a value axis with round whole
+/// ticks, and at most about 12 labels under the bars (every n-th).
 pub fn vertical(title: &str, desc: &str, none: &str, bars: &[Bar]) -> String {
     if bars.is_empty() {
         return empty(title, none);
@@ -110,7 +110,7 @@ pub fn vertical(title: &str, desc: &str, none: &str, bars: &[Bar]) -> String {
     let plot_w = WIDTH - left - right;
     let plot_h = height - top - bottom;
     let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
-    let step = nice_step(max / 4.0);
+    let step = nice_step(max / 4.0).max(1.0);
     let axis_max = (max / step).ceil().max(1.0) * step;
     let mut out = String::new();
     open(&mut out, height, title, desc);

@@ -9,6 +9,8 @@ pub mod check;
 pub mod feed;
 pub mod ingest;
 pub mod listen;
+pub mod report;
+pub mod report_audience;
 pub mod restore;
 pub mod schedule;
 pub mod serve;
@@ -79,6 +81,8 @@ pub enum Command {
     Backup(backup::Args),
     /// Check a backup against its manifest and restore it into an empty data folder
     Restore(restore::Args),
+    /// Reports for funders and collecting societies (`report audience`)
+    Report(report::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -119,6 +123,7 @@ fn run(command: &Command, settings: &Settings) -> Result<(), CliError> {
         Command::Feed(args) => feed::run(args, settings, &mut out),
         Command::Backup(args) => backup::run(args, settings, &mut out),
         Command::Restore(args) => restore::run(args, settings, &mut out),
+        Command::Report(args) => report::run(args, settings, &mut out),
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = operator(&catalog, &headers).await {
-        return r;
+        return *r;
     }
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
@@ -45,7 +45,7 @@ pub async fn page(
     let lang = Lang::negotiate(q.lang.as_deref(), accept);
     let (span, period) = match period(&on_air, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     match load(&catalog, &on_air, period).await {
         Ok(f) => html(render(&on_air, &f, span, &q, lang)),
@@ -62,14 +62,14 @@ pub async fn csv(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = operator(&catalog, &headers).await {
-        return r;
+        return *r;
     }
     let Some(table) = file.strip_suffix(".csv").and_then(Table::from_name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let (_, period) = match period(&on_air, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let f = match load(&catalog, &on_air, period).await {
         Ok(f) => f,
@@ -100,22 +100,22 @@ pub async fn csv(
 }
 
 /// `Ok` for an operator token (Bearer, or Basic's password); else the answer to send.
-async fn operator(catalog: &CatalogAccess, headers: &HeaderMap) -> Result<(), Response> {
+async fn operator(catalog: &CatalogAccess, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(presented_secret);
     let Some(secret) = secret else {
-        return Err(unauthorized());
+        return Err(Box::new(unauthorized()));
     };
     let record = catalog
         .with_catalog(move |c| c.token_for_secret(&secret))
         .await
-        .map_err(|e| super::ApiError::from(e).into_response())?;
+        .map_err(|e| Box::new(super::ApiError::from(e).into_response()))?;
     match record {
         Some(r) if r.is_operator() => Ok(()),
-        Some(_) => Err(super::ApiError::Forbidden.into_response()),
-        None => Err(unauthorized()),
+        Some(_) => Err(Box::new(super::ApiError::Forbidden.into_response())),
+        None => Err(Box::new(unauthorized())),
     }
 }
 
@@ -149,12 +149,12 @@ fn unauthorized() -> Response {
     r
 }
 
-fn bad_request(msg: &str) -> Response {
-    (StatusCode::BAD_REQUEST, format!("{msg}\n")).into_response()
+fn bad_request(msg: &str) -> super::ApiError {
+    super::ApiError::BadRequest(msg.to_owned())
 }
 
 /// The period the query asks for, in the station's time zone.
-fn period(on_air: &OnAir, q: &AudienceQuery) -> Result<(Span, Period), Response> {
+fn period(on_air: &OnAir, q: &AudienceQuery) -> Result<(Span, Period), super::ApiError> {
     let span = match q.period.as_deref() {
         None | Some("") => Span::Month,
         Some(s) => {

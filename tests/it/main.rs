@@ -11,6 +11,7 @@ mod support;
 
 mod alerts;
 mod architecture;
+mod audience;
 mod audio;
 mod broadcast;
 mod catalog;
