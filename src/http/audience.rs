@@ -275,10 +275,14 @@ fn render(on_air: &OnAir, f: &Figures, span: Span, q: &AudienceQuery, l: Lang) -
             );
         }
     }
-    let other = match l {
-        Lang::Fr => "<a href=\"?lang=en\" lang=\"en\" hreflang=\"en\">English</a>",
-        Lang::En => "<a href=\"?lang=fr\" lang=\"fr\" hreflang=\"fr\">Français</a>",
+    let (code, name) = match l {
+        Lang::Fr => ("en", "English"),
+        Lang::En => ("fr", "Français"),
     };
+    let other = format!(
+        "<a href=\"/audience?period={}{to}&amp;lang={code}\" lang=\"{code}\" hreflang=\"{code}\">{name}</a>",
+        span.name()
+    );
     let _ = writeln!(out, "· {other}</p></nav>");
     let total_ms: i64 = f.by_output.values().map(|t| t.listening_ms).sum();
     let total_sessions: u32 = f.by_output.values().map(|t| t.sessions).sum();

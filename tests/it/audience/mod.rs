@@ -3,6 +3,7 @@
 //! operator page's SVG and CSV, and `antenne report audience`.
 
 mod clients;
+mod hls;
 mod page;
 mod record;
 mod schema;
