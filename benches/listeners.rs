@@ -670,16 +670,11 @@ fn recording() {
                 let w = r.writes.unwrap_or_default();
                 let (batches, rows, lost) = (w.0 as f64 * per_min, w.1 as f64 * per_min, w.2);
                 println!(
-                    "| {} | {n} | {} | {:.1}% | {cpu:.2} | {:.5} | {} | {} | {} | {} |",
+                    "| {} | {n} | {} | {:.1}% | {cpu:.2} | {:.5} | {} | {} | {} |",
                     if which == 1 { "yes" } else { "no" },
                     round + 1,
                     r.keeping_up * 100.0,
                     cpu / (n as f64 * r.window_s / 60.0),
-                    if which == 1 {
-                        format!("{rows:.0}")
-                    } else {
-                        "-".into()
-                    },
                     if which == 1 {
                         format!("{batches:.0}")
                     } else {
