@@ -1,10 +1,10 @@
 //! De-duplication: one alert when an incident starts, one "resolved" when it ends.
 //!
-//! A condition (dead air, stream down, disk low) is open from its first [`Signal::Raise`]
-//! until a [`Signal::Clear`] of its key; raising it again while open says nothing. A one-off
-//! failure has no end: it alerts once, then the same key is muted for `quiet` (a failing
-//! upload retried every minute is one incident, not sixty e-mails). Time is a parameter
-//! (tokio's clock: paused in tests).
+//! A condition (dead air, stream down, disk low, a live source dropped) is open from its first
+//! [`Signal::Raise`] until a [`Signal::Clear`] of its key; raising it again while open says
+//! nothing. A one-off failure has no end: it alerts once, then the same key is muted for
+//! `quiet` (a failing upload retried every minute is one incident, not sixty e-mails). Time
+//! is a parameter (tokio's clock: paused in tests).
 
 use std::collections::HashMap;
 

@@ -7,19 +7,24 @@
 //! its delivery (the audio path only flips atomics the daemon's watcher reads). Issue 16.
 
 pub mod incident;
+pub mod live;
 pub mod mail;
+pub mod refused;
 pub mod task;
 pub mod webhook;
 
 use serde::Serialize;
 
 pub use incident::{Alert, AlertState, Signal, Tracker};
+pub use live::{LiveSeen, LiveWatch};
 pub use mail::{Mailer, SmtpConfig, SmtpTls};
+pub use refused::RefusedNames;
 pub use task::{Alerts, AlertsConfig, Input};
 pub use webhook::{DeliveryLog, Endpoint, Retry};
 
-/// Something an operator must hear about. Conditions (dead air, stream down, disk low) last
-/// until they are cleared; the others are one-off failures, repeated ones muted for a while.
+/// Something an operator must hear about. Conditions (dead air, stream down, disk low, a live
+/// source dropped) last until they are cleared; the others are one-off failures, repeated ones
+/// muted for a while.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -27,7 +32,7 @@ pub enum Event {
     DeadAir,
     /// The playout produced no frames for `seconds`.
     StreamDown { seconds: u64 },
-    /// A live source disconnected during its slot.
+    /// A live source disconnected during its slot (until it streams again or the slot ends).
     LiveDropped { show: String },
     /// An upload or watch-folder file could not be ingested.
     IngestFailed { file: String, error: String },
@@ -35,7 +40,8 @@ pub enum Event {
     ScheduleRefused { errors: String },
     /// Free space on the data folder fell under the threshold.
     DiskLow { free_mb: u64, threshold_mb: u64 },
-    /// An upload or a live source used a revoked or unknown name.
+    /// A request presented the token of a revoked name (`name`), or a token no name has
+    /// (`name` empty).
     UploadUnauthorised { name: String },
     /// A scheduled backup failed.
     BackupFailed { error: String },
@@ -80,7 +86,10 @@ impl Event {
     pub fn is_condition(&self) -> bool {
         matches!(
             self,
-            Event::DeadAir | Event::StreamDown { .. } | Event::DiskLow { .. }
+            Event::DeadAir
+                | Event::StreamDown { .. }
+                | Event::DiskLow { .. }
+                | Event::LiveDropped { .. }
         )
     }
 
@@ -130,6 +139,12 @@ impl Event {
                 },
                 En,
             ) => format!("Disk space low: {free_mb} MB free (threshold {threshold_mb} MB)."),
+            (Event::UploadUnauthorised { name }, Fr) if name.is_empty() => {
+                "Jeton refusé : un jeton inconnu a été présenté.".into()
+            }
+            (Event::UploadUnauthorised { name }, En) if name.is_empty() => {
+                "Token refused: an unknown token was presented.".into()
+            }
             (Event::UploadUnauthorised { name }, Fr) => {
                 format!("Envoi refusé : le nom « {name} » est inconnu ou révoqué.")
             }
@@ -150,6 +165,8 @@ impl Event {
             (Event::StreamDown { .. }, Lang::En) => "stream down",
             (Event::DiskLow { .. }, Lang::Fr) => "espace disque faible",
             (Event::DiskLow { .. }, Lang::En) => "disk space low",
+            (Event::LiveDropped { .. }, Lang::Fr) => "direct interrompu",
+            (Event::LiveDropped { .. }, Lang::En) => "live source dropped",
             (_, Lang::Fr) => "incident",
             (_, Lang::En) => "incident",
         };

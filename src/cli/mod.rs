@@ -81,7 +81,7 @@ pub enum Command {
     Backup(backup::Args),
     /// Check a backup against its manifest and restore it into an empty data folder
     Restore(restore::Args),
-    /// Reports for funders and collecting societies (`report audience`)
+    /// Reports: the music declaration (SACEM/SPRÉ), the audience figures for funders
     Report(report::Args),
 }
 

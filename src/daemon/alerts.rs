@@ -1,6 +1,7 @@
 //! Where the station's incidents become alert signals: a watcher polls what the subsystems
 //! already publish (the playout's silence alarm and frame counter, the schedule's refused
-//! edit, the scheduled backups' outcome, free space on `data_dir`) once a second, follows
+//! edit, the scheduled backups' outcome, free space on `data_dir`, the live input's source,
+//! the tokens HTTP refused) once a second, follows
 //! the title on air and the ingest jobs that fail; the alerts task de-duplicates and delivers. The audio path only writes
 //! atomics and a watch channel, so nothing there waits for an alert.
 
@@ -9,7 +10,11 @@ use std::path::Path;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use super::AppState;
-use crate::alerts::{Alerts, Event, Input};
+use crate::alerts::{Alerts, Event, Input, LiveSeen, LiveWatch};
+
+/// How long a show's live source must be gone, in its slot, to be an incident (a blip the
+/// source resumes within is not).
+const LIVE_DROP_HOLD: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
 
 /// How often free disk space is read.
 const DISK_EVERY: Duration = Duration::from_secs(60);
@@ -41,6 +46,8 @@ pub fn start(state: &AppState) -> Result<Alerts, super::StartError> {
         let mut refused_at = st.schedule().refused.as_ref().map(|r| r.at);
         let mut backups_failed = st.http().process.backups.snapshot().failed;
         let mut disk_at: Option<Instant> = None;
+        let mut live = LiveWatch::new(LIVE_DROP_HOLD);
+        let refused_tokens = st.http().process.refused.clone();
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,
@@ -83,6 +90,28 @@ pub fn start(state: &AppState) -> Result<Alerts, super::StartError> {
                 tx.raise(Event::BackupFailed {
                     error: b.last_error.unwrap_or_default(),
                 });
+            }
+            let seen = st
+                .http()
+                .live
+                .0
+                .as_ref()
+                .and_then(|l| l.status().connected)
+                .map(|c| LiveSeen {
+                    show: c.show,
+                    occurrence: c.occurrence,
+                    ends_at: c.ends_at,
+                    streaming: c.streaming,
+                });
+            for signal in live.observe(seen.as_ref(), jiff::Timestamp::now()) {
+                tx.send(Input::Signal(signal));
+            }
+            let (names, more) = refused_tokens.drain();
+            if more > 0 {
+                tracing::warn!(names = more, "alerts: more refused token names than kept");
+            }
+            for name in names {
+                tx.raise(Event::UploadUnauthorised { name });
             }
             if disk_min_mb > 0 && disk_at.is_none_or(|at| at.elapsed() >= DISK_EVERY) {
                 disk_at = Some(Instant::now());

@@ -46,6 +46,14 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
     }
 }
 
+/// Where the operators' console finds the schedule it edits and its saved versions.
+pub fn console_config(settings: &Settings) -> crate::http::console::ConsoleConfig {
+    crate::http::console::ConsoleConfig {
+        schedule: settings.process.schedule.clone(),
+        history: settings.process.schedule_history(),
+    }
+}
+
 /// The port live sources connect to: `live_listen`'s, else the public URL's (explicit, or
 /// its scheme's).
 fn live_port(settings: &Settings) -> u16 {
@@ -140,6 +148,19 @@ pub fn playout_config(settings: &Settings, live: LiveInputs, levels: Levels) -> 
         live,
         levels,
         ..PlayoutConfig::default()
+    }
+}
+
+/// The airplay writer's names and clock.
+pub fn airplay_config(
+    settings: &Settings,
+    clock: std::sync::Arc<dyn crate::playout::Clock>,
+) -> crate::playout::airplay::WriterConfig {
+    crate::playout::airplay::WriterConfig {
+        sample_rate: settings.station.sample_rate,
+        media_dir: settings.process.media_dir.clone(),
+        data_dir: settings.process.data_dir.clone(),
+        clock,
     }
 }
 

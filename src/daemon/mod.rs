@@ -289,18 +289,47 @@ fn start_playout(state: &AppState) -> anyhow::Result<()> {
         });
     }
     let sink = FanOut::new(encodings);
+    let mut config = edge::playout_config(
+        settings,
+        state.live_inputs().clone(),
+        state.levels().clone(),
+    );
+    let (airplay, writer) = crate::playout::AirplayWriter::start(
+        state.catalog().clone(),
+        edge::airplay_config(settings, std::sync::Arc::new(SystemClock)),
+    )?;
+    state
+        .http()
+        .on_air
+        .set_airplay_counters(airplay.counters().clone());
+    config.airplay = airplay;
     let handle = crate::playout::start(
-        edge::playout_config(
-            settings,
-            state.live_inputs().clone(),
-            state.levels().clone(),
-        ),
+        config,
         schedule_rx,
         state.catalog().clone(),
         Box::new(sink),
         std::sync::Arc::new(SystemClock),
     )?;
     let mut now_rx = handle.now_playing();
+    // At shutdown the airplay log is written out and the item on air closed at the last
+    // frame rendered.
+    let (status, catalog, rate) = (
+        handle.status(),
+        state.catalog().clone(),
+        settings.station.sample_rate,
+    );
+    let token = state.shutdown_token().clone();
+    state.spawn(async move {
+        token.cancelled().await;
+        let _ = tokio::task::spawn_blocking(move || {
+            writer.stop();
+            let end = status.cursor.load(std::sync::atomic::Ordering::Relaxed);
+            if let Err(e) = catalog.close_airplay(end, rate) {
+                tracing::warn!(error = %e, "airplay: cannot close the item on air");
+            }
+        })
+        .await;
+    });
     state.set_playout(handle);
     // The media folder's loudness, measured in the background (one thread, lowest priority).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

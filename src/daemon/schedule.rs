@@ -51,6 +51,24 @@ impl Facts for StationFacts<'_> {
     }
 }
 
+/// Validates a schedule's text with the facts the reload uses (media folder, catalog): the
+/// operators' console checks an edit with it before saving (blocking IO).
+pub fn validate(
+    text: &str,
+    file: &str,
+    media_dir: &Path,
+    catalog: &Catalog,
+    now: Timestamp,
+) -> Result<(Schedule, Vec<crate::schedule::Diagnostic>), Vec<crate::schedule::Diagnostic>> {
+    let facts = StationFacts {
+        media: MediaFacts {
+            media_dir: media_dir.to_path_buf(),
+        },
+        catalog,
+    };
+    Schedule::parse(text, file, now, &facts)
+}
+
 /// Reads and validates the schedule file (blocking IO).
 /// `Err` carries every rendered error (or the read error).
 pub fn load(

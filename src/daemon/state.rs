@@ -23,6 +23,17 @@ use crate::http::{
 use crate::playout::NowPlaying;
 use crate::schedule::ScheduleState;
 
+/// The operators' console, validating edits as the reload does.
+fn console(settings: &Settings, catalog: &Catalog) -> crate::http::console::Console {
+    let (media_dir, catalog) = (settings.process.media_dir.clone(), catalog.clone());
+    crate::http::console::Console::new(
+        super::edge::console_config(settings),
+        Arc::new(move |text, file, now| {
+            super::schedule::validate(text, file, &media_dir, &catalog, now)
+        }),
+    )
+}
+
 /// The download counter's secret, in `data_dir`.
 pub(crate) const SECRET_FILE: &str = "download-secret";
 
@@ -139,6 +150,7 @@ impl AppState {
                 HlsService::new(config, store).with_sessions(session_log.clone())
             })),
             library: levels,
+            console: console(&settings, &catalog),
         };
         Ok(AppState(Arc::new(Inner {
             settings,

@@ -7,14 +7,15 @@
 //!   ([`crate::catalog::Catalog::token_for_secret`]), so neither the comparison nor a
 //!   database index lookup leaks through timing how close a guess came.
 //! - A missing, malformed, unknown or revoked token answers the same bare `401`; a known
-//!   token acting outside its shows answers `403`. Neither says more.
+//!   token acting outside its shows answers `403`. Neither says more. A revoked or unknown
+//!   token is noted for the alerts (`alerts::refused`: the revoked name, never the secret).
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::ApiError;
-use super::state::CatalogAccess;
+use super::state::{CatalogAccess, Process};
 use crate::catalog::TokenRecord;
 
 /// The authenticated caller of a request. Extracting it answers `401` (with
@@ -36,17 +37,29 @@ impl Auth {
 impl<S> FromRequestParts<S> for Auth
 where
     CatalogAccess: FromRef<S>,
+    Process: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let secret = bearer(parts).ok_or(ApiError::Unauthorized)?.to_owned();
-        let record = CatalogAccess::from_ref(state)
-            .with_catalog(move |c| c.token_for_secret(&secret))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(Auth(record))
+        let found = CatalogAccess::from_ref(state)
+            .with_catalog(move |c| {
+                Ok(match c.token_for_secret(&secret)? {
+                    Some(record) => Ok(record),
+                    // For the alert: a revoked token's name, or "" for an unknown secret.
+                    None => Err(c.revoked_token_name(&secret)?.unwrap_or_default()),
+                })
+            })
+            .await?;
+        match found {
+            Ok(record) => Ok(Auth(record)),
+            Err(name) => {
+                Process::from_ref(state).refused.note(&name);
+                Err(ApiError::Unauthorized)
+            }
+        }
     }
 }
 

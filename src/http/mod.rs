@@ -10,12 +10,14 @@ mod audience;
 mod auth;
 mod calendar;
 pub mod conn;
+pub mod console;
 mod episodes;
 mod error;
 pub mod feed;
 pub mod hls;
 pub mod media;
 pub mod refresh;
+pub mod reports;
 mod resumable;
 mod schedule;
 pub mod state;
@@ -50,6 +52,7 @@ pub fn router(state: HttpState) -> Router {
     // still applies).
     let long = || axum::middleware::from_fn(conn::long_body);
     mount_routes(Router::new(), &state)
+        .merge(console::routes())
         .route("/", get(web::station))
         .route("/shows/{slug}", get(web::show))
         .route("/upload", get(web::upload))
@@ -70,6 +73,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/api/library", get(status::library))
+        .route("/api/library/untagged", get(reports::untagged))
+        .route("/api/reports/airplay", get(reports::airplay))
         .route("/metrics", get(status::metrics))
         .route("/api/schedule", get(schedule::schedule))
         .route("/api/now", get(schedule::now))

@@ -45,6 +45,8 @@ pub struct HttpState {
     pub hls: super::hls::HlsAccess,
     /// The analysed loudness and airing gain of the media folder's files (`/api/library`).
     pub library: crate::playout::Levels,
+    /// The operators' console: its sessions, the schedule it edits.
+    pub console: super::console::Console,
 }
 
 /// The live input, when the station has one.
@@ -210,6 +212,8 @@ pub struct OnAir {
     now_playing: watch::Receiver<NowPlaying>,
     /// The playout's counters, once it runs.
     playout: Arc<OnceLock<Arc<PlayoutStatus>>>,
+    /// The airplay log's counters, once it runs.
+    airplay: Arc<OnceLock<Arc<crate::playout::airplay::AirplayCounters>>>,
     /// The first is the main stream (its hub's listeners are the ones counted).
     mounts: Arc<[Mount]>,
 }
@@ -228,6 +232,7 @@ impl OnAir {
             schedule,
             now_playing,
             playout: Arc::default(),
+            airplay: Arc::default(),
             mounts: mounts.into(),
         }
     }
@@ -267,6 +272,24 @@ impl OnAir {
     /// Hands over the running playout's counters (the daemon, once it runs).
     pub fn set_playout_status(&self, status: Arc<PlayoutStatus>) {
         let _ = self.playout.set(status);
+    }
+
+    pub fn set_airplay_counters(&self, counters: Arc<crate::playout::airplay::AirplayCounters>) {
+        let _ = self.airplay.set(counters);
+    }
+
+    /// The airplay log's (events sent, dropped, rows written, batches failed); zero before
+    /// it starts.
+    pub fn airplay_counts(&self) -> [u64; 4] {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.airplay.get().map_or([0; 4], |c| {
+            [
+                c.sent.load(Relaxed),
+                c.dropped.load(Relaxed),
+                c.written.load(Relaxed),
+                c.failed.load(Relaxed),
+            ]
+        })
     }
 
     /// The playout's counters and silence alarm (all zero before it starts).
@@ -389,6 +412,8 @@ pub struct Process {
     pub backups: crate::backup::BackupLog,
     /// The last webhook deliveries of the alerts task.
     pub alerts: crate::alerts::DeliveryLog,
+    /// Tokens refused since the alerts watcher last looked (revoked names, unknown secrets).
+    pub refused: crate::alerts::RefusedNames,
 }
 
 /// Counters exported at `/metrics` that only HTTP keeps.
@@ -406,6 +431,7 @@ impl Process {
             shutdown,
             backups: crate::backup::BackupLog::default(),
             alerts: crate::alerts::DeliveryLog::default(),
+            refused: crate::alerts::RefusedNames::default(),
         }
     }
 

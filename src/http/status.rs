@@ -61,6 +61,7 @@ pub async fn status(
         })
     };
     let p = on_air.playout_status();
+    let airplay_counts = on_air.airplay_counts();
     let np = on_air.now_playing();
     let hub = on_air.hub();
     let on_air = serde_json::json!({
@@ -75,8 +76,16 @@ pub async fn status(
         "failed_items": p.failed_items,
         "lead_ms": p.lead_ms,
     });
+    let [sent, dropped, written, failed] = airplay_counts;
+    let airplay = serde_json::json!({
+        "events": sent,
+        "dropped": dropped,
+        "rows_written": written,
+        "failed_batches": failed,
+    });
     Ok(Json(serde_json::json!({
         "on_air": on_air,
+        "airplay": airplay,
         "live": live.0.as_ref().map(|l| live_status(&l.status())),
         "schedule": schedule,
         "version": env!("CARGO_PKG_VERSION"),
@@ -248,6 +257,19 @@ pub async fn metrics(
     for (name, kind, help, v) in gauges {
         metric(name, kind, help, &[("", v)]);
     }
+    let [_, dropped, written, _] = on_air.airplay_counts();
+    metric(
+        "antenne_airplay_rows_total",
+        "counter",
+        "Airplay log rows written (starts and ends).",
+        &[("", written as f64)],
+    );
+    metric(
+        "antenne_airplay_dropped_total",
+        "counter",
+        "Airplay events dropped because the log's writer lagged.",
+        &[("", dropped as f64)],
+    );
     if let Some(l) = &live.0 {
         for (name, kind, help, v) in live_metrics(&l.status()) {
             metric(name, kind, help, &[("", v)]);

@@ -11,7 +11,8 @@
 //!   except in `wait_for_data` mode (simulations, where the clock is virtual).
 //!
 //! Files that were not normalised at ingest are decoded through [`super::level`]'s gain and
-//! limiter (on the decoder thread). Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
+//! limiter (on the decoder thread). A crossfade's incoming track is added into the block
+//! before the outgoing one ([`Plan::overlays`]). Every edge has a short fade; the output feeds the silence detector, whose alarm replaces
 //! a silent show item by the fallback.
 
 use std::collections::{HashMap, HashSet};
@@ -149,6 +150,7 @@ pub fn start_with(
         let mut renderer = Renderer {
             tb,
             detector: silence_detector(&config),
+            airplay: super::airplay::Tap::new(config.airplay.clone()),
             config,
             clock,
             sink,
@@ -266,6 +268,8 @@ struct Renderer {
     detector: SilenceDetector,
     /// The live segment being read and the frame the renderer joined it at.
     live_join: Option<(Key, u64)>,
+    /// What airs, for the airplay log.
+    airplay: super::airplay::Tap,
     buf: Vec<f32>,
     /// The first frame of the block in `buf`.
     at: u64,
@@ -321,6 +325,7 @@ impl Renderer {
             let wake = tb.instant(cursor + 1 - lead) + jiff::SignedDuration::from_nanos(1);
             self.clock.sleep_until(wake, POLL);
         }
+        self.airplay.finish();
         self.sink.finish();
     }
 
@@ -376,9 +381,17 @@ impl Renderer {
         let end = at + n as u64;
         let status = self.shared.status.clone();
         let mut plan = self.plan_for(at, 0);
+        self.render_overlays(&plan, at, end);
         let mut f = at;
         while f < end {
             let Some(seg) = plan.at(f) else {
+                if self.config.wait_for_data && !self.stopping() {
+                    // Simulation: the plan ends inside this block; wait for the next one.
+                    plan = self.plan_for(f, 0);
+                    if plan.at(f).is_some() {
+                        continue;
+                    }
+                }
                 // The planner is late (or found nothing): silence up to the next segment.
                 let next = plan.starting_in(f, end).next().map_or(end, |s| s.start);
                 status.late_frames.fetch_add(next - f, Ordering::Relaxed);
@@ -458,6 +471,7 @@ impl Renderer {
                         if self.config.wait_for_data {
                             // Simulation: play the replacement from the first unfilled frame.
                             filled_to = f + r.frames as u64;
+                            self.airplay.aired(seg, f, filled_to);
                             let kind = seg.kind;
                             self.detect_silence(f, filled_to, kind == Kind::MeantSilence, None);
                             f = filled_to;
@@ -481,10 +495,67 @@ impl Renderer {
                 (Source::File { path, .. }, Kind::Show) => Some(path.clone()),
                 _ => None,
             };
+            self.airplay.aired(seg, f, filled_to);
             self.detect_silence(f, filled_to, seg.kind == Kind::MeantSilence, show_path);
             f = m;
         }
         self.maintain_prefetches(&plan, end);
+    }
+
+    /// Adds the incoming track of each crossfade in `[at, end)` into `self.buf` (before the
+    /// main pass adds the outgoing one, so the silence detector sees the sum).
+    fn render_overlays(&mut self, plan: &Plan, at: u64, end: u64) {
+        for (seg, until) in plan.overlays(at, end) {
+            let (f, m) = (seg.start.max(at), until.min(end));
+            let Source::File { path, offset } = &seg.source else {
+                continue;
+            };
+            let key = seg.key();
+            if self.failed.contains(&key) {
+                continue;
+            }
+            let fresh = !self.prefetches.contains_key(&key);
+            let opener = self.config.levels.opener_for(&self.opener, seg, path);
+            let (prefetch, first) = self.prefetches.entry(key.clone()).or_insert_with(|| {
+                let prefetch = Prefetch::start(
+                    &opener,
+                    path.clone(),
+                    self.tb.rate(),
+                    f,
+                    offset + (f - seg.start),
+                    seg.end - f,
+                    self.config.decode_chunks,
+                );
+                (prefetch, f)
+            });
+            let join = if *first > seg.start { *first } else { u64::MAX };
+            let edge = self.tb.frames_in(self.config.edge_fade);
+            let gain = |x: u64| {
+                let j = if x >= join { ramp(x - join, edge) } else { 1.0 };
+                seg.gain(x) * j
+            };
+            let range = 2 * (f - at) as usize..2 * (m - at) as usize;
+            let r = if fresh && !self.config.wait_for_data {
+                // Joined mid-crossfade (start-up, re-plan): as in the main pass.
+                let deadline = std::time::Instant::now() + self.config.lead / 2;
+                prefetch.fill_until(f, &mut self.buf[range], deadline, gain)
+            } else {
+                prefetch.fill(f, &mut self.buf[range], self.config.wait_for_data, gain)
+            };
+            let status = &self.shared.status;
+            status
+                .late_frames
+                .fetch_add(r.late as u64, Ordering::Relaxed);
+            if let Some(reason) = r.failed {
+                // Silent from here; the planner replaces it (the main pass would too).
+                self.prefetches.remove(&key);
+                self.failed.insert(key);
+                status.failed_items.fetch_add(1, Ordering::Relaxed);
+                let mut ctl = self.shared.lock();
+                ctl.bad.push((path.clone(), reason));
+                self.shared.changed.notify_all();
+            }
+        }
     }
 
     /// Reads live segment `seg`'s frames from `f` into `self.buf[range]`: an edge fade-in
@@ -537,8 +608,7 @@ impl Renderer {
                 }
             }
         }
-        let planned =
-            |k: &Key| k.end > end && plan.at(k.start.max(end)).is_some_and(|s| s.key() == *k);
+        let planned = |k: &Key| k.end > end && plan.holds(k);
         self.prefetches.retain(|k, _| planned(k));
         self.failed.retain(|k| k.end > end);
     }

@@ -3,14 +3,20 @@
 //! [`FsMedia`] answers from the filesystem through an [`Opener`] and caches lengths by
 //! (path, size, mtime), so re-planning every few seconds costs one `stat` per item. A file
 //! that cannot be opened, or that failed while playing ([`Media::mark_bad`]), is unplayable
-//! until it changes on disk; the reason is logged once.
+//! until it changes on disk; the reason is logged once. [`Media::audible`] finds the silence
+//! at both ends of a track (reading at most 10 s of each end, once per file version), so the
+//! planner can trim it before a crossfade.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::audio::trim::{EDGE_SCAN_SECONDS, TrimRange, audible_range};
 use crate::audio::{AudioError, PcmSource};
+
+/// Below this a track's first and last frames are silence to trim (dBFS).
+pub const TRIM_THRESHOLD_DBFS: f64 = -50.0;
 
 /// Opens a file as station-rate PCM: `audio::open_pcm` in the daemon, anything in tests.
 pub type Opener = Arc<dyn Fn(&Path, u32) -> Result<Box<dyn PcmSource>, AudioError> + Send + Sync>;
@@ -30,6 +36,12 @@ pub trait Media {
     /// Length of a file in frames at the station rate; `None` when it cannot be played.
     fn length(&mut self, path: &Path) -> Option<u64>;
 
+    /// The frames of a file between its leading and trailing silence; `None` when it cannot
+    /// be played. Without a scan of its own, the whole file.
+    fn audible(&mut self, path: &Path) -> Option<TrimRange> {
+        self.length(path).map(|n| TrimRange { start: 0, end: n })
+    }
+
     /// Audio files of a folder, sorted by name; empty when it is missing.
     fn list(&mut self, folder: &Path) -> Vec<PathBuf>;
 
@@ -48,6 +60,8 @@ pub struct FsMedia {
     opener: Opener,
     rate: u32,
     lengths: HashMap<PathBuf, (Stamp, Result<u64, String>)>,
+    /// Audible ranges, by the file version they were scanned from.
+    audible: HashMap<PathBuf, (Stamp, TrimRange)>,
 }
 
 impl FsMedia {
@@ -56,7 +70,14 @@ impl FsMedia {
             opener,
             rate,
             lengths: HashMap::new(),
+            audible: HashMap::new(),
         }
+    }
+
+    fn scan(&self, path: &Path, total: u64) -> Result<TrimRange, String> {
+        let mut src = (self.opener)(path, self.rate).map_err(|e| e.to_string())?;
+        let max = EDGE_SCAN_SECONDS * u64::from(self.rate);
+        audible_range(src.as_mut(), total, TRIM_THRESHOLD_DBFS, max).map_err(|e| e.to_string())
     }
 
     fn probe(&self, path: &Path) -> Result<u64, String> {
@@ -113,6 +134,33 @@ impl Media for FsMedia {
         self.lengths
             .insert(path.to_path_buf(), (stamp, result.clone()));
         result.ok().filter(|&n| n > 0)
+    }
+
+    fn audible(&mut self, path: &Path) -> Option<TrimRange> {
+        let total = self.length(path)?;
+        let (stamp, _) = self.lengths.get(path)?.clone();
+        if let Some((s, r)) = self.audible.get(path)
+            && *s == stamp
+        {
+            return Some(*r);
+        }
+        let range = match self.scan(path, total) {
+            // Too little sound to trim around: the file as it is.
+            Ok(r) if r.is_empty() => TrimRange {
+                start: 0,
+                end: total,
+            },
+            Ok(r) => r,
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), %reason, "playout: cannot scan an item's ends; not trimmed");
+                TrimRange {
+                    start: 0,
+                    end: total,
+                }
+            }
+        };
+        self.audible.insert(path.to_path_buf(), (stamp, range));
+        Some(range)
     }
 
     fn list(&mut self, folder: &Path) -> Vec<PathBuf> {

@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod airplay;
 pub mod clock;
 pub mod engine;
 pub mod level;
@@ -44,6 +45,7 @@ pub mod now;
 pub mod picks;
 pub mod prefetch;
 pub mod programme;
+mod sequence;
 pub mod timeline;
 
 use std::path::PathBuf;
@@ -51,6 +53,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::audio::{FanOut, NullSink, PcmSink};
+pub use airplay::{AirplayLog, AirplayWriter};
 pub use clock::{Clock, ManualClock, SystemClock, Timebase};
 pub use engine::{PlayoutHandle, start_with};
 pub use level::{FileLevel, LevelPolicy, Levels};
@@ -93,6 +96,8 @@ pub struct PlayoutConfig {
     pub live: LiveInputs,
     /// The gains of non-episode files (off by default; the daemon turns it on).
     pub levels: Levels,
+    /// Where the render thread reports what airs (the default records nothing).
+    pub airplay: AirplayLog,
     /// Simulation: wait for the planner and decoders instead of rendering silence (only
     /// sensible with a virtual clock).
     pub wait_for_data: bool,
@@ -117,6 +122,7 @@ impl Default for PlayoutConfig {
             silence_hold: Duration::from_secs(30),
             live: LiveInputs::default(),
             levels: Levels::default(),
+            airplay: AirplayLog::default(),
             wait_for_data: false,
             run_until: None,
         }

@@ -94,8 +94,9 @@ impl Prefetch {
         }
     }
 
-    /// Writes frames `[at, at + out.len()/2)` into `out` (already zeroed), multiplied by
-    /// `gain(frame)`. With `wait`, blocks for the decoder instead of leaving silence.
+    /// Adds frames `[at, at + out.len()/2)`, multiplied by `gain(frame)`, into `out` (zeroed,
+    /// or holding the other track of a crossfade). With `wait`, blocks for the decoder instead
+    /// of leaving silence.
     pub fn fill(
         &mut self,
         at: u64,
@@ -155,8 +156,8 @@ impl Prefetch {
             let n = ((self.buf.len() - self.pos) / 2).min(want - k);
             for i in 0..n {
                 let g = gain(target + i as u64);
-                out[2 * (k + i)] = self.buf[self.pos + 2 * i] * g;
-                out[2 * (k + i) + 1] = self.buf[self.pos + 2 * i + 1] * g;
+                out[2 * (k + i)] += self.buf[self.pos + 2 * i] * g;
+                out[2 * (k + i) + 1] += self.buf[self.pos + 2 * i + 1] * g;
             }
             self.pos += 2 * n;
             self.next += n as u64;

@@ -5,14 +5,18 @@
 //! the planning window, so a daemon started at 18:20 joins the 18:00 show 20 minutes in, and
 //! re-planning from any frame yields the same segments.
 //!
-//! - An occurrence's items play back to back from its start. An item running past the end
+//! - An occurrence's items play back to back from its start (a playlist's tracks overlap by
+//!   its crossfade, [`super::sequence`]). An item running past the end
 //!   follows `overrun`: `fade` (a fade-out ending at the slot end) or `cut` (an edge fade).
 //!   When the items end early, `underrun` decides: the fallback chain fills the rest, or
 //!   meant silence. With nothing to play at all, the fallback chain fills the whole slot.
 //! - Every gap between occurrences is filled by the fallback chain from the gap's start:
 //!   ident, track, ident, track... (idents from the ident folder, tracks from the fallback
 //!   folder in name order from a rotating start, or shuffled, seeded by the gap's start).
-//!   Only when neither folder has a playable file does the gap become dead air.
+//!   Only when neither folder has a playable file does the gap become dead air. With
+//!   `[station] ident_every`, the chain is tracks only, crossfaded, and idents air at the
+//!   schedule's marks; with `ident_at_show_start`, an ident ends on the next show's first
+//!   frame ([`super::sequence`] lays all of this out).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +26,8 @@ use jiff::{SignedDuration, Timestamp};
 use super::clock::Timebase;
 use super::live::LiveInputs;
 use super::media::{Media, shuffle, stable_hash};
-use super::picks::Episodes;
+use super::picks::{Chosen, Episodes};
+use super::sequence::{Cue, Cues, Owner, Stretch, cue, stem};
 use super::timeline::{Airing, Kind, Next, Segment, Source};
 use crate::schedule::{Occurrence, Overrun, Play, Schedule, Underrun};
 
@@ -57,14 +62,6 @@ pub struct Programme<'a> {
 /// The input a `play = "live"` slot airs.
 pub const LIVE_INPUT: &str = "live";
 
-/// One playable thing laid out by an occurrence.
-struct Entry {
-    path: PathBuf,
-    len: u64,
-    title: String,
-    episode_id: Option<String>,
-}
-
 impl Programme<'_> {
     /// The segments intersecting frames `[from, to)`, contiguous, whole (the first may start
     /// before `from`, the last end after `to`).
@@ -86,6 +83,7 @@ impl Programme<'_> {
             }
         };
         let mut out = Vec::new();
+        let window = (from, to);
         let anchor = cursor;
         let mut upcoming = occs
             .iter()
@@ -95,16 +93,17 @@ impl Programme<'_> {
             let Some(occ) = upcoming.next() else {
                 // No occurrence in sight: the chain runs to the end of the look-ahead.
                 let end = tb.frame_at(add(t_to, LOOKAHEAD)).max(to);
-                self.fallback(cursor, end, None, from, &mut out);
+                self.fallback(cursor, (end, false), false, None, window, &mut out);
                 break;
             };
             let (s, e) = (tb.frame_at(occ.start), tb.frame_at(occ.end));
             if s > cursor {
                 let next = Some(next_of(self.schedule, occ));
-                self.fallback(cursor, s, next, from, &mut out);
+                self.fallback(cursor, (s, true), false, next, window, &mut out);
             }
             let next = upcoming.peek().map(|o| next_of(self.schedule, o));
-            self.occurrence(occ, s.max(cursor), e, next, from, &mut out);
+            let show_at_end = upcoming.peek().is_some_and(|o| tb.frame_at(o.start) == e);
+            self.occurrence(occ, s.max(cursor), e, next, show_at_end, window, &mut out);
             cursor = e.max(cursor);
         }
         out.retain(|s| s.end > from && s.start < to);
@@ -180,14 +179,17 @@ impl Programme<'_> {
         *out = kept;
     }
 
-    /// Lays out `occ` over `[s, e)` (`s` is its start unless a previous occurrence overran).
+    /// Lays out `occ` over `[s, e)` (`s` is its start unless a previous occurrence overran);
+    /// `show_at_end`: another occurrence starts at `e`.
+    #[allow(clippy::too_many_arguments)]
     fn occurrence(
         &mut self,
         occ: &Occurrence,
         s: u64,
         e: u64,
         next: Option<Next>,
-        from: u64,
+        show_at_end: bool,
+        window: (u64, u64),
         out: &mut Vec<Segment>,
     ) {
         let show_title = self
@@ -227,56 +229,53 @@ impl Programme<'_> {
         let entries = self.entries(occ);
         if entries.is_empty() {
             tracing::debug!(occurrence = %occ.id, "playout: nothing to play; the fallback fills the slot");
-            self.fallback(s, e, next, from, out);
+            let opens = s == self.timebase.frame_at(occ.start);
+            self.fallback(s, (e, show_at_end), opens, next, window, out);
             return;
         }
-        let mut p = s;
-        for entry in entries {
-            if p >= e {
-                break;
-            }
-            let natural_end = p + entry.len;
-            let end = natural_end.min(e);
-            // Items wholly before the window are skipped cheaply.
-            if end > from {
-                let fade_out = if natural_end > e {
-                    match occ.overrun {
-                        Overrun::Fade => self.fades.overrun,
-                        Overrun::Cut => self.fades.edge,
-                    }
-                } else {
-                    self.fades.edge
-                };
-                out.push(Segment {
-                    start: p,
-                    end,
-                    source: Source::File {
-                        path: entry.path,
-                        offset: 0,
-                    },
-                    fade_in: self.fades.edge.min(end - p),
-                    fade_out: fade_out.min(end - p),
-                    kind: Kind::Show,
-                    item: Arc::new(Airing {
-                        show: Some(occ.show.clone()),
-                        show_title: show_title.clone(),
-                        title: entry.title,
-                        episode_id: entry.episode_id,
-                        occurrence: Some(occ.id.clone()),
-                        started_at: occ.start,
-                        ends_at: occ.end,
-                        next: next.clone(),
-                    }),
-                });
-            }
-            p = end;
-        }
-        if p < e {
+        // A playlist is airtime between shows: crossfades, idents. An episode or a file is not.
+        let st = match &occ.play {
+            Play::Playlist { crossfade, .. } => Stretch {
+                start: s,
+                end: e,
+                crossfade: self.timebase.frames_in(crossfade.unsigned_abs()),
+                marks: true,
+                show_at_end,
+                opens_show: s == self.timebase.frame_at(occ.start),
+            },
+            _ => Stretch {
+                start: s,
+                end: e,
+                crossfade: 0,
+                marks: false,
+                show_at_end: false,
+                opens_show: false,
+            },
+        };
+        let closing = self.closing_ident(&st);
+        let fill_end = e - closing.as_ref().map_or(0, |c| c.len);
+        let owner = Owner::Occurrence {
+            occ,
+            show_title: show_title.clone(),
+            next: next.clone(),
+        };
+        let p = self.lay(
+            &st,
+            fill_end,
+            &mut Cues::List(entries.into_iter()),
+            &owner,
+            window,
+            out,
+        );
+        if p < fill_end {
             match occ.underrun {
-                Underrun::Fallback => self.fallback(p, e, next, from, out),
+                // The chain lays out its own closing ident (the same one).
+                Underrun::Fallback => {
+                    return self.fallback(p, (e, show_at_end), false, next, window, out);
+                }
                 Underrun::Silence => out.push(Segment {
                     start: p,
-                    end: e,
+                    end: fill_end,
                     source: Source::Silence,
                     fade_in: 0,
                     fade_out: 0,
@@ -289,48 +288,57 @@ impl Programme<'_> {
                         occurrence: Some(occ.id.clone()),
                         started_at: occ.start,
                         ends_at: occ.end,
-                        next,
+                        next: next.clone(),
                     }),
                 }),
             }
         }
+        if let Some(ident) = closing {
+            self.close(&ident, e, &owner, window, out);
+        }
     }
 
     /// The playable items of an occurrence, in order; unplayable ones are skipped (logged by
-    /// [`Media`]).
-    fn entries(&mut self, occ: &Occurrence) -> Vec<Entry> {
-        let files: Vec<(PathBuf, Option<(String, String)>)> = match &occ.play {
+    /// [`Media`]). Playlist tracks are trimmed of their silent ends.
+    fn entries(&mut self, occ: &Occurrence) -> Vec<Cue> {
+        let (files, trim): (Vec<(PathBuf, Option<Chosen>)>, bool) = match &occ.play {
             Play::Premiere | Play::Latest | Play::Rerun => match self.episodes.choose(occ) {
-                Some(c) => vec![(c.path, Some((c.id, c.title)))],
-                None => Vec::new(),
+                Some(c) => (vec![(c.path.clone(), Some(c))], false),
+                None => (Vec::new(), false),
             },
             Play::Playlist {
                 folder,
                 shuffle: mix,
+                ..
             } => {
                 let mut files = self.media.list(&self.media_dir.join(folder));
                 if *mix {
                     shuffle(&mut files, stable_hash(&occ.id));
                 }
-                files.into_iter().map(|p| (p, None)).collect()
+                (files.into_iter().map(|p| (p, None)).collect(), true)
             }
-            Play::File(path) => vec![(self.media_dir.join(path), None)],
+            Play::File(path) => (vec![(self.media_dir.join(path), None)], false),
             Play::Live => {
                 tracing::debug!(occurrence = %occ.id, "playout: no live source connected; the slot's underrun plays");
-                Vec::new()
+                (Vec::new(), false)
             }
         };
         files
             .into_iter()
             .filter_map(|(path, episode)| {
+                if trim {
+                    return cue(self.media, &path, Kind::Show);
+                }
                 let len = self.media.length(&path)?;
                 let (episode_id, title) = match episode {
-                    Some((id, title)) => (Some(id), title),
+                    Some(c) => (Some(c.id), c.title),
                     None => (None, stem(&path)),
                 };
-                Some(Entry {
+                Some(Cue {
                     path,
+                    offset: 0,
                     len,
+                    kind: Kind::Show,
                     title,
                     episode_id,
                 })
@@ -338,8 +346,17 @@ impl Programme<'_> {
             .collect()
     }
 
-    /// Fills `[s, e)` with the fallback chain anchored at `s`.
-    fn fallback(&mut self, s: u64, e: u64, next: Option<Next>, from: u64, out: &mut Vec<Segment>) {
+    /// Fills `[s, e)` with the fallback chain anchored at `s`. `show_at_end`: an occurrence
+    /// starts at `e`; `opens_show`: the chain stands in for a show starting at `s`.
+    fn fallback(
+        &mut self,
+        s: u64,
+        (e, show_at_end): (u64, bool),
+        opens_show: bool,
+        next: Option<Next>,
+        window: (u64, u64),
+        out: &mut Vec<Segment>,
+    ) {
         let fb = self.schedule.fallback().clone();
         let seed = s / u64::from(self.timebase.rate());
         let mut tracks = self.media.list(&self.media_dir.join(&fb.playlist));
@@ -350,119 +367,52 @@ impl Programme<'_> {
             let start = (stable_hash(&format!("fallback/{seed}")) % tracks.len() as u64) as usize;
             tracks.rotate_left(start);
         }
-        let mut p = s;
-        let (mut ti, mut ii) = (0usize, 0usize);
-        // Each round: one ident then one track. Once every file has had a round without
-        // playing, none is playable: the rest is dead air.
-        let mut idle_rounds = 0;
-        while p < e {
-            let before = p;
-            if !idents.is_empty() {
-                let path = &idents[ii % idents.len()];
-                ii += 1;
-                if let Some(len) = self.media.length(path) {
-                    let title = tracks.get(ti % tracks.len().max(1)).map(|t| stem(t));
-                    p = self.push_fallback(
-                        p,
-                        e,
-                        len,
-                        path,
-                        Kind::Ident,
-                        title,
-                        next.clone(),
-                        from,
-                        out,
-                    );
-                }
-            }
-            if p < e && !tracks.is_empty() {
-                let path = &tracks[ti % tracks.len()];
-                ti += 1;
-                if let Some(len) = self.media.length(path) {
-                    p = self.push_fallback(
-                        p,
-                        e,
-                        len,
-                        path,
-                        Kind::Fallback,
-                        None,
-                        next.clone(),
-                        from,
-                        out,
-                    );
-                }
-            }
-            idle_rounds = if p == before { idle_rounds + 1 } else { 0 };
-            if idle_rounds > idents.len() + tracks.len() {
-                tracing::debug!("playout: no playable fallback file; dead air");
-                let tb = self.timebase;
-                out.push(Segment {
-                    start: p,
-                    end: e,
-                    source: Source::Silence,
-                    fade_in: 0,
-                    fade_out: 0,
-                    kind: Kind::DeadAir,
-                    item: Arc::new(Airing {
-                        show: None,
-                        show_title: String::new(),
-                        title: String::new(),
-                        episode_id: None,
-                        occurrence: None,
-                        started_at: tb.instant(p),
-                        ends_at: tb.instant(e),
-                        next,
-                    }),
-                });
-                return;
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push_fallback(
-        &mut self,
-        p: u64,
-        e: u64,
-        len: u64,
-        path: &Path,
-        kind: Kind,
-        title: Option<String>,
-        next: Option<Next>,
-        from: u64,
-        out: &mut Vec<Segment>,
-    ) -> u64 {
-        let end = (p + len).min(e);
-        if end > from {
+        let st = Stretch {
+            start: s,
+            end: e,
+            crossfade: self.timebase.frames_in(fb.crossfade.unsigned_abs()),
+            marks: true,
+            show_at_end,
+            opens_show,
+        };
+        // Without `ident_every`, an ident before every track, as always; with it, idents air
+        // at its marks only.
+        let mut cues = Cues::Rotation {
+            tracks,
+            idents,
+            with_idents: self.schedule.station().ident_every.is_none(),
+            // Standing in for a show that its own ident opened: a track first.
+            turn: usize::from(opens_show && self.schedule.station().ident_at_show_start),
+        };
+        let closing = self.closing_ident(&st);
+        let fill_end = e - closing.as_ref().map_or(0, |c| c.len);
+        let owner = Owner::Chain { next: next.clone() };
+        let p = self.lay(&st, fill_end, &mut cues, &owner, window, out);
+        if p < fill_end {
+            tracing::debug!("playout: no playable fallback file; dead air");
             let tb = self.timebase;
-            let fade_out = if p + len > e {
-                self.fades.overrun
-            } else {
-                self.fades.edge
-            };
             out.push(Segment {
                 start: p,
-                end,
-                source: Source::File {
-                    path: path.to_path_buf(),
-                    offset: 0,
-                },
-                fade_in: self.fades.edge.min(end - p),
-                fade_out: fade_out.min(end - p),
-                kind,
+                end: fill_end,
+                source: Source::Silence,
+                fade_in: 0,
+                fade_out: 0,
+                kind: Kind::DeadAir,
                 item: Arc::new(Airing {
                     show: None,
-                    show_title: self.schedule.station().name.clone(),
-                    title: title.unwrap_or_else(|| stem(path)),
+                    show_title: String::new(),
+                    title: String::new(),
                     episode_id: None,
                     occurrence: None,
                     started_at: tb.instant(p),
-                    ends_at: tb.instant(end),
+                    ends_at: tb.instant(fill_end),
                     next,
                 }),
             });
         }
-        end
+        if let Some(ident) = closing {
+            self.close(&ident, e, &owner, window, out);
+        }
     }
 }
 
@@ -474,13 +424,6 @@ fn next_of(schedule: &Schedule, occ: &Occurrence) -> Next {
             .map_or_else(|| occ.show.clone(), |s| s.title.clone()),
         starts_at: occ.start,
     }
-}
-
-/// A file's name without folder and extension, as a fallback title.
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn add(t: Timestamp, d: SignedDuration) -> Timestamp {

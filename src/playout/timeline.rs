@@ -1,6 +1,11 @@
 //! The timeline the engine renders: contiguous [`Segment`]s in absolute frames, each saying
 //! what plays (a file from an offset, a live input, or silence), its fades and its now-playing facts.
 //!
+//! Contiguous, except for crossfades: a segment may start before the previous one ends (the
+//! incoming track over the outgoing one's fade-out, [`Plan::overlays`]); the renderer mixes
+//! the two. Segments are sorted by start and their ends never decrease, and no frame is under
+//! more than two segments.
+//!
 //! Segments are planned whole (never clipped to a planning window), so planning the same
 //! programme again from any frame yields identical segments: the engine recognises the one
 //! it is playing by [`Segment::key`] and carries on without a glitch.
@@ -136,7 +141,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The segment holding frame `f`.
+    /// The segment holding frame `f` (during a crossfade, the outgoing one).
     pub fn at(&self, f: u64) -> Option<&Segment> {
         let i = self.segments.partition_point(|s| s.end <= f);
         self.segments.get(i).filter(|s| s.start <= f)
@@ -145,6 +150,28 @@ impl Plan {
     /// The first frame the plan does not cover after its first segment's start.
     pub fn end(&self) -> u64 {
         self.segments.last().map_or(0, |s| s.end)
+    }
+
+    /// The segments that start before the previous one ends (a crossfade's incoming track)
+    /// and overlap it within `[from, to)`, each with the frame where that overlap ends (the
+    /// outgoing segment's end). [`Plan::at`] answers the outgoing one there.
+    pub fn overlays(&self, from: u64, to: u64) -> Vec<(&Segment, u64)> {
+        let i = self.segments.partition_point(|s| s.end <= from);
+        self.segments[i..]
+            .windows(2)
+            .take_while(|w| w[0].start < to)
+            .filter(|w| w[1].start < w[0].end && w[1].start < to)
+            .map(|w| (&w[1], w[0].end))
+            .collect()
+    }
+
+    /// Whether the plan holds the segment of `key`.
+    pub fn holds(&self, key: &Key) -> bool {
+        let i = self.segments.partition_point(|s| s.start < key.start);
+        self.segments[i..]
+            .iter()
+            .take_while(|s| s.start == key.start)
+            .any(|s| s.key() == *key)
     }
 
     /// Segments starting in `[from, to)`.
@@ -202,5 +229,29 @@ mod tests {
         assert!(plan.at(31).is_none());
         let starts: Vec<u64> = plan.starting_in(5, 31).map(|s| s.start).collect();
         assert_eq!(starts, [10, 30]);
+        assert!(plan.overlays(0, 31).is_empty());
+        assert!(plan.holds(&seg(10, 30, 0, 0).key()));
+        assert!(!plan.holds(&seg(10, 29, 0, 0).key()));
+    }
+
+    #[test]
+    fn a_crossfade_is_an_overlay_of_the_outgoing_segment() {
+        // 0..100 fades out over its last 20 frames; 80..200 fades in over its first 20.
+        let plan = Plan {
+            segments: vec![seg(0, 100, 0, 20), seg(80, 200, 20, 0), seg(200, 300, 0, 0)],
+            version: 1,
+        };
+        assert_eq!(plan.at(90).unwrap().start, 0, "the outgoing one");
+        let o = plan.overlays(0, 85);
+        assert_eq!(o.len(), 1);
+        assert_eq!((o[0].0.start, o[0].1), (80, 100));
+        assert!(plan.overlays(0, 80).is_empty());
+        assert!(plan.overlays(100, 300).is_empty());
+        assert_eq!(plan.overlays(99, 100).len(), 1);
+        // Complementary ramps: the two gains add up to 1 on every frame of the overlap.
+        let (a, b) = (&plan.segments[0], &plan.segments[1]);
+        for f in 80..100 {
+            assert!((a.gain(f) + b.gain(f) - 1.0).abs() < 1e-6, "frame {f}");
+        }
     }
 }

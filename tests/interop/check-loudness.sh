@@ -5,24 +5,13 @@
 # the -16 LUFS target (unlevelled, the two beds are 25 LU apart).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/loudness-lib.sh"
 need ffmpeg curl python3
 bin=${ANTENNE_BIN:?}
 tmp=${INTEROP_TMP:-$(mktemp -d)}/loudness
 mkdir -p "$tmp/media/beds"
 
-integrated() { # FILE -> its integrated loudness per ffmpeg
-  ffmpeg -hide_banner -nostats -i "$1" -af ebur128 -f null - 2>&1 |
-    sed -n 's/^ *I: *\(-\{0,1\}[0-9.]*\) LUFS.*/\1/p' | tail -n 1
-}
-bed() { # NAME FREQ LUFS
-  ffmpeg -hide_banner -v error -f lavfi -i "sine=f=$2:d=8:sample_rate=44100" \
-    -f lavfi -i "anoisesrc=c=pink:d=8:a=0.1:r=44100" -filter_complex amix=inputs=2 \
-    -ac 2 "$tmp/raw-$1.wav" -y </dev/null || fail "ffmpeg cannot make a bed"
-  local i; i=$(integrated "$tmp/raw-$1.wav")
-  ffmpeg -hide_banner -v error -i "$tmp/raw-$1.wav" -af "volume=$(python3 -c "print($3 - $i)")dB" \
-    -c:a pcm_s16le "$tmp/media/beds/$1.wav" -y </dev/null || fail "ffmpeg cannot level a bed"
-  echo "  $1: $(integrated "$tmp/media/beds/$1.wav") LUFS"
-}
+bed() { tone_at "$tmp/media/beds/$1.wav" "$2" 8 "$3"; } # NAME FREQ LUFS
 bed a-hot 440 -6
 bed b-quiet 700 -31
 cat >"$tmp/weekly.toml" <<'TOML'
@@ -34,6 +23,9 @@ timezone = "Europe/Paris"
 playlist = "beds"
 ident = "idents"
 shuffle = false
+# Each bed whole: a segue's linear fades dip the short-term loudness (check-programme-loudness
+# meters items with the default crossfade).
+crossfade = "0s"
 TOML
 port=$(( 20000 + RANDOM % 20000 ))
 url="http://127.0.0.1:$port"
@@ -41,14 +33,7 @@ url="http://127.0.0.1:$port"
   --schedule "$tmp/weekly.toml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-listed=0
-for _ in $(seq 1 200); do
-  listed=$(curl -fs "$url/api/library" 2>/dev/null |
-    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))' 2>/dev/null || echo 0)
-  [ "$listed" = 2 ] && break
-  sleep 0.1
-done
-[ "$listed" = 2 ] || fail "/api/library does not list the two beds: $(tail -n 20 "$tmp/daemon.log")"
+wait_library "$url" 2 "$tmp/daemon.log"
 ok "/api/library lists both beds: $(curl -fs "$url/api/library" | python3 -c 'import json,sys; print(", ".join("%s %.1f LUFS -> %+.1f dB" % (f["path"], f["integrated_lufs"], f["gain_db"]) for f in json.load(sys.stdin)["files"]))')"
 # A bed already decoding (5 s ahead) when the analysis landed airs at the default gain: let
 # it pass.

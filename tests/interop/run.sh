@@ -3,7 +3,8 @@
 # tests/interop/check-*.sh with
 #   ANTENNE_BIN  the binary under test        ANTENNE_URL  the running daemon's base URL
 #   INTEROP_TMP  a scratch folder             INTEROP_DIR  this folder
-# (INTEROP_ONLY="hls web" runs only check-hls and check-web.)
+# (INTEROP_ONLY="hls web" runs only check-hls and check-web.) check-console starts a daemon of
+# its own on a copy of the schedule, since the console saves it.
 # Each check exits 0 (pass) or non-zero (fail) and prints what it checked. With CI=true a
 # missing tool fails the check (lib.sh's `need`); elsewhere it skips it.
 set -uo pipefail

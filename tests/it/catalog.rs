@@ -328,6 +328,22 @@ fn issue17_a_catalog_made_by_an_earlier_release_opens_and_migrates() {
             Some("a1b2c3d4-0002")
         );
         assert_eq!(c.download_counts().unwrap()["a1b2c3d4-0001"], 1);
+        if version >= 3 {
+            // The media folder's analysis survives: no bed is measured again after an upgrade.
+            let stamp = antenne::catalog::FileStamp {
+                size: 1_764_044,
+                mtime_ns: 1_796_000_140_000_000_000,
+            };
+            let hash = c
+                .media_hash("beds/nappe.wav", stamp)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{name}: no media row"));
+            let bed = c
+                .media_loudness(&hash)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{name}: no media row"));
+            assert_eq!(bed.integrated_lufs, Some(-21.5), "{name}");
+        }
         // Reopened by the migrated schema: nothing more to do.
         drop(c);
         assert_eq!(
@@ -335,5 +351,5 @@ fn issue17_a_catalog_made_by_an_earlier_release_opens_and_migrates() {
             latest
         );
     }
-    assert!(seen >= 1, "no catalog fixture in {}", fixtures.display());
+    assert!(seen >= 2, "no catalog fixture in {}", fixtures.display());
 }

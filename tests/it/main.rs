@@ -9,6 +9,7 @@
 
 mod support;
 
+mod airplay;
 mod alerts;
 mod architecture;
 mod audience;
@@ -16,6 +17,7 @@ mod audio;
 mod broadcast;
 mod catalog;
 mod config;
+mod console;
 mod demo;
 mod doors;
 mod feed;

@@ -1,6 +1,6 @@
 //! The upgrade fixture: a catalog made by today's code from a pinned description (shows,
 //! ready, failed and queued episodes, a live recording, upload, live and operator tokens, a
-//! revoked one, airings, downloads), dumped as SQL text. `tests/fixtures/catalog-v2.sql` was
+//! revoked one, airings, downloads, an analysed bed), dumped as SQL text. `tests/fixtures/catalog-v2.sql` was
 //! written by `cargo run -p antenne-testkit --bin catalog-fixture > tests/fixtures/catalog-v2.sql`
 //! with the release whose schema it holds; it is never rewritten: the next schema gets a new
 //! fixture beside it, and `tests/it/catalog.rs` opens each one with the code of the day.
@@ -8,7 +8,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use antenne::catalog::{Catalog, Completed, Grant, Loudness, NewEpisode, hash_secret};
+use antenne::catalog::{
+    Catalog, Completed, FileStamp, Grant, Loudness, MediaLoudness, NewEpisode, hash_secret,
+};
 
 /// The operator token's secret in the fixture.
 pub const OPERATOR_SECRET: &str = "fixture-operator-secret";
@@ -122,6 +124,20 @@ pub fn build(data_dir: &Path) -> Catalog {
     )
     .unwrap();
     c.revoke_token("studio", t(130)).unwrap();
+    // The analysed beds of the media folder (schema 3).
+    let bed = format!("{:0>64}", "bed1");
+    let stamp = FileStamp {
+        size: 1_764_044,
+        mtime_ns: 1_796_000_140_000_000_000,
+    };
+    c.record_media_hash("beds/nappe.wav", stamp, &bed).unwrap();
+    let figures = MediaLoudness {
+        integrated_lufs: Some(-21.5),
+        true_peak_dbtp: -3.0,
+        duration_ms: 10_000,
+        analysed_at: t(140).as_second(),
+    };
+    c.record_media_loudness(&bed, &figures).unwrap();
     c
 }
 

@@ -151,12 +151,47 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
     let (from, to) = (ts(WEEK.0), ts(WEEK.1));
     let tb = Timebase::unix(R);
     let segs = plan(&st, from, to);
-    // Contiguous: every frame of the week belongs to exactly one segment.
+    // Contiguous: every frame of the week belongs to exactly one segment, but for the
+    // crossfades between the beds of the fallback and of the night playlist (3 s), where two
+    // overlap with complementary fades.
     assert!(segs[0].start <= tb.frame_at(from));
     assert!(segs.last().unwrap().end >= tb.frame_at(to));
+    let mut crossfades = 0;
     for w in segs.windows(2) {
-        assert_eq!(w[0].end, w[1].start, "{:?} then {:?}", w[0], w[1]);
         assert!(w[0].start < w[0].end);
+        if w[1].start < w[0].end {
+            crossfades += 1;
+            let x = w[0].end - w[1].start;
+            assert_eq!((w[0].fade_out, w[1].fade_in), (x, x), "{w:?}");
+            assert!(
+                matches!(
+                    (w[0].kind, w[1].kind),
+                    (Kind::Show, Kind::Show) | (Kind::Fallback, Kind::Fallback)
+                ),
+                "{w:?}"
+            );
+            assert!(x <= OVERRUN, "{w:?}");
+        } else {
+            assert_eq!(w[0].end, w[1].start, "{:?} then {:?}", w[0], w[1]);
+        }
+    }
+    assert!(crossfades > 0, "the beds crossfade");
+    // The demo's `ident_at_show_start`: a 5 s ident ends on the first frame of every
+    // occurrence that the fallback precedes.
+    for occ in st.schedule.occurrences(from, to) {
+        let s = tb.frame_at(occ.start);
+        let Some(before) = segs.iter().find(|x| x.end == s) else {
+            continue;
+        };
+        let after_show = st
+            .schedule
+            .occurrences(from, to)
+            .iter()
+            .any(|o| tb.frame_at(o.end) == s);
+        if !after_show {
+            assert_eq!(before.kind, Kind::Ident, "{}: {before:?}", occ.id);
+            assert_eq!(before.len(), 5 * u64::from(R), "{}", occ.id);
+        }
     }
     let all = st.schedule.occurrences(from, to);
     let occs: Vec<Occurrence> = all
@@ -174,7 +209,9 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
             .find(|x| x.start == s)
             .unwrap_or_else(|| panic!("no segment starts at {}", occ.id));
         assert!(
-            first.item.occurrence.as_deref() == Some(&occ.id) || first.kind == Kind::Ident,
+            // Its own item, or the fallback standing in for it.
+            first.item.occurrence.as_deref() == Some(&occ.id)
+                || matches!(first.kind, Kind::Ident | Kind::Fallback),
             "{}: {first:?}",
             occ.id
         );
@@ -224,13 +261,14 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
         assert_eq!(got, expected, "{occ_id}");
     };
     let min = 60_000;
-    // Monday: the newest unaired matinale (40 min), then the fallback (ident first).
+    // Monday: the newest unaired matinale (40 min), then the fallback (a bed: idents air on
+    // the hour).
     let mon = "matinale/2027-03-22T07:00";
     let first_fb = segs
         .iter()
         .find(|x| x.start == tb.frame_at(ts("2027-03-22T06:40:00Z")))
         .unwrap();
-    assert_eq!(first_fb.kind, Kind::Ident);
+    assert_eq!(first_fb.kind, Kind::Fallback);
     check(
         mon,
         &[(Kind::Show, Some(MATINALE_SHORT), 0, 40 * min, EDGE)],
@@ -240,12 +278,13 @@ fn a_simulated_week_starts_every_occurrence_on_its_sample_and_fills_every_gap() 
         "matinale/2027-03-23T07:00",
         &[(Kind::Show, Some(MATINALE_LONG), 0, 60 * min, EDGE)],
     );
-    // Wednesday: nothing left to premiere: the fallback fills the whole slot.
+    // Wednesday: nothing left to premiere: the fallback fills the whole slot, a bed first (the
+    // ident before the slot stands for its hour's).
     let wed = segs
         .iter()
         .find(|x| x.start == tb.frame_at(ts("2027-03-24T06:00:00Z")))
         .unwrap();
-    assert_eq!(wed.kind, Kind::Ident);
+    assert_eq!(wed.kind, Kind::Fallback);
     // Weekend rerun: the last premiered (Tuesday's), cut at 1 h with the 3 s fade (default).
     check(
         "matinale-rediffusion/2027-03-28T09:00",
@@ -417,6 +456,13 @@ fn every_occurrence_of_the_week_switches_on_its_exact_frame() {
             occ.start + SignedDuration::from_secs(2),
         );
         assert_soft_edge(&rec, s);
+        // `ident_at_show_start`: the ident's last frames end on the start frame.
+        let (before, _) = identify(rec.at(s - EDGE - 1));
+        assert!(
+            IDENTS.contains(&before) || !after_fallback(&st, occ),
+            "{}: an ident before the show, got {before}",
+            occ.id
+        );
         let (id, pos) = identify(rec.at(s + EDGE + 5));
         match expected_first(occ) {
             Expect::File(e) => assert_eq!(
@@ -434,8 +480,8 @@ fn every_occurrence_of_the_week_switches_on_its_exact_frame() {
                 assert_eq!(pos, EDGE + 5);
             }
             Expect::Fallback => assert!(
-                IDENTS.contains(&id),
-                "{}: the fallback opens with an ident, got {id}",
+                BEDS.contains(&id),
+                "{}: the fallback stands in, a bed first after the show's ident, got {id}",
                 occ.id
             ),
         }
@@ -450,6 +496,15 @@ fn every_occurrence_of_the_week_switches_on_its_exact_frame() {
             assert!(title.starts_with(show.as_str()), "{}: {title}", occ.id);
         }
     }
+}
+
+/// Whether fallback airtime comes right before `occ` (no show ends on its start).
+fn after_fallback(st: &Station, occ: &Occurrence) -> bool {
+    let day = SignedDuration::from_hours(24);
+    !st.schedule
+        .occurrences(occ.start - day, occ.start)
+        .iter()
+        .any(|o| o.end == occ.start)
 }
 
 enum Expect {
@@ -535,7 +590,7 @@ fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
         assert!(gain(f) <= last + 1e-6, "monotonic fade");
         last = gain(f);
     }
-    // Monday's 40 min matinale: underrun = fallback: an ident follows at once.
+    // Monday's 40 min matinale: underrun = fallback: a bed follows at once.
     let (rec, end) = around("2027-03-22T06:40:00Z");
     assert_plays(
         &rec,
@@ -545,7 +600,7 @@ fn overrun_cut_and_fade_and_underrun_fallback_and_silence_as_rendered() {
         40 * 60 * u64::from(R) - 1000,
     );
     assert_soft_edge(&rec, end);
-    assert!(IDENTS.contains(&identify(rec.at(end + EDGE + 1)).0));
+    assert!(BEDS.contains(&identify(rec.at(end + EDGE + 1)).0));
     // Saturday's reporters (underrun = silence): exact silence after the episode.
     let _ = plan(&st, ts("2027-03-20T00:00:00Z"), ts("2027-03-21T00:00:00Z"));
     let (rec, end) = around("2027-03-20T09:50:00Z");
@@ -573,7 +628,7 @@ fn a_missing_episode_is_skipped_and_the_fallback_plays() {
         t + SignedDuration::from_secs(2),
     );
     let (id, _) = identify(rec.at(tb.frame_at(t) + EDGE + 1));
-    assert!(IDENTS.contains(&id), "the fallback chain, got file {id}");
+    assert!(BEDS.contains(&id), "the fallback chain, got file {id}");
 }
 
 /// Opens like the daemon, but a path fails from its `n`-th opening on (a file vanishing or
@@ -619,7 +674,7 @@ fn a_file_failing_on_air_is_replaced_by_the_fallback_without_a_gap_in_frames() {
     let rec = sink.0.lock().unwrap();
     assert_eq!(rec.pcm.len() as u64 / 2, 4 * u64::from(R));
     let (id, _) = identify(rec.at(tb.frame_at(t) + 100));
-    assert!(IDENTS.contains(&id), "the fallback plays instead, got {id}");
+    assert!(BEDS.contains(&id), "the fallback plays instead, got {id}");
 }
 
 #[test]

@@ -86,6 +86,8 @@ timezone = "Europe/Paris"
 playlist = "beds"
 ident = "idents"
 shuffle = false
+# Each item metered whole: no overlap with the next.
+crossfade = "0s"
 
 [[show]]
 slug = "tunes"

@@ -2,4 +2,5 @@
 
 mod engine;
 mod loudness;
+mod segues;
 mod stream;

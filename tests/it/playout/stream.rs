@@ -1,7 +1,6 @@
 //! End to end: the engine's encoder sink feeds the broadcast hub, and what a listener
 //! receives decodes with symphonia without a single error, with the now-playing title set.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,25 +12,9 @@ use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::support::mp3::decode_mp3_with_rate;
+use crate::support::tones::sine_wav;
 
 const RATE: u32 = 44_100;
-
-fn sine(path: &Path, hz: f32, seconds: f32) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for k in 0..(seconds * RATE as f32) as u32 {
-        let v = (k as f32 * hz * std::f32::consts::TAU / RATE as f32).sin() * 0.3;
-        w.write_sample((v * 32767.0) as i16).unwrap();
-        w.write_sample((v * 32767.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 const SCHEDULE: &str = r#"
 [station]
@@ -60,9 +43,9 @@ playlist = "music"
 async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     let dir = tempfile::tempdir().unwrap();
     let media = dir.path().join("media");
-    sine(&media.join("beds/bed.wav"), 220.0, 10.0);
-    sine(&media.join("idents/id.wav"), 880.0, 0.5);
-    sine(&media.join("music/song.wav"), 440.0, 10.0);
+    sine_wav(&media.join("beds/bed.wav"), 220.0, 10.0, RATE);
+    sine_wav(&media.join("idents/id.wav"), 880.0, 0.5, RATE);
+    sine_wav(&media.join("music/song.wav"), 440.0, 10.0, RATE);
     let (schedule, _) = Schedule::parse(
         SCHEDULE,
         "t.toml",

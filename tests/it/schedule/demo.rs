@@ -28,6 +28,13 @@ fn demo_schedule_is_valid() {
     assert_eq!(s.shows().len(), 5);
     assert_eq!(s.fallback().playlist, std::path::PathBuf::from("beds"));
     assert_eq!(s.fallback().ident, std::path::PathBuf::from("idents"));
+    // Idents on the hour and before every show, 3 s crossfades between beds.
+    assert_eq!(
+        s.station().ident_every,
+        Some(jiff::SignedDuration::from_hours(1))
+    );
+    assert!(s.station().ident_at_show_start);
+    assert_eq!(s.fallback().crossfade, jiff::SignedDuration::from_secs(3));
 }
 
 #[test]

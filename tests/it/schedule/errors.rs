@@ -84,6 +84,14 @@ const BROKEN: &[(&str, &str)] = &[
         "bad_exceptions",
         "[[slot]]\nid = \"matin\"\nshow = \"matinale\"\ndays = [\"mon\"]\nstart = \"07:00\"\nduration = \"1h\"\n\n[[exception]]\nslot = \"matin\"\ndate = 2026-07-13\n\n[[exception]]\nslot = \"matin\"\ndate = 2026-07-20\ncancel = true\nplay = \"rerun\"\n\n[[exception]]\nshow = \"matinale\"\ndate = 2026-07-14\n\n[[exception]]\nshow = \"matinale\"\ndate = 2026-07-13\nstart = \"07:30\"\nduration = \"1h\"\n",
     ),
+    (
+        "bad_station_idents_and_crossfades",
+        "[station]\nname = \"Test\"\nident_every = \"7m\"\nident_at_show_start = \"yes\"\nident_evry = \"1h\"\n\n[fallback]\ncrossfade = \"3 seconds\"\n\n[[show]]\nslug = \"musique\"\ntitle = \"M\"\n\n[[slot]]\nshow = \"musique\"\ndays = [\"mon\"]\nstart = \"20:00\"\nduration = \"1h\"\nplaylist = \"beds\"\ncrossfade = \"45s\"\n\n[[slot]]\nshow = \"musique\"\ndays = [\"tue\"]\nstart = \"20:00\"\nduration = \"1h\"\ncrossfade = \"2s\"\n\n[[exception]]\nshow = \"musique\"\ndate = 2026-07-14\nstart = \"12:00\"\nduration = \"1h\"\nplaylist = \"beds\"\ncrossfade = \"-1s\"\n",
+    ),
+    (
+        "station_ident_every_too_often",
+        "[station]\nname = \"Test\"\nident_every = \"2m\"\n",
+    ),
 ];
 
 #[test]
@@ -166,4 +174,27 @@ fn show_categories_must_be_apples() {
     assert_eq!(all.len(), 2, "{all:#?}");
     assert!(all.iter().any(|e| e.contains("Histoire")), "{all:#?}");
     assert!(all.iter().any(|e| e.contains("Cooking")), "{all:#?}");
+}
+
+/// Idents that are on need files to air: the check says so where the setting is written.
+#[test]
+fn ident_folder_missing_when_idents_are_on() {
+    struct NoIdents;
+    impl Facts for NoIdents {
+        fn path(&self, p: &Path) -> Option<PathFact> {
+            match p.to_str()? {
+                "jingles" => Some(PathFact::Missing),
+                _ => Some(PathFact::Folder { entries: 4 }),
+            }
+        }
+    }
+    let src = "[station]\nname = \"Test\"\nident_every = \"1h\"\nident_at_show_start = true\n\n[fallback]\nident = \"jingles\"\ncrossfade = \"1500ms\"\n";
+    insta::assert_snapshot!(check_with(src, &NoIdents));
+    // With the folder there, the same file is fine; crossfades of zero and idents off too.
+    assert_eq!(
+        check_with(&src.replace("jingles", "idents"), &NoIdents),
+        "ok\n"
+    );
+    let off = "[station]\nname = \"Test\"\nident_at_show_start = false\n\n[fallback]\nident = \"jingles\"\ncrossfade = \"0s\"\n";
+    assert!(check_with(off, &NoIdents).starts_with("ok\n"));
 }

@@ -5,6 +5,7 @@ mod calendar;
 mod cli;
 mod demo;
 mod errors;
+mod idents;
 mod props;
 mod readme;
 mod time;

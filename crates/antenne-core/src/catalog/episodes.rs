@@ -115,6 +115,17 @@ pub struct MetadataPatch {
     pub episode: Option<Option<u32>>,
 }
 
+/// A new recording for an existing episode ([`Catalog::replace_original`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOriginal {
+    pub sha256: String,
+    /// Relative to `data_dir`.
+    pub path: String,
+    pub bytes: u64,
+    /// The client's file name, if any.
+    pub name: Option<String>,
+}
+
 /// Which episodes to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct EpisodeQuery {
@@ -342,6 +353,65 @@ impl Catalog {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE episodes SET published = 0, updated_at = ?2 WHERE id = ?1",
+                params![id, now.as_second()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Replaces a ready or failed episode's recording (the console's "replace the audio"):
+    /// the new original's hash, path, size and name, and the episode queued again with a new
+    /// job (same id, same feed guid). Returns the old original's path, or `None` when there is
+    /// no such episode or its job is queued or running (it would render the old one).
+    /// [`CatalogError::Duplicate`] when another episode already has this recording.
+    pub fn replace_original(
+        &self,
+        id: &str,
+        original: &NewOriginal,
+        now: jiff::Timestamp,
+    ) -> Result<Option<String>> {
+        if let Some(other) = self.find_by_sha256(&original.sha256)?
+            && other.id != id
+        {
+            return Err(CatalogError::Duplicate(other.id));
+        }
+        self.write(|tx| {
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT original_path FROM episodes WHERE id = ?1 AND status IN ('ready', 'failed')",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(old) = old else { return Ok(None) };
+            let t = now.as_second();
+            tx.execute(
+                "UPDATE episodes SET original_sha256 = ?2, original_path = ?3, original_bytes = ?4,
+                    original_name = ?5, status = 'queued', error = NULL, updated_at = ?6
+                 WHERE id = ?1",
+                params![
+                    id,
+                    original.sha256,
+                    original.path,
+                    original.bytes as i64,
+                    original.name,
+                    t
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO jobs (episode_id, state, created_at) VALUES (?1, 'queued', ?2)",
+                params![id, t],
+            )?;
+            Ok(Some(old))
+        })
+    }
+
+    /// Publishes an unpublished episode again (the console's "republish"); false when there
+    /// is no such episode.
+    pub fn republish(&self, id: &str, now: jiff::Timestamp) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE episodes SET published = 1, updated_at = ?2 WHERE id = ?1",
                 params![id, now.as_second()],
             )?;
             Ok(n == 1)

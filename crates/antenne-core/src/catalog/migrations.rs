@@ -103,10 +103,50 @@ const MIGRATIONS: &[&str] = &[
         mtime_ns INTEGER NOT NULL,
         sha256 TEXT NOT NULL
     );",
-    // 4: reserved for the airplay log (issue 16, branch h-airplay): the lead puts that
-    // branch's migration here when merging; until then a no-op so 5 keeps its number.
-    "SELECT 1;",
-    // 5: listener sessions (issue 16): when, on which output, from which family of client.
+    // 4: the airplay log (issue 16): every item that airs, exact in frames, and the tags of
+    // each content (read once per SHA-256) for the music declaration.
+    "CREATE TABLE airplay (
+        id INTEGER PRIMARY KEY,
+        start_frame INTEGER NOT NULL,
+        sample_rate INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        frames INTEGER,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('episode', 'track', 'bed', 'ident', 'live', 'special')),
+        show TEXT,
+        show_title TEXT NOT NULL,
+        occurrence_id TEXT,
+        episode_id TEXT,
+        title TEXT NOT NULL,
+        path TEXT,
+        file_offset INTEGER,
+        sha256 TEXT,
+        UNIQUE (start_frame, sample_rate)
+    );
+    CREATE INDEX airplay_started ON airplay (started_at);
+    CREATE TABLE media_tags (
+        sha256 TEXT PRIMARY KEY,
+        title TEXT,
+        artist TEXT,
+        album TEXT,
+        composer TEXT,
+        publisher TEXT,
+        isrc TEXT,
+        year INTEGER,
+        duration_ms INTEGER,
+        read_at INTEGER NOT NULL
+    );",
+    // 5: the operators' console (issue 17): every change made from it, who (the token's
+    // name), when and what. Sessions stay in memory (`http::console::session`).
+    "CREATE TABLE console_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );",
+    // 6: listener sessions (issue 16): when, on which output, from which family of client.
     // Nothing identifies a person: no address, no user agent, no token; a session is only
     // written once it has ended.
     "CREATE TABLE listener_sessions (

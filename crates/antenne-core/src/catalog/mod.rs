@@ -1,5 +1,6 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
-//! download counters, listener sessions, and the loudness of the media folder's files.
+//! download counters, the loudness of the media folder's files, the airplay log with the
+//! tags of what aired, the operators' console's audit log, and listener sessions.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -8,13 +9,16 @@
 //!
 //! Time is a parameter: every method that stamps a row takes `now`.
 
+mod airplay;
 mod audience;
+mod audit;
 mod downloads;
 mod episodes;
 mod jobs;
 mod media;
 mod migrations;
 mod snapshot;
+mod tags;
 mod tokens;
 mod transcript;
 
@@ -23,11 +27,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use airplay::{
+    AirEnd, AirKind, AirStart, AirplayEntry, AirplayWrite, TrackSummary, Untagged, summarise,
+};
 pub use audience::{ClientFamily, DownloadRecord, ListenerSession, StreamKind};
-pub use episodes::{Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode};
+pub use audit::AuditEntry;
+pub use episodes::{
+    Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode, NewOriginal,
+};
 pub use jobs::{Completed, Job, Recovery};
 pub use media::{FileStamp, MediaLoudness};
 pub use snapshot::{FileRef, Snapshot};
+pub use tags::MediaTags;
 pub use tokens::{Grant, TokenRecord, hash_secret, new_secret, secret_digest};
 pub use transcript::TranscriptKind;
 

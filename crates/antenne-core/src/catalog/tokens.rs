@@ -139,6 +139,24 @@ impl Catalog {
         }
     }
 
+    /// The name of the revoked token whose secret is `secret`, if any (compared like
+    /// [`Catalog::token_for_secret`]): who keeps using a withdrawn token, for the alert.
+    pub fn revoked_token_name(&self, secret: &str) -> Result<Option<String>> {
+        let digest = secret_digest(secret);
+        let revoked: Vec<(String, String)> = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, hash FROM tokens WHERE revoked_at IS NOT NULL ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })?;
+        let hashes: Vec<(&str, &str)> = revoked
+            .iter()
+            .map(|(name, hash)| (name.as_str(), hash.as_str()))
+            .collect();
+        Ok(matching(&hashes, &digest).map(|i| revoked[i].0.clone()))
+    }
+
     /// The record of token `name` (created at `created`, in seconds), with its shows.
     fn record(&self, name: String, created: i64, revoked: bool, live: bool) -> Result<TokenRecord> {
         Ok(TokenRecord {

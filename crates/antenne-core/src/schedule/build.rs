@@ -25,6 +25,8 @@ pub(crate) struct Spans {
     pub(crate) specials: Vec<Range<usize>>,
     /// Every media path written, with its span.
     pub(crate) paths: Vec<(std::path::PathBuf, Range<usize>, bool)>,
+    /// The ident settings that are on, with where they are written.
+    pub(crate) idents: Vec<(&'static str, Range<usize>)>,
 }
 
 pub(crate) struct SlotSpans {
@@ -44,6 +46,8 @@ const STATION: &[&str] = &[
     "author",
     "email",
     "location",
+    "ident_every",
+    "ident_at_show_start",
 ];
 const SHOW: &[&str] = &[
     "slug",
@@ -58,14 +62,47 @@ const SHOW: &[&str] = &[
     "kind",
 ];
 const SLOT: &[&str] = &[
-    "id", "show", "days", "start", "cron", "weeks", "every", "anchor", "duration", "play",
-    "playlist", "shuffle", "overrun", "underrun", "record",
+    "id",
+    "show",
+    "days",
+    "start",
+    "cron",
+    "weeks",
+    "every",
+    "anchor",
+    "duration",
+    "play",
+    "playlist",
+    "shuffle",
+    "crossfade",
+    "overrun",
+    "underrun",
+    "record",
 ];
 const EXCEPTION: &[&str] = &[
-    "id", "date", "slot", "cancel", "show", "start", "duration", "play", "playlist", "shuffle",
-    "file", "overrun", "underrun", "record",
+    "id",
+    "date",
+    "slot",
+    "cancel",
+    "show",
+    "start",
+    "duration",
+    "play",
+    "playlist",
+    "shuffle",
+    "crossfade",
+    "file",
+    "overrun",
+    "underrun",
+    "record",
 ];
-const FALLBACK: &[&str] = &["playlist", "ident", "shuffle"];
+const FALLBACK: &[&str] = &["playlist", "ident", "shuffle", "crossfade"];
+
+/// The longest crossfade a playlist may ask for.
+const MAX_CROSSFADE: SignedDuration = SignedDuration::from_secs(30);
+/// The shortest `ident_every`: more often than this is not identification but a jingle bed.
+const MIN_IDENT_EVERY: SignedDuration = SignedDuration::from_mins(5);
+const DAY: SignedDuration = SignedDuration::from_hours(24);
 
 pub(crate) fn build(sink: &mut Sink<'_>, root: &DeTable<'_>) -> Option<(Schedule, Spans)> {
     for (k, _) in root.iter() {
@@ -81,7 +118,7 @@ pub(crate) fn build(sink: &mut Sink<'_>, root: &DeTable<'_>) -> Option<(Schedule
         }
     }
     let mut spans = Spans::default();
-    let station = station(sink, root.get("station"));
+    let station = station(sink, root.get("station"), &mut spans);
     let fallback = fallback(sink, root.get("fallback"), &mut spans);
     let lang = station
         .as_ref()
@@ -134,7 +171,7 @@ fn array<'a, 'i>(sink: &mut Sink<'_>, v: Option<&'a Value<'i>>, name: &str) -> &
     }
 }
 
-fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>) -> Option<Station> {
+fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Option<Station> {
     let Some(v) = v else {
         sink.error(0..0, "the schedule needs a [station] section")
             .hint("[station] with at least name = \"...\"");
@@ -158,6 +195,13 @@ fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>) -> Option<Station> {
             }
         },
     };
+    let ident_every = ident_every(sink, &o, spans);
+    let ident_at_show_start = o.boolean(sink, "ident_at_show_start").unwrap_or(false);
+    if ident_at_show_start {
+        spans
+            .idents
+            .push(("ident_at_show_start", o.span_of("ident_at_show_start")));
+    }
     let language = match o.string(sink, "language") {
         Some((l, span)) => {
             if !valid_language(&l) {
@@ -179,7 +223,32 @@ fn station(sink: &mut Sink<'_>, v: Option<&Value<'_>>) -> Option<Station> {
         author: opt(sink, "author"),
         email: opt(sink, "email"),
         location: opt(sink, "location"),
+        ident_every,
+        ident_at_show_start,
     })
+}
+
+/// `ident_every`: a whole divisor of a day, five minutes or more, so that the marks fall on
+/// the same wall times every day (`1h`: the top of each hour).
+fn ident_every(sink: &mut Sink<'_>, o: &Obj<'_, '_>, spans: &mut Spans) -> Option<SignedDuration> {
+    let (every, span) = o.length(sink, "ident_every", DAY)?;
+    let divides =
+        every.as_secs() > 0 && every.subsec_nanos() == 0 && DAY.as_secs() % every.as_secs() == 0;
+    if every < MIN_IDENT_EVERY || !divides {
+        sink.error(
+            span,
+            format!(
+                "`ident_every` must divide a day into equal parts of 5 minutes or more, not \"{}\"",
+                super::checks::human(every)
+            ),
+        )
+        .hint(
+            "e.g. \"15m\", \"30m\", \"1h\", \"2h\" or \"24h\"; leave it out to air no hourly ident",
+        );
+        return None;
+    }
+    spans.idents.push(("ident_every", span));
+    Some(every)
 }
 
 fn valid_language(l: &str) -> bool {
@@ -195,6 +264,7 @@ fn fallback(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Fa
         playlist: "fallback".into(),
         ident: "idents".into(),
         shuffle: true,
+        crossfade: DEFAULT_CROSSFADE,
     };
     let Some(o) = v.and_then(|v| Obj::new(sink, v, "[fallback]", FALLBACK)) else {
         return fb;
@@ -208,6 +278,9 @@ fn fallback(sink: &mut Sink<'_>, v: Option<&Value<'_>>, spans: &mut Spans) -> Fa
         fb.ident = p;
     }
     fb.shuffle = o.boolean(sink, "shuffle").unwrap_or(true);
+    if let Some((d, _)) = o.length(sink, "crossfade", MAX_CROSSFADE) {
+        fb.crossfade = d;
+    }
     fb
 }
 
@@ -324,11 +397,13 @@ fn play(
         .hint("keep one of them");
         return None;
     }
-    if o.has("shuffle") && !o.has("playlist") {
-        sink.error(
-            o.span_of("shuffle"),
-            "`shuffle` applies to a `playlist` only",
-        );
+    for key in ["shuffle", "crossfade"] {
+        if o.has(key) && !o.has("playlist") {
+            sink.error(
+                o.span_of(key),
+                format!("`{key}` applies to a `playlist` only"),
+            );
+        }
     }
     match keys.first().copied() {
         None => Some(None),
@@ -362,7 +437,16 @@ fn play(
             let (folder, span) = o.media_path(sink, "playlist")?;
             spans.paths.push((folder.clone(), span, true));
             let shuffle = o.boolean(sink, "shuffle").unwrap_or(false);
-            Some(Some(Play::Playlist { folder, shuffle }))
+            let crossfade = if o.has("crossfade") {
+                o.length(sink, "crossfade", MAX_CROSSFADE)?.0
+            } else {
+                DEFAULT_CROSSFADE
+            };
+            Some(Some(Play::Playlist {
+                folder,
+                shuffle,
+                crossfade,
+            }))
         }
         Some(_) => {
             if !allow_file {

@@ -222,6 +222,7 @@ fn with_facts(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_
             .hint(what);
         }
     }
+    idents(s, spans, facts, sink);
     for (path, span, folder) in &spans.paths {
         let shown = path.display();
         let msg = match (facts.path(path), folder) {
@@ -242,6 +243,27 @@ fn with_facts(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_
             "a missing file airs the fallback rotation instead"
         };
         sink.warning(span.clone(), msg).hint(hint);
+    }
+}
+
+/// An ident setting that is on needs files in the ident folder.
+fn idents(s: &Schedule, spans: &Spans, facts: &dyn Facts, sink: &mut Sink<'_>) {
+    let folder = &s.fallback().ident;
+    let shown = folder.display();
+    let why = match facts.path(folder) {
+        Some(PathFact::Missing) => format!("folder `{shown}` does not exist in media_dir"),
+        Some(PathFact::Folder { entries: 0 }) => format!("folder `{shown}` is empty"),
+        Some(PathFact::File) => format!("`{shown}` is a file, not a folder"),
+        _ => return,
+    };
+    for (key, span) in &spans.idents {
+        sink.warning(
+            span.clone(),
+            format!("`{key}` is on, but the ident {why}: no ident will air"),
+        )
+        .hint(format!(
+            "put the station's idents in media_dir/{shown}/ or name their folder with [fallback] ident = \"...\""
+        ));
     }
 }
 

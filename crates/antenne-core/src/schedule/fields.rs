@@ -11,6 +11,7 @@ use jiff::civil::{Date, Time};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::checks::human;
 use super::diag::{Sink, WithHint};
 
 pub(crate) type Value<'i> = Spanned<DeValue<'i>>;
@@ -171,6 +172,38 @@ impl<'a, 'i> Obj<'a, 'i> {
                 sink.error(span, format!("bad duration \"{s}\"")).hint(
                     "write hours, minutes and seconds like \"1h\", \"45m\", \"1h30m\" or \"90s\"",
                 );
+                None
+            }
+        }
+    }
+
+    /// A length that may be zero (a crossfade, an interval): `"3s"`, `"1500ms"`, `"1h"`, at
+    /// most `max`.
+    pub(crate) fn length(
+        &self,
+        sink: &mut Sink<'_>,
+        key: &str,
+        max: SignedDuration,
+    ) -> Option<(SignedDuration, Range<usize>)> {
+        let (s, span) = self.string(sink, key)?;
+        let parsed = match s.trim().strip_suffix("ms") {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse::<i64>().ok().map(SignedDuration::from_millis)
+            }
+            _ => parse_duration(&s),
+        };
+        match parsed {
+            Some(d) if d > max => {
+                sink.error(
+                    span,
+                    format!("`{key}` = \"{s}\" is longer than {}", human(max)),
+                );
+                None
+            }
+            Some(d) => Some((d, span)),
+            None => {
+                sink.error(span, format!("bad duration \"{s}\" for `{key}`"))
+                    .hint("write seconds or minutes like \"3s\", \"1500ms\", \"30m\" or \"1h\"");
                 None
             }
         }

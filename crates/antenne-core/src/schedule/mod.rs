@@ -15,6 +15,7 @@ mod diag;
 mod diff;
 mod fields;
 mod ical;
+mod idents;
 mod in_force;
 mod recur;
 mod rrule;

@@ -23,6 +23,12 @@ pub struct Station {
     pub author: Option<String>,
     pub email: Option<String>,
     pub location: Option<String>,
+    /// `ident_every`: an ident at each multiple of this interval from local midnight (the top
+    /// of each hour for `1h`) during fallback and playlist airtime, at the first item boundary.
+    pub ident_every: Option<SignedDuration>,
+    /// `ident_at_show_start`: an ident ending exactly on each occurrence's start frame, when
+    /// fallback or playlist airtime comes before it.
+    pub ident_at_show_start: bool,
 }
 
 /// Podcast ordering of a show's episodes (`itunes:type`).
@@ -68,8 +74,13 @@ pub enum Play {
     Latest,
     /// The episode that premiered most recently.
     Rerun,
-    /// A folder of audio files, in name order or shuffled.
-    Playlist { folder: PathBuf, shuffle: bool },
+    /// A folder of audio files, in name order or shuffled, each item overlapping the next by
+    /// `crossfade` (zero: back to back).
+    Playlist {
+        folder: PathBuf,
+        shuffle: bool,
+        crossfade: SignedDuration,
+    },
     /// Reserved for a live input.
     Live,
     /// One file, from an exception (a special broadcast).
@@ -107,7 +118,9 @@ impl Play {
 impl std::fmt::Display for Play {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Play::Playlist { folder, shuffle } => {
+            Play::Playlist {
+                folder, shuffle, ..
+            } => {
                 write!(f, "playlist {}", folder.display())?;
                 if *shuffle {
                     f.write_str(" (shuffled)")?;
@@ -142,7 +155,12 @@ pub struct Fallback {
     pub playlist: PathBuf,
     pub ident: PathBuf,
     pub shuffle: bool,
+    /// How long two consecutive tracks overlap (zero: back to back).
+    pub crossfade: SignedDuration,
 }
+
+/// The crossfade between playlist and fallback tracks when the schedule does not say.
+pub const DEFAULT_CROSSFADE: SignedDuration = SignedDuration::from_secs(3);
 
 /// How a slot recurs, in the station's wall-clock time.
 #[derive(Debug, Clone)]

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The operators' console in a real browser (Debian's Chromium driven by playwright-core,
+# console-page.cjs), on a daemon of its own whose schedule is a copy (the console saves it):
+# sign in with an operator token, break the schedule and see the error at its line, fix it
+# by cancelling next Wednesday's show, see the preview, save, and see the daemon reload it.
+# Screenshots at 1280 and 390 px go to target/interop/screenshots/ (console-*.png).
+set -uo pipefail
+. "$INTEROP_DIR/lib.sh"
+need node curl
+[ -x /usr/bin/chromium ] || need chromium
+node -e 'require("playwright-core")' 2>/dev/null || {
+  if [ "${CI:-}" = true ]; then fail "playwright-core is not installed (NODE_PATH=$NODE_PATH)"; fi
+  echo "skip: playwright-core is not installed"; exit 77
+}
+here=$INTEROP_TMP/console
+mkdir -p "$here/media" "$here/schedules"
+cp schedules/weekly.toml "$here/schedules/weekly.toml"
+# The beds and idents, without the demo episodes: no first-run ingest to wait for.
+ln -s "$(pwd)/media/beds" "$here/media/beds"
+ln -s "$(pwd)/media/idents" "$here/media/idents"
+token=$("$ANTENNE_BIN" token add "console-interop" --data-dir "$here/data" 2>/dev/null) \
+  || fail "antenne token add"
+ok "operator token created"
+port=$(( 40000 + RANDOM % 20000 ))
+export CONSOLE_URL="http://127.0.0.1:$port"
+"$ANTENNE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$here/data" \
+  --media-dir "$here/media" --schedule "$here/schedules/weekly.toml" >"$here/daemon.log" 2>&1 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
+for _ in $(seq 1 100); do
+  curl -fs "$CONSOLE_URL/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "$CONSOLE_URL/healthz" >/dev/null || { tail -n 20 "$here/daemon.log"; fail "the console's daemon did not start"; }
+export ANTENNE_TOKEN=$token
+export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$(pwd)/target/interop/screenshots}
+mkdir -p "$SCREENSHOT_DIR"
+node "$INTEROP_DIR/console-page.cjs" || { tail -n 20 "$here/daemon.log"; fail "browser checks"; }
+ls "$here/schedules/history/"*/weekly-*.toml >/dev/null 2>&1 || fail "no saved version in history/"
+ok "the saved version is in $here/schedules/history/"
+ok "screenshots in $SCREENSHOT_DIR (console-*.png)"
