@@ -5,7 +5,8 @@
 #
 # 1. CPU per live hour. First IDLE_SECS with no source (Antenne plays its fallback beds,
 #    Liquidsoap `mksafe` encodes silence), then two `ffmpeg -re -c copy` push the same
-#    generated programme (FORMAT: MP3 128 kbps or Ogg Vorbis q4, 44.1 kHz stereo) to both,
+#    generated programme (FORMAT: MP3 128 kbps or Ogg Vorbis q4, 44.1 kHz stereo, or Ogg Opus
+#    128 kbps, 48 kHz) to both,
 #    and MINUTES are measured after a 20 s warm-up: utime + stime from /proc/PID/stat of the
 #    daemon, of Liquidsoap and of Icecast, scaled to one hour. Antenne: decode + downmix +
 #    drift resampling + loudness riding + limiter + MP3 encode + recording + its own /stream;
@@ -16,7 +17,7 @@
 #    three inputs at once (benches/live.py latency).
 #
 # Usage: benches/live.sh [path/to/antenne]     (default target/release/antenne)
-# Env: MINUTES (5), IDLE_SECS (60), FORMAT (mp3|ogg), ONSETS (20; at least 5, or the 12 s
+# Env: MINUTES (5), IDLE_SECS (60), FORMAT (mp3|ogg|opus), ONSETS (20; at least 5, or the 12 s
 # harbor never plays: it waits for 12 s of audio), SKIP_CPU=1, SKIP_LATENCY=1,
 # BURST (the daemon's burst_seconds; its default, 2, when unset), KEEP=1 (keep the scratch
 # folder: logs, recordings, what each listener received).
@@ -78,6 +79,7 @@ if [ -z "${SKIP_CPU:-}" ]; then
   case $format in
     mp3) codec=(-c:a libmp3lame -b:a 128k -f mp3) ct=audio/mpeg ;;
     ogg) codec=(-c:a libvorbis -q:a 4 -f ogg) ct=application/ogg ;;
+    opus) codec=(-c:a libopus -b:a 128k -ar 48000 -f ogg) ct=application/ogg ;;
   esac
   # A programme with music's spread of levels: a slowly swelling chord over pink noise.
   ffmpeg -hide_banner -loglevel error -y -f lavfi \
@@ -101,10 +103,11 @@ if [ -z "${SKIP_CPU:-}" ]; then
   [ "$dump1" -gt "$dump0" ] || { echo "Liquidsoap received nothing"; tail -n 20 "$tmp/liquidsoap.log"; exit 1; }
   [ "$(live_status "bool(live['connected'])")" = True ] || { echo "the source left Antenne"; exit 1; }
   underruns=$(live_status "live['underruns']")
-  python3 - "$idle_json" "$live_json" "$idle" "$(( minutes * 60 ))" "$format" "$underruns" <<'PY'
+  cushion=$(live_status "f\"{live['cushion_ms']} ms cushion, {live['buffer_ms']} ms buffered, drift {live['drift_ppm']} ppm\"")
+  python3 - "$idle_json" "$live_json" "$idle" "$(( minutes * 60 ))" "$format" "$underruns" "$cushion" <<'PY'
 import json, sys
 idle, live = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-idle_s, live_s, fmt, underruns = float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
+idle_s, live_s, fmt, underruns, cushion = float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
 per_hour = lambda d, secs: d["cpu_s"] * 3600 / secs
 rows = [("Antenne (daemon)", ["antenne"]), ("Liquidsoap", ["liquidsoap"]), ("Liquidsoap + Icecast", ["liquidsoap", "icecast"])]
 print(f"| {fmt} source, 128 kbps MP3 out | idle CPU s/h | live CPU s/h | live, % of a core | RSS live (MiB) |")
@@ -117,7 +120,7 @@ for name, procs in rows:
 a = per_hour(live["antenne"], live_s)
 lq = per_hour(live["liquidsoap"], live_s)
 lqi = lq + per_hour(live["icecast"], live_s)
-print(f"\nratio Antenne / Liquidsoap: {a / lq:.2f}; Antenne / (Liquidsoap + Icecast): {a / lqi:.2f}; Antenne underruns: {underruns}")
+print(f"\nratio Antenne / Liquidsoap: {a / lq:.2f}; Antenne / (Liquidsoap + Icecast): {a / lqi:.2f}; Antenne underruns: {underruns}; at the end: {cushion}")
 PY
   for p in "${pids[@]: -2}"; do kill "$p" 2>/dev/null || true; done
   sleep 8   # the daemon's grace, and the harbor's source timeout

@@ -22,9 +22,15 @@ pub const LIVE_INPUTS: &[&str] = &[crate::playout::programme::LIVE_INPUT];
 
 /// How much live audio is buffered at most between a source and the programme.
 const LIVE_BUFFER: Duration = Duration::from_secs(4);
-/// The cushion a live source keeps ahead of the programme (its share of the latency): the
-/// drift control holds the buffer there.
-pub const LIVE_CUSHION: Duration = Duration::from_secs(1);
+/// The cushion a steady live source keeps ahead of the programme (its share of the latency):
+/// the drift control holds the buffer there. It adapts to the source: one whose packets
+/// arrive in bursts or late (an Ogg source sends a page, often a second, at once) gets its
+/// worst lateness of the last half-minute plus a margin, up to [`LIVE_CUSHION_MAX`]
+/// (`audio::drift::Cushion`).
+pub const LIVE_CUSHION: Duration = Duration::from_millis(350);
+/// The most the cushion grows to for a bursty or late source (under the buffer's capacity,
+/// so that the drift control keeps room to absorb a fast clock).
+pub const LIVE_CUSHION_MAX: Duration = Duration::from_millis(2500);
 
 /// The HTTP layer's addresses, limits and paths.
 pub fn http_config(settings: &Settings) -> HttpConfig {
@@ -133,6 +139,7 @@ pub fn live_config(settings: &Settings) -> LiveConfig {
         target_lufs: st.loudness_target,
         ceiling_dbtp: st.true_peak_ceiling,
         cushion: LIVE_CUSHION,
+        max_cushion: LIVE_CUSHION_MAX,
         preroll: Duration::from_secs(st.live_preroll_s),
         grace: Duration::from_secs_f64(st.live_grace_s),
         data_dir: settings.process.data_dir.clone(),

@@ -387,6 +387,7 @@ fn live_status(s: &LiveSnapshot) -> serde_json::Value {
             "channels": f.channels,
         })),
         "buffer_ms": s.buffered_ms,
+        "cushion_ms": s.cushion_ms,
         "drift_ppm": (s.drift_ppm * 10.0).round() / 10.0,
         "gain_db": (s.gain_db * 10.0).round() / 10.0,
         "source_lufs": s.source_lufs.map(|l| (l * 10.0).round() / 10.0),

@@ -18,6 +18,7 @@
 //! ([`serve`]).
 
 pub mod access;
+pub mod mp3sync;
 pub mod pipeline;
 pub mod protocol;
 pub mod record;
@@ -49,8 +50,10 @@ pub struct LiveConfig {
     pub station_rate: u32,
     pub target_lufs: f64,
     pub ceiling_dbtp: f64,
-    /// The buffer level the drift control holds (the input's share of the latency).
+    /// The buffer level the drift control holds for a steady source (the input's share of
+    /// the latency); a source whose packets arrive in bursts gets more, up to `max_cushion`.
     pub cushion: Duration,
+    pub max_cushion: Duration,
     /// How long before its slot a show's source is taken (connected, not yet on air).
     pub preroll: Duration,
     /// How long a dropped source's place is kept: back within it, it resumes without a switch.
@@ -71,7 +74,8 @@ impl Default for LiveConfig {
             station_rate: 44_100,
             target_lufs: -16.0,
             ceiling_dbtp: -1.0,
-            cushion: Duration::from_secs(1),
+            cushion: Duration::from_millis(350),
+            max_cushion: Duration::from_millis(2500),
             preroll: Duration::from_secs(600),
             grace: Duration::from_secs(5),
             stall: Duration::from_secs(5),
@@ -122,6 +126,8 @@ pub struct LiveSnapshot {
     pub connected: Option<Connected>,
     pub format: Option<status::SourceFormat>,
     pub buffered_ms: u64,
+    /// The buffer level the drift control holds now (it follows the source's jitter).
+    pub cushion_ms: u64,
     pub drift_ppm: f64,
     pub gain_db: f64,
     pub source_lufs: Option<f64>,
@@ -178,6 +184,7 @@ impl LiveService {
             connected: current.as_ref().map(|c| c.connected.clone()),
             format: stats.as_ref().and_then(|s| s.format()),
             buffered_ms: self.0.input.buffered_frames() as u64 * 1000 / rate,
+            cushion_ms: self.0.input.cushion_frames() * 1000 / rate,
             drift_ppm: stats.as_ref().map_or(0.0, |s| s.drift_ppm()),
             gain_db: stats.as_ref().map_or(0.0, |s| s.gain_db()),
             source_lufs: stats.as_ref().and_then(|s| s.shortterm_lufs()),

@@ -1,13 +1,16 @@
 //! One live source's audio, on a thread of its own (decoding is blocking work, kept off the
-//! async runtime): the bytes as they arrive → the recording → the decoder (any format
+//! async runtime): the bytes as they arrive → the recording → (MP3: the frame check,
+//! [`super::mp3sync`]) → the decoder (any format
 //! symphonia reads from a stream: MP3, Ogg Vorbis, Ogg FLAC, AAC in ADTS) → downmix to stereo
 //! → the drift resampler to the station rate → the leveler → the live input's buffer. The
 //! stages after the decoder are [`Stages`], one packet at a time, so that tests drive exactly
 //! this code with generated audio on a simulated clock.
 //!
-//! Nothing here waits for the programme: the buffer never blocks a write. The drift control
-//! reads the buffer's level after every packet while the show is on air; in the pre-roll the
-//! buffer only keeps its cushion.
+//! Nothing here waits for the programme: the buffer never blocks a write. The cushion
+//! ([`drift::Cushion`]) learns from every packet's arrival how much buffer the source's
+//! jitter needs (from the pre-roll on); the drift control reads the buffer's level after every
+//! packet while the show is on air and steers it to that cushion; in the pre-roll the buffer
+//! only keeps its cushion.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -18,13 +21,15 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use tokio::sync::mpsc::Receiver;
 
+use super::mp3sync::Mp3SyncReader;
 use super::record::Recorder;
 use super::status::SourceStats;
 use symphonia::core::audio::Channels;
+use symphonia::core::io::ReadOnlySource;
 
 use crate::audio::decode::Decoder;
 use crate::audio::downmix::Downmix;
-use crate::audio::drift::{self, DriftControl};
+use crate::audio::drift::{self, Cushion, DriftControl};
 use crate::audio::leveler::Leveler;
 use crate::audio::resample::Resampler;
 use crate::clock::Clock;
@@ -36,8 +41,10 @@ pub struct PipelineConfig {
     pub station_rate: u32,
     pub target_lufs: f64,
     pub ceiling_dbtp: f64,
-    /// The buffer level the drift control holds, frames.
+    /// The smallest buffer level the drift control holds (a steady source's), frames.
     pub cushion_frames: u64,
+    /// The largest (a source whose packets arrive in bursts or late gets more, up to this).
+    pub max_cushion_frames: u64,
     /// When the source goes on air (the slot's start); before it, the pre-roll.
     pub on_air_at: Timestamp,
     pub clock: Arc<dyn Clock>,
@@ -105,9 +112,16 @@ pub fn run(
         recorder,
         stats: stats.clone(),
     }));
-    // The decoder wants an owned source: it reads through a handle on the shared state.
-    let source = symphonia::core::io::ReadOnlySource::new(Shared(incoming.clone()));
-    let ended = match Decoder::from_source(&config.name, Box::new(source)) {
+    // The decoder wants an owned source: it reads through a handle on the shared state; an
+    // MP3 source's frames are checked on the way (junk mid-stream airs no noise).
+    let shared = Shared(incoming.clone());
+    let source: Box<dyn symphonia::core::io::MediaSource> =
+        if config.name.extension().is_some_and(|e| e == "mp3") {
+            Box::new(ReadOnlySource::new(Mp3SyncReader::new(shared)))
+        } else {
+            Box::new(ReadOnlySource::new(shared))
+        };
+    let ended = match Decoder::from_source(&config.name, source) {
         Ok(decoder) => decode(config, decoder, writer, stats),
         Err(e) => Ended::Undecodable(e.to_string()),
     };
@@ -194,7 +208,10 @@ pub struct Stages {
     resampler: Resampler,
     leveler: Leveler,
     control: DriftControl,
-    /// The loop steers from the moment the cushion is first there.
+    cushion: Cushion,
+    /// The cushion last given to the control and the input (none yet: `u64::MAX`).
+    cushion_set: u64,
+    /// The loop steers from the moment the cushion is first there or the renderer reads.
     controlling: bool,
     stereo: Vec<f32>,
     resampled: Vec<f32>,
@@ -220,6 +237,12 @@ impl Stages {
             resampler,
             leveler,
             control: DriftControl::new(config.station_rate, config.cushion_frames),
+            cushion: Cushion::new(
+                config.station_rate,
+                config.cushion_frames,
+                config.max_cushion_frames,
+            ),
+            cushion_set: u64::MAX,
             controlling: false,
             stereo: Vec::new(),
             resampled: Vec::new(),
@@ -237,11 +260,35 @@ impl Stages {
         self.control.correction()
     }
 
-    /// Brings one packet to the station format and writes it to the live input: in the
-    /// pre-roll (the clock before `on_air_at`) the input keeps its newest cushion; on air the
-    /// drift control reads the buffer's level after the write and steers the resampler.
-    /// Returns the station-rate frames written.
+    /// The cushion the source's arrivals need now, frames.
+    pub fn cushion_frames(&self) -> u64 {
+        self.cushion.target_frames()
+    }
+
+    /// The worst arrival jitter of the last half-minute, seconds.
+    pub fn jitter_s(&self) -> f64 {
+        self.cushion.jitter_s()
+    }
+
+    /// Brings one packet to the station format and writes it to the live input: the packet's
+    /// arrival moves the cushion; in the pre-roll (the clock before `on_air_at`) the input
+    /// keeps its newest cushion; on air the drift control reads the buffer's level after the
+    /// write and steers the resampler toward the cushion. Returns the station-rate frames
+    /// written.
     pub fn push(&mut self, packet: &Packet, writer: &LiveWriter) -> Result<u64, String> {
+        let now = self.config.clock.now();
+        let at_s = now.as_nanosecond() as f64 / 1e9;
+        let frames_in = packet.pcm.len() / packet.channels.max(1);
+        let cushion = self
+            .cushion
+            .arrived(at_s, frames_in as f64 / f64::from(packet.rate.max(1)));
+        if cushion != self.cushion_set {
+            self.cushion_set = cushion;
+            // Before the write, so that the renderer never starts on a cushion a burst's first
+            // packets have filled and its last ones show to be too thin.
+            self.control.set_target(cushion);
+            writer.set_cushion(cushion);
+        }
         if packet.channels != self.downmix.input_channels() {
             self.downmix = Downmix::new(packet.channels, packet.layout.as_ref());
         }
@@ -256,14 +303,15 @@ impl Stages {
         self.levelled.clear();
         self.leveler.process(&self.resampled, &mut self.levelled);
         let out_frames = (self.levelled.len() / crate::audio::CHANNELS) as u64;
-        if self.config.clock.now() < self.config.on_air_at {
+        if now < self.config.on_air_at {
             writer.write_preroll(&self.levelled);
         } else {
             writer.write(&self.levelled);
             let buffered = writer.input().buffered_frames() as u64;
-            // While the buffer fills after a connection the loop would only pull the pitch
-            // down for nothing.
-            self.controlling |= buffered >= self.config.cushion_frames;
+            // While the buffer fills after a connection the loop would only move the pitch
+            // for nothing; once the renderer reads, it steers (a slow source's buffer may
+            // never be seen at the cushion again: waiting for that let it sag to an underrun).
+            self.controlling |= buffered >= cushion || writer.input().is_reading();
             if self.controlling {
                 let relative = self.control.observe(buffered, out_frames.max(1));
                 self.resampler.set_relative(relative);

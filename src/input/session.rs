@@ -259,12 +259,13 @@ async fn source(
             None
         }
     });
+    let frames = |d: Duration| (d.as_secs_f64() * f64::from(service.0.config.station_rate)) as u64;
     let config = PipelineConfig {
         station_rate: service.0.config.station_rate,
         target_lufs: service.0.config.target_lufs,
         ceiling_dbtp: service.0.config.ceiling_dbtp,
-        cushion_frames: (service.0.config.cushion.as_secs_f64()
-            * f64::from(service.0.config.station_rate)) as u64,
+        cushion_frames: frames(service.0.config.cushion),
+        max_cushion_frames: frames(service.0.config.max_cushion),
         on_air_at: begun.on_air_at,
         clock: service.0.clock.clone(),
         name: format!("live.{ext}").into(),

@@ -542,6 +542,7 @@ impl Renderer {
             } else {
                 prefetch.fill(f, &mut self.buf[range], self.config.wait_for_data, gain)
             };
+            self.airplay.overlaid(seg, f);
             let status = &self.shared.status;
             status
                 .late_frames

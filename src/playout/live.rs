@@ -26,7 +26,8 @@ pub struct LiveInputs {
 }
 
 /// How much a live input buffers: at most `capacity_frames`, and `prime_frames` before the
-/// renderer starts reading (the source-to-programme delay the drift control holds).
+/// renderer starts reading (the source-to-programme delay the drift control holds; the
+/// source's pipeline moves it with the cushion its arrivals need, [`LiveWriter::set_cushion`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveBuffer {
     pub capacity_frames: usize,
@@ -170,6 +171,19 @@ impl LiveInput {
         self.ring().samples.len() / CHANNELS
     }
 
+    /// The cushion the renderer waits for after a connection or an underrun, frames (the
+    /// source's pipeline sets it from the jitter of its arrivals).
+    pub fn cushion_frames(&self) -> u64 {
+        (self.ring().prime / CHANNELS) as u64
+    }
+
+    /// Whether the renderer is reading the source's audio (on air, cushion reached): the drift
+    /// control steers from then on.
+    pub fn is_reading(&self) -> bool {
+        let ring = self.ring();
+        ring.read && !ring.priming
+    }
+
     /// The title the connected source gave, if any.
     pub fn title(&self) -> Option<String> {
         self.ring().title.clone()
@@ -297,6 +311,13 @@ impl LiveWriter {
 
     pub fn input(&self) -> &LiveInput {
         &self.0
+    }
+
+    /// Sets the cushion the renderer waits for after a connection or an underrun (and the
+    /// pre-roll keeps): what the source's arrivals need now, at most the buffer's capacity.
+    pub fn set_cushion(&self, frames: u64) {
+        let mut ring = self.0.ring();
+        ring.prime = (frames as usize).min(ring.capacity / CHANNELS) * CHANNELS;
     }
 }
 

@@ -597,9 +597,10 @@ async fn the_source_tone_comes_out_of_the_live_input_at_the_station_rate() {
 async fn a_silent_source_is_dropped_after_the_stall_limit_and_the_input_freed() {
     let live = live("10:10").await;
     let (mut s, _) = connect(&live, "PUT", "source", DEBAT).await;
+    // Before the last byte is sent, so that `stall` after it is a lower bound of the wait.
+    let started = std::time::Instant::now();
     send_audio(&mut s, &lame_tone(0.5)).await;
     // The connection stays open but sends nothing: dropped after `stall` (1 s here).
-    let started = std::time::Instant::now();
     let inputs = live.inputs.clone();
     wait_for("the stalled source to be dropped", || {
         !inputs.is_connected("live")

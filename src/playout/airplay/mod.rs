@@ -8,7 +8,9 @@
 //!
 //! One airing is the run of contiguous frames of one item: a file from the frame it joined
 //! at (a takeover cutting it in two makes two airings), a live source for the time its
-//! segment aired. Meant silence and dead air are not items.
+//! segment aired. Meant silence and dead air are not items. A crossfade's incoming track airs
+//! under the outgoing one before it is the item on air ([`Tap::overlaid`]): its airing starts
+//! at its first overlaid frame, so two airings overlap by the crossfade, as the two tracks do.
 
 pub mod writer;
 
@@ -123,11 +125,36 @@ struct Current {
 pub struct Tap {
     log: AirplayLog,
     current: Option<Current>,
+    /// The incoming track of a crossfade and its first overlaid frame.
+    overlaid: Option<(Ident, u64)>,
 }
 
 impl Tap {
     pub fn new(log: AirplayLog) -> Tap {
-        Tap { log, current: None }
+        Tap {
+            log,
+            current: None,
+            overlaid: None,
+        }
+    }
+
+    /// Frames from `from` of `seg`, a crossfade's incoming track, went to the output under
+    /// the item on air; its airing begins at the first of them when it becomes the item on air.
+    pub fn overlaid(&mut self, seg: &Segment, from: u64) {
+        if !self.log.is_enabled() {
+            return;
+        }
+        let Some((_, source, anchor, _)) = describe(seg, from) else {
+            return;
+        };
+        let ident = Ident {
+            kind: seg.kind,
+            source,
+            anchor,
+        };
+        if !matches!(&self.overlaid, Some((i, _)) if *i == ident) {
+            self.overlaid = Some((ident, from));
+        }
     }
 
     /// Frames `[from, to)` of `seg` went to the output.
@@ -152,15 +179,22 @@ impl Tap {
             return;
         }
         self.finish();
+        // Its crossfade-in aired already: the airing starts there.
+        let (start, file) = match self.overlaid.take() {
+            Some((i, first)) if i == ident && first < from => {
+                (first, describe(seg, first).and_then(|d| d.3))
+            }
+            _ => (from, file),
+        };
         self.log.send(Aired::Started {
-            frame: from,
+            frame: start,
             kind,
             item: seg.item.clone(),
             file,
         });
         self.current = Some(Current {
             ident,
-            start: from,
+            start,
             next: to,
         });
     }
@@ -295,6 +329,35 @@ mod tests {
                 ('e', 600, 200),
                 ('s', 800, 800),
                 ('e', 800, 200),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_crossfaded_track_airs_from_its_first_overlaid_frame() {
+        let (tx, rx) = sync_channel(64);
+        let log = AirplayLog {
+            tx: Some(tx),
+            counters: Arc::default(),
+        };
+        let mut tap = Tap::new(log);
+        let a = seg(0, 1000, file("a.wav", 0), Kind::Fallback);
+        // b starts at 700 under a (a 300-frame crossfade), trimmed of 50 frames of silence.
+        let b = seg(700, 2000, file("b.wav", 50), Kind::Fallback);
+        tap.aired(&a, 0, 512);
+        tap.overlaid(&b, 700);
+        tap.aired(&a, 512, 1000);
+        tap.overlaid(&b, 1000);
+        tap.aired(&b, 1000, 1024);
+        tap.aired(&b, 1024, 2000);
+        tap.finish();
+        assert_eq!(
+            events(&rx),
+            [
+                ('s', 0, 0),
+                ('e', 0, 1000),
+                ('s', 700, 50),
+                ('e', 700, 1300),
             ]
         );
     }

@@ -52,7 +52,16 @@ struct Run {
     deviation_settled: (f64, f64),
     deviation_late: (f64, f64),
     correction: f64,
+    /// The cushion the stages wanted after each read once on air, seconds: (on-air instant,
+    /// cushion), one sample a second.
+    cushions: Vec<(f64, f64)>,
+    /// When each underrun happened, seconds on air, with the cushion and the level before.
+    underrun_at: Vec<(f64, f64, f64)>,
 }
+
+/// When a source sends a packet due at `due` seconds (its audio's end, on its own clock),
+/// the previous one having gone at `previous`: a steady source sends it at once.
+type Sends = dyn Fn(f64, f64) -> f64;
 
 fn seconds_simulated() -> f64 {
     std::env::var("ANTENNE_DRIFT_SECONDS")
@@ -62,12 +71,19 @@ fn seconds_simulated() -> f64 {
 }
 
 /// A stereo source at `rate` Hz whose clock runs `drift` fast (relative), connected
-/// `PREROLL_S` before its slot, on air for `seconds` of station time.
+/// `PREROLL_S` before its slot, on air for `seconds` of station time, sending steadily.
 fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
+    simulate_sending(rate, drift, seconds, &|due, _| due)
+}
+
+/// The same, the source sending each packet when `sends` says (seconds since it connected).
+fn simulate_sending(rate: u32, drift: f64, seconds: f64, sends: &Sends) -> Run {
     let on_air_at: Timestamp = "2026-12-05T09:00:00Z".parse().unwrap();
     let t0 = on_air_at - SignedDuration::from_secs_f64(PREROLL_S);
     let clock = Arc::new(ManualClock::new(t0));
-    let cushion = u64::from(STATION);
+    // The daemon's: a steady source (packets at exact instants) keeps the smallest cushion.
+    let cushion =
+        antenne::daemon::edge::LIVE_CUSHION.as_millis() as u64 * u64::from(STATION) / 1000;
     let inputs = LiveInputs::new(
         ["live"],
         LiveBuffer {
@@ -82,6 +98,9 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
         target_lufs: -16.0,
         ceiling_dbtp: -1.0,
         cushion_frames: cushion,
+        max_cushion_frames: antenne::daemon::edge::LIVE_CUSHION_MAX.as_millis() as u64
+            * u64::from(STATION)
+            / 1000,
         on_air_at,
         clock: clock.clone(),
         name: "live.mp3".into(),
@@ -108,9 +127,12 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
     let (mut deviation, mut settled, mut late) = (none, none, none);
     let counters = input.counters();
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let mut cushions = Vec::new();
+    let mut underrun_at = Vec::new();
+    let mut sent = 0.0;
     loop {
         // Both clocks from counts, not sums: no rounding drift of their own.
-        let next_packet = (packets + 1) as f64 * PACKET as f64 / source_rate;
+        let next_packet = sends((packets + 1) as f64 * PACKET as f64 / source_rate, sent);
         let next_read = PREROLL_S + reads as f64 * BLOCK as f64 / station;
         if next_read >= end && next_packet >= end {
             break;
@@ -131,16 +153,31 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
             };
             stages.push(&packet, &writer).unwrap();
             packets += 1;
+            sent = next_packet;
         } else {
             clock.set(t0 + SignedDuration::from_secs_f64(next_read));
+            let before = input.buffered_frames() as f64 / station;
+            let underruns = n(&counters.underruns);
             let got = input.read(&mut block, |_| 1.0);
+            if n(&counters.underruns) > underruns {
+                underrun_at.push((
+                    next_read - PREROLL_S,
+                    stages.cushion_frames() as f64 / station,
+                    before,
+                ));
+            }
             reads += 1;
             if fill.is_none() && got > 0 {
                 fill = Some((n(&counters.waiting_frames), reads - 1));
             }
             if fill.is_some() {
                 detector.push(block.chunks_exact(2).map(|f| f[0]));
-                let level = (input.buffered_frames() as f64 - cushion as f64) / station;
+                let on_air = next_read - PREROLL_S;
+                if cushions.last().is_none_or(|(t, _)| on_air - t >= 1.0) {
+                    cushions.push((on_air, stages.cushion_frames() as f64 / station));
+                }
+                let level =
+                    (input.buffered_frames() as f64 - stages.cushion_frames() as f64) / station;
                 deviation = widen(deviation, level);
                 if next_read - PREROLL_S >= 60.0 {
                     settled = widen(settled, level);
@@ -167,6 +204,8 @@ fn simulate(rate: u32, drift: f64, seconds: f64) -> Run {
         deviation_settled: settled,
         deviation_late: late,
         correction: stages.correction(),
+        cushions,
+        underrun_at,
     }
 }
 
@@ -304,4 +343,117 @@ fn the_click_detector_passes_a_gliding_tone_and_catches_real_clicks() {
     }
     let d = count_detail(&noise);
     assert!(d.wobbles.count >= 1, "band-limited noise: {d:?}");
+}
+
+/// Asserts what no source may cause, bursty or not: the consumer read at the station rate,
+/// and after the first fill no underrun, no overflow, no wait, no glitch.
+fn assert_clean(run: &Run, seconds: f64) {
+    let expected = (seconds * f64::from(STATION) / BLOCK as f64).ceil() as u64 * BLOCK as u64;
+    assert_eq!(run.frames_read, expected);
+    assert_eq!(
+        (
+            run.underruns,
+            run.underrun_frames,
+            run.overflow_frames,
+            run.waiting_after_fill
+        ),
+        (0, 0, 0, 0),
+        "no underrun, overflow or wait; underruns at (s on air, cushion, level before): {:?}",
+        run.underrun_at
+    );
+    assert_eq!(
+        (run.clicks, run.wobbles),
+        (0, 0),
+        "glitches in what aired: worst {} and {}",
+        run.worst_click,
+        run.worst_wobble
+    );
+}
+
+/// The cushion at `t` seconds on air.
+fn cushion_at(run: &Run, t: f64) -> f64 {
+    run.cushions
+        .iter()
+        .rev()
+        .find(|(at, _)| *at <= t)
+        .map(|(_, c)| *c)
+        .unwrap()
+}
+
+// issue 14
+#[test]
+fn an_ogg_source_sending_a_second_at_once_gets_its_cushion_then_gives_it_back_slowly() {
+    // Pages of a second (ffmpeg's default page duration) from the connection to a minute
+    // into the show; then packets one by one. A packet goes with the last of its page.
+    let bursts_until = PREROLL_S + 60.0;
+    let sends = move |due: f64, _: f64| {
+        if due <= bursts_until {
+            (due - 1e-9).ceil()
+        } else {
+            due
+        }
+    };
+    let seconds = 360.0;
+    let run = simulate_sending(48_000, 0.001, seconds, &sends);
+    eprintln!(
+        "Ogg pages then steady: cushion {:?} s at 0, 30, 59, 85, 200, 359 s; {run:?}",
+        [0.0, 30.0, 59.0, 85.0, 200.0, 359.0].map(|t| cushion_at(&run, t))
+    );
+    assert_clean(&run, seconds);
+    // Learned in the pre-roll, so on air from the first block with no gap: a page (less the
+    // packet that opens it) plus the margin.
+    for t in [0.0, 30.0, 59.0, 85.0] {
+        let c = cushion_at(&run, t);
+        assert!((1.15..1.3).contains(&c), "{c} s at {t} s");
+    }
+    // The bursts over, the cushion is held for the jitter window, then shrinks by 0.2 % a
+    // second at most (back to a steady source's 0.35 s in about seven minutes).
+    let fastest = run
+        .cushions
+        .windows(2)
+        .map(|w| (w[0].1 - w[1].1) / (w[1].0 - w[0].0))
+        .fold(0.0f64, f64::max);
+    assert!(fastest <= 0.002 + 1e-4, "shrank by {fastest} s a second");
+    let c = cushion_at(&run, 300.0);
+    assert!((0.7..0.9).contains(&c), "{c} s at 300 s");
+    assert!(cushion_at(&run, seconds - 1.0) < c - 0.1);
+}
+
+// issue 14
+#[test]
+fn jitter_growing_mid_show_grows_the_cushion_without_a_gap() {
+    // Steady for a minute; then packets late by up to 0.2 s (a congested uplink: they come
+    // in clumps), the bound growing over three minutes; then steady. (Jitter that grows
+    // faster than the level can follow, at most 1 % of a second per second, or jumps at once
+    // beyond what the cushion's margin covers, 0.1 s or so, is an underrun, after which the
+    // input primes the grown cushion.)
+    let late = |due: f64| {
+        let mut x = (due * 1e6) as u64 ^ 0x9E37_79B9_7F4A_7C15;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x ^= x >> 31;
+        let bound = 0.2 * ((due - PREROLL_S - 60.0) / 180.0).clamp(0.0, 1.0);
+        bound * (x % 1000) as f64 / 1000.0
+    };
+    let until = PREROLL_S + 240.0;
+    let sends = move |due: f64, previous: f64| {
+        let at = if due < until { due + late(due) } else { due };
+        at.max(previous)
+    };
+    let seconds = 300.0;
+    let run = simulate_sending(44_100, -0.002, seconds, &sends);
+    eprintln!(
+        "jitter mid-show: cushion {:?} s at 59, 150, 239, 299 s; {run:?}",
+        [59.0, 150.0, 239.0, 299.0].map(|t| cushion_at(&run, t))
+    );
+    assert_clean(&run, seconds);
+    assert!((cushion_at(&run, 59.0) - 0.35).abs() < 1e-3);
+    // Up to the worst lateness plus the margin, as the jitter grows.
+    let grown = cushion_at(&run, 239.0);
+    assert!((0.4..0.46).contains(&grown), "{grown} s");
+    // Held for the window after the jitter ends, shrinking after.
+    let end = cushion_at(&run, 299.0);
+    assert!(
+        (grown - 0.08..grown - 0.03).contains(&end),
+        "{end} s at the end"
+    );
 }

@@ -9,6 +9,17 @@
 //! move the ratio), bounded to ±[`MAX_CORRECTION`]: a 0.5 % drift is absorbed with room to
 //! spare, and a 1 % pitch change is below what listeners notice on speech or music. Rubato
 //! ramps each ratio change over a chunk, so the resampled signal stays continuous.
+//!
+//! The target itself adapts ([`Cushion`]): a steady source (ffmpeg or BUTT sending an MP3
+//! frame every 26 ms) needs little buffer, a source that sends in bursts (an Ogg source sends
+//! a whole page, a second of audio, at once) needs the burst's length. The cushion measures
+//! how late each packet arrives against the audio delivered so far, holds the worst lateness
+//! of the last [`JITTER_WINDOW_S`] seconds, and sets the target to it plus a margin: it grows
+//! at once when the arrivals need it and shrinks back slowly. The loop then moves the level to
+//! the new target through the resampler (at most 1 % of pitch): no sample is dropped or
+//! inserted for it.
+
+use std::collections::VecDeque;
 
 use super::resample::Resampler;
 
@@ -69,6 +80,16 @@ impl DriftControl {
         1.0 - self.correction
     }
 
+    /// Moves the level the loop holds (the adaptive [`Cushion`]'s target).
+    pub fn set_target(&mut self, target_frames: u64) {
+        self.target_frames = target_frames as f64;
+    }
+
+    /// The level the loop holds, frames.
+    pub fn target_frames(&self) -> u64 {
+        self.target_frames as u64
+    }
+
     /// The correction in force, relative (positive: the source runs fast).
     pub fn correction(&self) -> f64 {
         self.correction
@@ -77,6 +98,106 @@ impl DriftControl {
     /// The smoothed buffer level, frames.
     pub fn level_frames(&self) -> f64 {
         self.level.unwrap_or(0.0)
+    }
+}
+
+/// Seconds over which the worst arrival lateness is held before the cushion may shrink.
+pub const JITTER_WINDOW_S: f64 = 30.0;
+/// What the cushion keeps beyond the worst lateness seen: the renderer takes its blocks of
+/// 4,096 frames (93 ms at 44.1 kHz) at once, and a loaded machine schedules threads late.
+pub const CUSHION_MARGIN_S: f64 = 0.25;
+/// How fast the cushion shrinks once the jitter has gone, seconds per second (0.2 %: a
+/// second of cushion goes in about eight minutes, far below what the loop can follow).
+pub const CUSHION_SHRINK: f64 = 0.002;
+/// How fast the reference of "on time" may move later, seconds per second: faster than any
+/// sound card drifts (a slow source arrives later and later, which is no jitter), slower
+/// than a burst (a packet held back a second is).
+const BASELINE_CLIMB: f64 = 2.0 * MAX_CORRECTION;
+
+/// The cushion a live source needs, from when its packets arrive. A packet's lateness is its
+/// arrival instant minus the audio delivered up to its end; a perfectly steady source keeps it
+/// constant. The earliest lateness is the reference ("on time", allowed to drift slowly with
+/// the source's clock); how far a packet comes after it is the jitter the buffer must cover.
+#[derive(Debug, Clone)]
+pub struct Cushion {
+    rate: f64,
+    min_s: f64,
+    max_s: f64,
+    /// The arrival instant of the first packet, seconds (the origin of the others).
+    origin: Option<f64>,
+    /// Audio delivered so far, seconds.
+    delivered_s: f64,
+    /// The reference lateness and the instant it was last moved.
+    baseline: Option<(f64, f64)>,
+    /// The worst jitter per second of arrivals, over the window: (second, jitter).
+    worst: VecDeque<(i64, f64)>,
+    target_s: f64,
+    last_at: f64,
+}
+
+impl Cushion {
+    /// A cushion between `min_frames` (a steady source's) and `max_frames`, at `rate`.
+    pub fn new(rate: u32, min_frames: u64, max_frames: u64) -> Cushion {
+        let rate = f64::from(rate);
+        let min_s = min_frames as f64 / rate;
+        Cushion {
+            rate,
+            min_s,
+            max_s: (max_frames as f64 / rate).max(min_s),
+            origin: None,
+            delivered_s: 0.0,
+            baseline: None,
+            worst: VecDeque::new(),
+            target_s: min_s,
+            last_at: 0.0,
+        }
+    }
+
+    /// Takes a packet of `audio_s` seconds that arrived at `at_s` (any origin, seconds), and
+    /// returns the target, frames.
+    pub fn arrived(&mut self, at_s: f64, audio_s: f64) -> u64 {
+        let origin = *self.origin.get_or_insert(at_s);
+        let t = at_s - origin;
+        self.delivered_s += audio_s;
+        let lateness = t - self.delivered_s;
+        let baseline = match self.baseline {
+            None => lateness,
+            Some((b, since)) => lateness.min(b + BASELINE_CLIMB * (t - since).max(0.0)),
+        };
+        self.baseline = Some((baseline, t));
+        let jitter = lateness - baseline;
+        let second = t.floor() as i64;
+        match self.worst.back_mut() {
+            Some((s, j)) if *s == second => *j = j.max(jitter),
+            _ => self.worst.push_back((second, jitter)),
+        }
+        while self
+            .worst
+            .front()
+            .is_some_and(|(s, _)| (second - s) as f64 >= JITTER_WINDOW_S)
+        {
+            self.worst.pop_front();
+        }
+        let worst = self.worst.iter().fold(0.0f64, |m, (_, j)| m.max(*j));
+        let wanted = (worst + CUSHION_MARGIN_S).clamp(self.min_s, self.max_s);
+        let dt = (t - self.last_at).max(0.0);
+        self.last_at = t;
+        self.target_s = if wanted >= self.target_s {
+            wanted
+        } else {
+            (self.target_s - CUSHION_SHRINK * dt).max(wanted)
+        };
+        self.target_frames()
+    }
+
+    /// The cushion wanted now, frames.
+    pub fn target_frames(&self) -> u64 {
+        (self.target_s * self.rate).round() as u64
+    }
+
+    /// The worst jitter over the window, seconds.
+    pub fn jitter_s(&self) -> f64 {
+        self.worst.iter().fold(0.0f64, |m, (_, j)| m.max(*j))
     }
 }
 
@@ -148,6 +269,65 @@ mod tests {
                 (correction - drift).abs() < 0.0005,
                 "drift {drift}: {correction}"
             );
+        }
+    }
+
+    /// Packets of `packet_s` seconds, sent `burst` at a time (the source waits for a whole
+    /// burst before sending it), for `seconds`; returns the target after each burst, seconds.
+    fn targets(
+        cushion: &mut Cushion,
+        packet_s: f64,
+        burst: usize,
+        seconds: f64,
+        t0: f64,
+    ) -> Vec<f64> {
+        let mut out = Vec::new();
+        let bursts = (seconds / (packet_s * burst as f64)) as usize;
+        for b in 1..=bursts {
+            let at = t0 + b as f64 * packet_s * burst as f64;
+            for _ in 0..burst {
+                cushion.arrived(at, packet_s);
+            }
+            out.push(cushion.target_frames() as f64 / 48_000.0);
+        }
+        out
+    }
+
+    #[test]
+    fn the_cushion_stays_small_for_a_steady_source_and_covers_a_bursty_one() {
+        let mut c = Cushion::new(48_000, 16_800, 120_000); // 0.35 s .. 2.5 s
+        let steady = targets(&mut c, 0.024, 1, 60.0, 0.0);
+        assert!(
+            steady.iter().all(|&t| (t - 0.35).abs() < 1e-3),
+            "{steady:?}"
+        );
+        // Ogg pages of a second: the cushion covers a page plus the margin, at the first one.
+        let paged = targets(&mut c, 0.02, 50, 60.0, 60.0);
+        assert!((paged[0] - 1.21).abs() < 0.01, "{:?}", &paged[..3]);
+        assert!(paged.iter().all(|&t| (t - 1.21).abs() < 0.01), "{paged:?}");
+        // Steady again: held for the window, then shrinking by 0.2 % a second.
+        let after = targets(&mut c, 0.024, 1, 600.0, 120.0);
+        let at = |s: f64| after[(s / 0.024) as usize];
+        assert!((at(29.0) - 1.21).abs() < 0.01, "{}", at(29.0));
+        assert!((at(130.0) - (1.21 - 0.2)).abs() < 0.02, "{}", at(130.0));
+        assert!((at(599.0) - 0.35).abs() < 1e-3, "{}", at(599.0));
+        assert!(
+            after.windows(2).all(|w| w[1] <= w[0] + 1e-9),
+            "never grows back"
+        );
+    }
+
+    #[test]
+    fn a_source_clock_half_a_percent_off_is_not_jitter() {
+        for drift in [0.005, -0.005] {
+            let mut c = Cushion::new(44_100, 15_435, 110_250);
+            // Packets of 1152 frames at a rate `drift` off: each arrives 1152 / rate late.
+            for k in 1..100_000 {
+                let at = k as f64 * 1152.0 / (44_100.0 * (1.0 + drift));
+                c.arrived(at, 1152.0 / 44_100.0);
+            }
+            assert!(c.jitter_s() < 0.001, "drift {drift}: {}", c.jitter_s());
+            assert_eq!(c.target_frames(), 15_435);
         }
     }
 
