@@ -11,8 +11,17 @@
 //!    (16,000 B/s), the server's CPU seconds (utime + stime from /proc/PID/stat) and RSS
 //!    (VmRSS/VmHWM from /proc/PID/status).
 //!
-//! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]` and
-//! `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`, `SECS=60`.
+//! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]
+//! [--sessions DIR]` and `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`,
+//! `SECS=60`.
+//!
+//! `RECORDING=1` measures instead the cost of recording listener sessions (issue 16): two
+//! `serve` processes, one without and one with `--sessions DIR` (the hub's `SessionLog`, the
+//! daemon's batching writer, a real catalog), measured one after the other `ROUNDS` times
+//! (default 2, alternating) under the same load, with listeners that leave and come back
+//! after a random `CHURN_S` × [0.5, 1.5) seconds (default 60: about N sessions a minute, each
+//! one written). It reports CPU seconds and catalog writes (transactions and rows) per
+//! minute, read from the recording server's `/bench/writes`.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +29,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use antenne::broadcast::{FrameSplitter, Hub, HubConfig, StationInfo, icecast};
+use antenne::audience::writer::{self, WriterStats};
+use antenne::broadcast::{FrameSplitter, Hub, HubConfig, SessionLog, StationInfo, icecast};
+use antenne::catalog::{Catalog, StreamKind};
 use antenne::config::IcecastTarget;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
@@ -44,6 +55,7 @@ fn main() {
             get("--mp3").expect("--mp3"),
             get("--icecast"),
             get("--password").unwrap_or_default(),
+            get("--sessions"),
         ),
         Some("load") => {
             let rt = tokio::runtime::Runtime::new().unwrap();
@@ -51,6 +63,7 @@ fn main() {
                 &get("--url").expect("--url"),
                 get("-n").expect("-n").parse().unwrap(),
                 Duration::from_secs(get("--secs").map_or(60, |s| s.parse().unwrap())),
+                None,
                 None,
             ));
             println!("{report:?}");
@@ -62,7 +75,13 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // serve: the hub and /stream, fed at real-time pace
 
-fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) {
+fn serve(
+    port: u16,
+    mp3: String,
+    icecast_url: Option<String>,
+    password: String,
+    sessions: Option<String>,
+) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let token = CancellationToken::new();
@@ -116,7 +135,35 @@ fn serve(port: u16, mp3: String, icecast_url: Option<String>, password: String) 
                 token.clone(),
             ));
         }
-        let router = antenne_testkit::stream::router(hub, info);
+        // Sessions as the daemon records them: the hub's log, the batching writer, a catalog.
+        let stats = Arc::new(WriterStats::default());
+        let mut lost = None;
+        if let Some(dir) = sessions {
+            let catalog = Catalog::open(std::path::Path::new(&dir)).expect("catalog");
+            let (log, rx) = SessionLog::new(jiff::Timestamp::now());
+            hub.record_sessions(log.clone(), StreamKind::Mp3);
+            lost = Some(log);
+            tokio::spawn(writer::run(
+                rx,
+                catalog,
+                Duration::from_secs(1),
+                stats.clone(),
+                token.clone(),
+            ));
+        }
+        let writes = move || {
+            let (stats, lost) = (stats.clone(), lost.clone());
+            async move {
+                format!(
+                    "{} {} {}",
+                    stats.batches.load(Ordering::Relaxed),
+                    stats.rows.load(Ordering::Relaxed),
+                    lost.map_or(0, |l| l.lost())
+                )
+            }
+        };
+        let router = antenne_testkit::stream::router(hub, info)
+            .route("/bench/writes", axum::routing::get(writes));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
@@ -140,6 +187,9 @@ struct LoadReport {
     cpu_s: Option<f64>,
     rss_kib: Option<u64>,
     hwm_kib: Option<u64>,
+    /// Catalog transactions, sessions written and sessions lost during the window (a
+    /// recording server's `/bench/writes`).
+    writes: Option<(u64, u64, u64)>,
 }
 
 async fn listener_task(
@@ -149,8 +199,24 @@ async fn listener_task(
     connected: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     ramp: Arc<tokio::sync::Semaphore>,
+    churn: Option<(Duration, u64)>,
 ) {
-    for attempt in 0..50 {
+    // With churn, each connection lasts churn × [0.5, 1.5) (a per-listener LCG), then the
+    // listener comes back at once: a new session.
+    let mut seed = churn.map_or(0, |(_, s)| s);
+    let mut life = move || {
+        churn.map(|(mean, _)| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let f = 0.5 + (seed >> 11) as f64 / (1u64 << 53) as f64;
+            mean.mul_f64(f)
+        })
+    };
+    let mut attempt = 0;
+    while attempt < 50 {
+        attempt += 1;
+        let deadline = life().map(|d| tokio::time::Instant::now() + d);
         if stop.load(Ordering::Relaxed) {
             return;
         }
@@ -170,8 +236,16 @@ async fn listener_task(
         let mut buf = vec![0u8; 4096];
         let mut head = Vec::new();
         let mut in_body = false;
+        let mut expired = false;
         loop {
-            let n = match s.read(&mut buf).await {
+            let read = match deadline {
+                Some(d) => tokio::select! {
+                    r = s.read(&mut buf) => r,
+                    () = tokio::time::sleep_until(d) => { expired = true; break }
+                },
+                None => s.read(&mut buf).await,
+            };
+            let n = match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
@@ -193,6 +267,11 @@ async fn listener_task(
         }
         if in_body {
             connected.fetch_sub(1, Ordering::Relaxed);
+            if expired && !stop.load(Ordering::Relaxed) {
+                drop(s);
+                attempt = 0;
+                continue;
+            }
             return;
         }
     }
@@ -215,7 +294,18 @@ fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadReport {
+async fn load(
+    url: &str,
+    n: usize,
+    window: Duration,
+    pid: Option<u32>,
+    churn: Option<Duration>,
+) -> LoadReport {
+    let writes_port = churn.and(pid).and_then(|_| {
+        url.strip_prefix("http://127.0.0.1:")
+            .and_then(|r| r.split('/').next())
+            .and_then(|p| p.parse::<u16>().ok())
+    });
     let rest = url.strip_prefix("http://").expect("http:// URL");
     let (authority, path) = rest.split_at(rest.find('/').expect("path"));
     let addr: SocketAddr = authority.parse().expect("ip:port");
@@ -225,7 +315,8 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
     let ramp = Arc::new(tokio::sync::Semaphore::new(4));
     let tasks: Vec<_> = counters
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let task = listener_task(
                 addr,
                 path.to_owned(),
@@ -233,6 +324,7 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
                 connected.clone(),
                 stop.clone(),
                 ramp.clone(),
+                churn.map(|d| (d, i as u64 + 1)),
             );
             tokio::spawn(task)
         })
@@ -251,9 +343,20 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
     tokio::time::sleep(Duration::from_secs(5)).await;
     let before: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let cpu_before = pid.map(proc_cpu_s);
+    let writes_before = match writes_port {
+        Some(p) => Some(writes(p).await),
+        None => None,
+    };
     let t0 = Instant::now();
     tokio::time::sleep(window).await;
     let elapsed = t0.elapsed().as_secs_f64();
+    let writes_delta = match (writes_port, writes_before) {
+        (Some(p), Some(b)) => {
+            let a = writes(p).await;
+            Some((a.0 - b.0, a.1 - b.1, a.2 - b.2))
+        }
+        _ => None,
+    };
     let after: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let cpu = pid.map(|p| proc_cpu_s(p) - cpu_before.unwrap_or(0.0));
     let rss_kib = pid.and_then(|p| proc_status_kib(p, "VmRSS:"));
@@ -278,6 +381,7 @@ async fn load(url: &str, n: usize, window: Duration, pid: Option<u32>) -> LoadRe
         cpu_s: cpu,
         rss_kib,
         hwm_kib,
+        writes: writes_delta,
     }
 }
 
@@ -380,6 +484,9 @@ fn start_icecast(
 }
 
 fn orchestrate() {
+    if std::env::var("RECORDING").is_ok_and(|v| v == "1") {
+        return recording();
+    }
     let sizes: Vec<usize> = std::env::var("LISTENERS")
         .unwrap_or_else(|_| "1000,5000".into())
         .split(',')
@@ -442,7 +549,7 @@ fn orchestrate() {
     for &n in &sizes {
         for (name, url, pid) in &targets {
             let idle = proc_status_kib(*pid, "VmRSS:").unwrap_or(0);
-            let r = rt.block_on(load(url, n, Duration::from_secs(secs), Some(*pid)));
+            let r = rt.block_on(load(url, n, Duration::from_secs(secs), Some(*pid), None));
             let cpu = r.cpu_s.unwrap_or(0.0);
             let listener_minutes = n as f64 * r.window_s / 60.0;
             let rss = r.rss_kib.unwrap_or(0);
@@ -471,4 +578,129 @@ fn orchestrate() {
     }
     drop(antenne);
     drop(icecast);
+}
+
+// ---------------------------------------------------------------------------------------
+// recording: the cost of listener sessions, with vs without, in one run
+
+/// Batches, rows and lost sessions from a recording server.
+async fn writes(port: u16) -> (u64, u64, u64) {
+    let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return (0, 0, 0);
+    };
+    let req = "GET /bench/writes HTTP/1.0\r\nHost: bench\r\n\r\n";
+    let _ = s.write_all(req.as_bytes()).await;
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text).await;
+    let body = text.rsplit("\r\n\r\n").next().unwrap_or("");
+    let v: Vec<u64> = body
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    (
+        v.first().copied().unwrap_or(0),
+        v.get(1).copied().unwrap_or(0),
+        v.get(2).copied().unwrap_or(0),
+    )
+}
+
+fn recording() {
+    let sizes: Vec<usize> = std::env::var("LISTENERS")
+        .unwrap_or_else(|_| "5000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let secs: u64 = std::env::var("SECS")
+        .ok()
+        .map_or(60, |s| s.parse().unwrap());
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .map_or(2, |s| s.parse().unwrap());
+    let churn = Duration::from_secs(
+        std::env::var("CHURN_S")
+            .ok()
+            .map_or(60, |s| s.parse().unwrap()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = dir.path().join("loop.mp3");
+    test_mp3(&mp3);
+    let exe = std::env::current_exe().unwrap();
+    let start = |sessions: Option<&std::path::Path>| {
+        let port = free_port();
+        let mut cmd = Command::new(&exe);
+        cmd.args([
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--mp3",
+            mp3.to_str().unwrap(),
+        ]);
+        if let Some(d) = sessions {
+            cmd.arg("--sessions").arg(d);
+        }
+        (port, Killed(cmd.stdout(Stdio::null()).spawn().unwrap()))
+    };
+    let catalog_dir = dir.path().join("catalog");
+    let plain = start(None);
+    let recorded = start(Some(&catalog_dir));
+    std::thread::sleep(Duration::from_secs(4));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    println!(
+        "| sessions recorded | listeners | round | keeping up | CPU s in the window | CPU s per listener-minute | catalog transactions per minute | sessions written per minute | lost |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut totals = [0.0f64; 2];
+    for &n in &sizes {
+        for round in 0..rounds {
+            // Alternate which goes first, so a drift in the machine's load hits both.
+            let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let (port, child) = if which == 0 { &plain } else { &recorded };
+                let url = format!("http://127.0.0.1:{port}/stream");
+                let r = rt.block_on(load(
+                    &url,
+                    n,
+                    Duration::from_secs(secs),
+                    Some(child.0.id()),
+                    Some(churn),
+                ));
+                let cpu = r.cpu_s.unwrap_or(0.0);
+                totals[which] += cpu;
+                let per_min = 60.0 / r.window_s;
+                let w = r.writes.unwrap_or_default();
+                let (batches, rows, lost) = (w.0 as f64 * per_min, w.1 as f64 * per_min, w.2);
+                println!(
+                    "| {} | {n} | {} | {:.1}% | {cpu:.2} | {:.5} | {} | {} | {} |",
+                    if which == 1 { "yes" } else { "no" },
+                    round + 1,
+                    r.keeping_up * 100.0,
+                    cpu / (n as f64 * r.window_s / 60.0),
+                    if which == 1 {
+                        format!("{batches:.0}")
+                    } else {
+                        "-".into()
+                    },
+                    if which == 1 {
+                        format!("{rows:.0}")
+                    } else {
+                        "-".into()
+                    },
+                    if which == 1 {
+                        lost.to_string()
+                    } else {
+                        "-".into()
+                    },
+                );
+                std::thread::sleep(Duration::from_secs(3));
+            }
+        }
+    }
+    println!(
+        "\nCPU with recording / without, all rounds: {:.3} ({:.2} s / {:.2} s)",
+        totals[1] / totals[0].max(1e-9),
+        totals[1],
+        totals[0]
+    );
+    drop(plain);
+    drop(recorded);
 }

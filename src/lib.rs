@@ -11,6 +11,7 @@
 //! See `ARCHITECTURE.md` for the map and its invariants.
 
 pub mod alerts;
+pub mod audience;
 pub mod backup;
 pub mod broadcast;
 pub mod cli;

@@ -21,7 +21,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,6 +31,8 @@ use tokio_util::sync::CancellationToken;
 use super::frames::Frame;
 use super::icy;
 use super::listener::{CountGuard, Listener};
+use super::sessions::SessionLog;
+use crate::catalog::{ClientFamily, StreamKind};
 
 /// The smallest MPEG-1 Layer III frame (32 kbps at 48 kHz) and the lowest byte rate we size
 /// for (32 kbps): they size the ring so that the byte backlog, not the ring, is what drops a
@@ -124,6 +126,8 @@ pub(super) struct Shared {
     pub dropped: AtomicU64,
     pub title: watch::Sender<Title>,
     pub shutdown: CancellationToken,
+    /// Where listeners' sessions go when they end, once the daemon says so.
+    sessions: OnceLock<(SessionLog, StreamKind)>,
 }
 
 /// Cheap to clone handle on the fan-out; see the module doc.
@@ -155,6 +159,7 @@ impl Hub {
                 dropped: AtomicU64::new(0),
                 title: watch::Sender::new(title),
                 shutdown,
+                sessions: OnceLock::new(),
             }),
         }
     }
@@ -305,9 +310,21 @@ impl Hub {
         !self.shared.shutdown.is_cancelled() && self.listeners() < self.shared.config.max_listeners
     }
 
+    /// From now on, every listener's session is sent to `log` as `output` when it ends
+    /// (the first call wins; relays are not listeners).
+    pub fn record_sessions(&self, log: SessionLog, output: StreamKind) {
+        let _ = self.shared.sessions.set((log, output));
+    }
+
     /// Admits a listener: its stream starts with the burst, on a frame boundary. With `icy`,
     /// ICY metadata blocks are interleaved every [`icy::METAINT`] audio bytes.
     pub fn subscribe(&self, icy: bool) -> Result<Listener, HubError> {
+        self.subscribe_from(icy, ClientFamily::Other)
+    }
+
+    /// [`Hub::subscribe`] for a listener whose player is of `client`'s family (recorded with
+    /// its session, see [`Hub::record_sessions`]).
+    pub fn subscribe_from(&self, icy: bool, client: ClientFamily) -> Result<Listener, HubError> {
         if self.shared.shutdown.is_cancelled() {
             return Err(HubError::ShuttingDown);
         }
@@ -318,7 +335,8 @@ impl Hub {
                 (n < limit).then_some(n + 1)
             })
             .map_err(|_| HubError::Full { limit })?;
-        let guard = CountGuard::new(Arc::clone(&self.shared));
+        let session = (self.shared.sessions.get()).map(|(log, output)| log.open(*output, client));
+        let guard = CountGuard::new(Arc::clone(&self.shared), session);
         Ok(self.open(icy, Some(guard)))
     }
 

@@ -3,7 +3,7 @@
 //!
 //! `Lagged` is an end, not an error to skip past: as in mini-redis's `subscribe`, every
 //! `recv` outcome is matched, never `while let Ok`. The listener count is an RAII guard, so a
-//! dropped HTTP body frees its place whatever the reason.
+//! dropped HTTP body frees its place whatever the reason, and ends its session.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -18,20 +18,28 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::hub::{Chunk, Shared};
 use super::icy::Interleaver;
+use super::sessions::OpenSession;
 
-/// Holds one place in the listener count while alive.
-pub(super) struct CountGuard(Arc<Shared>);
+/// Holds one place in the listener count while alive, and the listener's session (recorded
+/// when it drops).
+pub(super) struct CountGuard {
+    shared: Arc<Shared>,
+    _session: Option<OpenSession>,
+}
 
 impl CountGuard {
     /// The caller has already incremented the count.
-    pub(super) fn new(shared: Arc<Shared>) -> CountGuard {
-        CountGuard(shared)
+    pub(super) fn new(shared: Arc<Shared>, session: Option<OpenSession>) -> CountGuard {
+        CountGuard {
+            shared,
+            _session: session,
+        }
     }
 }
 
 impl Drop for CountGuard {
     fn drop(&mut self) {
-        self.0.listeners.fetch_sub(1, Ordering::AcqRel);
+        self.shared.listeners.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Data flow: PCM → [`EncoderSink`] (LAME) → [`Publisher`] ([`FrameSplitter`] →
 //! [`Hub::push`]), and PCM → [`OpusSink`] (libopus, Ogg pages) → [`Hub::push_audio`]; then
-//! one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks) and one per pushed
+//! one [`Listener`] stream per HTTP client (burst, live frames, ICY blocks; its session
+//! reported to a [`SessionLog`] when it ends) and one per pushed
 //! [`Output`] ([`icecast`]; [`hls`], which cuts the frames into HLS segments by their audio
 //! time). A [`Mount`] is one encoding and its hub.
 //! No axum here: `http::stream` turns a [`Listener`] into a response.
@@ -21,6 +22,7 @@ pub mod listener;
 pub mod opus;
 pub mod output;
 pub mod publisher;
+pub mod sessions;
 
 pub use encoder::EncoderSink;
 pub use frames::{Frame, FrameHeader, FrameSplitter};
@@ -29,6 +31,7 @@ pub use listener::Listener;
 pub use opus::OpusSink;
 pub use output::{Encoding, Mount, Output, OutputTask};
 pub use publisher::Publisher;
+pub use sessions::{OpenSession, SessionLog};
 
 /// How the station presents itself to listeners (`icy-*` headers) and to Icecast (`ice-*`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod ingest;
 pub mod listen;
 pub mod report;
+pub mod report_audience;
 pub mod restore;
 pub mod schedule;
 pub mod serve;
@@ -80,7 +81,7 @@ pub enum Command {
     Backup(backup::Args),
     /// Check a backup against its manifest and restore it into an empty data folder
     Restore(restore::Args),
-    /// Reports for the collecting societies: the music declaration (SACEM/SPRÉ)
+    /// Reports: the music declaration (SACEM/SPRÉ), the audience figures for funders
     Report(report::Args),
 }
 

@@ -1,6 +1,7 @@
 //! `antenne report airplay`: the music declaration of a period (SACEM/SPRÉ), the same bytes
 //! as the operators' download (`GET /api/reports/airplay`): the summary, one row per track,
 //! or with `--detail` the log, one row per airing; CSV (RFC 4180, UTF-8 with BOM) or JSON.
+//! `antenne report audience` is `report_audience.rs`.
 
 use std::io::Write;
 
@@ -21,6 +22,8 @@ pub struct Args {
 pub enum Report {
     /// What aired in a period: the music declaration (one row per track) or the airplay log
     Airplay(AirplayArgs),
+    /// Audience figures: listeners per occurrence and per show, downloads per day
+    Audience(super::report_audience::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,7 +51,10 @@ pub enum FormatArg {
 }
 
 pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
-    let Report::Airplay(a) = &args.report;
+    let a = match &args.report {
+        Report::Airplay(a) => a,
+        Report::Audience(a) => return super::report_audience::run(a, settings, out),
+    };
     let catalog = Catalog::open(&settings.process.data_dir)?;
     let (schedule, _warnings) = crate::daemon::schedule::load(
         &settings.process.schedule,

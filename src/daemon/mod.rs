@@ -160,6 +160,31 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         state.spawn(output.run(state.mounts()[0].clone(), state.shutdown_token().clone()));
     }
 
+    // Audience figures: ended sessions written in batches, at most one transaction a second;
+    // HLS sessions end when their player stops fetching the playlist, noticed by a sweep.
+    if let Some(sessions) = state.take_sessions() {
+        state.spawn(crate::audience::writer::run(
+            sessions,
+            state.catalog().clone(),
+            std::time::Duration::from_secs(1),
+            std::sync::Arc::default(),
+            state.shutdown_token().clone(),
+        ));
+    }
+    if let Some(hls) = state.http().hls.0 {
+        let shutdown = state.shutdown_token().clone();
+        state.spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = every.tick() => { hls.sessions(); }
+                }
+            }
+            hls.end_sessions();
+        });
+    }
+
     state.spawn(schedule::reload_task(
         state.schedule_sender().clone(),
         state.settings().process.media_dir.clone(),

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::broadcast::hls::HlsStore;
-use crate::broadcast::{Hub, Mount, StationInfo};
-use crate::catalog::Catalog;
+use crate::broadcast::{Encoding, Hub, Mount, SessionLog, StationInfo};
+use crate::catalog::{Catalog, StreamKind};
 use crate::config::Settings;
 use crate::http::feed::FeedStore;
 use crate::http::refresh;
@@ -55,6 +55,8 @@ struct Inner {
     tasks: TaskTracker,
     /// What the routes share (their own caches included).
     http: HttpState,
+    /// Ended listener sessions, until the audience writer takes them.
+    sessions: Mutex<Option<tokio::sync::mpsc::Receiver<crate::catalog::ListenerSession>>>,
 }
 
 /// The shared state of a running station: the process (settings, tasks, shutdown), the
@@ -103,6 +105,15 @@ impl AppState {
             let hub = Hub::new(super::edge::hub_config(&settings), shutdown.clone());
             mounts.push(Mount::opus(hub, info));
         }
+        // Every listener's session, on every output, goes to the audience writer.
+        let (session_log, sessions) = SessionLog::new(jiff::Timestamp::now());
+        for mount in &mounts {
+            let kind = match mount.encoding {
+                Encoding::Mp3 => StreamKind::Mp3,
+                Encoding::Opus => StreamKind::Opus,
+            };
+            mount.hub.record_sessions(session_log.clone(), kind);
+        }
         let live = super::edge::live_inputs(&settings);
         let levels = super::edge::levels(&settings);
         let schedule = watch::Sender::new(schedule);
@@ -136,7 +147,7 @@ impl AppState {
             live: LiveAccess(live_service),
             hls: HlsAccess(super::edge::hls_config(&settings).map(|config| {
                 let store = HlsStore::new(config.dir.clone());
-                HlsService::new(config, store)
+                HlsService::new(config, store).with_sessions(session_log.clone())
             })),
             library: levels,
             console: console(&settings, &catalog),
@@ -153,6 +164,7 @@ impl AppState {
             shutdown,
             tasks: TaskTracker::new(),
             http,
+            sessions: Mutex::new(Some(sessions)),
         })))
     }
 
@@ -250,6 +262,17 @@ impl AppState {
 
     pub(crate) fn now_playing_sender(&self) -> &watch::Sender<NowPlaying> {
         &self.0.now_playing
+    }
+
+    /// The channel of ended listener sessions (once: the audience writer's).
+    pub(crate) fn take_sessions(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<crate::catalog::ListenerSession>> {
+        self.0
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Spawns a long-lived task owned by the daemon.

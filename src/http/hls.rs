@@ -7,6 +7,11 @@
 //! tokens seen in the last 30 s (only a keyed hash of each is held, in memory). A fetch
 //! without a token (ffmpeg, VLC, a podcast app) counts as a fraction of a session: a player
 //! reloads the playlist about once per target duration, so `fetches × target / 30 s`.
+//!
+//! The audience figures take their HLS sessions from the same tokens: a token first seen at
+//! `t0` and last at `t1` is a session from `t0` to `t1` plus one target duration (what the
+//! player had still to play), sent to the [`SessionLog`] with the family of the first fetch's
+//! user agent once it has not been seen for 30 s. Fetches without a token make no session.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -15,11 +20,13 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
+use crate::broadcast::SessionLog;
 use crate::broadcast::hls::{HlsConfig, HlsStore, PLAYLIST};
+use crate::catalog::{ClientFamily, StreamKind};
 
 /// A session not seen for this long has left.
 const SESSION_SPAN: Duration = Duration::from_secs(30);
@@ -36,6 +43,8 @@ pub struct HlsService {
     pub config: HlsConfig,
     pub store: HlsStore,
     sessions: Arc<Mutex<Sessions>>,
+    /// Where ended sessions go (the audience figures), when recorded.
+    log: Option<SessionLog>,
 }
 
 impl HlsService {
@@ -44,6 +53,33 @@ impl HlsService {
             config,
             store,
             sessions: Arc::default(),
+            log: None,
+        }
+    }
+
+    /// Sends each tokened session to `log` once it ends; see the module doc.
+    pub fn with_sessions(mut self, log: SessionLog) -> HlsService {
+        self.log = Some(log);
+        self
+    }
+
+    /// Ends every session now (shutdown), sending them to the log.
+    pub fn end_sessions(&self) {
+        let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let tail = self.tail();
+        for (_, seen) in s.seen.drain() {
+            self.ended(&seen, tail);
+        }
+    }
+
+    /// Audio a player still had to play after its last playlist fetch.
+    fn tail(&self) -> Duration {
+        Duration::from_secs(u64::from(self.store.target_duration()))
+    }
+
+    fn ended(&self, seen: &Seen, tail: Duration) {
+        if let Some(log) = &self.log {
+            log.ended(StreamKind::Hls, seen.client, seen.first, seen.last + tail);
         }
     }
 
@@ -51,21 +87,28 @@ impl HlsService {
     pub fn sessions(&self) -> usize {
         let target = self.store.target_duration();
         let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        s.expire(Instant::now());
+        self.expire(&mut s, Instant::now());
         let anonymous =
             (s.anonymous.len() as u64 * u64::from(target)).div_ceil(SESSION_SPAN.as_secs());
         s.seen.len() + anonymous as usize
     }
 
-    fn fetched(&self, token: Option<&str>) {
+    fn fetched(&self, token: Option<&str>, client: ClientFamily) {
         let now = Instant::now();
         let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        s.expire(now);
+        self.expire(&mut s, now);
         match token {
             Some(t) => {
                 let key = s.keys.hash_one(t);
-                if s.seen.len() < MAX_SESSIONS || s.seen.contains_key(&key) {
-                    s.seen.insert(key, now);
+                if let Some(seen) = s.seen.get_mut(&key) {
+                    seen.last = now;
+                } else if s.seen.len() < MAX_SESSIONS {
+                    let seen = Seen {
+                        first: now,
+                        last: now,
+                        client,
+                    };
+                    s.seen.insert(key, seen);
                 }
             }
             None if s.anonymous.len() < MAX_SESSIONS => s.anonymous.push_back(now),
@@ -74,36 +117,48 @@ impl HlsService {
     }
 }
 
+/// One token's fetches.
+struct Seen {
+    first: Instant,
+    last: Instant,
+    client: ClientFamily,
+}
+
 /// Playlist fetches of the last [`SESSION_SPAN`].
 #[derive(Default)]
 struct Sessions {
-    /// Keyed hashes of the tokens (random key per process), last seen.
-    seen: HashMap<u64, Instant>,
+    /// Keyed hashes of the tokens (random key per process).
+    seen: HashMap<u64, Seen>,
     keys: std::collections::hash_map::RandomState,
     /// Fetches without a token.
     anonymous: VecDeque<Instant>,
     last_expiry: Option<Instant>,
 }
 
-impl Sessions {
-    fn expire(&mut self, now: Instant) {
-        while self
+impl HlsService {
+    fn expire(&self, s: &mut Sessions, now: Instant) {
+        while s
             .anonymous
             .front()
             .is_some_and(|t| now.duration_since(*t) > SESSION_SPAN)
         {
-            self.anonymous.pop_front();
+            s.anonymous.pop_front();
         }
         // The map is swept at most once a second.
-        if self
-            .last_expiry
+        if s.last_expiry
             .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
         {
             return;
         }
-        self.last_expiry = Some(now);
-        self.seen
-            .retain(|_, seen| now.duration_since(*seen) <= SESSION_SPAN);
+        s.last_expiry = Some(now);
+        let tail = self.tail();
+        s.seen.retain(|_, seen| {
+            let live = now.duration_since(seen.last) <= SESSION_SPAN;
+            if !live {
+                self.ended(seen, tail);
+            }
+            live
+        });
     }
 }
 
@@ -117,6 +172,7 @@ pub async fn file(
     State(hls): State<HlsAccess>,
     Path(file): Path<String>,
     Query(session): Query<Session>,
+    headers: HeaderMap,
 ) -> Response {
     let Some(hls) = hls.0 else {
         return StatusCode::NOT_FOUND.into_response();
@@ -130,7 +186,11 @@ pub async fn file(
             .s
             .as_deref()
             .filter(|t| !t.is_empty() && t.len() <= 64);
-        hls.fetched(token);
+        let client = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map_or(ClientFamily::Other, ClientFamily::from_user_agent);
+        hls.fetched(token, client);
         return answer(
             Body::from(text),
             "application/vnd.apple.mpegurl",

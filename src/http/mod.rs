@@ -6,6 +6,7 @@
 //! the daemon's tasks'. Each route declares its own request-body policy (see
 //! [`conn::long_body`]).
 
+mod audience;
 mod auth;
 mod calendar;
 pub mod conn;
@@ -67,6 +68,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/embed/player", get(web::embed_player))
         .route("/embed/programme", get(web::embed_programme))
         .route("/programme.ics", get(calendar::programme))
+        .route("/audience", get(audience::page))
+        .route("/audience/{file}", get(audience::csv))
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/api/library", get(status::library))

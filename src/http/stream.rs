@@ -2,7 +2,8 @@
 //! HTTP body.
 //!
 //! The only axum-facing part of the broadcast: it admits a listener on the hub (503 beyond the
-//! limit), answers the `icy-*` headers players expect, and streams the listener's bytes. The
+//! limit) with the family of its player (from the `User-Agent`, which is not kept), answers
+//! the `icy-*` headers players expect, and streams the listener's bytes. The
 //! body ends when the hub shuts down, so graceful shutdown is not held open by listeners.
 
 use std::convert::Infallible;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use crate::broadcast::{HubError, Mount, icy};
+use crate::catalog::ClientFamily;
 
 /// Answers a stream request on `mount` (the router adds its paths).
 pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Response {
@@ -26,7 +28,11 @@ pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Resp
         }
         Body::empty()
     } else {
-        match hub.subscribe(icy) {
+        let client = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map_or(ClientFamily::Other, ClientFamily::from_user_agent);
+        match hub.subscribe_from(icy, client) {
             Ok(listener) => Body::from_stream(listener.map(Ok::<_, Infallible>)),
             Err(e) => return unavailable(&e),
         }

@@ -1,5 +1,5 @@
 //! The layering of ARCHITECTURE.md, checked on the source: `cli → daemon → http → input →
-//! {playout, ingest, broadcast, backup, alerts} → config → antenne-core`, and inside the core `feed →
+//! {playout, ingest, broadcast, backup, alerts, audience} → config → antenne-core`, and inside the core `feed →
 //! {schedule, catalog, audio} → {clock, timebase}`. A module may name (`crate::x`) only
 //! modules of a lower layer; modules of one layer never name each other. Issue 13.
 //!
@@ -19,7 +19,14 @@ const ROOT: Layers = Layers(&[
     &["daemon"],
     &["http"],
     &["input"],
-    &["playout", "ingest", "broadcast", "backup", "alerts"],
+    &[
+        "playout",
+        "ingest",
+        "broadcast",
+        "backup",
+        "alerts",
+        "audience",
+    ],
     &["config"],
     &["log_line"],
     &["audio", "catalog", "clock", "feed", "schedule", "timebase"],

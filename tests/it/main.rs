@@ -12,6 +12,7 @@ mod support;
 mod airplay;
 mod alerts;
 mod architecture;
+mod audience;
 mod audio;
 mod broadcast;
 mod catalog;

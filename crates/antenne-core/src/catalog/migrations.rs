@@ -146,6 +146,19 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         detail TEXT NOT NULL DEFAULT ''
     );",
+    // 6: listener sessions (issue 16): when, on which output, from which family of client.
+    // Nothing identifies a person: no address, no user agent, no token; a session is only
+    // written once it has ended.
+    "CREATE TABLE listener_sessions (
+        id INTEGER PRIMARY KEY,
+        output TEXT NOT NULL CHECK (output IN ('mp3', 'opus', 'hls')),
+        client TEXT NOT NULL
+            CHECK (client IN ('browser', 'app', 'vlc', 'smart_speaker', 'other')),
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER NOT NULL CHECK (ended_ms >= started_ms)
+    );
+    CREATE INDEX listener_sessions_end ON listener_sessions (ended_ms);
+    CREATE INDEX downloads_counted ON downloads (counted_at);",
 ];
 
 /// The schema version this build knows.

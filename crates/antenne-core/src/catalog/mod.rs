@@ -1,6 +1,6 @@
 //! The crash-safe catalog (SQLite): shows, episodes, ingest jobs, upload tokens, airings and
 //! download counters, the loudness of the media folder's files, the airplay log with the
-//! tags of what aired, and the operators' console's audit log.
+//! tags of what aired, the operators' console's audit log, and listener sessions.
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: every write is one transaction, so a crash or a
 //! power cut at any instant leaves either the old or the new state. Files (originals,
@@ -10,6 +10,7 @@
 //! Time is a parameter: every method that stamps a row takes `now`.
 
 mod airplay;
+mod audience;
 mod audit;
 mod downloads;
 mod episodes;
@@ -29,6 +30,7 @@ use rusqlite::Connection;
 pub use airplay::{
     AirEnd, AirKind, AirStart, AirplayEntry, AirplayWrite, TrackSummary, Untagged, summarise,
 };
+pub use audience::{ClientFamily, DownloadRecord, ListenerSession, StreamKind};
 pub use audit::AuditEntry;
 pub use episodes::{
     Episode, EpisodeQuery, EpisodeStatus, Loudness, MetadataPatch, NewEpisode, NewOriginal,
