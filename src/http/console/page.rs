@@ -142,7 +142,8 @@ pub fn local(on_air: &OnAir, at: jiff::Timestamp) -> String {
         .to_string()
 }
 
-/// `GET /console`: what the schedule on air is, the last refused edit, the audit log.
+/// `GET /console`: what the schedule on air is, the last refused edit, the aired files whose
+/// tags the music declaration misses, the audit log.
 pub async fn home(
     op: Operator,
     State(catalog): State<CatalogAccess>,
@@ -150,6 +151,7 @@ pub async fn home(
 ) -> Result<Response, ApiError> {
     let lang = op.lang;
     let log = catalog.with_catalog(|c| c.audit_log(AUDIT_SHOWN)).await?;
+    let untagged = catalog.with_catalog(|c| c.untagged_media()).await?;
     let mut body = String::new();
     {
         let state = on_air.schedule();
@@ -174,6 +176,29 @@ pub async fn home(
             t(lang, "edit_schedule")
         ));
     }
+    body.push_str(&format!(
+        "<section><h2>{}</h2><p>{}</p><table class=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(lang, "untagged"),
+        t(lang, "untagged_help"),
+        t(lang, "file"),
+        t(lang, "plays"),
+        t(lang, "last_aired"),
+    ));
+    for u in &untagged {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&u.path),
+            u.plays,
+            esc(&local(&on_air, u.last_aired)),
+        ));
+    }
+    if untagged.is_empty() {
+        body.push_str(&format!(
+            "<tr><td colspan=\"3\">{}</td></tr>",
+            t(lang, "untagged_none")
+        ));
+    }
+    body.push_str("</tbody></table></section>");
     body.push_str(&format!(
         "<section><h2>{}</h2><table class=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(lang, "audit"),

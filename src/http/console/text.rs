@@ -42,6 +42,21 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "who" => ("Qui", "Who"),
         "what" => ("Quoi", "What"),
         "detail" => ("Détail", "Detail"),
+        "untagged" => (
+            "Fichiers diffusés sans tags (déclaration SACEM/SPRÉ)",
+            "Aired files without tags (music declaration)",
+        ),
+        "untagged_help" => (
+            "Ces fichiers n'ont pas de titre ou d'interprète : corrigez leurs tags pour que la déclaration soit complète.",
+            "These files have no title or performer tag: fix their tags so that the declaration is complete.",
+        ),
+        "untagged_none" => (
+            "Tous les fichiers diffusés ont leurs tags.",
+            "Every aired file is tagged.",
+        ),
+        "file" => ("Fichier", "File"),
+        "plays" => ("Diffusions", "Plays"),
+        "last_aired" => ("Dernière diffusion", "Last aired"),
         // The editor.
         "schedule_file" => ("Le fichier de la grille", "The schedule file"),
         "check" => ("Vérifier", "Check"),

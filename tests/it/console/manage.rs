@@ -270,3 +270,55 @@ async fn an_episode_s_recording_is_replaced_and_queued_again_under_the_same_id()
     let home = b.get(&d.state, "/console").await;
     assert!(home.body.contains("enregistrement remplacé"));
 }
+
+/// The music declaration needs tags (issue 16): the console's home lists the aired files
+/// that have none, so an operator sees which ones to fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_lists_aired_files_without_tags() {
+    use antenne::catalog::{AirEnd, AirKind, AirStart, AirplayWrite};
+    let d = desk().await;
+    let b = operator(&d).await;
+    let empty = b.get(&d.state, "/console").await;
+    assert!(
+        empty
+            .body
+            .contains("Tous les fichiers diffusés ont leurs tags."),
+        "{}",
+        empty.body
+    );
+    let frame = 1_796_000_000u64 * 44_100;
+    let start = AirStart {
+        start_frame: frame,
+        sample_rate: 44_100,
+        kind: AirKind::Track,
+        show: None,
+        show_title: "Au fil des quartiers".into(),
+        occurrence_id: None,
+        episode_id: None,
+        title: "sans-titre".into(),
+        path: Some("beds/sans-titre.mp3".into()),
+        file_offset: Some(0),
+        sha256: Some("ab".repeat(32)),
+    };
+    let end = AirEnd {
+        start_frame: frame,
+        sample_rate: 44_100,
+        frames: 44_100 * 30,
+    };
+    d.state
+        .catalog()
+        .record_airplay(&[AirplayWrite::Start(start), AirplayWrite::End(end)])
+        .unwrap();
+    let home = b.get(&d.state, "/console").await;
+    assert!(
+        home.body
+            .contains("<tr><td>beds/sans-titre.mp3</td><td>1</td>"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home
+            .body
+            .contains("Tous les fichiers diffusés ont leurs tags.")
+    );
+}
