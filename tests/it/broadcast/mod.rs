@@ -3,3 +3,4 @@
 mod http;
 mod hub;
 mod icecast;
+mod served;
