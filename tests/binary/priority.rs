@@ -7,7 +7,9 @@ use crate::support::{SHOW, Station, request, wav_bytes};
 
 /// `GET /api/status` as JSON.
 fn status(st: &Station) -> serde_json::Value {
-    request(st.port, "GET", "/api/status", "", b"").unwrap().json()
+    request(st.port, "GET", "/api/status", "", b"")
+        .unwrap()
+        .json()
 }
 
 // issue 18
