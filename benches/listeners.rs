@@ -2,18 +2,24 @@
 //! against Icecast 2 fed the same stream by Antenne's source client, in one run.
 //!
 //! `cargo bench --bench listeners` (release) runs everything:
-//! 1. encodes 30 s of test audio with LAME (128 kbps CBR, 44.1 kHz) to a temporary file;
-//! 2. starts `serve` (this binary, a second process): the hub plus `http::stream` on a loopback
-//!    port, fed by that file looped at real-time pace (the playout engine's stand-in), pushing
-//!    to Icecast when `icecast2` is installed (started by the tool on loopback);
-//! 3. for each N (default 1000 and 5000) and each target, connects N listeners, waits for the
-//!    ramp and 5 s, then measures 60 s: bytes per listener vs the real-time byte rate
-//!    (16,000 B/s), the server's CPU seconds (utime + stime from /proc/PID/stat) and RSS
-//!    (VmRSS/VmHWM from /proc/PID/status).
+//! 1. starts Icecast 2 on loopback when `icecast2` is installed;
+//! 2. starts the server under test: by default the real daemon (`antenne serve`, the release
+//!    binary) on a copy of the demo station, playout running, pushing its MP3 stream to Icecast
+//!    (`[[icecast]]`), and waits until the demo episodes are ingested; with `SERVER=hub`, the
+//!    stand-in of the first measurements instead: `serve` (this binary, a second process), the
+//!    hub plus `http::stream` behind `axum::serve`, fed 30 s of LAME-encoded test audio looped
+//!    at real-time pace;
+//! 3. measures each server's CPU time over `SECS` with no listener (the playout, encoding and
+//!    pushing cost, subtracted from the per-listener figure);
+//! 4. for each N (default 1000 and 5000) and each target, connects N listeners, waits for the
+//!    ramp and 5 s, then measures `SECS` (default 60): bytes per listener vs the real-time byte
+//!    rate (16,000 B/s), the server's CPU seconds (utime + stime from /proc/PID/stat), its RSS
+//!    (VmRSS/VmHWM from /proc/PID/status) and the kernel's TCP buffer memory (`/proc/net/sockstat`,
+//!    both ends of every connection: the load tool's sockets are the same for both servers).
 //!
 //! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]
 //! [--sessions DIR]` and `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`,
-//! `SECS=60`.
+//! `SECS=60`, `SERVER=daemon|hub`.
 //!
 //! `RECORDING=1` measures instead the cost of recording listener sessions (issue 16): two
 //! `serve` processes, one without and one with `--sessions DIR` (the hub's `SessionLog`, the
@@ -190,6 +196,7 @@ struct LoadReport {
     /// Catalog transactions, sessions written and sessions lost during the window (a
     /// recording server's `/bench/writes`).
     writes: Option<(u64, u64, u64)>,
+    tcp_mem_kib: u64,
 }
 
 async fn listener_task(
@@ -288,6 +295,21 @@ fn proc_cpu_s(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// The kernel's TCP buffer memory, KiB (`mem` of `/proc/net/sockstat` is in pages).
+fn tcp_mem_kib() -> u64 {
+    let stat = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
+    let pages = stat
+        .lines()
+        .find(|l| l.starts_with("TCP:"))
+        .and_then(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            let i = fields.iter().position(|f| *f == "mem")?;
+            fields.get(i + 1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0);
+    pages * 4
+}
+
 fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
@@ -331,7 +353,7 @@ async fn load(
         .collect();
     let ramp_start = Instant::now();
     while (connected.load(Ordering::Relaxed) as usize) < n
-        && ramp_start.elapsed() < Duration::from_secs(400)
+        && ramp_start.elapsed() < Duration::from_secs(1200)
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -360,6 +382,7 @@ async fn load(
     let after: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let cpu = pid.map(|p| proc_cpu_s(p) - cpu_before.unwrap_or(0.0));
     let rss_kib = pid.and_then(|p| proc_status_kib(p, "VmRSS:"));
+    let tcp_mem_kib = tcp_mem_kib();
     let hwm_kib = pid.and_then(|p| proc_status_kib(p, "VmHWM:"));
     let connected_now = connected.load(Ordering::Relaxed) as usize;
     stop.store(true, Ordering::Relaxed);
@@ -382,6 +405,7 @@ async fn load(
         rss_kib,
         hwm_kib,
         writes: writes_delta,
+        tcp_mem_kib,
     }
 }
 
@@ -395,6 +419,22 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `cmd` in a session of its own, as a service runs: with the kernel's autogroup
+/// scheduling, a session shares the CPU fairly with every other session of the machine, so
+/// each server (and the load tool, run with `setsid`) gets its own share on a machine where
+/// other work runs.
+fn own_session(mut cmd: Command) -> Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe; it only makes the child a session leader.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd
 }
 
 fn free_port() -> u16 {
@@ -473,7 +513,7 @@ fn start_icecast(
     );
     let path = dir.join("icecast.xml");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(bin)
+    let child = own_session(Command::new(bin))
         .arg("-c")
         .arg(&path)
         .stdout(Stdio::null())
@@ -481,6 +521,76 @@ fn start_icecast(
         .spawn()
         .ok()?;
     Some(Killed(child))
+}
+
+/// The real daemon on a copy of the demo station (playout running), pushing its MP3 stream
+/// to Icecast when `icecast` names it; returns once its demo episodes are ingested.
+fn start_daemon(
+    dir: &std::path::Path,
+    port: u16,
+    icecast: Option<(u16, &str)>,
+    max: usize,
+) -> Killed {
+    let repo = antenne_testkit::repo();
+    let station = dir.join("station");
+    std::fs::create_dir_all(&station).unwrap();
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(repo.join("media"))
+        .arg(station.join("media"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::copy(
+        repo.join("schedules/weekly.toml"),
+        station.join("weekly.toml"),
+    )
+    .unwrap();
+    let mut config = String::new();
+    if let Some((ice_port, password)) = icecast {
+        config += &format!(
+            "[[icecast]]\nurl = \"http://127.0.0.1:{ice_port}/live.mp3\"\npassword = \"{password}\"\n"
+        );
+    }
+    std::fs::write(station.join("antenne.toml"), config).unwrap();
+    let p = |x: &str| station.join(x).to_string_lossy().into_owned();
+    let child = own_session(Command::new(env!("CARGO_BIN_EXE_antenne")))
+        .args(["--config", &p("antenne.toml"), "--data-dir", &p("data")])
+        .args(["--media-dir", &p("media"), "--schedule", &p("weekly.toml")])
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .args(["--max-listeners", &(max + 100).to_string()])
+        .args(["--max-connections", &(max + 200).to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = Killed(child);
+    // Until the demo episodes are ingested: their render is not what is measured.
+    let started = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let status = http_get(port, "/api/status").unwrap_or_default();
+        if status.contains("\"processing\":0") && status.contains("\"queued\":0") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the daemon did not settle: {status}"
+        );
+    }
+    daemon
+}
+
+/// A body over plain HTTP/1.0 (`None` when the server does not answer).
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
 }
 
 fn orchestrate() {
@@ -495,38 +605,51 @@ fn orchestrate() {
     let secs: u64 = std::env::var("SECS")
         .ok()
         .map_or(60, |s| s.parse().unwrap());
+    let hub_only = std::env::var("SERVER").is_ok_and(|s| s == "hub");
+    // Every listener is a descriptor here and in the server (the servers inherit the limit).
+    let nofile = antenne::http::conn::raise_fd_limit().unwrap_or(1024);
+    let max = *sizes.iter().max().unwrap();
+    assert!(
+        nofile as usize > max + 500,
+        "ulimit -n is {nofile}: raise the hard limit above {max} listeners"
+    );
     let dir = tempfile::tempdir().unwrap();
-    let mp3 = dir.path().join("loop.mp3");
-    test_mp3(&mp3);
-
     let password = "load-test";
     let ice_port = free_port();
-    let icecast = start_icecast(dir.path(), ice_port, password, *sizes.iter().max().unwrap());
+    let icecast = start_icecast(dir.path(), ice_port, password, max);
     std::thread::sleep(Duration::from_secs(1));
     let port = free_port();
-    let exe = std::env::current_exe().unwrap();
-    let mut serve = Command::new(exe);
-    serve.args([
-        "serve",
-        "--port",
-        &port.to_string(),
-        "--mp3",
-        mp3.to_str().unwrap(),
-    ]);
-    if icecast.is_some() {
+    let antenne = if hub_only {
+        let mp3 = dir.path().join("loop.mp3");
+        test_mp3(&mp3);
+        let exe = std::env::current_exe().unwrap();
+        let mut serve = own_session(Command::new(exe));
         serve.args([
-            "--icecast",
-            &format!("http://127.0.0.1:{ice_port}/live.mp3"),
-            "--password",
-            password,
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--mp3",
+            mp3.to_str().unwrap(),
         ]);
-    }
-    let antenne = Killed(serve.stdout(Stdio::null()).spawn().unwrap());
-    std::thread::sleep(Duration::from_secs(4));
+        if icecast.is_some() {
+            serve.args([
+                "--icecast",
+                &format!("http://127.0.0.1:{ice_port}/live.mp3"),
+                "--password",
+                password,
+            ]);
+        }
+        let child = Killed(serve.stdout(Stdio::null()).spawn().unwrap());
+        std::thread::sleep(Duration::from_secs(4));
+        child
+    } else {
+        let pushed = icecast.as_ref().map(|_| (ice_port, password));
+        start_daemon(dir.path(), port, pushed, max)
+    };
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut targets = vec![(
-        "Antenne",
+        if hub_only { "Antenne (hub)" } else { "Antenne" },
         format!("http://127.0.0.1:{port}/stream"),
         antenne.0.id(),
     )];
@@ -541,38 +664,63 @@ fn orchestrate() {
         }
         None => eprintln!("icecast2 not installed: measuring Antenne only"),
     }
-    let idle_rss = proc_status_kib(antenne.0.id(), "VmRSS:").unwrap_or(0);
+    // What each server costs with nobody listening (playout, encoders, the push).
+    let idle_cpu: Vec<f64> = {
+        let before: Vec<f64> = targets.iter().map(|t| proc_cpu_s(t.2)).collect();
+        let t0 = Instant::now();
+        std::thread::sleep(Duration::from_secs(secs.min(30)));
+        let elapsed = t0.elapsed().as_secs_f64();
+        (targets.iter().zip(before))
+            .map(|(t, b)| (proc_cpu_s(t.2) - b) / elapsed)
+            .collect()
+    };
+    for ((name, _, pid), cpu) in targets.iter().zip(&idle_cpu) {
+        eprintln!(
+            "{name}: {:.1}% of a core with no listener, RSS {} KiB",
+            cpu * 100.0,
+            proc_status_kib(*pid, "VmRSS:").unwrap_or(0)
+        );
+    }
     println!(
-        "| server | listeners | connected | keeping up (>= 99% of 16,000 B/s) | min / median ratio | CPU s per listener-minute | RSS during load | RSS per listener |"
+        "| server | listeners | connected | keeping up (>= 99% of 16,000 B/s) | min / median ratio | CPU s per listener-minute (less idle) | RSS during load | RSS per listener | kernel TCP memory per listener (both ends) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
-        for (name, url, pid) in &targets {
-            let idle = proc_status_kib(*pid, "VmRSS:").unwrap_or(0);
+        for ((name, url, pid), idle) in targets.iter().zip(&idle_cpu) {
+            let rss_idle = proc_status_kib(*pid, "VmRSS:").unwrap_or(0);
+            let tcp_idle = tcp_mem_kib();
             let r = rt.block_on(load(url, n, Duration::from_secs(secs), Some(*pid), None));
             let cpu = r.cpu_s.unwrap_or(0.0);
+            let net = (cpu - idle * r.window_s).max(0.0);
             let listener_minutes = n as f64 * r.window_s / 60.0;
             let rss = r.rss_kib.unwrap_or(0);
             println!(
-                "| {name} | {n} | {} | {:.1}% | {:.3} / {:.3} | {:.5} ({cpu:.1} s) | {} MiB (peak {} MiB) | {:.1} KiB |",
+                "| {name} | {n} | {} | {:.1}% | {:.3} / {:.3} | {:.5} ({cpu:.1} s, {net:.1} s less idle) | {} MiB (peak {} MiB) | {:.2} KiB | {:.2} KiB |",
                 r.connected,
                 r.keeping_up * 100.0,
                 r.min_ratio,
                 r.median_ratio,
-                cpu / listener_minutes,
+                net / listener_minutes,
                 rss / 1024,
                 r.hwm_kib.unwrap_or(0) / 1024,
-                rss.saturating_sub(idle) as f64 / n as f64,
+                rss.saturating_sub(rss_idle) as f64 / n as f64,
+                r.tcp_mem_kib.saturating_sub(tcp_idle) as f64 / n as f64,
             );
             // Let closed connections drain before the next round.
-            std::thread::sleep(Duration::from_secs(3));
+            std::thread::sleep(Duration::from_secs(5));
         }
     }
-    eprintln!("Antenne idle RSS {idle_rss} KiB");
     if let Ok(log) = std::fs::read_to_string(dir.path().join("icecast-log/error.log")) {
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
         eprintln!(
             "icecast error.log (last lines, newest first):\n{}",
+            tail.join("\n")
+        );
+    }
+    if let Ok(log) = std::fs::read_to_string(dir.path().join("daemon.log")) {
+        let tail: Vec<&str> = log.lines().rev().take(10).collect();
+        eprintln!(
+            "daemon log (last lines, newest first):\n{}",
             tail.join("\n")
         );
     }

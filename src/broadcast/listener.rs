@@ -44,8 +44,13 @@ impl Drop for CountGuard {
 }
 
 /// A listener's byte stream; see the module doc. Obtained from `Hub::subscribe`.
+///
+/// Read it with [`Listener::recv`] (the future lives inline in the caller's task: what the
+/// `/stream` connections do, so a listener costs no allocation of its own beyond its place on
+/// the ring) or as a [`Stream`] (which boxes the state machine once, at the first poll).
 pub struct Listener {
-    inner: BoxStream<'static, Bytes>,
+    state: Option<State>,
+    stream: Option<BoxStream<'static, Bytes>>,
     _guard: Option<CountGuard>,
 }
 
@@ -54,6 +59,9 @@ impl std::fmt::Debug for Listener {
         f.debug_struct("Listener").finish_non_exhaustive()
     }
 }
+
+/// Pieces kept room for once the burst is sent: a chunk split around an ICY block is three.
+const PENDING_KEPT: usize = 4;
 
 struct State {
     shared: Arc<Shared>,
@@ -80,14 +88,39 @@ impl Listener {
         for frame in burst {
             state.deliver(frame);
         }
-        let inner = futures_util::stream::unfold(state, |mut state| async move {
-            let bytes = state.next().await?;
-            Some((bytes, state))
-        });
-        // Fused: polling again after the end yields `None` instead of panicking.
         Listener {
-            inner: Box::pin(futures_util::StreamExt::fuse(inner)),
+            state: Some(state),
+            stream: None,
             _guard: guard,
+        }
+    }
+
+    /// Appends the bytes ready now (the burst, at first) to `out`, without waiting: a new
+    /// listener's response head and burst go out in one write.
+    pub fn drain_ready(&mut self, out: &mut bytes::BytesMut) {
+        if let Some(state) = &mut self.state {
+            for bytes in state.pending.drain(..) {
+                out.extend_from_slice(&bytes);
+            }
+            state.pending = VecDeque::with_capacity(PENDING_KEPT);
+        }
+    }
+
+    /// The next bytes to send, or `None` once the stream ended (shutdown, or this listener
+    /// fell too far behind). Cancel-safe: nothing is lost when the future is dropped.
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        match (&mut self.state, &mut self.stream) {
+            (Some(state), _) => {
+                let bytes = state.next().await;
+                if bytes.is_none() {
+                    // Ended for good: the ring slot and the ICY state go now.
+                    self.state = None;
+                    self.stream = Some(Box::pin(futures_util::stream::empty()));
+                }
+                bytes
+            }
+            (None, Some(stream)) => futures_util::StreamExt::next(stream).await,
+            (None, None) => None,
         }
     }
 }
@@ -116,6 +149,10 @@ impl State {
                 return None;
             }
             if let Some(bytes) = self.pending.pop_front() {
+                if self.pending.is_empty() && self.pending.capacity() > PENDING_KEPT {
+                    // The burst is out: keep room for an ICY-split chunk, not for the burst.
+                    self.pending = VecDeque::with_capacity(PENDING_KEPT);
+                }
                 return Some(bytes);
             }
             let received = tokio::select! {
@@ -151,6 +188,18 @@ impl Stream for Listener {
     type Item = Bytes;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        self.inner.as_mut().poll_next(cx)
+        let this = &mut *self;
+        let stream = this.stream.get_or_insert_with(|| match this.state.take() {
+            Some(state) => {
+                let inner = futures_util::stream::unfold(state, |mut state| async move {
+                    let bytes = state.next().await?;
+                    Some((bytes, state))
+                });
+                // Fused: polling again after the end yields `None` instead of panicking.
+                Box::pin(futures_util::StreamExt::fuse(inner))
+            }
+            None => Box::pin(futures_util::stream::empty()),
+        });
+        stream.as_mut().poll_next(cx)
     }
 }

@@ -71,7 +71,7 @@ pub async fn run(
 /// Starts every long-lived task of the station.
 pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
     // Ingest: recover jobs a crash left in `processing`, seed a new demo station, then start
-    // the workers (two: one episode per core).
+    // the workers (at background priority, one per two cores: the playout wins).
     let (catalog, settings) = (state.catalog().clone(), state.settings().clone());
     let render = edge::render_options(&settings);
     // Each finished job re-renders the feeds.
@@ -112,8 +112,10 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
                     .ok()
                     .map(|(_, w)| w);
             }
-            let runner =
-                crate::ingest::IngestRunner::start_notifying(catalog, render, 2, clock, on_done);
+            let workers = crate::ingest::runner::workers_beside_playout();
+            let runner = crate::ingest::IngestRunner::start_notifying(
+                catalog, render, workers, clock, on_done,
+            );
             Ok((runner, warnings))
         },
     )

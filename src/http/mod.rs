@@ -214,6 +214,12 @@ pub async fn serve_with(
 
     let token = state.process.shutdown_token().clone();
     let live = state.live.0.clone();
+    let (on_air, process) = (state.on_air.clone(), state.process.clone());
+    let first_request = stream::FirstRequest {
+        header_read: limits.header_read,
+        max_header_bytes: limits.max_header_bytes,
+        write_stall: limits.write_stall,
+    };
     let app = router(state);
     let max = conn::effective_max_connections(limits.max_connections);
     let permits = Arc::new(tokio::sync::Semaphore::new(max));
@@ -266,12 +272,14 @@ pub async fn serve_with(
             app.clone().oneshot(req)
         });
         let (token, closing) = (token.clone(), closing.clone());
-        let (builder, live, stall, header_read) = (
+        let (mut builder, live, stall, header_read) = (
             builder.clone(),
             live.clone(),
             limits.write_stall,
             limits.header_read,
         );
+        let (on_air, process, first_request) =
+            (on_air.clone(), process.clone(), first_request.clone());
         tracker.spawn(async move {
             let _permit = permit;
             // Source clients (the live input) speak a protocol of their own on this port.
@@ -281,6 +289,23 @@ pub async fn serve_with(
                 crate::input::session::handle(live, stream, addr).await;
                 return;
             }
+            // Stream listeners are served without hyper (see `stream`'s module doc).
+            let taken = tokio::select! {
+                taken = stream::take_listener(
+                    stream,
+                    on_air.mounts(),
+                    &first_request,
+                    || process.count_request(),
+                ) => taken,
+                () = closing.cancelled() => return,
+            };
+            let stream = match taken {
+                stream::Taken::Done => return,
+                stream::Taken::Http(stream, header_left) => {
+                    builder.header_read_timeout(header_left);
+                    stream
+                }
+            };
             let io = TokioIo::new(conn::StallGuard::new(stream, stall));
             let connection = builder.serve_connection(io, service);
             tokio::pin!(connection);

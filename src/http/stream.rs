@@ -1,24 +1,37 @@
 //! `GET`/`HEAD` on a mount's paths (`/stream`, `/stream.mp3`): the live stream as an endless
 //! HTTP body.
 //!
-//! The only axum-facing part of the broadcast: it admits a listener on the hub (503 beyond the
+//! The only HTTP-facing part of the broadcast: it admits a listener on the hub (503 beyond the
 //! limit) with the family of its player (from the `User-Agent`, which is not kept), answers
 //! the `icy-*` headers players expect, and streams the listener's bytes. The
 //! body ends when the hub shuts down, so graceful shutdown is not held open by listeners.
+//!
+//! A listener is the one client that stays for hours, thousands at once, so the server loop
+//! serves it without hyper ([`take_listener`]): it reads a connection's first request head
+//! itself, and a `GET` of a mount path becomes a task holding the socket, its place on the
+//! hub's ring and the bytes in flight, writing each shared chunk as it is published (a
+//! close-delimited body, as Icecast answers). Any other request goes to hyper with the bytes
+//! read so far ([`Rewound`]). The router's [`stream`] handler serves the same answer
+//! through axum (`HEAD`, and the router used on its own).
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
+use super::conn::{Rewound, StallGuard};
 use crate::broadcast::{HubError, Mount, icy};
 use crate::catalog::ClientFamily;
 
 /// Answers a stream request on `mount` (the router adds its paths).
 pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Response {
-    let (hub, info) = (&mount.hub, &mount.info);
+    let hub = &mount.hub;
     let icy = mount.icy && wants_icy(headers);
     let body = if method == Method::HEAD {
         if !hub.has_room() {
@@ -39,24 +52,224 @@ pub async fn stream(mount: &Mount, headers: &HeaderMap, method: &Method) -> Resp
     };
     let mut response = Response::new(body);
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(mount.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store"),
-    );
-    h.insert("icy-name", text_header(&info.name));
-    h.insert("icy-description", text_header(&info.description));
-    h.insert("icy-genre", text_header(&info.genre));
-    h.insert("icy-url", text_header(&info.url));
-    h.insert("icy-br", HeaderValue::from(info.bitrate_kbps));
-    h.insert("icy-pub", HeaderValue::from_static("0"));
-    if icy {
-        h.insert("icy-metaint", HeaderValue::from(icy::METAINT));
+    for (name, value) in stream_headers(mount, icy) {
+        h.insert(name, value);
     }
     response
+}
+
+/// The headers of a stream answer, whichever way it is served.
+fn stream_headers(mount: &Mount, icy: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let info = &mount.info;
+    let mut h = vec![
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(mount.content_type),
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-store"),
+        ),
+        (HeaderName::from_static("icy-name"), text_header(&info.name)),
+        (
+            HeaderName::from_static("icy-description"),
+            text_header(&info.description),
+        ),
+        (
+            HeaderName::from_static("icy-genre"),
+            text_header(&info.genre),
+        ),
+        (HeaderName::from_static("icy-url"), text_header(&info.url)),
+        (
+            HeaderName::from_static("icy-br"),
+            HeaderValue::from(info.bitrate_kbps),
+        ),
+        (
+            HeaderName::from_static("icy-pub"),
+            HeaderValue::from_static("0"),
+        ),
+    ];
+    if icy {
+        h.push((
+            HeaderName::from_static("icy-metaint"),
+            HeaderValue::from(icy::METAINT),
+        ));
+    }
+    h
+}
+
+/// Limits of [`take_listener`] (the server's [`super::conn::Limits`]).
+#[derive(Debug, Clone)]
+pub struct FirstRequest {
+    pub header_read: Duration,
+    pub max_header_bytes: usize,
+    pub write_stall: Duration,
+}
+
+/// What became of a connection once its first request was looked at.
+pub enum Taken {
+    /// A listener of a mount, served until its stream ended; or a client that closed, or sent
+    /// no whole request head within the header timeout. The connection is over.
+    Done,
+    /// Any other request: for hyper, from its first byte, with the header time left.
+    Http(Rewound<TcpStream>, Duration),
+}
+
+/// What the bytes of a request head read so far are.
+enum Head {
+    /// Not a `GET` of a mount path (or malformed: hyper answers it).
+    Other,
+    /// A `GET` of `mounts[mount]` whose head is `len` bytes.
+    Listener {
+        mount: usize,
+        len: usize,
+        icy: bool,
+        http10: bool,
+        client: ClientFamily,
+    },
+    /// Undecided yet.
+    More,
+}
+
+fn classify(buf: &[u8], mounts: &[Mount]) -> Head {
+    let method = b"GET ";
+    if !buf.starts_with(&method[..buf.len().min(4)]) {
+        return Head::Other;
+    }
+    let Some(target) = buf.get(4..) else {
+        return Head::More;
+    };
+    let end = target.iter().position(|&b| b == b' ' || b == b'?');
+    let path = &target[..end.unwrap_or(target.len())];
+    let paths = || {
+        mounts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.paths.iter().map(move |p| (i, p)))
+    };
+    let mount = match end {
+        None if paths().any(|(_, p)| p.as_bytes().starts_with(path)) => return Head::More,
+        None => return Head::Other,
+        Some(_) => match paths().find(|(_, p)| p.as_bytes() == path) {
+            Some((i, _)) => i,
+            None => return Head::Other,
+        },
+    };
+    let mut headers = [httparse::EMPTY_HEADER; 100];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => Head::Listener {
+            mount,
+            len,
+            icy: mounts[mount].icy
+                && req.headers.iter().any(|h| {
+                    h.name.eq_ignore_ascii_case("icy-metadata") && h.value.trim_ascii() == b"1"
+                }),
+            http10: req.version == Some(0),
+            client: req
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("user-agent"))
+                .and_then(|h| std::str::from_utf8(h.value).ok())
+                .map_or(ClientFamily::Other, ClientFamily::from_user_agent),
+        },
+        Ok(httparse::Status::Partial) => Head::More,
+        Err(_) => Head::Other,
+    }
+}
+
+/// Reads `stream`'s first request head: a `GET` of one of `mounts`' paths is served here as a
+/// listener (see the module doc; `counted` is called once the request is whole), anything
+/// else is handed back for hyper. Cancel-safe only in the sense that dropping it closes the
+/// connection.
+pub async fn take_listener(
+    mut stream: TcpStream,
+    mounts: &[Mount],
+    limits: &FirstRequest,
+    counted: impl FnOnce(),
+) -> Taken {
+    let deadline = tokio::time::Instant::now() + limits.header_read;
+    let mut buf = BytesMut::with_capacity(1024);
+    let (mount, len, icy, http10, client) = loop {
+        match classify(&buf, mounts) {
+            Head::Listener {
+                mount,
+                len,
+                icy,
+                http10,
+                client,
+            } => break (mount, len, icy, http10, client),
+            Head::Other => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                return Taken::Http(Rewound::new(buf.freeze(), stream), left);
+            }
+            Head::More if buf.len() >= limits.max_header_bytes => {
+                // Hyper answers `431`.
+                return Taken::Http(Rewound::new(buf.freeze(), stream), Duration::from_secs(1));
+            }
+            Head::More => {}
+        }
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            // Closed, failed, or too slow to send a request head (hyper closes those too).
+            _ => return Taken::Done,
+        }
+    };
+    drop(buf.split_to(len));
+    drop(buf);
+    counted();
+    let mount = &mounts[mount];
+    let status = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    let date = crate::feed::conditional::http_date(jiff::Timestamp::now());
+    let mut listener = match mount.hub.subscribe_from(icy, client) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::debug!("stream refused: {e}");
+            let body = format!("{e}\n");
+            let answer = format!(
+                "{status} 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+                 retry-after: 30\r\ncontent-length: {}\r\nconnection: close\r\ndate: {date}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            return Taken::Done;
+        }
+    };
+    let mut head = BytesMut::with_capacity(1024);
+    head.extend_from_slice(format!("{status} 200 OK\r\n").as_bytes());
+    let framing = [
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ),
+        (header::CONNECTION, HeaderValue::from_static("close")),
+    ];
+    for (name, value) in stream_headers(mount, icy).into_iter().chain(framing) {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(format!("date: {date}\r\n\r\n").as_bytes());
+    listener.drain_ready(&mut head);
+    let mut io = StallGuard::new(stream, limits.write_stall);
+    if io.write_all(&head).await.is_err() {
+        return Taken::Done;
+    }
+    drop(head);
+    send(&mut io, &mut listener).await;
+    Taken::Done
+}
+
+/// The listener's bytes as they are published, until its stream ends or the client is gone
+/// (a write that failed, or stalled past the limit).
+async fn send(io: &mut StallGuard<TcpStream>, listener: &mut crate::broadcast::Listener) {
+    while let Some(bytes) = listener.recv().await {
+        if io.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Whether the client asked for in-band metadata (`Icy-MetaData: 1`).

@@ -1,4 +1,11 @@
 //! Worker threads that drain the catalog's job queue, and crash recovery at start.
+//!
+//! The daemon's workers run at the lowest priority the process can give them (`nice 19` and
+//! the lowest best-effort IO priority, per thread on Linux, inherited by the threads a render
+//! spawns): the playout shares the machine with them and must win every time, since its
+//! deadline is the clock's and ingest's is only a volunteer's patience. On a two-core machine
+//! the daemon runs one worker ([`workers_beside_playout`]): one render already spreads over
+//! both cores.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -61,6 +68,43 @@ pub fn drain_queue(
     })
 }
 
+/// How many daemon workers leave the playout its share: half the cores (a render spreads
+/// over two), one on a two-core machine, never more than two.
+pub fn workers_beside_playout() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / 2).clamp(1, 2)
+}
+
+/// Lowers the calling thread's CPU and IO priority as far as an unprivileged process can (best
+/// effort; Linux only, where both are per thread and inherited by the threads it spawns).
+pub fn background_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        /// `IOPRIO_WHO_PROCESS` (a thread id) and the best-effort class at its lowest level
+        /// (`IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 7)`): unlike the idle class, it cannot starve.
+        const WHO_THREAD: libc::c_long = 1;
+        const BEST_EFFORT_LOWEST: libc::c_long = (2 << 13) | 7;
+        // SAFETY: both calls only change this thread's scheduling priorities; failure
+        // leaves them unchanged.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid);
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+            libc::syscall(libc::SYS_ioprio_set, WHO_THREAD, tid, BEST_EFFORT_LOWEST);
+        }
+    }
+}
+
+/// Hands the memory a render freed back to the system. A render's threads allocate tens of
+/// megabytes (decoders, meters, encoders) in malloc arenas of their own; glibc keeps what they
+/// free for reuse, so a daemon that ingested once would otherwise stay that large for good.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Called by a worker after each job it ran (ready or failed).
 pub type OnDone = Arc<dyn Fn() + Send + Sync>;
 
@@ -73,7 +117,7 @@ pub struct IngestRunner {
 }
 
 impl IngestRunner {
-    /// Starts `workers` threads (two on this machine: one episode per core).
+    /// Starts `workers` threads at background priority ([`background_priority`]).
     pub fn start(
         catalog: Catalog,
         render: RenderOptions,
@@ -100,7 +144,10 @@ impl IngestRunner {
                 let (wake, stop, on_done) = (wake.clone(), stop.clone(), on_done.clone());
                 std::thread::Builder::new()
                     .name(format!("ingest-{i}"))
-                    .spawn(move || worker(catalog, render, clock, wake, stop, on_done))
+                    .spawn(move || {
+                        background_priority();
+                        worker(catalog, render, clock, wake, stop, on_done)
+                    })
                     .expect("spawn ingest worker")
             })
             .collect();
@@ -160,6 +207,7 @@ fn worker(
                 if let Err(e) = process_job(&catalog, &render, &job, &clock) {
                     tracing::error!(job = job.id, "ingest job: {e}");
                 }
+                release_freed_memory();
                 on_done();
                 continue;
             }

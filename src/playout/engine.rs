@@ -6,9 +6,11 @@
 //!   fails on air. It is the only thread that touches the catalog or probes files.
 //! - The **renderer** writes blocks of PCM to the [`PcmSink`], staying `lead` (default 200 ms)
 //!   ahead of the [`Clock`]: it renders while behind `now + lead`, then sleeps. Files are
-//!   decoded ahead by [`Prefetch`] workers started `prefetch` before they are due; data that is
-//!   late becomes silence and the item stays on the clock's time. It never waits on IO,
-//!   except in `wait_for_data` mode (simulations, where the clock is virtual).
+//!   decoded ahead by [`Prefetch`] workers started `prefetch` before they are due; the renderer
+//!   waits for a decoder until its frames are due on the clock (the lead is that slack), and
+//!   what is still missing then becomes silence: the item stays on the clock's time. It
+//!   never waits on IO past a frame's due time, except in `wait_for_data` mode (simulations,
+//!   where the clock is virtual).
 //!
 //! Files that were not normalised at ingest are decoded through [`super::level`]'s gain and
 //! limiter (on the decoder thread). A crossfade's incoming track is added into the block
@@ -40,6 +42,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long the renderer waits at start for the planner's first plan (it takes milliseconds;
 /// the bound is for a planner that cannot plan, whose time then plays as silence anyway).
 const FIRST_PLAN_WAIT: Duration = Duration::from_secs(2);
+/// At start-up, how long the first blocks may wait for their decoders (see `Renderer::due`).
+const START_GRACE: Duration = Duration::from_millis(500);
 
 struct Ctl {
     plan: Arc<Plan>,
@@ -162,6 +166,7 @@ pub fn start_with(
             live_join: None,
             buf: Vec::new(),
             at: first,
+            started: std::time::Instant::now(),
         };
         std::thread::Builder::new()
             .name("playout-render".into())
@@ -273,6 +278,8 @@ struct Renderer {
     buf: Vec<f32>,
     /// The first frame of the block in `buf`.
     at: u64,
+    /// When the engine started (see [`Renderer::due`]).
+    started: std::time::Instant,
 }
 
 impl Renderer {
@@ -290,6 +297,7 @@ impl Renderer {
         if !self.config.wait_for_data {
             self.await_first_plan(cursor);
         }
+        self.started = std::time::Instant::now();
         while !self.stopping() {
             if until.is_some_and(|u| cursor >= u) {
                 break;
@@ -373,6 +381,21 @@ impl Renderer {
         }
     }
 
+    /// The real instant by which the block starting at frame `at` must be rendered: when the
+    /// clock reaches it (the renderer stays up to `lead` ahead, so that is the slack a late
+    /// decoder gets), and never before [`START_GRACE`] (or `lead`) after the first plan: at
+    /// start-up nothing has aired yet, so the first audio may wait for decoders opening and
+    /// seeking under load (a fresh start ingests its demo episodes on both cores) instead of
+    /// airing as silence.
+    fn due(&self, at: u64) -> std::time::Instant {
+        let ahead = self.tb.instant(at).duration_since(self.clock.now());
+        let ahead = std::time::Duration::try_from(ahead)
+            .unwrap_or_default()
+            .min(self.config.lead);
+        let now = std::time::Instant::now();
+        (now + ahead).max(self.started + self.config.lead.max(START_GRACE))
+    }
+
     /// Renders frames `[at, at + n)` into `self.buf`.
     fn render(&mut self, at: u64, n: usize) {
         self.at = at;
@@ -381,6 +404,7 @@ impl Renderer {
         let end = at + n as u64;
         let status = self.shared.status.clone();
         let mut plan = self.plan_for(at, 0);
+        let due = self.due(at);
         self.render_overlays(&plan, at, end);
         let mut f = at;
         while f < end {
@@ -425,8 +449,6 @@ impl Renderer {
             if let Source::File { path, offset } = &seg.source {
                 let key = seg.key();
                 if !self.failed.contains(&key) {
-                    // Not prefetched (start-up, re-plan): nothing is decoded ahead yet.
-                    let fresh = !self.prefetches.contains_key(&key);
                     let opener = self.config.levels.opener_for(&self.opener, seg, path);
                     let (prefetch, first) =
                         self.prefetches.entry(key.clone()).or_insert_with(|| {
@@ -448,12 +470,12 @@ impl Renderer {
                         let j = if x >= join { ramp(x - join, edge) } else { 1.0 };
                         seg.gain(x) * j
                     };
-                    let r = if fresh && !self.config.wait_for_data {
-                        // Wait for the decoder, within half the lead, rather than play silence.
-                        let deadline = std::time::Instant::now() + self.config.lead / 2;
-                        prefetch.fill_until(f, &mut self.buf[lo..hi], deadline, gain)
+                    let r = if self.config.wait_for_data {
+                        prefetch.fill(f, &mut self.buf[lo..hi], true, gain)
                     } else {
-                        prefetch.fill(f, &mut self.buf[lo..hi], self.config.wait_for_data, gain)
+                        // A decoder behind (descheduled by background work, opening a file
+                        // joined under way) has until the frames are due, not a moment less.
+                        prefetch.fill_until(f, &mut self.buf[lo..hi], due, gain)
                     };
                     status
                         .late_frames

@@ -108,9 +108,10 @@ impl Prefetch {
         self.fill_waiting(at, out, wait, gain)
     }
 
-    /// [`Prefetch::fill`], waiting for the decoder until `deadline` at most. For the first block of
-    /// a prefetch started for a segment already under way (at start-up, or joined after a
-    /// re-plan): it had no time to decode ahead, and would otherwise leave that block silent.
+    /// [`Prefetch::fill`], waiting for the decoder until `deadline` at most (the engine's: when
+    /// the frames are due on the clock). A prefetch started for a segment already under way (at
+    /// start-up, or joined after a re-plan) had no time to decode ahead, and a decoder starved
+    /// of CPU falls behind: either would otherwise leave the block silent.
     pub fn fill_until(
         &mut self,
         at: u64,

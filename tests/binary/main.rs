@@ -10,4 +10,5 @@ mod crash;
 mod faults;
 mod library;
 mod live;
+mod priority;
 mod service;

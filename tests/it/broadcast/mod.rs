@@ -4,3 +4,4 @@ mod http;
 mod hub;
 mod icecast;
 mod opus_titles;
+mod served;
