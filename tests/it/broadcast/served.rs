@@ -211,3 +211,73 @@ async fn issue18_every_other_request_is_hyper_s_from_its_first_byte() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A listener served without hyper is one audience session like any other (issues 16 and 18):
+/// when it leaves, its session reaches the log with its output and its player's family, read
+/// from the `User-Agent` (which is not kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_served_without_hyper_is_an_audience_session_with_its_player() {
+    use antenne::broadcast::{Hub, HubConfig, Mount, SessionLog, StationInfo};
+    use antenne::catalog::{ClientFamily, StreamKind};
+    use antenne::http::stream::{FirstRequest, Taken, take_listener};
+
+    let stop = CancellationToken::new();
+    let hub = Hub::new(HubConfig::default(), stop.clone());
+    let (log, mut sessions) = SessionLog::new(jiff::Timestamp::now());
+    hub.record_sessions(log, StreamKind::Mp3);
+    let info = StationInfo {
+        name: "Au fil des quartiers".into(),
+        description: String::new(),
+        genre: "Community".into(),
+        url: "http://radio.test/".into(),
+        bitrate_kbps: 128,
+        sample_rate: 44_100,
+    };
+    let mounts = vec![Mount::mp3(hub.clone(), info)];
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let serving = tokio::spawn(async move {
+        let (conn, _) = socket.accept().await.unwrap();
+        let limits = FirstRequest {
+            header_read: Duration::from_secs(5),
+            max_header_bytes: 16 * 1024,
+            write_stall: Duration::from_secs(5),
+        };
+        matches!(
+            take_listener(conn, &mounts, &limits, || ()).await,
+            Taken::Done
+        )
+    });
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    // The programme, a frame every 26 ms.
+    let feeding = hub.clone();
+    let fed = stop.clone();
+    tokio::spawn(async move {
+        let frames = support::mp3::synth_frames(40);
+        let mut tick = tokio::time::interval(Duration::from_millis(26));
+        for frame in frames.iter().cycle() {
+            tokio::select! {
+                () = fed.cancelled() => return,
+                _ = tick.tick() => feeding.push(frame.clone()),
+            }
+        }
+    });
+    let request =
+        "GET /stream HTTP/1.1\r\nHost: radio.test\r\nUser-Agent: VLC/3.0.20 LibVLC/3.0.20\r\n\r\n";
+    let (head, _) = exchange(&mut s, request, 1).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(hub.listeners(), 1);
+    drop(s);
+    // The next chunk finds the socket closed; the listener leaves.
+    let session = tokio::time::timeout(Duration::from_secs(10), sessions.recv())
+        .await
+        .expect("the session ends once the listener is gone")
+        .expect("a session");
+    assert!(serving.await.unwrap(), "the connection was a listener's");
+    assert_eq!(
+        (session.output, session.client),
+        (StreamKind::Mp3, ClientFamily::Vlc)
+    );
+    assert!(session.end >= session.start);
+    stop.cancel();
+}
