@@ -177,7 +177,7 @@ pub async fn home(
         ));
     }
     body.push_str(&format!(
-        "<section><h2>{}</h2><p>{}</p><table class=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<section><h2>{}</h2><p>{}</p><table class=\"untagged\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(lang, "untagged"),
         t(lang, "untagged_help"),
         t(lang, "file"),
