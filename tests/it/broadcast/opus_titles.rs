@@ -3,15 +3,12 @@
 //! an `OpusTags` titled with what is on air, as Icecast relays titles for Ogg.
 
 use std::io::Cursor;
-use std::sync::Arc;
-use std::time::Duration;
 
-use antenne::broadcast::{Hub, HubConfig, OpusSink};
-use antenne::playout::{ManualClock, NoEpisodes, PlayoutConfig, default_opener};
+use antenne::broadcast::OpusSink;
 use antenne::schedule::{NoFacts, Schedule};
-use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::support::onair::{Rendered, render_to_listener};
 use crate::support::tones::sine_wav;
 
 const RATE: u32 = 44_100;
@@ -113,48 +110,11 @@ async fn issue15_the_opus_stream_titles_each_item_in_a_new_ogg_link() {
     let from = show - SignedDuration::from_secs(3);
     let to = show + SignedDuration::from_secs(3);
 
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let hub = Hub::new(
-        HubConfig {
-            chunk: Duration::ZERO,
-            ..HubConfig::default()
-        },
-        shutdown.clone(),
-    );
-    let mut listener = hub.subscribe(false).unwrap();
-    let sink = OpusSink::new(hub.clone(), "Test FM", RATE, 48).unwrap();
-    let config = PlayoutConfig {
-        sample_rate: RATE,
-        media_dir: media,
-        wait_for_data: true,
-        run_until: Some(to),
-        plan_ahead: Duration::from_secs(60),
-        ..PlayoutConfig::default()
-    };
-    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(schedule));
-    let handle = antenne::playout::start_with(
-        config,
-        rx,
-        Arc::new(NoEpisodes),
-        default_opener(),
-        Box::new(sink),
-        Arc::new(ManualClock::auto_advance(from)),
-    )
-    .unwrap();
-    tokio::task::spawn_blocking(move || handle.join())
-        .await
-        .unwrap();
-
-    let total = hub.bytes_pushed();
-    let mut bytes = Vec::new();
-    while (bytes.len() as u64) < total {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), listener.next())
-            .await
-            .expect("the listener receives every page")
-            .expect("not dropped");
-        bytes.extend_from_slice(&chunk);
-    }
-    shutdown.cancel();
+    let Rendered { bytes, hub, .. } =
+        render_to_listener(schedule, media, RATE, (from, to), |hub| {
+            Box::new(OpusSink::new(hub, "Test FM", RATE, 48).unwrap())
+        })
+        .await;
 
     let links = links(bytes);
     let titles: Vec<_> = links.iter().map(|l| l.title.as_deref()).collect();

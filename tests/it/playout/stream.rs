@@ -1,17 +1,12 @@
 //! End to end: the engine's encoder sink feeds the broadcast hub, and what a listener
 //! receives decodes with symphonia without a single error, with the now-playing title set.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use antenne::broadcast::EncoderSink;
-use antenne::broadcast::{Hub, HubConfig};
-use antenne::playout::{ManualClock, NoEpisodes, PlayoutConfig, default_opener};
 use antenne::schedule::{NoFacts, Schedule};
-use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::support::mp3::decode_mp3_with_rate;
+use crate::support::onair::{Rendered, render_to_listener};
 use crate::support::tones::sine_wav;
 
 const RATE: u32 = 44_100;
@@ -58,52 +53,16 @@ async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     let from = show - SignedDuration::from_secs(3);
     let to = show + SignedDuration::from_secs(3);
 
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    // Publish every frame at once (the default coalesces 200 ms chunks).
-    let config = HubConfig {
-        chunk: Duration::ZERO,
-        ..HubConfig::default()
-    };
-    let hub = Hub::new(config, shutdown.clone());
-    let mut listener = hub.subscribe(false).unwrap();
-    let sink = EncoderSink::new(hub.clone(), RATE, 128).unwrap();
-    let config = PlayoutConfig {
-        sample_rate: RATE,
-        media_dir: media,
-        wait_for_data: true,
-        run_until: Some(to),
-        plan_ahead: Duration::from_secs(60),
-        ..PlayoutConfig::default()
-    };
-    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(schedule));
-    let handle = antenne::playout::start_with(
-        config,
-        rx,
-        Arc::new(NoEpisodes),
-        default_opener(),
-        Box::new(sink),
-        Arc::new(ManualClock::auto_advance(from)),
-    )
-    .unwrap();
-    let now = handle.now_playing();
-    tokio::task::spawn_blocking(move || handle.join())
-        .await
-        .unwrap();
-
-    let total = hub.bytes_pushed();
+    let Rendered { bytes, now, hub } =
+        render_to_listener(schedule, media, RATE, (from, to), |hub| {
+            Box::new(EncoderSink::new(hub, RATE, 128).unwrap())
+        })
+        .await;
+    let total = bytes.len();
     assert!(
         total > 6 * 128_000 / 8 * 9 / 10,
         "about 6 s at 128 kbps: {total} bytes"
     );
-    let mut bytes = Vec::new();
-    while (bytes.len() as u64) < total {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), listener.next())
-            .await
-            .expect("the listener receives every frame")
-            .expect("not dropped");
-        bytes.extend_from_slice(&chunk);
-    }
-    shutdown.cancel();
     let (frames, rate) = decode_mp3_with_rate(bytes).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rate, Some(RATE));
     let frames = frames as u64;
@@ -111,5 +70,5 @@ async fn the_encoded_stream_decodes_without_error_across_a_show_change() {
     assert!(frames >= 6 * u64::from(RATE), "{frames} frames");
     assert!(frames < 6 * u64::from(RATE) + 3 * 1152, "{frames} frames");
     assert_eq!(hub.title().text, "Tunes - song");
-    assert_eq!(now.borrow().show.as_deref(), Some("tunes"));
+    assert_eq!(now.show.as_deref(), Some("tunes"));
 }
