@@ -327,11 +327,7 @@ pub async fn edit(
         format!("{} ({})", m.title, e.id),
     )
     .await;
-    Ok(page::see_other(&format!(
-        "/console/episodes/{}?lang={}",
-        e.id,
-        op.lang.code()
-    )))
+    Ok(back_to(&e.id, op))
 }
 
 /// `POST /console/episodes/{id}/publish` (`published` = 0 or 1).
@@ -361,11 +357,7 @@ pub async fn publish(
         "episode.unpublish"
     };
     audit(&catalog, &op.who, action, format!("{} ({})", e.title, e.id)).await;
-    Ok(page::see_other(&format!(
-        "/console/episodes/{}?lang={}",
-        e.id,
-        op.lang.code()
-    )))
+    Ok(back_to(&e.id, op))
 }
 
 /// `POST /console/episodes/{id}/retry`: a failed episode queued again (same id, same guid).
@@ -392,9 +384,10 @@ pub async fn retry(
         format!("{} ({})", e.title, e.id),
     )
     .await;
-    Ok(page::see_other(&format!(
-        "/console/episodes/{}?lang={}",
-        e.id,
-        op.lang.code()
-    )))
+    Ok(back_to(&e.id, op))
+}
+
+/// After a change: back to the episode's page, in the operator's language.
+fn back_to(id: &str, op: &Operator) -> Response {
+    page::see_other(&format!("/console/episodes/{id}?lang={}", op.lang.code()))
 }

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests: a station state on a temporary folder, requests
 //! through the router, captured logs, and running a test alone in its own process. Upload
-//! material is in [`upload`], MP3 material in [`mp3`], sine-tone WAV files in [`tones`], playout rendered to a
-//! listener in [`onair`], the click detector of the live tests in [`continuity`].
+//! material is in [`upload`], MP3 material in [`mp3`], sine-tone WAV files in [`tones`],
+//! playout rendered to a listener in [`onair`], the click detector of the live tests in
+//! [`continuity`].
 
 pub mod continuity;
 pub mod mp3;
