@@ -79,11 +79,15 @@ analysed=$(date +%s.%N)
   'import json,sys; n=json.load(sys.stdin)["now"]; n and print(n["start"], n["kind"], n["title"], sep="\t")'
   sleep 0.5; done >"$tmp/now.tsv") &
 poller=$!
-connected=$(date +%s.%N)
-ffmpeg -hide_banner -v error -t "$seconds" -i "$url/stream" -ac 2 "$tmp/rec.wav" -y </dev/null ||
-  fail "ffmpeg cannot record /stream"
+# The stream's bytes as they come (curl starts in milliseconds, where ffmpeg opening the URL
+# on a loaded CI machine took long enough to misplace the items' windows), and the instant
+# its first byte arrived: the recording's first sample aired `burst` seconds before that.
+started=$(date +%s.%N)
+first_byte=$(curl -s --max-time "$seconds" -o "$tmp/rec.mp3" -w '%{time_starttransfer}' "$url/stream")
+[ -s "$tmp/rec.mp3" ] || fail "curl cannot record /stream"
+connected=$(python3 -c "print($started + $first_byte)")
 kill $poller 2>/dev/null
-ffmpeg -hide_banner -nostats -i "$tmp/rec.wav" -af ebur128=framelog=info -f null - \
+ffmpeg -hide_banner -nostats -i "$tmp/rec.mp3" -ac 2 -af ebur128=framelog=info -f null - \
   2>"$tmp/ebur128.log" || fail "ffmpeg ebur128 failed"
 burst=$(curl -fs "$url/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("settings", {}).get("burst_s", 2))' 2>/dev/null || echo 2)
 python3 - "$tmp/ebur128.log" "$tmp/now.tsv" "$connected" "$burst" "$analysed" <<'PY' ||
@@ -126,7 +130,9 @@ rows, kinds = [], set()
 for i, s in enumerate(starts):
     e = starts[i + 1] if i + 1 < len(starts) else origin + end
     a, b = s - origin + HEAD, min(e - origin, end) - TAIL
-    if b - a < 1.0:
+    # A window under 2 s (the 6 s of filler between an episode's end and its slot's) is
+    # too short to gate: a few hundred ms of uncertainty puts an edge fade in it.
+    if b - a < 1.9:
         continue
     lufs = integrated(a, b)
     kind, title = items[s]
