@@ -284,8 +284,10 @@ async fn a_show_is_refused_outside_its_slot_and_taken_in_its_pre_roll() {
     send_audio(&mut s, &lame_tone(3.0)).await;
     let input = live.inputs.get("live").unwrap().clone();
     wait_for("the pre-roll cushion", || input.buffered_frames() > 0).await;
-    // In the pre-roll the buffer keeps the newest cushion only, and counts no overflow.
-    assert!(input.buffered_frames() <= 44_100 / 2);
+    // In the pre-roll the buffer keeps the newest cushion only (sent at once, the 3 s set it
+    // to its largest, 2.5 s), and counts no overflow.
+    wait_for("the whole burst", || input.cushion_frames() == 110_250).await;
+    assert!(input.buffered_frames() as u64 <= input.cushion_frames());
     assert_eq!(
         input
             .counters()
@@ -553,6 +555,12 @@ async fn an_operator_takes_the_air_outside_any_live_slot_until_the_end_it_gave()
     assert!(live.inputs.get("live").unwrap().takeover().is_none());
 }
 
+/// Whether the input holds at least a second and its cushion: a source sending its seconds at
+/// once (as these tests do) makes the cushion as long as the burst, up to 2.5 s.
+pub(crate) fn primed(input: &antenne::playout::LiveInput) -> bool {
+    input.buffered_frames() >= 44_100 && input.buffered_frames() as u64 >= input.cushion_frames()
+}
+
 /// The share of `freq` (give or take the drift control's 1 %) in mono `pcm` at `rate`.
 pub(crate) fn tone_share(pcm: &[f32], rate: f64, freq: f64) -> f64 {
     (-10..=10)
@@ -584,7 +592,7 @@ async fn the_source_tone_comes_out_of_the_live_input_at_the_station_rate() {
     let (mut s, _) = connect(&live, "PUT", "source", DEBAT).await;
     send_audio(&mut s, &lame_tone(3.0)).await;
     let input = live.inputs.get("live").unwrap().clone();
-    wait_for("a second of audio", || input.buffered_frames() >= 44_100).await;
+    wait_for("the cushion", || primed(&input)).await;
     let mut out = vec![0.0f32; 2 * 22_050];
     input.read(&mut out, |_| 1.0);
     let left: Vec<f32> = out.chunks_exact(2).map(|f| f[0]).collect();

@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::live::{
-    DEBAT, Live, basic, live, read_answer, recorded_episode, rendered, tone_share, wait_for,
+    DEBAT, Live, basic, live, primed, read_answer, recorded_episode, rendered, tone_share, wait_for,
 };
 use crate::support::sources::{Format, encoded_tone};
 
@@ -49,7 +49,7 @@ async fn check(method: &str, format: Format, rate: u32, channels: usize) {
     }
     let input = live.inputs.get("live").unwrap().clone();
     let what = format!("a second of {format:?} audio");
-    wait_for(&what, || input.buffered_frames() >= 44_100).await;
+    wait_for(&what, || primed(&input)).await;
     let mut out = vec![0.0f32; 2 * 22_050];
     input.read(&mut out, |_| 1.0);
     for side in [0, 1] {

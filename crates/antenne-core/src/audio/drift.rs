@@ -13,8 +13,10 @@
 //! The target itself adapts ([`Cushion`]): a steady source (ffmpeg or BUTT sending an MP3
 //! frame every 26 ms) needs little buffer, a source that sends in bursts (an Ogg source sends
 //! a whole page, a second of audio, at once) needs the burst's length. The cushion measures
-//! how late each packet arrives against the audio delivered so far, holds the worst lateness
-//! of the last [`JITTER_WINDOW_S`] seconds, and sets the target to it plus a margin: it grows
+//! how late each packet arrives against the audio delivered so far, and how far a burst runs
+//! ahead of real time (a burst's audio is what the next one may keep the buffer waiting for:
+//! known from the first page on, before any page has come late), holds the worst of both over
+//! the last [`JITTER_WINDOW_S`] seconds, and sets the target to it plus a margin: it grows
 //! at once when the arrivals need it and shrinks back slowly. The loop then moves the level to
 //! the new target through the resampler (at most 1 % of pitch): no sample is dropped or
 //! inserted for it.
@@ -118,6 +120,11 @@ const BASELINE_CLIMB: f64 = 2.0 * MAX_CORRECTION;
 /// arrival instant minus the audio delivered up to its end; a perfectly steady source keeps it
 /// constant. The earliest lateness is the reference ("on time", allowed to drift slowly with
 /// the source's clock); how far a packet comes after it is the jitter the buffer must cover.
+/// A burst's depth is the mirror image: how far the packets run ahead of the latest recent
+/// lateness (the burst's top, allowed to drift down as slowly). A source that sends a second
+/// of audio at once will leave the buffer waiting up to a second for the next: the first
+/// burst shows it, where lateness alone would wait for the second burst to come (by then a
+/// renderer started on the first one's cushion has run dry).
 #[derive(Debug, Clone)]
 pub struct Cushion {
     rate: f64,
@@ -129,6 +136,9 @@ pub struct Cushion {
     delivered_s: f64,
     /// The reference lateness and the instant it was last moved.
     baseline: Option<(f64, f64)>,
+    /// The top of the current burst: the latest recent lateness before a packet's audio, and
+    /// the instant it was last moved.
+    top: Option<(f64, f64)>,
     /// The worst jitter per second of arrivals, over the window: (second, jitter).
     worst: VecDeque<(i64, f64)>,
     target_s: f64,
@@ -147,6 +157,7 @@ impl Cushion {
             origin: None,
             delivered_s: 0.0,
             baseline: None,
+            top: None,
             worst: VecDeque::new(),
             target_s: min_s,
             last_at: 0.0,
@@ -158,6 +169,7 @@ impl Cushion {
     pub fn arrived(&mut self, at_s: f64, audio_s: f64) -> u64 {
         let origin = *self.origin.get_or_insert(at_s);
         let t = at_s - origin;
+        let before = t - self.delivered_s;
         self.delivered_s += audio_s;
         let lateness = t - self.delivered_s;
         let baseline = match self.baseline {
@@ -165,7 +177,12 @@ impl Cushion {
             Some((b, since)) => lateness.min(b + BASELINE_CLIMB * (t - since).max(0.0)),
         };
         self.baseline = Some((baseline, t));
-        let jitter = lateness - baseline;
+        let top = match self.top {
+            None => before,
+            Some((b, since)) => before.max(b - BASELINE_CLIMB * (t - since).max(0.0)),
+        };
+        self.top = Some((top, t));
+        let jitter = (lateness - baseline).max(top - before);
         let second = t.floor() as i64;
         match self.worst.back_mut() {
             Some((s, j)) if *s == second => *j = j.max(jitter),
@@ -301,20 +318,41 @@ mod tests {
             steady.iter().all(|&t| (t - 0.35).abs() < 1e-3),
             "{steady:?}"
         );
-        // Ogg pages of a second: the cushion covers a page plus the margin, at the first one.
+        // Ogg pages of a second: the cushion covers a page (but its first packet) plus the
+        // margin, at the first one.
         let paged = targets(&mut c, 0.02, 50, 60.0, 60.0);
-        assert!((paged[0] - 1.21).abs() < 0.01, "{:?}", &paged[..3]);
-        assert!(paged.iter().all(|&t| (t - 1.21).abs() < 0.01), "{paged:?}");
+        assert!((paged[0] - 1.23).abs() < 0.01, "{:?}", &paged[..3]);
+        assert!(paged.iter().all(|&t| (t - 1.23).abs() < 0.01), "{paged:?}");
         // Steady again: held for the window, then shrinking by 0.2 % a second.
         let after = targets(&mut c, 0.024, 1, 600.0, 120.0);
         let at = |s: f64| after[(s / 0.024) as usize];
-        assert!((at(29.0) - 1.21).abs() < 0.01, "{}", at(29.0));
-        assert!((at(130.0) - (1.21 - 0.2)).abs() < 0.02, "{}", at(130.0));
+        assert!((at(29.0) - 1.23).abs() < 0.01, "{}", at(29.0));
+        assert!((at(130.0) - (1.23 - 0.2)).abs() < 0.02, "{}", at(130.0));
         assert!((at(599.0) - 0.35).abs() < 1e-3, "{}", at(599.0));
         assert!(
             after.windows(2).all(|w| w[1] <= w[0] + 1e-9),
             "never grows back"
         );
+    }
+
+    /// Issue 14: a source whose first Ogg page arrives at once (ffmpeg, BUTT) and the next a
+    /// second later underran right after connecting: the cushion only learnt the page's length
+    /// from the second page, and the renderer had started on the first with 0.35 s.
+    #[test]
+    fn the_first_burst_sets_the_cushion_before_the_second_arrives() {
+        let mut c = Cushion::new(48_000, 16_800, 120_000);
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            seen.push(c.arrived(10.0, 0.02) as f64 / 48_000.0);
+        }
+        // Packet by packet the cushion stays ahead of what the burst delivered so far, so a
+        // renderer waiting for the cushion never starts inside the burst...
+        for (k, t) in seen.iter().enumerate() {
+            let delivered = 0.02 * (k + 1) as f64;
+            assert!(*t >= delivered.min(2.5) + 0.2, "packet {k}: {t} s");
+        }
+        // ...and at its end it covers the second the next page may take.
+        assert!((seen[49] - 1.23).abs() < 0.01, "{}", seen[49]);
     }
 
     #[test]
