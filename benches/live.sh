@@ -163,4 +163,5 @@ for k, name in names.items():
     print(f"| {name} | {v['onsets']} | {fmt(h['median_s'])} | {fmt(h['max_s'])} | {fmt(a['median_s'])} | {fmt(a['max_s'])} |")
 print("\nonsets heard (s after the sender's start):", {k: r[k]["at"] for k in names}, file=sys.stderr)
 PY
+  echo "Antenne at the end: $(live_status "f\"{live['underruns']} underruns, {live['cushion_ms']} ms cushion, {live['buffer_ms']} ms buffered\"")"
 fi
