@@ -164,12 +164,12 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
 
     // Audience figures: ended sessions written in batches, at most one transaction a second;
     // HLS sessions end when their player stops fetching the playlist, noticed by a sweep.
-    if let Some(sessions) = state.take_sessions() {
+    if let Some((sessions, stats)) = state.take_sessions() {
         state.spawn(crate::audience::writer::run(
             sessions,
             state.catalog().clone(),
             std::time::Duration::from_secs(1),
-            std::sync::Arc::default(),
+            stats,
             state.shutdown_token().clone(),
         ));
     }

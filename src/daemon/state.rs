@@ -23,6 +23,8 @@ use crate::http::{
 use crate::playout::NowPlaying;
 use crate::schedule::ScheduleState;
 
+type SessionReceiver = tokio::sync::mpsc::Receiver<crate::catalog::ListenerSession>;
+
 /// The operators' console, validating edits as the reload does.
 fn console(settings: &Settings, catalog: &Catalog) -> crate::http::console::Console {
     let (media_dir, catalog) = (settings.process.media_dir.clone(), catalog.clone());
@@ -55,8 +57,8 @@ struct Inner {
     tasks: TaskTracker,
     /// What the routes share (their own caches included).
     http: HttpState,
-    /// Ended listener sessions, until the audience writer takes them.
-    sessions: Mutex<Option<tokio::sync::mpsc::Receiver<crate::catalog::ListenerSession>>>,
+    /// Ended listener sessions and the counters of their writer, until it takes them.
+    sessions: Mutex<Option<(SessionReceiver, Arc<crate::audience::writer::WriterStats>)>>,
 }
 
 /// The shared state of a running station: the process (settings, tasks, shutdown), the
@@ -152,6 +154,9 @@ impl AppState {
             library: levels,
             console: console(&settings, &catalog),
         };
+        let session_stats = Arc::new(crate::audience::writer::WriterStats::default());
+        http.on_air
+            .set_session_counters(session_stats.clone(), session_log.clone());
         Ok(AppState(Arc::new(Inner {
             settings,
             catalog,
@@ -164,7 +169,7 @@ impl AppState {
             shutdown,
             tasks: TaskTracker::new(),
             http,
-            sessions: Mutex::new(Some(sessions)),
+            sessions: Mutex::new(Some((sessions, session_stats))),
         })))
     }
 
@@ -264,10 +269,11 @@ impl AppState {
         &self.0.now_playing
     }
 
-    /// The channel of ended listener sessions (once: the audience writer's).
+    /// The channel of ended listener sessions and the counters `/metrics` reads (once: the
+    /// audience writer's).
     pub(crate) fn take_sessions(
         &self,
-    ) -> Option<tokio::sync::mpsc::Receiver<crate::catalog::ListenerSession>> {
+    ) -> Option<(SessionReceiver, Arc<crate::audience::writer::WriterStats>)> {
         self.0
             .sessions
             .lock()

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::conn::Limits;
 use super::feed::FeedStore;
 use super::media::MediaCache;
-use crate::broadcast::{Hub, Mount, StationInfo};
+use crate::broadcast::{Hub, Mount, SessionLog, StationInfo};
 use crate::catalog::Catalog;
 use crate::feed::FeedRedirect;
 use crate::feed::stats::{DownloadCounter, EpisodeFile, Served};
@@ -214,6 +214,8 @@ pub struct OnAir {
     playout: Arc<OnceLock<Arc<PlayoutStatus>>>,
     /// The airplay log's counters, once it runs.
     airplay: Arc<OnceLock<Arc<crate::playout::airplay::AirplayCounters>>>,
+    /// The audience writer's counters and the sessions' log (for those lost), once it runs.
+    sessions: Arc<OnceLock<(Arc<crate::audience::writer::WriterStats>, SessionLog)>>,
     /// The first is the main stream (its hub's listeners are the ones counted).
     mounts: Arc<[Mount]>,
 }
@@ -233,6 +235,7 @@ impl OnAir {
             now_playing,
             playout: Arc::default(),
             airplay: Arc::default(),
+            sessions: Arc::default(),
             mounts: mounts.into(),
         }
     }
@@ -276,6 +279,27 @@ impl OnAir {
 
     pub fn set_airplay_counters(&self, counters: Arc<crate::playout::airplay::AirplayCounters>) {
         let _ = self.airplay.set(counters);
+    }
+
+    /// Hands over the audience writer's counters and the log its sessions come from.
+    pub fn set_session_counters(
+        &self,
+        stats: Arc<crate::audience::writer::WriterStats>,
+        log: SessionLog,
+    ) {
+        let _ = self.sessions.set((stats, log));
+    }
+
+    /// Listener sessions (written, lost because the writer lagged or a write failed); zero
+    /// before the writer starts.
+    pub fn session_counts(&self) -> [u64; 2] {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.sessions.get().map_or([0; 2], |(stats, log)| {
+            [
+                stats.rows.load(Relaxed),
+                log.lost() + stats.failed.load(Relaxed),
+            ]
+        })
     }
 
     /// The airplay log's (events sent, dropped, rows written, batches failed); zero before

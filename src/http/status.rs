@@ -270,6 +270,19 @@ pub async fn metrics(
         "Airplay events dropped because the log's writer lagged.",
         &[("", dropped as f64)],
     );
+    let [written, lost] = on_air.session_counts();
+    metric(
+        "antenne_listener_sessions_total",
+        "counter",
+        "Listener sessions ended and written for the audience figures.",
+        &[("", written as f64)],
+    );
+    metric(
+        "antenne_listener_sessions_lost_total",
+        "counter",
+        "Listener sessions not written (the writer lagged or a write failed).",
+        &[("", lost as f64)],
+    );
     if let Some(l) = &live.0 {
         for (name, kind, help, v) in live_metrics(&l.status()) {
             metric(name, kind, help, &[("", v)]);

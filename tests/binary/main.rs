@@ -4,6 +4,7 @@
 
 mod support;
 
+mod audience;
 mod backup;
 mod cli;
 mod crash;
