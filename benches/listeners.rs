@@ -26,8 +26,12 @@
 //! daemon's batching writer, a real catalog), measured one after the other `ROUNDS` times
 //! (default 2, alternating) under the same load, with listeners that leave and come back
 //! after a random `CHURN_S` × [0.5, 1.5) seconds (default 60: about N sessions a minute, each
-//! one written). It reports CPU seconds and catalog writes (transactions and rows) per
-//! minute, read from the recording server's `/bench/writes`.
+//! one written). The recording server also keeps the airplay log as the daemon does
+//! (`playout::AirplayWriter`, its tag reading, the same catalog): the looped file airs as
+//! items of `ITEM_S` seconds (default 15: four a minute, several times a real programme's
+//! pace), each one's start and end written. It reports CPU seconds and catalog writes
+//! (transactions, sessions and airplay rows) per minute, read from the recording server's
+//! `/bench/writes`.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -37,8 +41,12 @@ use std::time::{Duration, Instant};
 
 use antenne::audience::writer::{self, WriterStats};
 use antenne::broadcast::{FrameSplitter, Hub, HubConfig, SessionLog, StationInfo, icecast};
+use antenne::catalog::AirKind;
 use antenne::catalog::{Catalog, StreamKind};
 use antenne::config::IcecastTarget;
+use antenne::playout::airplay::{Aired, WriterConfig};
+use antenne::playout::timeline::Airing;
+use antenne::playout::{AirplayWriter, SystemClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -110,18 +118,70 @@ fn serve(
         splitter.finish(&mut frames);
         assert!(!frames.is_empty(), "no MP3 frames in {mp3}");
 
+        // The airplay log, as the daemon keeps it (only when recording).
+        let catalog = sessions
+            .as_ref()
+            .map(|dir| Catalog::open(std::path::Path::new(dir)).expect("catalog"));
+        let airplay = catalog.as_ref().map(|c| {
+            let file = std::path::Path::new(&mp3);
+            AirplayWriter::start(
+                c.clone(),
+                WriterConfig {
+                    sample_rate: 44_100,
+                    media_dir: file.parent().unwrap().to_path_buf(),
+                    data_dir: std::path::PathBuf::from(sessions.as_ref().unwrap()),
+                    clock: Arc::new(SystemClock),
+                },
+            )
+            .expect("airplay writer")
+        });
+        let airplay_log = airplay.as_ref().map(|(log, _)| log.clone());
+        let item_frames = 44_100
+            * std::env::var("ITEM_S")
+                .ok()
+                .map_or(15, |s| s.parse::<u64>().unwrap());
         let producer_hub = hub.clone();
+        let file = std::path::PathBuf::from(&mp3);
         tokio::spawn(async move {
             let start = tokio::time::Instant::now();
             let mut samples: u64 = 0;
+            let mut item_start: Option<u64> = None;
             for lap in 0u64.. {
                 producer_hub.set_title(&format!("Load test - lap {lap}"));
+                let lap_start = samples;
                 for f in &frames {
                     let rate = u64::from(f.header.sample_rate);
                     tokio::time::sleep_until(
                         start + Duration::from_nanos(samples * 1_000_000_000 / rate),
                     )
                     .await;
+                    if let Some(log) = &airplay_log
+                        && item_start.is_none_or(|s| samples - s >= item_frames)
+                    {
+                        if let Some(s) = item_start {
+                            log.send(Aired::Ended {
+                                frame: s,
+                                frames: samples - s,
+                            });
+                        }
+                        item_start = Some(samples);
+                        let now = jiff::Timestamp::now();
+                        log.send(Aired::Started {
+                            frame: samples,
+                            kind: AirKind::Track,
+                            item: Arc::new(Airing {
+                                show: Some("bench".into()),
+                                show_title: "Load test".into(),
+                                title: format!("Load test - lap {lap}"),
+                                episode_id: None,
+                                occurrence: None,
+                                started_at: now,
+                                ends_at: now + jiff::SignedDuration::from_secs(15),
+                                next: None,
+                            }),
+                            file: Some((file.clone(), samples - lap_start)),
+                        });
+                    }
                     samples += u64::from(f.header.samples());
                     producer_hub.push(f.clone());
                 }
@@ -144,8 +204,7 @@ fn serve(
         // Sessions as the daemon records them: the hub's log, the batching writer, a catalog.
         let stats = Arc::new(WriterStats::default());
         let mut lost = None;
-        if let Some(dir) = sessions {
-            let catalog = Catalog::open(std::path::Path::new(&dir)).expect("catalog");
+        if let Some(catalog) = catalog {
             let (log, rx) = SessionLog::new(jiff::Timestamp::now());
             hub.record_sessions(log.clone(), StreamKind::Mp3);
             lost = Some(log);
@@ -157,14 +216,21 @@ fn serve(
                 token.clone(),
             ));
         }
+        let aired = airplay.as_ref().map(|(log, _)| log.counters().clone());
         let writes = move || {
-            let (stats, lost) = (stats.clone(), lost.clone());
+            let (stats, lost, aired) = (stats.clone(), lost.clone(), aired.clone());
             async move {
                 format!(
-                    "{} {} {}",
+                    "{} {} {} {} {}",
                     stats.batches.load(Ordering::Relaxed),
                     stats.rows.load(Ordering::Relaxed),
-                    lost.map_or(0, |l| l.lost())
+                    lost.map_or(0, |l| l.lost()),
+                    aired
+                        .as_ref()
+                        .map_or(0, |a| a.written.load(Ordering::Relaxed)),
+                    aired
+                        .as_ref()
+                        .map_or(0, |a| a.dropped.load(Ordering::Relaxed)),
                 )
             }
         };
@@ -193,9 +259,8 @@ struct LoadReport {
     cpu_s: Option<f64>,
     rss_kib: Option<u64>,
     hwm_kib: Option<u64>,
-    /// Catalog transactions, sessions written and sessions lost during the window (a
-    /// recording server's `/bench/writes`).
-    writes: Option<(u64, u64, u64)>,
+    /// A recording server's counts over the window (`/bench/writes`).
+    writes: Option<Writes>,
     tcp_mem_kib: u64,
 }
 
@@ -375,7 +440,7 @@ async fn load(
     let writes_delta = match (writes_port, writes_before) {
         (Some(p), Some(b)) => {
             let a = writes(p).await;
-            Some((a.0 - b.0, a.1 - b.1, a.2 - b.2))
+            Some(Writes(std::array::from_fn(|i| a.0[i] - b.0[i])))
         }
         _ => None,
     };
@@ -731,10 +796,14 @@ fn orchestrate() {
 // ---------------------------------------------------------------------------------------
 // recording: the cost of listener sessions, with vs without, in one run
 
-/// Batches, rows and lost sessions from a recording server.
-async fn writes(port: u16) -> (u64, u64, u64) {
+/// A recording server's counts: session batches (catalog transactions), sessions written,
+/// sessions lost, airplay rows written, airplay events dropped.
+#[derive(Debug, Default, Clone, Copy)]
+struct Writes([u64; 5]);
+
+async fn writes(port: u16) -> Writes {
     let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-        return (0, 0, 0);
+        return Writes::default();
     };
     let req = "GET /bench/writes HTTP/1.0\r\nHost: bench\r\n\r\n";
     let _ = s.write_all(req.as_bytes()).await;
@@ -745,11 +814,7 @@ async fn writes(port: u16) -> (u64, u64, u64) {
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
         .collect();
-    (
-        v.first().copied().unwrap_or(0),
-        v.get(1).copied().unwrap_or(0),
-        v.get(2).copied().unwrap_or(0),
-    )
+    Writes(std::array::from_fn(|i| v.get(i).copied().unwrap_or(0)))
 }
 
 fn recording() {
@@ -794,9 +859,9 @@ fn recording() {
     std::thread::sleep(Duration::from_secs(4));
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!(
-        "| sessions recorded | listeners | round | keeping up | CPU s in the window | CPU s per listener-minute | catalog transactions per minute | sessions written per minute | lost |"
+        "| sessions and airplay recorded | listeners | round | keeping up | CPU s in the window | CPU s per listener-minute | session transactions per minute | sessions written per minute | airplay rows per minute | lost sessions / airplay events |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut totals = [0.0f64; 2];
     for &n in &sizes {
         for round in 0..rounds {
@@ -814,30 +879,25 @@ fn recording() {
                 ));
                 let cpu = r.cpu_s.unwrap_or(0.0);
                 totals[which] += cpu;
-                let per_min = 60.0 / r.window_s;
-                let w = r.writes.unwrap_or_default();
-                let (batches, rows, lost) = (w.0 as f64 * per_min, w.1 as f64 * per_min, w.2);
+                let Writes([batches, rows, lost, aired, dropped]) = r.writes.unwrap_or_default();
+                let per_min = |v: u64| format!("{:.0}", v as f64 * 60.0 / r.window_s);
+                let recorded = [
+                    per_min(batches),
+                    per_min(rows),
+                    per_min(aired),
+                    format!("{lost} / {dropped}"),
+                ];
+                let cells = if which == 1 {
+                    recorded.join(" | ")
+                } else {
+                    ["-"; 4].join(" | ")
+                };
                 println!(
-                    "| {} | {n} | {} | {:.1}% | {cpu:.2} | {:.5} | {} | {} | {} |",
+                    "| {} | {n} | {} | {:.1}% | {cpu:.2} | {:.5} | {cells} |",
                     if which == 1 { "yes" } else { "no" },
                     round + 1,
                     r.keeping_up * 100.0,
                     cpu / (n as f64 * r.window_s / 60.0),
-                    if which == 1 {
-                        format!("{batches:.0}")
-                    } else {
-                        "-".into()
-                    },
-                    if which == 1 {
-                        format!("{rows:.0}")
-                    } else {
-                        "-".into()
-                    },
-                    if which == 1 {
-                        lost.to_string()
-                    } else {
-                        "-".into()
-                    },
                 );
                 std::thread::sleep(Duration::from_secs(3));
             }
