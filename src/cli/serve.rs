@@ -11,6 +11,7 @@ pub fn run(
     settings: &Settings,
     _out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
+    limit_malloc_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,5 +83,17 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             let _ = tokio::signal::ctrl_c().await;
         }
         tracing::info!("shutting down");
+    }
+}
+
+/// glibc gives threads up to eight malloc arenas per core, and each keeps what its threads
+/// freed: the daemon's short-lived threads (a decoder per item aired, the media library's
+/// meters, ingest renders) spread their garbage over all of them. Four arenas are plenty for
+/// a daemon whose hot paths barely allocate, and bound what free memory can be held (issue 18).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter (before the runtime starts threads).
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 4);
     }
 }

@@ -228,7 +228,25 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         std::time::Duration::from_secs(state.settings().process.upload_expiry_s),
         state.shutdown_token().clone(),
     ));
+    state.spawn(release_freed_memory_now_and_then(state.shutdown_token().clone()));
     Ok(())
+}
+
+/// Playout decodes each item on a thread of its own and the media library measures files on
+/// another; glibc keeps what those threads freed in their malloc arenas, so a daemon airing a
+/// rotation of many short files grew by megabytes an hour with nothing on air to show for it
+/// (issue 18: RSS after an hour with no listener). Once a minute the free pages go back.
+async fn release_freed_memory_now_and_then(shutdown: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {
+                let _ = tokio::task::spawn_blocking(crate::ingest::runner::release_freed_memory).await;
+            }
+        }
+    }
 }
 
 /// A write past the process's file size limit (`RLIMIT_FSIZE`, e.g. systemd's `LimitFSIZE=`)

@@ -97,7 +97,8 @@ pub fn background_priority() {
 /// Hands the memory a render freed back to the system. A render's threads allocate tens of
 /// megabytes (decoders, meters, encoders) in malloc arenas of their own; glibc keeps what they
 /// free for reuse, so a daemon that ingested once would otherwise stay that large for good.
-fn release_freed_memory() {
+/// (The daemon also calls it now and then: playout starts a decoder thread per item.)
+pub fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel.
     unsafe {
