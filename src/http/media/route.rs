@@ -113,6 +113,11 @@ impl CacheInner {
     }
 }
 
+/// Renditions the cache keeps open to send their kept bytes with `sendfile`, at most: the
+/// descriptors come from the reserve the connection limit leaves (`conn::FD_RESERVE`), and
+/// a station's requests go mostly to its latest episodes.
+pub const SPLICE_FILES: usize = 64;
+
 /// How long a cached lookup is trusted without a catalog notification.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
@@ -161,6 +166,16 @@ impl MediaCache {
             } else {
                 Bytes::new()
             };
+        }
+        if found.file.kept() < MIN_SPLICE
+            || inner
+                .entries
+                .values()
+                .filter(|(f, _)| f.file.spliced())
+                .count()
+                >= SPLICE_FILES
+        {
+            found.file.source = None;
         }
         inner.kept += found.file.kept();
         let found = Arc::new(found);
@@ -234,7 +249,11 @@ fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
     };
     let path = resolve_in(files.data_dir(), rel)?;
     let mut opened = std::fs::File::open(&path).ok()?;
-    let file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
+    let mut file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
+    if kind == MediaKind::Audio && file.kept() >= MIN_SPLICE {
+        // A rendition is never changed in place: its bytes may go out from the file.
+        file.source = Some(Arc::new(opened));
+    }
     let episode = (kind == MediaKind::Audio).then(|| {
         let length = file.len;
         let header_bytes = match file.kept.get(..10) {
