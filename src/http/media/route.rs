@@ -12,7 +12,10 @@ use crate::catalog::TranscriptKind;
 ///
 /// A cached lookup ([`MediaCache`]) carries the file's validators and bytes, so a repeated
 /// request does no catalog read, no file I/O and no blocking-pool hop unless its body lies
-/// beyond the bytes kept in memory.
+/// beyond the bytes kept in memory. A body of 16 KiB or more of a kept rendition leaves
+/// from its open file with `sendfile` (`http::splice`): its pages are in the page cache since
+/// the lookup read them (under memory pressure that `sendfile` may wait for the disk, as
+/// nginx's does).
 pub async fn media(
     State(files): State<MediaFiles>,
     State(catalog): State<CatalogAccess>,

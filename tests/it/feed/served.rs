@@ -87,7 +87,10 @@ async fn a_keep_alive_connection_gets_the_exact_bytes_of_feeds_and_enclosures() 
         .map(|(path, channel)| (path, Arc::new(FeedSnapshot::render(&channel, now))))
         .collect();
     let feed = feeds["/feed.xml"].feed.clone();
-    assert!(feed.body.len() > 100_000, "large enough to be sent from its memfd");
+    assert!(
+        feed.body.len() > 100_000,
+        "large enough to be sent from its memfd"
+    );
     st.state.http().feeds.replace(feeds, HashMap::new());
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
