@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Body;
@@ -14,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::media::{resolve_in, serve_file};
-use super::splice::{FileBytes, sealed_copy};
+use super::splice::{FileBytes, Sealed, sealed_copy};
 use super::state::Covers;
 use crate::feed::conditional::{http_date, not_modified};
 use crate::feed::{
@@ -46,8 +45,8 @@ struct Heads {
     len_gzip: HeaderValue,
     /// The body and the gzip body in sealed memfds, sent from there with `sendfile`
     /// (`http::splice`), when large enough and where memfds exist.
-    body_file: Option<Arc<File>>,
-    gzip_file: Option<Arc<File>>,
+    body_file: Option<Arc<Sealed>>,
+    gzip_file: Option<Arc<Sealed>>,
 }
 
 impl FeedSnapshot {

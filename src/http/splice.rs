@@ -22,7 +22,9 @@
 use std::fs::File;
 use std::future::Future;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -36,20 +38,40 @@ use super::conn::Rewound;
 /// less than a `send` and a `sendfile` when the copy is this short.
 pub const MIN_SPLICE: usize = 16 * 1024;
 
+/// Sealed memfds alive at most (feed pages): each is a descriptor, and the connection limit
+/// leaves only a reserve of them for everything but connections (`conn::FD_RESERVE`). Past
+/// it, feed pages are written from memory.
+pub const MAX_SEALED: usize = 64;
+
+/// Sealed memfds alive.
+static SEALED: AtomicUsize = AtomicUsize::new(0);
+
+/// A file a mark sends from.
+pub type Source = Arc<dyn AsFd + Send + Sync>;
+
 /// "These bytes are the file's from `offset`": the mark a response carries in its
 /// extensions when its body is `bytes` (or a slice of them).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FileBytes {
     bytes: Bytes,
-    file: Arc<File>,
+    file: Source,
     offset: u64,
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileBytes")
+            .field("len", &self.bytes.len())
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl FileBytes {
     /// `file` must hold `bytes` at `offset` for as long as the mark lives (see the
     /// module's invariant).
-    pub fn new(bytes: Bytes, file: Arc<File>, offset: u64) -> FileBytes {
+    pub fn new(bytes: Bytes, file: Source, offset: u64) -> FileBytes {
         FileBytes {
             bytes,
             file,
@@ -72,9 +94,26 @@ impl FileBytes {
     }
 }
 
-/// `bytes` in a memfd sealed against any change, for [`FileBytes`]; `None` where there are
-/// no memfds (or none left), and for bodies too small to gain from it.
-pub fn sealed_copy(bytes: &[u8]) -> Option<Arc<File>> {
+/// A memfd holding a copy of some bytes, sealed against any change; counted against
+/// [`MAX_SEALED`] while it lives.
+#[derive(Debug)]
+pub struct Sealed(File);
+
+impl AsFd for Sealed {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl Drop for Sealed {
+    fn drop(&mut self) {
+        SEALED.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `bytes` in a [`Sealed`] memfd, for [`FileBytes`]; `None` where there are no memfds (or
+/// [`MAX_SEALED`] are alive), and for bodies too small to gain from it.
+pub fn sealed_copy(bytes: &[u8]) -> Option<Arc<Sealed>> {
     if bytes.len() < MIN_SPLICE {
         return None;
     }
@@ -82,16 +121,24 @@ pub fn sealed_copy(bytes: &[u8]) -> Option<Arc<File>> {
     {
         use rustix::fs::{MemfdFlags, SealFlags};
         use std::io::Write;
+        if SEALED.fetch_add(1, Ordering::Relaxed) >= MAX_SEALED {
+            SEALED.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
         let fd = rustix::fs::memfd_create(
             "antenne-body",
             MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
-        )
-        .ok()?;
-        let mut file = File::from(fd);
-        file.write_all(bytes).ok()?;
+        );
+        let Ok(fd) = fd else {
+            SEALED.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        };
+        // Counted from here on: dropping it on any failure below gives its place back.
+        let mut sealed = Sealed(File::from(fd));
+        sealed.0.write_all(bytes).ok()?;
         let seals = SealFlags::WRITE | SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL;
-        rustix::fs::fcntl_add_seals(&file, seals).ok()?;
-        Some(Arc::new(file))
+        rustix::fs::fcntl_add_seals(&sealed.0, seals).ok()?;
+        Some(Arc::new(sealed))
     }
     #[cfg(not(target_os = "linux"))]
     None
