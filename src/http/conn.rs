@@ -371,6 +371,11 @@ impl<S> Rewound<S> {
     pub fn new(read: Bytes, inner: S) -> Rewound<S> {
         Rewound { read, inner }
     }
+
+    /// The connection itself (to write to it other than through `AsyncWrite`).
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Rewound<S> {

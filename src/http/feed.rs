@@ -2,16 +2,18 @@
 //! schedule changes, answered to every request without rendering (ETag, Last-Modified, 304,
 //! pre-compressed gzip, `application/rss+xml`, Cache-Control), plus 301 for moved feeds.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::media::{resolve_in, serve_file};
+use super::splice::{FileBytes, Sealed, sealed_copy};
 use super::state::Covers;
 use crate::feed::conditional::{http_date, not_modified};
 use crate::feed::{
@@ -28,13 +30,42 @@ pub struct FeedSnapshot {
     pub feed: RenderedFeed,
     /// When its content last changed (the catalog or schedule change that triggered it).
     pub last_modified: Timestamp,
+    /// Its header values, built once: a request only clones them.
+    heads: Heads,
+}
+
+/// The header values of a snapshot's answers (a request costs no formatting, parsing or
+/// validation of header text).
+#[derive(Debug, Clone)]
+struct Heads {
+    etag: HeaderValue,
+    etag_gzip: HeaderValue,
+    last_modified: HeaderValue,
+    len: HeaderValue,
+    len_gzip: HeaderValue,
+    /// The body and the gzip body in sealed memfds, sent from there with `sendfile`
+    /// (`http::splice`), when large enough and where memfds exist.
+    body_file: Option<Arc<Sealed>>,
+    gzip_file: Option<Arc<Sealed>>,
 }
 
 impl FeedSnapshot {
     pub fn render(channel: &Channel, last_modified: Timestamp) -> Self {
+        let feed = RenderedFeed::new(channel);
+        let text = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
+        let heads = Heads {
+            etag: text(&feed.etag),
+            etag_gzip: text(&feed.etag_gzip),
+            last_modified: text(&http_date(last_modified)),
+            len: HeaderValue::from(feed.body.len()),
+            len_gzip: HeaderValue::from(feed.gzip.len()),
+            body_file: sealed_copy(&feed.body),
+            gzip_file: sealed_copy(&feed.gzip),
+        };
         FeedSnapshot {
-            feed: RenderedFeed::new(channel),
+            feed,
             last_modified,
+            heads,
         }
     }
 }
@@ -96,7 +127,8 @@ pub fn moved_permanently(to: &str) -> Response {
     }
 }
 
-/// The response to a GET or HEAD of `snapshot`.
+/// The response to a GET or HEAD of `snapshot`: header values cloned from the snapshot, the
+/// body a reference to its bytes (hyper writes it with the head in one vectored write).
 pub fn respond(snapshot: &FeedSnapshot, method: &Method, headers: &HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (
@@ -105,14 +137,8 @@ pub fn respond(snapshot: &FeedSnapshot, method: &Method, headers: &HeaderMap) ->
         )
             .into_response();
     }
-    let feed = &snapshot.feed;
+    let (feed, heads) = (&snapshot.feed, &snapshot.heads);
     let gzip = accepts_gzip(headers);
-    let (body, etag) = if gzip {
-        (&feed.gzip, &feed.etag_gzip)
-    } else {
-        (&feed.body, &feed.etag)
-    };
-    let last_modified = http_date(snapshot.last_modified);
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let inm = text(header::IF_NONE_MATCH);
     // Either representation's validator means the client has the current version.
@@ -124,31 +150,45 @@ pub fn respond(snapshot: &FeedSnapshot, method: &Method, headers: &HeaderMap) ->
     ) || inm
         .is_some_and(|inm| not_modified(Some(inm), None, &feed.etag_gzip, snapshot.last_modified));
 
-    let mut builder = Response::builder()
-        .header(header::ETAG, etag.as_str())
-        .header(header::LAST_MODIFIED, last_modified)
-        .header(header::CACHE_CONTROL, CACHE_CONTROL)
-        .header(header::VARY, "Accept-Encoding");
-    if fresh {
-        builder = builder.status(StatusCode::NOT_MODIFIED);
-        return builder
-            .body(Body::empty())
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-    }
-    builder = builder
-        .header(header::CONTENT_TYPE, CONTENT_TYPE)
-        .header(header::CONTENT_LENGTH, body.len());
-    if gzip {
-        builder = builder.header(header::CONTENT_ENCODING, "gzip");
-    }
-    let body = if method == Method::HEAD {
-        Body::empty()
+    let (body, etag, len, file) = if gzip {
+        (
+            &feed.gzip,
+            &heads.etag_gzip,
+            &heads.len_gzip,
+            &heads.gzip_file,
+        )
     } else {
-        Body::from(body.clone())
+        (&feed.body, &heads.etag, &heads.len, &heads.body_file)
     };
-    builder
-        .body(body)
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    let sent = !fresh && method != Method::HEAD;
+    let mut response = Response::new(if sent {
+        Body::from(body.clone())
+    } else {
+        Body::empty()
+    });
+    if let Some(file) = file.as_ref().filter(|_| sent) {
+        let mark = FileBytes::new(body.clone(), file.clone(), 0);
+        response.extensions_mut().insert(mark);
+    }
+    let h = response.headers_mut();
+    h.reserve(10);
+    h.insert(header::ETAG, etag.clone());
+    h.insert(header::LAST_MODIFIED, heads.last_modified.clone());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if fresh {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    h.insert(header::CONTENT_LENGTH, len.clone());
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 /// Whether `Accept-Encoding` admits gzip (`gzip` or `*`, with a non-zero quality).
@@ -170,13 +210,16 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 /// `GET|HEAD /feed.xml[?page=N]`.
-pub async fn station_feed(
-    State(feeds): State<Arc<FeedStore>>,
-    RawQuery(query): RawQuery,
-    method: Method,
-    headers: HeaderMap,
-) -> Response {
-    feed_page(&feeds, STATION_FEED, query.as_deref(), &method, &headers)
+///
+/// The request is taken whole so that its headers are read in place, not copied.
+pub async fn station_feed(State(feeds): State<Arc<FeedStore>>, request: Request) -> Response {
+    feed_page(
+        &feeds,
+        STATION_FEED,
+        request.uri().query(),
+        request.method(),
+        request.headers(),
+    )
 }
 
 /// `GET|HEAD /shows/{slug}/feed.xml[?page=N]` and `/shows/{slug}/cover.{png,jpg}`.
@@ -230,14 +273,17 @@ pub async fn station_cover(
 
 /// The store key of the page a query asks for (`page=1` is the feed itself), or `None` for a
 /// page number that is not one.
-fn page_path(path: &str, query: Option<&str>) -> Option<String> {
+fn page_path<'a>(path: &'a str, query: Option<&str>) -> Option<Cow<'a, str>> {
     let page = query
         .unwrap_or("")
         .split('&')
         .find_map(|kv| kv.strip_prefix("page="));
     match page {
-        None => Some(path.to_owned()),
-        Some(n) => n.parse::<usize>().ok().map(|n| page_key(path, n)),
+        None => Some(Cow::Borrowed(path)),
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .map(|n| Cow::Owned(page_key(path, n))),
     }
 }
 

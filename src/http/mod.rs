@@ -20,6 +20,7 @@ pub mod refresh;
 pub mod reports;
 mod resumable;
 mod schedule;
+pub mod splice;
 pub mod state;
 mod status;
 pub mod stream;
@@ -255,6 +256,9 @@ pub async fn serve_with(
         };
         let app = app.clone();
         let (idle, total) = (limits.body_idle, limits.body_total);
+        // Bodies that are also a file's go out with sendfile (see `splice`).
+        let slot = splice::Slot::default();
+        let io_slot = slot.clone();
         let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
             // A total body deadline by default; routes that take long bodies lift it.
             let deadline = conn::TotalDeadline::new(total);
@@ -269,7 +273,7 @@ pub async fn serve_with(
             // Client addresses feed download counting (hashed there, never stored).
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));
-            app.clone().oneshot(req)
+            splice::track(app.clone().oneshot(req), slot.clone())
         });
         let (token, closing) = (token.clone(), closing.clone());
         let (mut builder, live, stall, header_read) = (
@@ -306,7 +310,10 @@ pub async fn serve_with(
                     stream
                 }
             };
-            let io = TokioIo::new(conn::StallGuard::new(stream, stall));
+            let io = TokioIo::new(conn::StallGuard::new(
+                splice::Spliced::new(stream, io_slot),
+                stall,
+            ));
             let connection = builder.serve_connection(io, service);
             tokio::pin!(connection);
             let result = tokio::select! {

@@ -23,6 +23,7 @@ use futures_util::Stream;
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
+use super::splice::{FileBytes, MIN_SPLICE};
 use super::state::{CatalogAccess, MediaFiles};
 use crate::catalog::EpisodeStatus;
 use crate::feed::conditional::{
@@ -87,6 +88,9 @@ pub struct FileState {
     last_modified: HeaderValue,
     /// The first `kept.len()` bytes of the file: all of them for small files.
     kept: Bytes,
+    /// The file they were read from, open, when bodies of kept bytes may be sent from it
+    /// with `sendfile` (renditions: never changed in place; see `http::splice`).
+    source: Option<Arc<std::fs::File>>,
 }
 
 impl FileState {
@@ -109,6 +113,7 @@ impl FileState {
             etag: HeaderValue::try_from(file_etag(len, modified)).map_err(invalid)?,
             last_modified: HeaderValue::try_from(http_date(modified)).map_err(invalid)?,
             kept: Bytes::from(data),
+            source: None,
         })
     }
 
@@ -120,6 +125,11 @@ impl FileState {
     /// How many of the file's first bytes are in memory.
     pub fn kept(&self) -> usize {
         self.kept.len()
+    }
+
+    /// Whether bodies of kept bytes are sent from the open file.
+    pub fn spliced(&self) -> bool {
+        self.source.is_some()
     }
 }
 
@@ -277,6 +287,7 @@ async fn serve_state(
         start,
         bytes: 0,
     };
+    let mut mark = None;
     let body = if matches!(answer, Answer::Body { .. }) && !req.head && count > 0 {
         let end = start + count;
         if end <= state.kept.len() as u64 {
@@ -284,7 +295,11 @@ async fn serve_state(
                 bytes: count,
                 ..delivery
             });
-            Body::from(state.kept.slice(start as usize..end as usize))
+            let bytes = state.kept.slice(start as usize..end as usize);
+            if let Some(file) = state.source.as_ref().filter(|_| bytes.len() >= MIN_SPLICE) {
+                mark = Some(FileBytes::new(bytes.clone(), file.clone(), start));
+            }
+            Body::from(bytes)
         } else {
             match fetch(path, state, start, count).await? {
                 Fetched::Read(data) => {
@@ -312,6 +327,9 @@ async fn serve_state(
 
     let mut response = Response::new(body);
     *response.status_mut() = status;
+    if let Some(mark) = mark {
+        response.extensions_mut().insert(mark);
+    }
     let headers = response.headers_mut();
     headers.insert(header::ACCEPT_RANGES, BYTES);
     headers.insert(header::ETAG, state.etag.clone());

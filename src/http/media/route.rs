@@ -12,7 +12,10 @@ use crate::catalog::TranscriptKind;
 ///
 /// A cached lookup ([`MediaCache`]) carries the file's validators and bytes, so a repeated
 /// request does no catalog read, no file I/O and no blocking-pool hop unless its body lies
-/// beyond the bytes kept in memory.
+/// beyond the bytes kept in memory. A body of 16 KiB or more of a kept rendition leaves
+/// from its open file with `sendfile` (`http::splice`): its pages are in the page cache since
+/// the lookup read them (under memory pressure that `sendfile` may wait for the disk, as
+/// nginx's does).
 pub async fn media(
     State(files): State<MediaFiles>,
     State(catalog): State<CatalogAccess>,
@@ -113,6 +116,11 @@ impl CacheInner {
     }
 }
 
+/// Renditions the cache keeps open to send their kept bytes with `sendfile`, at most: the
+/// descriptors come from the reserve the connection limit leaves (`conn::FD_RESERVE`), and
+/// a station's requests go mostly to its latest episodes.
+pub const SPLICE_FILES: usize = 64;
+
 /// How long a cached lookup is trusted without a catalog notification.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
@@ -161,6 +169,16 @@ impl MediaCache {
             } else {
                 Bytes::new()
             };
+        }
+        if found.file.kept() < MIN_SPLICE
+            || inner
+                .entries
+                .values()
+                .filter(|(f, _)| f.file.spliced())
+                .count()
+                >= SPLICE_FILES
+        {
+            found.file.source = None;
         }
         inner.kept += found.file.kept();
         let found = Arc::new(found);
@@ -234,7 +252,11 @@ fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
     };
     let path = resolve_in(files.data_dir(), rel)?;
     let mut opened = std::fs::File::open(&path).ok()?;
-    let file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
+    let mut file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
+    if kind == MediaKind::Audio && file.kept() >= MIN_SPLICE {
+        // A rendition is never changed in place: its bytes may go out from the file.
+        file.source = Some(Arc::new(opened));
+    }
     let episode = (kind == MediaKind::Audio).then(|| {
         let length = file.len;
         let header_bytes = match file.kept.get(..10) {

@@ -4,5 +4,6 @@
 mod cover;
 mod http;
 mod rss;
+mod served;
 mod stats;
 mod wiring;

@@ -33,7 +33,7 @@ fn tone_wav(path: &std::path::Path, secs: f64) {
 }
 
 /// Ingests a short tone into `show` and re-renders the feeds; returns the episode id.
-async fn ingest(st: &TestStation, show: &str, title: &str) -> String {
+pub(super) async fn ingest(st: &TestStation, show: &str, title: &str) -> String {
     let id = ingest_behind_the_feeds(st, show, title, 2.0).await;
     st.state.rebuild_feeds().await;
     id
@@ -554,7 +554,7 @@ async fn the_rebuild_task_follows_catalog_changes() {
     st.state.shutdown_token().cancel();
 }
 
-fn episode(n: usize, show: &str) -> antenne::catalog::Episode {
+pub(super) fn episode(n: usize, show: &str) -> antenne::catalog::Episode {
     let at: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let at = at + jiff::SignedDuration::from_hours(n as i64);
     antenne::catalog::Episode {
