@@ -42,6 +42,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long the renderer waits at start for the planner's first plan (it takes milliseconds;
 /// the bound is for a planner that cannot plan, whose time then plays as silence anyway).
 const FIRST_PLAN_WAIT: Duration = Duration::from_secs(2);
+/// How far the first plan reaches (later ones: `plan_ahead`).
+const FIRST_PLAN_AHEAD: Duration = Duration::from_secs(60);
 /// At start-up, how long the first blocks may wait for their decoders (see `Renderer::due`).
 const START_GRACE: Duration = Duration::from_millis(500);
 
@@ -207,6 +209,12 @@ fn plan_loop(
     let mut media = FsMedia::new(opener, config.sample_rate);
     let mut schedule = schedule_rx.borrow_and_update().clone();
     let ahead = tb.frames_in(config.plan_ahead).max(1);
+    // The first plan covers a minute only: planning a crossfaded rotation measures each
+    // track's length and silent ends, which for ten minutes of short tracks took seconds that
+    // the first audio waited for (issue 18: start-up). The full plan follows at once, since
+    // a plan this short is already stale.
+    let first = ahead.min(tb.frames_in(FIRST_PLAN_AHEAD));
+    let horizon = |version: u64| if version == 0 { first } else { ahead };
     let fades = Fades {
         edge: tb.frames_in(config.edge_fade),
         overrun: tb.frames_in(config.overrun_fade),
@@ -245,9 +253,9 @@ fn plan_loop(
                 fades,
                 live: &config.live,
             }
-            .plan(cursor, cursor + ahead);
+            .plan(cursor, cursor + horizon(version));
             version += 1;
-            planned = (cursor, cursor + ahead);
+            planned = (cursor, cursor + horizon(version - 1));
             shared.lock().plan = Arc::new(Plan { segments, version });
             shared.changed.notify_all();
         }
