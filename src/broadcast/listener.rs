@@ -97,18 +97,6 @@ impl Listener {
         }
     }
 
-    /// Appends the bytes ready now (the burst, at first) to `out`, without waiting: a new
-    /// listener's response head and burst go out in one write.
-    pub fn drain_ready(&mut self, out: &mut bytes::BytesMut) {
-        if let Some(state) = &mut self.state {
-            for bytes in state.pending.drain(..) {
-                out.extend_from_slice(&bytes);
-            }
-            // Nothing kept: a listener without ICY never needs it again.
-            state.pending = VecDeque::new();
-        }
-    }
-
     /// Waits for the next published bytes and adds them to `out` with every chunk already
     /// published after them that fits (a listener behind catches up in one write, not one
     /// write per chunk). `false` once the stream ended (shutdown, or this listener fell too

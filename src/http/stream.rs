@@ -303,8 +303,8 @@ fn response_head(mount: &Mount, icy: bool, http10: bool) -> BytesMut {
     head
 }
 
-/// A listener's answer: the head and the burst in one write, then its bytes as they are
-/// published, until its stream ends or the client is gone (a write that failed, or stalled
+/// A listener's answer: the head, the burst (a few frames per vectored write, never copied),
+/// then its bytes as they are published, until its stream ends or the client is gone (a write that failed, or stalled
 /// past the limit). All it holds meanwhile is the socket, its place on the ring and the
 /// pieces in flight (shared chunks, never copied).
 fn serve(
@@ -314,7 +314,7 @@ fn serve(
 ) -> UntilCancelled<impl Future<Output = ()>> {
     let ending = listener.ending();
     let work = async move {
-        listener.drain_ready(&mut head);
+        // The burst follows from the listener's queue, written by reference like the rest.
         if io.write_all(&head).await.is_err() {
             return;
         }
