@@ -19,7 +19,8 @@
 //!
 //! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]
 //! [--sessions DIR]` and `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`,
-//! `SECS=60`, `SERVER=daemon|hub`, `RAMP=4` (handshakes in flight while listeners connect). The
+//! `SECS=60`, `SERVER=daemon|hub`, `RAMP=4` (handshakes in flight while listeners connect),
+//! `DAEMON_PRELOAD=LIB` (the daemon alone runs with `LD_PRELOAD=LIB`, e.g. jemalloc). The
 //! table reports the resident memory per listener both whole (`VmRSS`) and anonymous only
 //! (`RssAnon`: heap and stacks, without code pages first touched under load), and the load
 //! tool's own CPU (it shares the machine: a saturated tool would understate both servers).
@@ -610,7 +611,13 @@ fn start_daemon(
     }
     std::fs::write(station.join("antenne.toml"), config).unwrap();
     let p = |x: &str| station.join(x).to_string_lossy().into_owned();
-    let child = own_session(Command::new(env!("CARGO_BIN_EXE_antenne")))
+    let mut cmd = own_session(Command::new(env!("CARGO_BIN_EXE_antenne")));
+    // `DAEMON_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`: the daemon alone with
+    // another malloc, to see what the allocator does to memory per listener.
+    if let Ok(lib) = std::env::var("DAEMON_PRELOAD") {
+        cmd.env("LD_PRELOAD", lib);
+    }
+    let child = cmd
         .args(["--config", &p("antenne.toml"), "--data-dir", &p("data")])
         .args(["--media-dir", &p("media"), "--schedule", &p("weekly.toml")])
         .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
