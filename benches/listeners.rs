@@ -19,7 +19,11 @@
 //!
 //! Subcommands for manual use: `serve --port P --mp3 FILE [--icecast URL --password PW]
 //! [--sessions DIR]` and `load --url URL -n N --secs S`. Environment: `LISTENERS=1000,5000`,
-//! `SECS=60`, `SERVER=daemon|hub`.
+//! `SECS=60`, `SERVER=daemon|hub`, `RAMP=4` (handshakes in flight while listeners connect),
+//! `DAEMON_PRELOAD=LIB` (the daemon alone runs with `LD_PRELOAD=LIB`, e.g. jemalloc). The
+//! table reports the resident memory per listener both whole (`VmRSS`) and anonymous only
+//! (`RssAnon`: heap and stacks, without code pages first touched under load), and the load
+//! tool's own CPU (it shares the machine: a saturated tool would understate both servers).
 //!
 //! `RECORDING=1` measures instead the cost of recording listener sessions (issue 16): two
 //! `serve` processes, one without and one with `--sessions DIR` (the hub's `SessionLog`, the
@@ -259,6 +263,13 @@ struct LoadReport {
     cpu_s: Option<f64>,
     rss_kib: Option<u64>,
     hwm_kib: Option<u64>,
+    /// Anonymous resident memory (heap and stacks; `RssAnon`), KiB: what listeners add,
+    /// without the binary's code pages first touched under load.
+    anon_kib: Option<u64>,
+    /// Seconds until every listener had its response head.
+    ramp_s: f64,
+    /// The load tool's own CPU seconds in the window (this process).
+    tool_cpu_s: f64,
     /// A recording server's counts over the window (`/bench/writes`).
     writes: Option<Writes>,
     tcp_mem_kib: u64,
@@ -375,6 +386,34 @@ fn tcp_mem_kib() -> u64 {
     pages * 4
 }
 
+/// Handshakes in flight while listeners connect (`RAMP`, default 4): Icecast listens with a
+/// backlog of 5.
+fn ramp_width() -> usize {
+    std::env::var("RAMP")
+        .ok()
+        .map_or(4, |s| s.parse().expect("RAMP: a number"))
+}
+
+/// The resident memory by kind (`/proc/PID/smaps_rollup`), for the log.
+fn memory_breakdown(pid: u32) -> String {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let keys = [
+        "Rss:",
+        "Anonymous:",
+        "Private_Dirty:",
+        "Shared_Clean:",
+        "Private_Clean:",
+    ];
+    let mut out = Vec::new();
+    for line in rollup.lines() {
+        if let Some(k) = keys.iter().find(|k| line.starts_with(**k)) {
+            let v = line[k.len()..].trim();
+            out.push(format!("{k} {v}"));
+        }
+    }
+    out.join(", ")
+}
+
 fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
@@ -399,7 +438,7 @@ async fn load(
     let stop = Arc::new(AtomicBool::new(false));
     let connected = Arc::new(AtomicU64::new(0));
     let counters: Vec<Arc<AtomicU64>> = (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect();
-    let ramp = Arc::new(tokio::sync::Semaphore::new(4));
+    let ramp = Arc::new(tokio::sync::Semaphore::new(ramp_width()));
     let tasks: Vec<_> = counters
         .iter()
         .enumerate()
@@ -427,9 +466,11 @@ async fn load(
         connected.load(Ordering::Relaxed),
         ramp_start.elapsed().as_secs_f64()
     );
+    let ramp_s = ramp_start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let before: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let cpu_before = pid.map(proc_cpu_s);
+    let tool_before = proc_cpu_s(std::process::id());
     let writes_before = match writes_port {
         Some(p) => Some(writes(p).await),
         None => None,
@@ -449,6 +490,11 @@ async fn load(
     let rss_kib = pid.and_then(|p| proc_status_kib(p, "VmRSS:"));
     let tcp_mem_kib = tcp_mem_kib();
     let hwm_kib = pid.and_then(|p| proc_status_kib(p, "VmHWM:"));
+    let anon_kib = pid.and_then(|p| proc_status_kib(p, "RssAnon:"));
+    let tool_cpu_s = proc_cpu_s(std::process::id()) - tool_before;
+    if let Some(p) = pid {
+        eprintln!("{url}: {n} listeners, {}", memory_breakdown(p));
+    }
     let connected_now = connected.load(Ordering::Relaxed) as usize;
     stop.store(true, Ordering::Relaxed);
     for t in &tasks {
@@ -469,6 +515,9 @@ async fn load(
         cpu_s: cpu,
         rss_kib,
         hwm_kib,
+        anon_kib,
+        ramp_s,
+        tool_cpu_s,
         writes: writes_delta,
         tcp_mem_kib,
     }
@@ -500,6 +549,14 @@ fn own_session(mut cmd: Command) -> Command {
         });
     }
     cmd
+}
+
+/// The 1-minute load average (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn free_port() -> u16 {
@@ -619,7 +676,13 @@ fn start_daemon(
     }
     std::fs::write(station.join("antenne.toml"), config).unwrap();
     let p = |x: &str| station.join(x).to_string_lossy().into_owned();
-    let child = own_session(Command::new(env!("CARGO_BIN_EXE_antenne")))
+    let mut cmd = own_session(Command::new(env!("CARGO_BIN_EXE_antenne")));
+    // `DAEMON_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`: the daemon alone with
+    // another malloc, to see what the allocator does to memory per listener.
+    if let Ok(lib) = std::env::var("DAEMON_PRELOAD") {
+        cmd.env("LD_PRELOAD", lib);
+    }
+    let child = cmd
         .args(["--config", &p("antenne.toml"), "--data-dir", &p("data")])
         .args(["--media-dir", &p("media"), "--schedule", &p("weekly.toml")])
         .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
@@ -747,12 +810,14 @@ fn orchestrate() {
         );
     }
     println!(
-        "| server | listeners | connected | keeping up (>= 99% of 16,000 B/s) | min / median ratio | CPU s per listener-minute (less idle) | RSS during load | RSS per listener | kernel TCP memory per listener (both ends) |"
+        "| server | listeners | connected (ramp) | keeping up (>= 99% of 16,000 B/s) | min / median ratio | CPU s per listener-minute (less idle) | RSS during load | RSS per listener | anonymous RSS per listener | kernel TCP memory per listener (both ends) | load tool CPU | load average |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
         for ((name, url, pid), idle) in targets.iter().zip(&idle_cpu) {
             let rss_idle = proc_status_kib(*pid, "VmRSS:").unwrap_or(0);
+            let anon_idle = proc_status_kib(*pid, "RssAnon:").unwrap_or(0);
+            eprintln!("{name}: before {n} listeners, {}", memory_breakdown(*pid));
             let tcp_idle = tcp_mem_kib();
             let r = rt.block_on(load(url, n, Duration::from_secs(secs), Some(*pid), None));
             let cpu = r.cpu_s.unwrap_or(0.0);
@@ -760,8 +825,9 @@ fn orchestrate() {
             let listener_minutes = n as f64 * r.window_s / 60.0;
             let rss = r.rss_kib.unwrap_or(0);
             println!(
-                "| {name} | {n} | {} | {:.1}% | {:.3} / {:.3} | {:.5} ({cpu:.1} s, {net:.1} s less idle) | {} MiB (peak {} MiB) | {:.2} KiB | {:.2} KiB |",
+                "| {name} | {n} | {} ({:.1} s) | {:.1}% | {:.3} / {:.3} | {:.5} ({cpu:.1} s, {net:.1} s less idle) | {} MiB (peak {} MiB) | {:.2} KiB | {:.2} KiB | {:.2} KiB | {:.0}% of a core | {} |",
                 r.connected,
+                r.ramp_s,
                 r.keeping_up * 100.0,
                 r.min_ratio,
                 r.median_ratio,
@@ -769,7 +835,10 @@ fn orchestrate() {
                 rss / 1024,
                 r.hwm_kib.unwrap_or(0) / 1024,
                 rss.saturating_sub(rss_idle) as f64 / n as f64,
+                r.anon_kib.unwrap_or(0).saturating_sub(anon_idle) as f64 / n as f64,
                 r.tcp_mem_kib.saturating_sub(tcp_idle) as f64 / n as f64,
+                r.tool_cpu_s / r.window_s * 100.0,
+                load_average(),
             );
             // Let closed connections drain before the next round.
             std::thread::sleep(Duration::from_secs(5));

@@ -14,10 +14,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::stream::BoxStream;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio_util::sync::CancellationToken;
 
 use super::hub::{Chunk, Shared};
 use super::icy::Interleaver;
+use super::pieces::Pieces;
 use super::sessions::OpenSession;
 
 /// Holds one place in the listener count while alive, and the listener's session (recorded
@@ -95,14 +97,36 @@ impl Listener {
         }
     }
 
-    /// Appends the bytes ready now (the burst, at first) to `out`, without waiting: a new
-    /// listener's response head and burst go out in one write.
-    pub fn drain_ready(&mut self, out: &mut bytes::BytesMut) {
-        if let Some(state) = &mut self.state {
-            for bytes in state.pending.drain(..) {
-                out.extend_from_slice(&bytes);
+    /// Waits for the next published bytes and adds them to `out` with every chunk already
+    /// published after them that fits (a listener behind catches up in one write, not one
+    /// write per chunk). `false` once the stream ended (shutdown, or this listener fell too
+    /// far behind); what was in `out` is then still to be written or dropped by the caller.
+    /// Call with `out` empty. Cancel-safe only in the sense that a dropped call ends the
+    /// listener's usefulness: a chunk received by it may be lost.
+    ///
+    /// Unlike [`Listener::recv`], it does not wait for the hub's shutdown itself (a wait that
+    /// costs a shared lock at every wake-up): run the listener's whole loop under
+    /// [`super::cancel::until_cancelled`] with [`Listener::ending`].
+    pub async fn recv_batch(&mut self, out: &mut Pieces) -> bool {
+        let Some(state) = &mut self.state else {
+            return false;
+        };
+        if state.next_batch(out).await {
+            return true;
+        }
+        self.state = None;
+        false
+    }
+
+    /// Cancelled when the hub shuts down (see [`Listener::recv_batch`]).
+    pub fn ending(&self) -> CancellationToken {
+        match &self.state {
+            Some(state) => state.shared.shutdown.clone(),
+            None => {
+                let ended = CancellationToken::new();
+                ended.cancel();
+                ended
             }
-            state.pending = VecDeque::with_capacity(PENDING_KEPT);
         }
     }
 
@@ -143,6 +167,74 @@ impl State {
         }
     }
 
+    /// [`Listener::recv_batch`].
+    async fn next_batch(&mut self, out: &mut Pieces) -> bool {
+        if self.shared.shutdown.is_cancelled() {
+            return false;
+        }
+        while out.room() > 0
+            && let Some(bytes) = self.pending.pop_front()
+        {
+            let _ = out.push(bytes);
+        }
+        if self.pending.is_empty() && self.pending.capacity() > PENDING_KEPT {
+            self.pending = VecDeque::new();
+        }
+        if !out.is_empty() {
+            return true;
+        }
+        let mut received = self.rx.recv().await;
+        loop {
+            match received {
+                Ok(chunk) => {
+                    let head = self.shared.head.load(Ordering::Acquire);
+                    if head.saturating_sub(chunk.end) > self.shared.config.backlog_bytes as u64 {
+                        self.drop_lagging(head - chunk.end);
+                        return false;
+                    }
+                    self.deliver_to(chunk.bytes, out);
+                }
+                Err(RecvError::Lagged(frames)) => {
+                    self.drop_lagging(frames);
+                    return false;
+                }
+                Err(RecvError::Closed) => return false,
+            }
+            // Room for one more chunk split around an ICY block?
+            if out.room() < 3 || !self.pending.is_empty() {
+                return true;
+            }
+            received = match self.rx.try_recv() {
+                Ok(chunk) => Ok(chunk),
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            };
+        }
+    }
+
+    /// [`State::deliver`] into `out`; what does not fit waits in `pending`.
+    fn deliver_to(&mut self, frame: Bytes, out: &mut Pieces) {
+        let mut sink = Spill {
+            out,
+            spill: &mut self.pending,
+        };
+        match &mut self.icy {
+            None => sink.extend([frame]),
+            Some(icy) => {
+                let title = &self.shared.title;
+                icy.push(
+                    frame,
+                    || {
+                        let t = title.borrow();
+                        (t.version, t.icy_block.clone())
+                    },
+                    &mut sink,
+                );
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<Bytes> {
         loop {
             if self.shared.shutdown.is_cancelled() {
@@ -164,23 +256,44 @@ impl State {
                 Ok(chunk) => {
                     let head = self.shared.head.load(Ordering::Acquire);
                     if head.saturating_sub(chunk.end) > self.shared.config.backlog_bytes as u64 {
-                        return self.drop_lagging(head - chunk.end);
+                        self.drop_lagging(head - chunk.end);
+                        return None;
                     }
                     self.deliver(chunk.bytes);
                 }
-                Err(RecvError::Lagged(frames)) => return self.drop_lagging(frames),
+                Err(RecvError::Lagged(frames)) => {
+                    self.drop_lagging(frames);
+                    return None;
+                }
                 Err(RecvError::Closed) => return None,
             }
         }
     }
 
-    fn drop_lagging(&mut self, behind: u64) -> Option<Bytes> {
+    fn drop_lagging(&mut self, behind: u64) {
         self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             behind,
             "dropping a listener that fell behind the live stream"
         );
-        None
+    }
+}
+
+/// Pieces for a write, then (once full, and from then on, to keep the order) the queue.
+struct Spill<'a> {
+    out: &'a mut Pieces,
+    spill: &'a mut VecDeque<Bytes>,
+}
+
+impl Extend<Bytes> for Spill<'_> {
+    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, iter: I) {
+        for bytes in iter {
+            if !self.spill.is_empty() {
+                self.spill.push_back(bytes);
+            } else if let Err(bytes) = self.out.push(bytes) {
+                self.spill.push_back(bytes);
+            }
+        }
     }
 }
 

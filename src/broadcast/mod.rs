@@ -12,6 +12,7 @@
 //! **Invariant:** the producer never waits for a consumer. Frames are shared `Bytes` on a
 //! bounded ring; a consumer that falls behind is dropped, never waited for.
 
+pub mod cancel;
 pub mod encoder;
 pub mod frames;
 pub mod hls;
@@ -21,6 +22,7 @@ pub mod icy;
 pub mod listener;
 pub mod opus;
 pub mod output;
+pub mod pieces;
 pub mod publisher;
 pub mod sessions;
 
@@ -30,6 +32,7 @@ pub use hub::{FeedEnd, Hub, HubConfig, HubError, Timed, TimedFeed, Title};
 pub use listener::Listener;
 pub use opus::OpusSink;
 pub use output::{Encoding, Mount, Output, OutputTask};
+pub use pieces::Pieces;
 pub use publisher::Publisher;
 pub use sessions::{OpenSession, SessionLog};
 

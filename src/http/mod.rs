@@ -209,9 +209,7 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: conn::Limits,
 ) -> std::io::Result<()> {
-    use hyper::body::Incoming;
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tower::ServiceExt;
+    use hyper_util::rt::TokioTimer;
 
     let token = state.process.shutdown_token().clone();
     let live = state.live.0.clone();
@@ -233,6 +231,17 @@ pub async fn serve_with(
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(8192) * 2)
         .max_headers(100);
+    let ctx = Arc::new(ConnContext {
+        app,
+        builder,
+        limits: limits.clone(),
+        token: token.clone(),
+        closing: closing.clone(),
+        live,
+        on_air,
+        process,
+        first_request,
+    });
     let mut listener = conn::GuardedListener::new(listener);
     let mut refused = 0u64;
     tokio::pin!(shutdown);
@@ -254,80 +263,28 @@ pub async fn serve_with(
             }
             continue;
         };
-        let app = app.clone();
-        let (idle, total) = (limits.body_idle, limits.body_total);
-        // Bodies that are also a file's go out with sendfile (see `splice`).
-        let slot = splice::Slot::default();
-        let io_slot = slot.clone();
-        let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
-            // A total body deadline by default; routes that take long bodies lift it.
-            let deadline = conn::TotalDeadline::new(total);
-            let mut req = req.map(|body| {
-                Body::new(conn::TimedBody::new(
-                    Body::new(body),
-                    idle,
-                    Some(deadline.clone()),
-                ))
-            });
-            req.extensions_mut().insert(deadline);
-            // Client addresses feed download counting (hashed there, never stored).
-            req.extensions_mut()
-                .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));
-            splice::track(app.clone().oneshot(req), slot.clone())
-        });
-        let (token, closing) = (token.clone(), closing.clone());
-        let (mut builder, live, stall, header_read) = (
-            builder.clone(),
-            live.clone(),
-            limits.write_stall,
-            limits.header_read,
-        );
-        let (on_air, process, first_request) =
-            (on_air.clone(), process.clone(), first_request.clone());
+        // The task holds only the socket, its permit and one shared context: a listener's
+        // task lives for hours, thousands at once, so its size is memory per listener (the
+        // hyper connection and the live input's session are boxed, off the task).
+        let ctx = Arc::clone(&ctx);
         tracker.spawn(async move {
             let _permit = permit;
             // Source clients (the live input) speak a protocol of their own on this port.
-            if let Some(live) = live
-                && is_live_source(&stream, header_read).await
+            if let Some(live) = &ctx.live
+                && is_live_source(&stream, ctx.limits.header_read).await
             {
-                crate::input::session::handle(live, stream, addr).await;
+                Box::pin(crate::input::session::handle(live.clone(), stream, addr)).await;
                 return;
             }
             // Stream listeners are served without hyper (see `stream`'s module doc).
-            let taken = tokio::select! {
-                taken = stream::take_listener(
-                    stream,
-                    on_air.mounts(),
-                    &first_request,
-                    || process.count_request(),
-                ) => taken,
-                () = closing.cancelled() => return,
-            };
-            let stream = match taken {
-                stream::Taken::Done => return,
-                stream::Taken::Http(stream, header_left) => {
-                    builder.header_read_timeout(header_left);
-                    stream
-                }
-            };
-            let io = TokioIo::new(conn::StallGuard::new(
-                splice::Spliced::new(stream, io_slot),
-                stall,
-            ));
-            let connection = builder.serve_connection(io, service);
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                r = connection.as_mut() => r,
-                () = token.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    tokio::select! {
-                        r = connection.as_mut() => r,
-                        () = closing.cancelled() => Ok(()),
-                    }
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(%addr, "connection closed: {e}");
+            let taken = crate::broadcast::cancel::UntilCancelled::new(
+                ctx.closing.clone(),
+                stream::take_listener(stream, ctx.on_air.mounts(), &ctx.first_request, || {
+                    ctx.process.count_request()
+                }),
+            );
+            if let Some(stream::Taken::Http(stream, header_left)) = taken.await {
+                Box::pin(serve_http(&ctx, stream, addr, header_left)).await;
             }
         });
     }
@@ -349,4 +306,73 @@ pub async fn serve_with(
         let _ = tokio::time::timeout(Duration::from_millis(500), tracker.wait()).await;
     }
     Ok(())
+}
+
+/// What every connection's task shares (one `Arc` per task, see [`serve_with`]).
+struct ConnContext {
+    app: Router,
+    builder: hyper::server::conn::http1::Builder,
+    limits: conn::Limits,
+    token: CancellationToken,
+    closing: CancellationToken,
+    live: Option<crate::input::LiveService>,
+    on_air: OnAir,
+    process: Process,
+    first_request: stream::FirstRequest,
+}
+
+/// One hyper HTTP/1 connection, from the request whose first bytes were already read, until
+/// the client closes it or the server shuts down.
+async fn serve_http(
+    ctx: &ConnContext,
+    stream: conn::Rewound<tokio::net::TcpStream>,
+    addr: std::net::SocketAddr,
+    header_left: Duration,
+) {
+    use hyper::body::Incoming;
+    use hyper_util::rt::TokioIo;
+    use tower::ServiceExt;
+
+    let app = ctx.app.clone();
+    let (idle, total) = (ctx.limits.body_idle, ctx.limits.body_total);
+    // Bodies that are also a file's go out with sendfile (see `splice`).
+    let slot = splice::Slot::default();
+    let io_slot = slot.clone();
+    let service = hyper::service::service_fn(move |req: axum::http::Request<Incoming>| {
+        // A total body deadline by default; routes that take long bodies lift it.
+        let deadline = conn::TotalDeadline::new(total);
+        let mut req = req.map(|body| {
+            Body::new(conn::TimedBody::new(
+                Body::new(body),
+                idle,
+                Some(deadline.clone()),
+            ))
+        });
+        req.extensions_mut().insert(deadline);
+        // Client addresses feed download counting (hashed there, never stored).
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(conn::PeerAddr(addr)));
+        splice::track(app.clone().oneshot(req), slot.clone())
+    });
+    let mut builder = ctx.builder.clone();
+    builder.header_read_timeout(header_left);
+    let io = TokioIo::new(conn::StallGuard::new(
+        splice::Spliced::new(stream, io_slot),
+        ctx.limits.write_stall,
+    ));
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        r = connection.as_mut() => r,
+        () = ctx.token.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            tokio::select! {
+                r = connection.as_mut() => r,
+                () = ctx.closing.cancelled() => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%addr, "connection closed: {e}");
+    }
 }

@@ -9,8 +9,10 @@
 //! A listener is the one client that stays for hours, thousands at once, so the server loop
 //! serves it without hyper ([`take_listener`]): it reads a connection's first request head
 //! itself, and a `GET` of a mount path becomes a task holding the socket, its place on the
-//! hub's ring and the bytes in flight, writing each shared chunk as it is published (a
-//! close-delimited body, as Icecast answers). Any other request goes to hyper with the bytes
+//! hub's ring and the pieces in flight ([`Pieces`]: references to the shared chunks, never a
+//! copy), writing the chunks as they are published, all it has to catch up in one vectored
+//! write (a close-delimited body, as Icecast answers). The task's size is most of a
+//! listener's memory: nothing else lives in it (the server loop boxes hyper's connection). Any other request goes to hyper with the bytes
 //! read so far ([`Rewound`]). The router's [`stream`] handler serves the same answer
 //! through axum (`HEAD`, and the router used on its own).
 
@@ -26,7 +28,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::conn::{Rewound, StallGuard};
-use crate::broadcast::{HubError, Mount, icy};
+use crate::broadcast::cancel::UntilCancelled;
+use crate::broadcast::{HubError, Listener, Mount, Pieces, icy};
 use crate::catalog::ClientFamily;
 
 /// Answers a stream request on `mount` (the router adds its paths).
@@ -119,10 +122,9 @@ pub enum Taken {
 enum Head {
     /// Not a `GET` of a mount path (or malformed: hyper answers it).
     Other,
-    /// A `GET` of `mounts[mount]` whose head is `len` bytes.
+    /// A `GET` of `mounts[mount]`.
     Listener {
         mount: usize,
-        len: usize,
         icy: bool,
         http10: bool,
         client: ClientFamily,
@@ -158,9 +160,8 @@ fn classify(buf: &[u8], mounts: &[Mount]) -> Head {
     let mut headers = [httparse::EMPTY_HEADER; 100];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => Head::Listener {
+        Ok(httparse::Status::Complete(_)) => Head::Listener {
             mount,
-            len,
             icy: mounts[mount].icy
                 && req.headers.iter().any(|h| {
                     h.name.eq_ignore_ascii_case("icy-metadata") && h.value.trim_ascii() == b"1"
@@ -188,53 +189,100 @@ pub async fn take_listener(
     limits: &FirstRequest,
     counted: impl FnOnce(),
 ) -> Taken {
+    let (mount, icy, http10, client) = match read_head(&mut stream, mounts, limits).await {
+        Read::Listener {
+            mount,
+            icy,
+            http10,
+            client,
+        } => (mount, icy, http10, client),
+        Read::Http(read, left) => return Taken::Http(Rewound::new(read, stream), left),
+        Read::Done => return Taken::Done,
+    };
+    counted();
+    let mount = &mounts[mount];
+    match mount.hub.subscribe_from(icy, client) {
+        Ok(listener) => {
+            let head = response_head(mount, icy, http10);
+            // `None`: the hub shut down.
+            let _ = serve(StallGuard::new(stream, limits.write_stall), listener, head).await;
+        }
+        Err(e) => {
+            tracing::debug!("stream refused: {e}");
+            let _ = stream.write_all(&refusal(&e, http10)).await;
+        }
+    }
+    Taken::Done
+}
+
+/// What [`read_head`] found.
+enum Read {
+    Listener {
+        mount: usize,
+        icy: bool,
+        http10: bool,
+        client: ClientFamily,
+    },
+    /// For hyper: the bytes read so far and the header time left.
+    Http(bytes::Bytes, Duration),
+    Done,
+}
+
+/// Reads until the request head tells a listener from any other request (the head's bytes
+/// are consumed for a listener).
+async fn read_head(stream: &mut TcpStream, mounts: &[Mount], limits: &FirstRequest) -> Read {
     let deadline = tokio::time::Instant::now() + limits.header_read;
     let mut buf = BytesMut::with_capacity(1024);
-    let (mount, len, icy, http10, client) = loop {
+    loop {
         match classify(&buf, mounts) {
             Head::Listener {
                 mount,
-                len,
                 icy,
                 http10,
                 client,
-            } => break (mount, len, icy, http10, client),
+            } => {
+                return Read::Listener {
+                    mount,
+                    icy,
+                    http10,
+                    client,
+                };
+            }
             Head::Other => {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                return Taken::Http(Rewound::new(buf.freeze(), stream), left);
+                return Read::Http(buf.freeze(), left);
             }
+            // Hyper answers `431`.
             Head::More if buf.len() >= limits.max_header_bytes => {
-                // Hyper answers `431`.
-                return Taken::Http(Rewound::new(buf.freeze(), stream), Duration::from_secs(1));
+                return Read::Http(buf.freeze(), Duration::from_secs(1));
             }
             Head::More => {}
         }
         match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {}
             // Closed, failed, or too slow to send a request head (hyper closes those too).
-            _ => return Taken::Done,
+            _ => return Read::Done,
         }
-    };
-    drop(buf.split_to(len));
-    drop(buf);
-    counted();
-    let mount = &mounts[mount];
+    }
+}
+
+/// The `503` of a listener the hub did not admit.
+fn refusal(e: &HubError, http10: bool) -> Vec<u8> {
     let status = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     let date = crate::feed::conditional::http_date(jiff::Timestamp::now());
-    let mut listener = match mount.hub.subscribe_from(icy, client) {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::debug!("stream refused: {e}");
-            let body = format!("{e}\n");
-            let answer = format!(
-                "{status} 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
-                 retry-after: 30\r\ncontent-length: {}\r\nconnection: close\r\ndate: {date}\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(answer.as_bytes()).await;
-            return Taken::Done;
-        }
-    };
+    let body = format!("{e}\n");
+    format!(
+        "{status} 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         retry-after: 30\r\ncontent-length: {}\r\nconnection: close\r\ndate: {date}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The `200` head of a listener's answer (a close-delimited body follows).
+fn response_head(mount: &Mount, icy: bool, http10: bool) -> BytesMut {
+    let status = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    let date = crate::feed::conditional::http_date(jiff::Timestamp::now());
     let mut head = BytesMut::with_capacity(1024);
     head.extend_from_slice(format!("{status} 200 OK\r\n").as_bytes());
     let framing = [
@@ -252,24 +300,51 @@ pub async fn take_listener(
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(format!("date: {date}\r\n\r\n").as_bytes());
-    listener.drain_ready(&mut head);
-    let mut io = StallGuard::new(stream, limits.write_stall);
-    if io.write_all(&head).await.is_err() {
-        return Taken::Done;
-    }
-    drop(head);
-    send(&mut io, &mut listener).await;
-    Taken::Done
+    head
 }
 
-/// The listener's bytes as they are published, until its stream ends or the client is gone
-/// (a write that failed, or stalled past the limit).
-async fn send(io: &mut StallGuard<TcpStream>, listener: &mut crate::broadcast::Listener) {
-    while let Some(bytes) = listener.recv().await {
-        if io.write_all(&bytes).await.is_err() {
+/// A listener's answer: the head, the burst (a few frames per vectored write, never copied),
+/// then its bytes as they are published, until its stream ends or the client is gone (a write that failed, or stalled
+/// past the limit). All it holds meanwhile is the socket, its place on the ring and the
+/// pieces in flight (shared chunks, never copied).
+fn serve(
+    mut io: StallGuard<TcpStream>,
+    mut listener: Listener,
+    mut head: BytesMut,
+) -> UntilCancelled<impl Future<Output = ()>> {
+    let ending = listener.ending();
+    let work = async move {
+        // The burst follows from the listener's queue, written by reference like the rest.
+        if io.write_all(&head).await.is_err() {
             return;
         }
+        drop(std::mem::take(&mut head));
+        let mut pieces = Pieces::default();
+        while listener.recv_batch(&mut pieces).await {
+            if write_pieces(&mut io, &mut pieces).await.is_err() {
+                return;
+            }
+        }
+    };
+    UntilCancelled::new(ending, work)
+}
+
+/// Writes every piece, as few vectored writes as the socket allows. The slices are rebuilt
+/// at each poll rather than kept in the task across the wait.
+async fn write_pieces(io: &mut StallGuard<TcpStream>, pieces: &mut Pieces) -> std::io::Result<()> {
+    use tokio::io::AsyncWrite;
+    while !pieces.is_empty() {
+        let n = std::future::poll_fn(|cx| {
+            std::pin::Pin::new(&mut *io)
+                .poll_write_vectored(cx, &pieces.io_slices()[..pieces.len()])
+        })
+        .await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        pieces.advance(n);
     }
+    Ok(())
 }
 
 /// Whether the client asked for in-band metadata (`Icy-MetaData: 1`).
