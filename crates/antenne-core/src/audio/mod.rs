@@ -20,6 +20,7 @@ pub mod mp3frame;
 mod normalise;
 pub mod oggopus;
 pub mod opus;
+pub mod pcmcache;
 pub mod render;
 pub mod resample;
 pub mod silence;

@@ -22,7 +22,8 @@ use super::encode::Mp3FileWriter;
 use super::halves::{Plan, encode_halves};
 use super::id3::EpisodeTags;
 use super::limiter::LimiterParams;
-use super::normalise::{Producer, simulate};
+use super::normalise::{Producer, Programme, simulate};
+use super::pcmcache::{CacheWriter, PcmCache};
 use super::trim::TrimRange;
 use super::verify::TeeMeter;
 use super::{AudioError, PcmSource};
@@ -100,7 +101,30 @@ pub fn analyze_file(
         rate,
         keep_excerpts,
         max_duration_s,
+        None,
     )
+}
+
+/// Pass 1 of a render: [`analyze_file`] with excerpts, and the decoded frames kept in a
+/// [`PcmCache`] in `cache_dir` when decoding is what a second read would cost (a compressed or
+/// resampled source; not a PCM file at the station rate).
+fn analyze_for_render(
+    path: &Path,
+    rate: u32,
+    max_duration_s: f64,
+    cache_dir: &Path,
+) -> Result<(Analysis, Option<PcmCache>), AudioError> {
+    let src = open_station(path, rate)?;
+    let info = src.info();
+    let plain = info.codec.starts_with("pcm") && info.sample_rate == rate;
+    let mut cache = (!plain)
+        .then(|| CacheWriter::create(cache_dir, rate))
+        .flatten();
+    let analysis = analyze_station(src, path, rate, true, max_duration_s, cache.as_mut())?;
+    let cache = cache
+        .and_then(CacheWriter::finish)
+        .filter(|c| c.frames() == analysis.report.duration_frames);
+    Ok((analysis, cache))
 }
 
 /// [`analyze_file`] over any byte source (`label` names it in errors and gives the format
@@ -114,7 +138,7 @@ pub fn analyze_source(
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
     let src = super::decode::open_station_source(source, label, rate)?;
-    analyze_station(src, label, rate, keep_excerpts, max_duration_s)
+    analyze_station(src, label, rate, keep_excerpts, max_duration_s, None)
 }
 
 fn analyze_station(
@@ -123,6 +147,7 @@ fn analyze_station(
     rate: u32,
     keep_excerpts: bool,
     max_duration_s: f64,
+    mut cache: Option<&mut CacheWriter>,
 ) -> Result<Analysis, AudioError> {
     let facts = facts(src.info());
     let mut analyser = Analyser::new(rate)?;
@@ -136,6 +161,9 @@ fn analyze_station(
             break;
         }
         analyser.add(&buf)?;
+        if let Some(c) = cache.as_mut() {
+            c.add(&buf);
+        }
         if let Some(e) = excerpts.as_mut() {
             e.add_chunk(&buf);
         }
@@ -213,7 +241,7 @@ pub(super) struct Encoded {
 /// helper thread, LAME here, and the encoded bytes decoded and metered on a third thread as
 /// they are written (see `verify`).
 pub(super) fn encode_pass(
-    input: &Path,
+    input: &Programme,
     tmp: &Path,
     opts: &RenderOptions,
     gain_db: f64,
@@ -265,8 +293,17 @@ pub fn render_episode(
     opts: &RenderOptions,
 ) -> Result<RenderReport, AudioError> {
     let started = std::time::Instant::now();
-    let analysis = analyze_file(input, opts.rate, true, opts.max_duration_s)?;
-    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), "render: analysed");
+    let cache_dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (analysis, cache) = analyze_for_render(input, opts.rate, opts.max_duration_s, cache_dir)?;
+    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), cached = cache.is_some(), "render: analysed");
+    // Every later reader reads the frames pass 1 decoded, when they were kept.
+    let programme = Programme {
+        path: input.to_path_buf(),
+        cache,
+    };
     let before = analysis.report.clone();
     let integrated = check_usable(input, &before)?;
     let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
@@ -304,7 +341,7 @@ pub fn render_episode(
     if needs_limiter {
         // The limiter lowers loudness a little, almost independently of the gain: one
         // simulation (no encoding) measures how much, and the gain makes up for it.
-        let got = simulate(input, opts, gain_db, params, trim)? + shift;
+        let got = simulate(&programme, opts, gain_db, params, trim)? + shift;
         let err = opts.target_lufs - got;
         if err.is_finite() && err.abs() >= 0.05 {
             gain_db += err;
@@ -326,8 +363,8 @@ pub fn render_episode(
             after,
             seam,
         } = match Plan::for_programme(trim.len(), opts.rate) {
-            Some(plan) => encode_halves(input, &tmp, opts, gain_db, params, trim, plan),
-            None => encode_pass(input, &tmp, opts, gain_db, params, trim),
+            Some(plan) => encode_halves(&programme, &tmp, opts, gain_db, params, trim, plan),
+            None => encode_pass(&programme, &tmp, opts, gain_db, params, trim),
         }
         .map_err(cleanup)?;
         tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), passes, ?seam, "render: encoded and measured");
