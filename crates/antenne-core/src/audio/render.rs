@@ -428,3 +428,77 @@ fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::Mp3StreamEncoder;
+
+    /// An MP3 of `secs` seconds of a tone with noise, from the station's own encoder.
+    fn mp3(path: &Path, rate: u32, secs: f64) {
+        let mut seed = 7u32;
+        let pcm: Vec<f32> = (0..(secs * rate as f64) as usize)
+            .flat_map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                let s = 0.3 * (i as f32 * 0.031).sin() + 0.05 * noise;
+                [s, -s]
+            })
+            .collect();
+        let mut enc = Mp3StreamEncoder::new(rate, 128).unwrap();
+        let mut bytes = Vec::new();
+        enc.encode(&pcm, &mut bytes).unwrap();
+        enc.flush(&mut bytes).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn pass_one_keeps_exactly_the_frames_a_fresh_decode_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp3");
+        let rate = 44_100;
+        mp3(&input, rate, 5.0);
+        let cache_dir = dir.path().join("out");
+        std::fs::create_dir(&cache_dir).unwrap();
+        let (analysis, cache) = analyze_for_render(&input, rate, 3600.0, &cache_dir).unwrap();
+        let cache = cache.expect("a compressed input is cached");
+        assert_eq!(cache.frames(), analysis.report.duration_frames);
+        // Nothing named is left in the folder.
+        assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 0);
+        let read = |src: &mut dyn PcmSource| {
+            let mut all = Vec::new();
+            while src.read(&mut all, 10_000).unwrap() > 0 {}
+            all
+        };
+        let cached = read(&mut cache.reader());
+        let fresh = read(&mut open_station(&input, rate).unwrap());
+        assert_eq!(cached.len(), fresh.len());
+        assert!(
+            cached == fresh,
+            "the cache holds the decoded samples bit for bit"
+        );
+    }
+
+    #[test]
+    fn a_pcm_file_at_the_station_rate_is_read_again_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&input, spec).unwrap();
+        for i in 0..44_100 {
+            let s = (8_000.0 * (i as f32 * 0.05).sin()) as i16;
+            w.write_sample(s).unwrap();
+            w.write_sample(s).unwrap();
+        }
+        w.finalize().unwrap();
+        let (_, cache) = analyze_for_render(&input, 44_100, 3600.0, dir.path()).unwrap();
+        assert!(cache.is_none());
+        let (_, cache) = analyze_for_render(&input, 48_000, 3600.0, dir.path()).unwrap();
+        assert!(cache.is_some(), "a resampled source is cached");
+    }
+}
