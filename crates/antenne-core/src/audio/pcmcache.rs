@@ -14,10 +14,10 @@
 //! drops the cache: the readers then decode the file as before.
 
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{AudioError, PcmSource};
 
@@ -27,21 +27,22 @@ pub const MAX_SECONDS: f64 = 3.0 * 3600.0;
 const BATCH: usize = 1 << 20;
 const FRAME_BYTES: usize = 8;
 
-/// Station-format frames being written to an unlinked temp file.
-pub struct CacheWriter {
-    file: Option<std::io::BufWriter<File>>,
-    frames: u64,
+/// An unlinked temp file being filled with station-format frames, by one [`CacheWriter`] or
+/// several (each from its own frame on: pass 1 decodes its two halves on two threads).
+pub struct CacheFile {
+    file: Arc<File>,
     max_frames: u64,
 }
 
-impl CacheWriter {
+impl CacheFile {
     /// A cache in `dir` for a programme at `rate`; `None` (no cache) when the file cannot be
     /// made there.
-    pub fn create(dir: &Path, rate: u32) -> Option<CacheWriter> {
+    pub fn create(dir: &Path, rate: u32) -> Option<CacheFile> {
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
         let path = dir.join(format!(
-            ".antenne-pcm-{}-{:?}.tmp",
+            ".antenne-pcm-{}-{}.tmp",
             std::process::id(),
-            std::thread::current().id()
+            SERIAL.fetch_add(1, Ordering::Relaxed)
         ));
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -57,49 +58,79 @@ impl CacheWriter {
         };
         // Unlinked now: the open handle keeps the data; a crash leaves nothing behind.
         let _ = std::fs::remove_file(&path);
-        Some(CacheWriter {
-            file: Some(std::io::BufWriter::with_capacity(BATCH, file)),
-            frames: 0,
+        Some(CacheFile {
+            file: Arc::new(file),
             max_frames: (MAX_SECONDS * rate as f64) as u64,
         })
     }
 
-    /// Appends interleaved stereo frames; on any failure the cache is dropped, silently.
-    pub fn add(&mut self, frames: &[f32]) {
-        let Some(file) = self.file.as_mut() else {
-            return;
-        };
-        let n = (frames.len() / 2) as u64;
-        if self.frames + n > self.max_frames {
-            self.file = None;
-            return;
-        }
-        let mut bytes = [0u8; 4 * 512];
-        let mut ok = true;
-        for chunk in frames[..n as usize * 2].chunks(512) {
-            for (b, s) in bytes.chunks_exact_mut(4).zip(chunk) {
-                b.copy_from_slice(&s.to_le_bytes());
-            }
-            if file.write_all(&bytes[..chunk.len() * 4]).is_err() {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            self.frames += n;
-        } else {
-            tracing::debug!("PCM cache dropped: write failed");
-            self.file = None;
+    /// A writer of the frames from `start` on.
+    pub fn writer(&self, start: u64) -> CacheWriter {
+        CacheWriter {
+            file: Some(self.file.clone()),
+            next: start,
+            batch: Vec::with_capacity(BATCH),
+            batch_at: start,
+            max_frames: self.max_frames,
         }
     }
 
-    /// The finished cache, if every frame made it to the file.
-    pub fn finish(self) -> Option<PcmCache> {
-        let file = self.file?.into_inner().ok()?;
-        Some(PcmCache {
-            file: Arc::new(file),
-            frames: self.frames,
-        })
+    /// The finished cache of `frames` frames (every writer finished, all of them written).
+    pub fn finish(self, frames: u64) -> PcmCache {
+        PcmCache {
+            file: self.file,
+            frames,
+        }
+    }
+}
+
+/// Writes consecutive frames into a [`CacheFile`] from a given frame on.
+pub struct CacheWriter {
+    /// `None` once anything failed: the cache is not to be used.
+    file: Option<Arc<File>>,
+    /// The frame after the last one added.
+    next: u64,
+    batch: Vec<u8>,
+    /// The frame the batch starts at.
+    batch_at: u64,
+    max_frames: u64,
+}
+
+impl CacheWriter {
+    /// Appends interleaved stereo frames; on any failure the cache is dropped, silently.
+    pub fn add(&mut self, frames: &[f32]) {
+        if self.file.is_none() {
+            return;
+        }
+        let n = (frames.len() / 2) as u64;
+        if self.next + n > self.max_frames {
+            self.file = None;
+            return;
+        }
+        for s in &frames[..n as usize * 2] {
+            self.batch.extend_from_slice(&s.to_le_bytes());
+        }
+        self.next += n;
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(file) = &self.file
+            && let Err(e) = file.write_all_at(&self.batch, self.batch_at * FRAME_BYTES as u64)
+        {
+            tracing::debug!(error = %e, "PCM cache dropped: write failed");
+            self.file = None;
+        }
+        self.batch.clear();
+        self.batch_at = self.next;
+    }
+
+    /// The frame after the last one written, if every frame made it to the file.
+    pub fn finish(mut self) -> Option<u64> {
+        self.flush();
+        self.file.map(|_| self.next)
     }
 }
 
@@ -176,14 +207,22 @@ mod tests {
     #[test]
     fn frames_come_back_exactly_from_any_position() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = CacheWriter::create(dir.path(), 44_100).expect("a cache");
+        let file = CacheFile::create(dir.path(), 44_100).expect("a cache");
         let frames: Vec<f32> = (0..100_000)
             .map(|i| (i as f32 * 0.013).sin() * 1.3)
             .collect();
-        for chunk in frames.chunks(2 * 777) {
-            w.add(chunk);
+        // Written in two parts, the second first, as pass 1's two threads may.
+        let mut b = file.writer(20_000);
+        for chunk in frames[40_000..].chunks(2 * 777) {
+            b.add(chunk);
         }
-        let cache = w.finish().expect("finished");
+        assert_eq!(b.finish(), Some(50_000));
+        let mut a = file.writer(0);
+        for chunk in frames[..40_000].chunks(2 * 777) {
+            a.add(chunk);
+        }
+        assert_eq!(a.finish(), Some(20_000));
+        let cache = file.finish(50_000);
         assert_eq!(cache.frames(), 50_000);
         // The file has no name: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -201,7 +240,8 @@ mod tests {
     #[test]
     fn a_programme_over_the_limit_is_not_cached() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = CacheWriter::create(dir.path(), 1).expect("a cache");
+        let file = CacheFile::create(dir.path(), 1).expect("a cache");
+        let mut w = file.writer(0);
         w.max_frames = 10;
         w.add(&[0.0; 16]);
         w.add(&[0.0; 16]);

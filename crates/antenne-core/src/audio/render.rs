@@ -1,7 +1,8 @@
 //! The episode render: analyse → gain → limit → trim → encode → measure the MP3 → publish.
 //!
-//! Pass 1 analyses the source (loudness, peaks, silence, and — from encoded excerpts — the
-//! loudness the MP3 encoder will leave), its meters on two worker threads. When the gain would
+//! Pass 1 (`pass1`) analyses the source (loudness, peaks, silence, and — from encoded excerpts —
+//! the loudness the MP3 encoder will leave), its meters on two worker threads, and keeps a
+//! compressed source's decoded frames on disk so that no later reader decodes it again. When the gain would
 //! push peaks over the ceiling, one simulation (no encoding, two halves on two threads) finds the
 //! gain that lands on target after the limiter. The encode pass runs decode/normalise on one
 //! thread, LAME on another, and decodes and meters the encoded bytes on a third as they are
@@ -15,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
+use super::analyse::{Analysis, LoudnessReport, Measured, SourceFacts};
 use super::calibrate::Excerpts;
 use super::decode::open_station;
 use super::encode::Mp3FileWriter;
@@ -23,7 +24,7 @@ use super::halves::{Plan, encode_halves};
 use super::id3::EpisodeTags;
 use super::limiter::LimiterParams;
 use super::normalise::{Producer, Programme, simulate};
-use super::pcmcache::{CacheWriter, PcmCache};
+use super::pass1::{Span, analyze_for_render, measure_part};
 use super::trim::TrimRange;
 use super::verify::TeeMeter;
 use super::{AudioError, PcmSource};
@@ -101,30 +102,7 @@ pub fn analyze_file(
         rate,
         keep_excerpts,
         max_duration_s,
-        None,
     )
-}
-
-/// Pass 1 of a render: [`analyze_file`] with excerpts, and the decoded frames kept in a
-/// [`PcmCache`] in `cache_dir` when decoding is what a second read would cost (a compressed or
-/// resampled source; not a PCM file at the station rate).
-fn analyze_for_render(
-    path: &Path,
-    rate: u32,
-    max_duration_s: f64,
-    cache_dir: &Path,
-) -> Result<(Analysis, Option<PcmCache>), AudioError> {
-    let src = open_station(path, rate)?;
-    let info = src.info();
-    let plain = info.codec.starts_with("pcm") && info.sample_rate == rate;
-    let mut cache = (!plain)
-        .then(|| CacheWriter::create(cache_dir, rate))
-        .flatten();
-    let analysis = analyze_station(src, path, rate, true, max_duration_s, cache.as_mut())?;
-    let cache = cache
-        .and_then(CacheWriter::finish)
-        .filter(|c| c.frames() == analysis.report.duration_frames);
-    Ok((analysis, cache))
 }
 
 /// [`analyze_file`] over any byte source (`label` names it in errors and gives the format
@@ -138,48 +116,26 @@ pub fn analyze_source(
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
     let src = super::decode::open_station_source(source, label, rate)?;
-    analyze_station(src, label, rate, keep_excerpts, max_duration_s, None)
+    analyze_station(src, label, rate, keep_excerpts, max_duration_s)
 }
 
 fn analyze_station(
-    mut src: super::decode::StationSource,
+    src: super::decode::StationSource,
     path: &Path,
     rate: u32,
     keep_excerpts: bool,
     max_duration_s: f64,
-    mut cache: Option<&mut CacheWriter>,
 ) -> Result<Analysis, AudioError> {
     let facts = facts(src.info());
-    let mut analyser = Analyser::new(rate)?;
-    let mut excerpts =
+    let excerpts =
         keep_excerpts.then(|| Excerpts::new(src.len_frames().map(|n| n.div_ceil(CHUNK as u64))));
-    let max_frames = (max_duration_s * rate as f64) as u64;
-    let mut buf = Vec::with_capacity(CHUNK * 2);
-    loop {
-        buf.clear();
-        if src.read(&mut buf, CHUNK)? == 0 {
-            break;
-        }
-        analyser.add(&buf)?;
-        if let Some(c) = cache.as_mut() {
-            c.add(&buf);
-        }
-        if let Some(e) = excerpts.as_mut() {
-            e.add_chunk(&buf);
-        }
-        if analyser.frames() > max_frames {
-            return Err(AudioError::Rejected {
-                path: path.to_path_buf(),
-                reason: format!("longer than the {:.0} h limit", max_duration_s / 3600.0),
-            });
-        }
-    }
+    let part = measure_part(src, path, rate, Span::WHOLE, excerpts, max_duration_s, None)?;
     let facts = SourceFacts {
-        channels: src.info().channels.max(facts.channels),
+        channels: part.channels.max(facts.channels),
         ..facts
     };
-    let mut analysis = analyser.finish(facts)?;
-    analysis.excerpts = excerpts;
+    let mut analysis = Measured::combine(&[part.measured], facts)?;
+    analysis.excerpts = part.excerpts;
     Ok(analysis)
 }
 
@@ -477,6 +433,42 @@ mod tests {
             cached == fresh,
             "the cache holds the decoded samples bit for bit"
         );
+    }
+
+    #[test]
+    fn a_long_programme_decoded_in_two_parts_is_the_programme_decoded_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let station = 44_100;
+        for source in [44_100, 48_000] {
+            let input = dir.path().join(format!("long-{source}.mp3"));
+            mp3(&input, source, super::super::pass1::SPLIT_MIN_S + 10.0);
+            let (two, cache) = analyze_for_render(&input, station, 3600.0, dir.path()).unwrap();
+            let cache = cache.expect("cached");
+            let one = analyze_file(&input, station, false, 3600.0).unwrap().report;
+            assert_eq!(
+                two.report.duration_frames, one.duration_frames,
+                "{source} Hz"
+            );
+            let (a, b) = (
+                two.report.integrated_lufs.unwrap(),
+                one.integrated_lufs.unwrap(),
+            );
+            assert!((a - b).abs() < 0.01, "{source} Hz: {a} vs {b}");
+            assert_eq!(two.report.true_peak_dbtp, one.true_peak_dbtp);
+            let mut cached = Vec::new();
+            let mut r = cache.reader();
+            while r.read(&mut cached, 65_536).unwrap() > 0 {}
+            let mut fresh = Vec::new();
+            let mut src = open_station(&input, station).unwrap();
+            while src.read(&mut fresh, 65_536).unwrap() > 0 {}
+            assert_eq!(cached.len(), fresh.len());
+            let worst = cached
+                .iter()
+                .zip(&fresh)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{source} Hz: the parts differ by {worst}");
+        }
     }
 
     #[test]
