@@ -8,7 +8,7 @@
 //! them, so by its first kept frame the limiter's state is the one-pass reader's (its release,
 //! 150 ms, has decayed a hundred-fold many times over).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
@@ -37,7 +37,7 @@ pub(super) struct Programme {
 impl Programme {
     /// The file, decoded by every reader.
     #[cfg(test)]
-    pub(super) fn file(path: &Path) -> Programme {
+    pub(super) fn file(path: &std::path::Path) -> Programme {
         Programme {
             path: path.to_path_buf(),
             cache: None,
@@ -75,7 +75,7 @@ impl Normalised {
     /// decodes and limits from the start and drops the frames before `start` (slower, exact).
     #[cfg(test)]
     pub(super) fn open_at(
-        path: &Path,
+        path: &std::path::Path,
         rate: u32,
         gain_db: f64,
         params: LimiterParams,
@@ -264,6 +264,7 @@ fn sim_err(e: ebur128::Error) -> AudioError {
 mod tests {
     use super::*;
     use crate::audio::id3::EpisodeTags;
+    use std::path::Path;
 
     /// 12 s of tone and noise with a full-scale click every second (work for the limiter).
     fn clicky_wav(path: &Path, rate: u32) {
