@@ -238,8 +238,9 @@ pub(super) fn analyze_for_render(
     let a = a?;
     let b = match b {
         Ok(b) => b,
-        // A rejection or a decoding error holds for the whole file: report it.
-        Err(e) if e.is_input_error() => return Err(e),
+        // Too long is too long; anything else (a seek past the end of a file shorter than its
+        // header says, a bad packet after the middle) is for the one-thread pass to meet.
+        Err(e @ AudioError::Rejected { .. }) => return Err(e),
         Err(e) => {
             tracing::debug!(file = %path.display(), error = %e, "pass 1 on one thread");
             return finish(vec![whole(open_station(path, rate)?, None)?], facts, None);
