@@ -1,9 +1,12 @@
-//! Ingest benchmark: a generated N-minute stereo 44.1 kHz WAV (default 60) and its 128k MP3,
-//! rendered end to end by Antenne, against ffmpeg's two-pass loudnorm job and ffmpeg's
-//! encode-only floor, in the same run. Every job runs as a child under `/usr/bin/time` (wall,
-//! user+sys CPU, peak RSS); the outputs are then measured with ffmpeg's ebur128 filter.
+//! Ingest benchmark: a generated N-minute stereo 44.1 kHz programme, as MP3 (192 kbps), AAC
+//! (192 kbps, M4A, ffmpeg's native encoder), FLAC or WAV, rendered end to end by Antenne,
+//! against the floor (ffmpeg decoding the input and encoding it with LAME at the station's
+//! 128 kbps, no loudness work) and ffmpeg's two-pass loudnorm job, in the same run. Every job
+//! runs as a child under `/usr/bin/time` (wall, user+sys CPU, peak RSS); the outputs are then
+//! measured with ffmpeg's ebur128 filter.
 //!
-//!     cargo bench --bench ingest -- [--minutes 60] [--dir /tmp/antenne-bench]
+//!     cargo bench --bench ingest -- [--minutes 10,30,60] [--inputs mp3,aac,flac]
+//!         [--runs 1] [--two-pass-max-minutes 10] [--dir /tmp/antenne-bench]
 //!     cargo bench --bench ingest -- --memory-hours 3 [--dir /tmp/antenne-bench]
 //!
 //! The second form only renders a generated H-hour WAV with Antenne and reports its peak RSS
@@ -204,122 +207,200 @@ fn main() {
         memory_only(&me, &dir, hours);
         return;
     }
-    let minutes: u32 = flag("--minutes").map(|m| m.parse().unwrap()).unwrap_or(60);
+    let list = |name: &str, default: &str| -> Vec<String> {
+        flag(name)
+            .unwrap_or_else(|| default.into())
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let minutes: Vec<u32> = list("--minutes", "10,30,60")
+        .iter()
+        .map(|m| m.parse().expect("--minutes N[,N...]"))
+        .collect();
+    let inputs = list("--inputs", "mp3,aac,flac");
+    let runs: u32 = flag("--runs").map(|r| r.parse().unwrap()).unwrap_or(1);
+    // The two-pass job is 6-7x the others: by default only on the short programmes.
+    let two_pass_max: u32 = flag("--two-pass-max-minutes")
+        .map(|m| m.parse().unwrap())
+        .unwrap_or(10);
+    for &m in &minutes {
+        for run in 1..=runs {
+            one_length(&me, &dir, m, &inputs, m <= two_pass_max, run);
+        }
+    }
+}
+
+/// The input of `kind` (`wav`, `mp3`, `aac`, `flac`) for an `minutes`-minute programme, made
+/// from the generated WAV on first use: MP3 192 kbps (LAME), AAC 192 kbps in M4A (ffmpeg's
+/// native encoder), FLAC (ffmpeg's encoder, default level).
+fn input(dir: &Path, minutes: u32, kind: &str) -> PathBuf {
     let wav = dir.join(format!("programme-{minutes}min.wav"));
-    let mp3 = dir.join(format!("programme-{minutes}min.mp3"));
     if !wav.exists() {
         eprintln!("generating {}", wav.display());
         generate_wav(&wav, minutes);
     }
-    if !mp3.exists() {
-        let partial = dir.join(format!("programme-{minutes}min.partial.mp3"));
+    let (ext, codec): (&str, &[&str]) = match kind {
+        "wav" => return wav,
+        "mp3" => ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"]),
+        "aac" => ("m4a", &["-c:a", "aac", "-b:a", "192k"]),
+        "flac" => ("flac", &["-c:a", "flac"]),
+        other => panic!("unknown input kind {other} (wav, mp3, aac, flac)"),
+    };
+    let path = dir.join(format!("programme-{minutes}min-{kind}.{ext}"));
+    if !path.exists() {
+        let partial = dir.join(format!("programme-{minutes}min-{kind}.partial.{ext}"));
         let ok = ffmpeg()
             .arg("-i")
             .arg(&wav)
-            .args(["-c:a", "libmp3lame", "-b:a", "128k"])
+            .args(codec)
             .arg(&partial)
             .status()
             .unwrap();
-        assert!(ok.success());
-        std::fs::rename(&partial, &mp3).unwrap();
+        assert!(ok.success(), "ffmpeg could not make the {kind} input");
+        std::fs::rename(&partial, &path).unwrap();
     }
+    path
+}
+
+/// One run over every input kind at one length: Antenne, the floor and (when `two_pass`)
+/// ffmpeg's two-pass loudnorm job, back to back per input.
+fn one_length(me: &Path, dir: &Path, minutes: u32, kinds: &[String], two_pass: bool, run: u32) {
+    let inputs: Vec<(String, PathBuf)> = kinds
+        .iter()
+        .map(|k| (k.clone(), input(dir, minutes, k)))
+        .collect();
+    println!();
     println!(
-        "{minutes}-minute input; load average before: {}",
+        "### {minutes}-minute input, run {run}; load average before: {}",
         load_average()
     );
     println!();
     println!(
-        "| input | job | wall s | CPU s | peak RSS MB | published I LUFS (ffmpeg) | TP dBTP (ffmpeg) |"
+        "| input | job | wall s | CPU s | peak RSS MB | published I LUFS (ffmpeg) | TP dBTP (ffmpeg) | load (1 min) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut ratios = Vec::new();
-    for input in [&wav, &mp3] {
-        let kind = input.extension().unwrap().to_string_lossy().into_owned();
+    for (kind, input) in &inputs {
         let ours_out = dir.join(format!("ours-{kind}.mp3"));
         let ours = timed(
             "antenne render",
-            Command::new(&me).arg("--render").arg(input).arg(&ours_out),
+            Command::new(me).arg("--render").arg(input).arg(&ours_out),
         );
         let (oi, otp) = ffmpeg_measure(&ours_out);
-
-        let p1 = timed(
-            "ffmpeg loudnorm pass 1",
-            Command::new(&me).arg("--loudnorm-pass1").arg(input),
+        println!(
+            "| {kind} | antenne (end to end) | {:.1} | {:.1} | {:.0} | {oi:.2} | {otp:.2} | {} |",
+            ours.wall,
+            ours.cpu,
+            ours.rss_mb,
+            load_1()
         );
-        let m: serde_json::Value = serde_json::from_str(p1.stdout.trim()).expect("pass 1 JSON");
-        let filter = format!(
-            "loudnorm=I=-16:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:measured_thresh={}:offset={}:linear=true",
-            m["input_i"].as_str().unwrap(),
-            m["input_tp"].as_str().unwrap(),
-            m["input_lra"].as_str().unwrap(),
-            m["input_thresh"].as_str().unwrap(),
-            m["target_offset"].as_str().unwrap()
-        );
-        let ff_out = dir.join(format!("ffmpeg-{kind}.mp3"));
-        let p2 = timed(
-            "ffmpeg loudnorm pass 2",
-            ffmpeg()
-                .arg("-i")
-                .arg(input)
-                .args([
-                    "-af",
-                    &filter,
-                    "-ar",
-                    "44100",
-                    "-c:a",
-                    "libmp3lame",
-                    "-b:a",
-                    "128k",
-                ])
-                .arg(&ff_out),
-        );
-        let (fi, ftp) = ffmpeg_measure(&ff_out);
         let floor_out = dir.join(format!("floor-{kind}.mp3"));
         let floor = timed(
-            "ffmpeg encode only",
+            "ffmpeg decode + LAME (floor)",
             ffmpeg()
                 .arg("-i")
                 .arg(input)
-                .args(["-c:a", "libmp3lame", "-b:a", "128k"])
+                .args(["-c:a", "libmp3lame", "-b:a", "128k", "-ar", "44100"])
                 .arg(&floor_out),
         );
-
-        let two = Run {
-            wall: p1.wall + p2.wall,
-            cpu: p1.cpu + p2.cpu,
-            rss_mb: p1.rss_mb.max(p2.rss_mb),
-            stdout: String::new(),
-        };
         println!(
-            "| {kind} | antenne (end to end) | {:.1} | {:.1} | {:.0} | {oi:.2} | {otp:.2} |",
-            ours.wall, ours.cpu, ours.rss_mb
+            "| {kind} | ffmpeg decode + LAME 128k (floor) | {:.1} | {:.1} | {:.0} | — | — | {} |",
+            floor.wall,
+            floor.cpu,
+            floor.rss_mb,
+            load_1()
         );
-        println!(
-            "| {kind} | ffmpeg loudnorm two-pass | {:.1} | {:.1} | {:.0} | {fi:.2} | {ftp:.2} |",
-            two.wall, two.cpu, two.rss_mb
-        );
-        println!(
-            "| {kind} | ffmpeg encode only (floor) | {:.1} | {:.1} | {:.0} | — | — |",
-            floor.wall, floor.cpu, floor.rss_mb
-        );
-        ratios.push((kind, ours, two, floor));
+        let two = two_pass.then(|| {
+            let (two, fi, ftp) = two_pass_job(me, dir, kind, input);
+            println!(
+                "| {kind} | ffmpeg loudnorm two-pass | {:.1} | {:.1} | {:.0} | {fi:.2} | {ftp:.2} | {} |",
+                two.wall,
+                two.cpu,
+                two.rss_mb,
+                load_1()
+            );
+            two
+        });
+        ratios.push((kind.clone(), ours, two, floor));
     }
+    let short = minutes <= 10;
     println!();
     println!(
-        "| input | two-pass / antenne, wall (target >= 4) | two-pass / antenne, CPU | antenne / floor, wall (target <= 1.25) | antenne / floor, CPU |"
+        "| input | antenne / floor, wall (target <= {}) | antenne / floor, CPU | two-pass / antenne, wall (target >= 6 at 10 min) | two-pass / antenne, CPU |",
+        if short { "1.1" } else { "1.0" }
     );
     println!("|---|---|---|---|---|");
     for (kind, ours, two, floor) in &ratios {
+        let (tw, tc) = match two {
+            Some(two) => (
+                format!("{:.2}x", two.wall / ours.wall),
+                format!("{:.2}x", two.cpu / ours.cpu),
+            ),
+            None => ("—".into(), "—".into()),
+        };
         println!(
-            "| {kind} | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
-            two.wall / ours.wall,
-            two.cpu / ours.cpu,
+            "| {kind} | {:.2}x | {:.2}x | {tw} | {tc} |",
             ours.wall / floor.wall,
-            ours.cpu / floor.cpu
+            ours.cpu / floor.cpu,
         );
     }
     println!();
     println!("load average after: {}", load_average());
+}
+
+/// ffmpeg's two-pass loudnorm job on `input`: the run (both passes summed) and the published
+/// file's loudness and true peak.
+fn two_pass_job(me: &Path, dir: &Path, kind: &str, input: &Path) -> (Run, f64, f64) {
+    let p1 = timed(
+        "ffmpeg loudnorm pass 1",
+        Command::new(me).arg("--loudnorm-pass1").arg(input),
+    );
+    let m: serde_json::Value = serde_json::from_str(p1.stdout.trim()).expect("pass 1 JSON");
+    let filter = format!(
+        "loudnorm=I=-16:TP=-1:LRA=11:measured_I={}:measured_TP={}:measured_LRA={}:measured_thresh={}:offset={}:linear=true",
+        m["input_i"].as_str().unwrap(),
+        m["input_tp"].as_str().unwrap(),
+        m["input_lra"].as_str().unwrap(),
+        m["input_thresh"].as_str().unwrap(),
+        m["target_offset"].as_str().unwrap()
+    );
+    let ff_out = dir.join(format!("ffmpeg-{kind}.mp3"));
+    let p2 = timed(
+        "ffmpeg loudnorm pass 2",
+        ffmpeg()
+            .arg("-i")
+            .arg(input)
+            .args([
+                "-af",
+                &filter,
+                "-ar",
+                "44100",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+            ])
+            .arg(&ff_out),
+    );
+    let (fi, ftp) = ffmpeg_measure(&ff_out);
+    let two = Run {
+        wall: p1.wall + p2.wall,
+        cpu: p1.cpu + p2.cpu,
+        rss_mb: p1.rss_mb.max(p2.rss_mb),
+        stdout: String::new(),
+    };
+    (two, fi, ftp)
+}
+
+/// The 1-minute load average.
+fn load_1() -> String {
+    load_average()
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_string()
 }
 
 /// The 1-, 5- and 15-minute load averages, as `uptime` shows them.

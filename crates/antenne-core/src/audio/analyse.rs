@@ -118,21 +118,36 @@ struct Peaks {
 }
 
 /// True and sample peaks, and the per-block true-peak map (the costly part: 4x oversampling).
-fn measure_peaks(rx: Receiver<Arc<Vec<f32>>>, rate: u32) -> Result<Peaks, AudioError> {
+///
+/// With `preroll`, the first chunk only fills the interpolator's history (the frames just
+/// before a part that does not start the stream): its peaks are not counted.
+fn measure_peaks(
+    rx: Receiver<Arc<Vec<f32>>>,
+    rate: u32,
+    mut preroll: bool,
+) -> Result<Peaks, AudioError> {
     let mut ebu = EbuR128::new(2, rate, Mode::SAMPLE_PEAK | Mode::TRUE_PEAK).map_err(ebu_err)?;
     let mut block_peaks = Vec::new();
     let mut block_fill = 0;
+    let (mut true_peak, mut sample_peak) = (0.0f64, 0.0f64);
+    let both = |f: &dyn Fn(u32) -> Result<f64, ebur128::Error>| -> Result<f64, AudioError> {
+        Ok(f(0).map_err(ebu_err)?.max(f(1).map_err(ebu_err)?))
+    };
     for chunk in rx {
+        if std::mem::take(&mut preroll) {
+            ebu.add_frames_f32(&chunk).map_err(ebu_err)?;
+            continue;
+        }
         let mut frames: &[f32] = &chunk;
         // Split at block boundaries so `prev_true_peak` is the peak of one block.
         while !frames.is_empty() {
             let take = (BLOCK_FRAMES - block_fill).min(frames.len() / 2);
             let (now, rest) = frames.split_at(take * 2);
             ebu.add_frames_f32(now).map_err(ebu_err)?;
-            let peak = ebu
-                .prev_true_peak(0)
-                .map_err(ebu_err)?
-                .max(ebu.prev_true_peak(1).map_err(ebu_err)?) as f32;
+            let peak = both(&|c| ebu.prev_true_peak(c))?;
+            true_peak = true_peak.max(peak);
+            sample_peak = sample_peak.max(both(&|c| ebu.prev_sample_peak(c))?);
+            let peak = peak as f32;
             if block_fill == 0 {
                 block_peaks.push(peak);
             } else if let Some(last) = block_peaks.last_mut() {
@@ -142,12 +157,9 @@ fn measure_peaks(rx: Receiver<Arc<Vec<f32>>>, rate: u32) -> Result<Peaks, AudioE
             frames = rest;
         }
     }
-    let both = |f: &dyn Fn(u32) -> Result<f64, ebur128::Error>| -> Result<f64, AudioError> {
-        Ok(f(0).map_err(ebu_err)?.max(f(1).map_err(ebu_err)?))
-    };
     Ok(Peaks {
-        true_peak: both(&|c| ebu.true_peak(c))?,
-        sample_peak: both(&|c| ebu.sample_peak(c))?,
+        true_peak,
+        sample_peak,
         block_peaks,
     })
 }
@@ -218,9 +230,17 @@ fn ebu_err(e: ebur128::Error) -> AudioError {
 
 impl Analyser {
     pub fn new(rate: u32) -> Result<Analyser, AudioError> {
+        Analyser::after(rate, &[])
+    }
+
+    /// An analyser of a part of a stream that does not start it: `before` (the frames just
+    /// before the part, a few dozen suffice) fills the true-peak interpolator's history, so the
+    /// part's first frames are not read as a jump from silence.
+    pub fn after(rate: u32, before: &[f32]) -> Result<Analyser, AudioError> {
         // Fail here, not on a worker, if the rate is unusable.
         EbuR128::new(2, rate, Mode::I).map_err(ebu_err)?;
-        Ok(Analyser {
+        let preroll = before.len() >= 2;
+        let analyser = Analyser {
             rate,
             frames: 0,
             first_loud: None,
@@ -228,8 +248,14 @@ impl Analyser {
             loudness: Worker::spawn("loudness", move |rx| {
                 measure_loudness(rx, rate, Mode::I | Mode::LRA)
             })?,
-            peaks: Worker::spawn("true-peak", move |rx| measure_peaks(rx, rate))?,
-        })
+            peaks: Worker::spawn("true-peak", move |rx| measure_peaks(rx, rate, preroll))?,
+        };
+        if preroll {
+            analyser
+                .peaks
+                .send(Arc::new(before[..before.len() / 2 * 2].to_vec()));
+        }
+        Ok(analyser)
     }
 
     /// Frames seen so far.

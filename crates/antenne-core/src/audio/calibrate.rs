@@ -54,6 +54,20 @@ impl Excerpts {
         }
     }
 
+    /// Excerpts of the part of a stream that starts at chunk `index` (pass 1 decoding the
+    /// second half on its own thread); [`Excerpts::append`] joins it to the first part's.
+    pub fn starting_at(total_chunks: Option<u64>, index: u64) -> Excerpts {
+        Excerpts {
+            index,
+            ..Excerpts::new(total_chunks)
+        }
+    }
+
+    /// Adds the excerpts of the part of the stream that follows this one.
+    pub fn append(&mut self, later: Excerpts) {
+        self.frames.extend_from_slice(&later.frames);
+    }
+
     /// Offers the next chunk of interleaved stereo frames; some are kept.
     pub fn add_chunk(&mut self, frames: &[f32]) {
         let take = self.index % self.stride < RUN;

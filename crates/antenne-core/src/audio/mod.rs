@@ -20,6 +20,8 @@ pub mod mp3frame;
 mod normalise;
 pub mod oggopus;
 pub mod opus;
+mod pass1;
+pub mod pcmcache;
 pub mod render;
 pub mod resample;
 pub mod silence;

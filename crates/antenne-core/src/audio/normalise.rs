@@ -1,13 +1,14 @@
-//! The normalised programme: the source decoded at the station rate, the gain applied, the
-//! true-peak limiter run and the silences trimmed, pulled chunk by chunk ([`Normalised`]); and
-//! the limiter simulation that measures how much loudness the limiter takes ([`simulate`]).
+//! The normalised programme: the source decoded at the station rate (or read back from pass 1's
+//! [`PcmCache`], see [`Programme`]), the gain applied, the true-peak limiter run and the
+//! silences trimmed, pulled chunk by chunk ([`Normalised`]); and the limiter simulation that
+//! measures how much loudness the limiter takes ([`simulate`]).
 //!
 //! Both the simulation and the two-encoder render start a second reader half-way: it seeks to
 //! [`WARM_UP_S`] before its first frame and runs the limiter over those frames without keeping
 //! them, so by its first kept frame the limiter's state is the one-pass reader's (its release,
 //! 150 ms, has decayed a hundred-fold many times over).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
@@ -18,11 +19,44 @@ use super::PcmSource;
 use super::decode::open_station;
 use super::gain::apply_db;
 use super::limiter::{Limiter, LimiterParams};
+use super::pcmcache::PcmCache;
 use super::render::{CHUNK, RenderOptions};
 use super::trim::{TrimRange, Trimmer};
 
 /// Frames a reader started half-way runs through its limiter before its first kept frame.
 const WARM_UP_S: f64 = 2.0;
+
+/// Where a render's readers get the programme: decoded from the file, or read back from the
+/// frames pass 1 decoded and cached.
+#[derive(Debug, Clone)]
+pub(super) struct Programme {
+    pub(super) path: PathBuf,
+    pub(super) cache: Option<PcmCache>,
+}
+
+impl Programme {
+    /// The file, decoded by every reader.
+    #[cfg(test)]
+    pub(super) fn file(path: &std::path::Path) -> Programme {
+        Programme {
+            path: path.to_path_buf(),
+            cache: None,
+        }
+    }
+
+    /// A reader from frame 0, and the grain its seeks must keep to (see
+    /// `StationSource::seek_grain`).
+    fn open(&self, rate: u32) -> Result<(Box<dyn PcmSource>, u64), AudioError> {
+        Ok(match &self.cache {
+            Some(c) => (Box::new(c.reader()), 1),
+            None => {
+                let src = open_station(&self.path, rate)?;
+                let grain = src.seek_grain().max(1);
+                (Box::new(src), grain)
+            }
+        })
+    }
+}
 
 /// The normalised, limited, trimmed stereo stream, pulled chunk by chunk.
 pub(super) struct Normalised {
@@ -39,34 +73,41 @@ impl Normalised {
     /// The programme of `path` (frames `trim` of the decoded source), from programme frame
     /// `start` on. A reader that does not start at 0 seeks; where the source cannot, it
     /// decodes and limits from the start and drops the frames before `start` (slower, exact).
+    #[cfg(test)]
     pub(super) fn open_at(
-        path: &Path,
+        path: &std::path::Path,
         rate: u32,
         gain_db: f64,
         params: LimiterParams,
         trim: TrimRange,
         start: u64,
     ) -> Result<Normalised, AudioError> {
-        let mut src = open_station(path, rate)?;
+        let programme = Programme::file(path);
+        Normalised::open(&programme, rate, gain_db, params, trim, start)
+    }
+
+    /// [`Normalised::open_at`] on any [`Programme`].
+    pub(super) fn open(
+        programme: &Programme,
+        rate: u32,
+        gain_db: f64,
+        params: LimiterParams,
+        trim: TrimRange,
+        start: u64,
+    ) -> Result<Normalised, AudioError> {
+        let (mut src, grain) = programme.open(rate)?;
         let first = trim.start + start;
         // A grain-aligned seek keeps a resampling reader on the one-pass reader's samples.
-        let grain = src.seek_grain().max(1);
         let mut from = first.saturating_sub((WARM_UP_S * rate as f64) as u64) / grain * grain;
         if from > 0 && src.seek(from).is_err() {
-            src = open_station(path, rate)?;
+            src = programme.open(rate)?.0;
             from = 0;
         }
         let range = TrimRange {
             start: first - from,
             end: trim.end - from,
         };
-        Ok(Normalised::from_source(
-            Box::new(src),
-            rate,
-            gain_db,
-            params,
-            range,
-        ))
+        Ok(Normalised::from_source(src, rate, gain_db, params, range))
     }
 
     /// `trim` counts frames from the source's current position.
@@ -123,7 +164,7 @@ pub(super) struct Producer {
 impl Producer {
     /// Starts reading the programme from programme frame `start` (see [`Normalised::open_at`]).
     pub(super) fn spawn(
-        path: &Path,
+        programme: &Programme,
         rate: u32,
         gain_db: f64,
         params: LimiterParams,
@@ -131,11 +172,11 @@ impl Producer {
         start: u64,
     ) -> Result<Producer, AudioError> {
         let (tx, chunks) = sync_channel::<Vec<f32>>(8);
-        let owned = path.to_path_buf();
+        let owned = programme.clone();
         let handle = std::thread::Builder::new()
             .name("render-pcm".into())
             .spawn(move || -> Result<f64, AudioError> {
-                let mut norm = Normalised::open_at(&owned, rate, gain_db, params, trim, start)?;
+                let mut norm = Normalised::open(&owned, rate, gain_db, params, trim, start)?;
                 loop {
                     let mut buf = Vec::with_capacity(CHUNK * 2);
                     // A receiver gone means the consumer has what it needs.
@@ -148,7 +189,7 @@ impl Producer {
         Ok(Producer {
             chunks,
             handle,
-            path: path.to_path_buf(),
+            path: programme.path.clone(),
         })
     }
 
@@ -170,7 +211,7 @@ impl Producer {
 /// The two halves run on two threads, the second started half-way (see the module doc); their
 /// gating blocks are pooled into one measurement.
 pub(super) fn simulate(
-    path: &Path,
+    programme: &Programme,
     opts: &RenderOptions,
     gain_db: f64,
     params: LimiterParams,
@@ -179,7 +220,7 @@ pub(super) fn simulate(
     let rate = opts.rate;
     let warm = (WARM_UP_S * rate as f64) as u64;
     let half = trim.len() / 2;
-    let open = |start: u64| Normalised::open_at(path, rate, gain_db, params, trim, start);
+    let open = |start: u64| Normalised::open(programme, rate, gain_db, params, trim, start);
     let run = |mut norm: Normalised, frames: u64| -> Result<EbuR128, AudioError> {
         let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).map_err(sim_err)?;
         let mut buf = Vec::with_capacity(CHUNK * 2);
@@ -223,6 +264,7 @@ fn sim_err(e: ebur128::Error) -> AudioError {
 mod tests {
     use super::*;
     use crate::audio::id3::EpisodeTags;
+    use std::path::Path;
 
     /// 12 s of tone and noise with a full-scale click every second (work for the limiter).
     fn clicky_wav(path: &Path, rate: u32) {
@@ -271,7 +313,7 @@ mod tests {
             end: rate as u64 * 12 - 500,
         };
         let gain = 12.0;
-        let halves = simulate(&path, &opts, gain, params, trim).unwrap();
+        let halves = simulate(&Programme::file(&path), &opts, gain, params, trim).unwrap();
         // The same stream in one pass, metered in line.
         let mut norm = Normalised::open_at(&path, rate, gain, params, trim, 0).unwrap();
         let mut meter = EbuR128::new(2, rate, ebur128::Mode::I).unwrap();

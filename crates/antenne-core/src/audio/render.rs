@@ -1,7 +1,8 @@
 //! The episode render: analyse → gain → limit → trim → encode → measure the MP3 → publish.
 //!
-//! Pass 1 analyses the source (loudness, peaks, silence, and — from encoded excerpts — the
-//! loudness the MP3 encoder will leave), its meters on two worker threads. When the gain would
+//! Pass 1 (`pass1`) analyses the source (loudness, peaks, silence, and — from encoded excerpts —
+//! the loudness the MP3 encoder will leave), its meters on two worker threads, and keeps a
+//! compressed source's decoded frames on disk so that no later reader decodes it again. When the gain would
 //! push peaks over the ceiling, one simulation (no encoding, two halves on two threads) finds the
 //! gain that lands on target after the limiter. The encode pass runs decode/normalise on one
 //! thread, LAME on another, and decodes and meters the encoded bytes on a third as they are
@@ -15,14 +16,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::analyse::{Analyser, Analysis, LoudnessReport, SourceFacts};
+use super::analyse::{Analysis, LoudnessReport, Measured, SourceFacts};
 use super::calibrate::Excerpts;
 use super::decode::open_station;
 use super::encode::Mp3FileWriter;
 use super::halves::{Plan, encode_halves};
 use super::id3::EpisodeTags;
 use super::limiter::LimiterParams;
-use super::normalise::{Producer, simulate};
+use super::normalise::{Producer, Programme, simulate};
+use super::pass1::{Span, analyze_for_render, measure_part};
 use super::trim::TrimRange;
 use super::verify::TeeMeter;
 use super::{AudioError, PcmSource};
@@ -118,40 +120,22 @@ pub fn analyze_source(
 }
 
 fn analyze_station(
-    mut src: super::decode::StationSource,
+    src: super::decode::StationSource,
     path: &Path,
     rate: u32,
     keep_excerpts: bool,
     max_duration_s: f64,
 ) -> Result<Analysis, AudioError> {
     let facts = facts(src.info());
-    let mut analyser = Analyser::new(rate)?;
-    let mut excerpts =
+    let excerpts =
         keep_excerpts.then(|| Excerpts::new(src.len_frames().map(|n| n.div_ceil(CHUNK as u64))));
-    let max_frames = (max_duration_s * rate as f64) as u64;
-    let mut buf = Vec::with_capacity(CHUNK * 2);
-    loop {
-        buf.clear();
-        if src.read(&mut buf, CHUNK)? == 0 {
-            break;
-        }
-        analyser.add(&buf)?;
-        if let Some(e) = excerpts.as_mut() {
-            e.add_chunk(&buf);
-        }
-        if analyser.frames() > max_frames {
-            return Err(AudioError::Rejected {
-                path: path.to_path_buf(),
-                reason: format!("longer than the {:.0} h limit", max_duration_s / 3600.0),
-            });
-        }
-    }
+    let part = measure_part(src, path, rate, Span::WHOLE, excerpts, max_duration_s, None)?;
     let facts = SourceFacts {
-        channels: src.info().channels.max(facts.channels),
+        channels: part.channels.max(facts.channels),
         ..facts
     };
-    let mut analysis = analyser.finish(facts)?;
-    analysis.excerpts = excerpts;
+    let mut analysis = Measured::combine(&[part.measured], facts)?;
+    analysis.excerpts = part.excerpts;
     Ok(analysis)
 }
 
@@ -213,7 +197,7 @@ pub(super) struct Encoded {
 /// helper thread, LAME here, and the encoded bytes decoded and metered on a third thread as
 /// they are written (see `verify`).
 pub(super) fn encode_pass(
-    input: &Path,
+    input: &Programme,
     tmp: &Path,
     opts: &RenderOptions,
     gain_db: f64,
@@ -265,8 +249,17 @@ pub fn render_episode(
     opts: &RenderOptions,
 ) -> Result<RenderReport, AudioError> {
     let started = std::time::Instant::now();
-    let analysis = analyze_file(input, opts.rate, true, opts.max_duration_s)?;
-    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), "render: analysed");
+    let cache_dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (analysis, cache) = analyze_for_render(input, opts.rate, opts.max_duration_s, cache_dir)?;
+    tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), cached = cache.is_some(), "render: analysed");
+    // Every later reader reads the frames pass 1 decoded, when they were kept.
+    let programme = Programme {
+        path: input.to_path_buf(),
+        cache,
+    };
     let before = analysis.report.clone();
     let integrated = check_usable(input, &before)?;
     let keep = (opts.keep_silence_s.max(0.0) * opts.rate as f64) as u64;
@@ -304,7 +297,7 @@ pub fn render_episode(
     if needs_limiter {
         // The limiter lowers loudness a little, almost independently of the gain: one
         // simulation (no encoding) measures how much, and the gain makes up for it.
-        let got = simulate(input, opts, gain_db, params, trim)? + shift;
+        let got = simulate(&programme, opts, gain_db, params, trim)? + shift;
         let err = opts.target_lufs - got;
         if err.is_finite() && err.abs() >= 0.05 {
             gain_db += err;
@@ -326,8 +319,8 @@ pub fn render_episode(
             after,
             seam,
         } = match Plan::for_programme(trim.len(), opts.rate) {
-            Some(plan) => encode_halves(input, &tmp, opts, gain_db, params, trim, plan),
-            None => encode_pass(input, &tmp, opts, gain_db, params, trim),
+            Some(plan) => encode_halves(&programme, &tmp, opts, gain_db, params, trim, plan),
+            None => encode_pass(&programme, &tmp, opts, gain_db, params, trim),
         }
         .map_err(cleanup)?;
         tracing::debug!(elapsed = ?started.elapsed(), cpu_s = process_cpu_s(), passes, ?seam, "render: encoded and measured");
@@ -390,4 +383,114 @@ fn publish(tmp: &Path, output: &Path) -> Result<(), AudioError> {
             .map_err(werr)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::Mp3StreamEncoder;
+
+    /// An MP3 of `secs` seconds of a tone with noise, from the station's own encoder.
+    fn mp3(path: &Path, rate: u32, secs: f64) {
+        let mut seed = 7u32;
+        let pcm: Vec<f32> = (0..(secs * rate as f64) as usize)
+            .flat_map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                let s = 0.3 * (i as f32 * 0.031).sin() + 0.05 * noise;
+                [s, -s]
+            })
+            .collect();
+        let mut enc = Mp3StreamEncoder::new(rate, 128).unwrap();
+        let mut bytes = Vec::new();
+        enc.encode(&pcm, &mut bytes).unwrap();
+        enc.flush(&mut bytes).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn pass_one_keeps_exactly_the_frames_a_fresh_decode_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp3");
+        let rate = 44_100;
+        mp3(&input, rate, 5.0);
+        let cache_dir = dir.path().join("out");
+        std::fs::create_dir(&cache_dir).unwrap();
+        let (analysis, cache) = analyze_for_render(&input, rate, 3600.0, &cache_dir).unwrap();
+        let cache = cache.expect("a compressed input is cached");
+        assert_eq!(cache.frames(), analysis.report.duration_frames);
+        // Nothing named is left in the folder.
+        assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 0);
+        let read = |src: &mut dyn PcmSource| {
+            let mut all = Vec::new();
+            while src.read(&mut all, 10_000).unwrap() > 0 {}
+            all
+        };
+        let cached = read(&mut cache.reader());
+        let fresh = read(&mut open_station(&input, rate).unwrap());
+        assert_eq!(cached.len(), fresh.len());
+        assert!(
+            cached == fresh,
+            "the cache holds the decoded samples bit for bit"
+        );
+    }
+
+    #[test]
+    fn a_long_programme_decoded_in_two_parts_is_the_programme_decoded_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let station = 44_100;
+        for source in [44_100, 48_000] {
+            let input = dir.path().join(format!("long-{source}.mp3"));
+            mp3(&input, source, super::super::pass1::SPLIT_MIN_S + 10.0);
+            let (two, cache) = analyze_for_render(&input, station, 3600.0, dir.path()).unwrap();
+            let cache = cache.expect("cached");
+            let one = analyze_file(&input, station, false, 3600.0).unwrap().report;
+            assert_eq!(
+                two.report.duration_frames, one.duration_frames,
+                "{source} Hz"
+            );
+            let (a, b) = (
+                two.report.integrated_lufs.unwrap(),
+                one.integrated_lufs.unwrap(),
+            );
+            assert!((a - b).abs() < 0.01, "{source} Hz: {a} vs {b}");
+            assert_eq!(two.report.true_peak_dbtp, one.true_peak_dbtp);
+            let mut cached = Vec::new();
+            let mut r = cache.reader();
+            while r.read(&mut cached, 65_536).unwrap() > 0 {}
+            let mut fresh = Vec::new();
+            let mut src = open_station(&input, station).unwrap();
+            while src.read(&mut fresh, 65_536).unwrap() > 0 {}
+            assert_eq!(cached.len(), fresh.len());
+            let worst = cached
+                .iter()
+                .zip(&fresh)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{source} Hz: the parts differ by {worst}");
+        }
+    }
+
+    #[test]
+    fn a_pcm_file_at_the_station_rate_is_read_again_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&input, spec).unwrap();
+        for i in 0..44_100 {
+            let s = (8_000.0 * (i as f32 * 0.05).sin()) as i16;
+            w.write_sample(s).unwrap();
+            w.write_sample(s).unwrap();
+        }
+        w.finalize().unwrap();
+        let (_, cache) = analyze_for_render(&input, 44_100, 3600.0, dir.path()).unwrap();
+        assert!(cache.is_none());
+        let (_, cache) = analyze_for_render(&input, 48_000, 3600.0, dir.path()).unwrap();
+        assert!(cache.is_some(), "a resampled source is cached");
+    }
 }

@@ -31,7 +31,7 @@ mod splice;
 mod tests;
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -39,6 +39,7 @@ use std::sync::mpsc::sync_channel;
 use super::AudioError;
 use super::limiter::LimiterParams;
 use super::mp3frame::FrameLayout;
+use super::normalise::Programme;
 use super::render::{Encoded, RenderOptions};
 use super::trim::TrimRange;
 use super::verify::{DECODER_DELAY, LAME_DELAY, Metered};
@@ -158,9 +159,9 @@ pub(super) fn lame_err(e: impl std::fmt::Display) -> AudioError {
 /// The inputs both halves share.
 #[derive(Clone)]
 pub(super) struct Job {
-    pub(super) input: PathBuf,
-    /// What B reads: the same file, except in tests of the fallback.
-    pub(super) input_b: PathBuf,
+    pub(super) input: Programme,
+    /// What B reads: the same programme, except in tests of the fallback.
+    pub(super) input_b: Programme,
     pub(super) rate: u32,
     pub(super) kbps: u32,
     pub(super) gain_db: f64,
@@ -171,7 +172,7 @@ pub(super) struct Job {
 
 /// Encodes the normalised programme on both cores (see the module doc) into `tmp`.
 pub(super) fn encode_halves(
-    input: &Path,
+    input: &Programme,
     tmp: &Path,
     opts: &RenderOptions,
     gain_db: f64,
@@ -184,8 +185,8 @@ pub(super) fn encode_halves(
 
 #[allow(clippy::too_many_arguments)]
 fn encode_halves_from(
-    input: &Path,
-    input_b: &Path,
+    input: &Programme,
+    input_b: &Programme,
     tmp: &Path,
     opts: &RenderOptions,
     gain_db: f64,
@@ -200,8 +201,8 @@ fn encode_halves_from(
             .unwrap_or_default()
     ));
     let job = Job {
-        input: input.to_path_buf(),
-        input_b: input_b.to_path_buf(),
+        input: input.clone(),
+        input_b: input_b.clone(),
         rate: opts.rate,
         kbps: opts.bitrate_kbps,
         gain_db,

@@ -120,8 +120,17 @@ fn spliced_stream_decodes_like_one_encoder() {
     let (gain, params) = pass_through();
     let plan = Plan::with(n, RATE, 16, 60).unwrap();
     let (two, one) = (dir.path().join("two.mp3"), dir.path().join("one.mp3"));
-    let spliced = encode_halves(&wav, &two, &opts(), gain, params, trim, plan).unwrap();
-    let single = encode_pass(&wav, &one, &opts(), gain, params, trim).unwrap();
+    let spliced = encode_halves(
+        &Programme::file(&wav),
+        &two,
+        &opts(),
+        gain,
+        params,
+        trim,
+        plan,
+    )
+    .unwrap();
+    let single = encode_pass(&Programme::file(&wav), &one, &opts(), gain, params, trim).unwrap();
     let seam = spliced.seam.expect("the halves were spliced");
     assert!(plan.candidates().contains(&seam));
     assert!(
@@ -186,9 +195,19 @@ fn halves_that_differ_are_not_spliced() {
     let (gain, params) = pass_through();
     let plan = Plan::with(n, RATE, 16, 40).unwrap();
     let (two, one) = (dir.path().join("two.mp3"), dir.path().join("one.mp3"));
-    let got = encode_halves_from(&wav, &shifted, &two, &opts(), gain, params, trim, plan).unwrap();
+    let got = encode_halves_from(
+        &Programme::file(&wav),
+        &Programme::file(&shifted),
+        &two,
+        &opts(),
+        gain,
+        params,
+        trim,
+        plan,
+    )
+    .unwrap();
     assert_eq!(got.seam, None);
-    let single = encode_pass(&wav, &one, &opts(), gain, params, trim).unwrap();
+    let single = encode_pass(&Programme::file(&wav), &one, &opts(), gain, params, trim).unwrap();
     // A went on alone: the very file one encoder writes.
     assert_eq!(std::fs::read(&two).unwrap(), std::fs::read(&one).unwrap());
     assert_eq!(got.after, single.after);
