@@ -228,7 +228,9 @@ pub async fn start_tasks(state: &AppState) -> anyhow::Result<()> {
         std::time::Duration::from_secs(state.settings().process.upload_expiry_s),
         state.shutdown_token().clone(),
     ));
-    state.spawn(release_freed_memory_now_and_then(state.shutdown_token().clone()));
+    state.spawn(release_freed_memory_now_and_then(
+        state.shutdown_token().clone(),
+    ));
     Ok(())
 }
 
