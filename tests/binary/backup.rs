@@ -100,6 +100,29 @@ fn feeds(port: u16) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The feeds once they list every ready episode of the catalog in `data` (the feeds are
+/// rebuilt after a job ends, not in its transaction: a moment after the queue is idle), or
+/// as they are after 30 s, for the assertions to report.
+fn feeds_listing_every_ready_episode(port: u16, data: &Path) -> Vec<Vec<u8>> {
+    let start = Instant::now();
+    loop {
+        let ready: Vec<String> = all_episodes(&Catalog::open(data).unwrap())
+            .into_iter()
+            .filter(|e| e.status == EpisodeStatus::Ready)
+            .map(|e| e.id)
+            .collect();
+        let now = feeds(port);
+        let complete = now.iter().all(|f| {
+            let f = String::from_utf8_lossy(f);
+            ready.iter().all(|id| f.contains(id.as_str()))
+        });
+        if complete || start.elapsed() > Duration::from_secs(30) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
@@ -238,7 +261,7 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
             &st.media_dir(),
         );
         wait_for_idle_queue(&data, Duration::from_secs(120));
-        let restored = feeds(port);
+        let restored = feeds_listing_every_ready_episode(port, &data);
         if name == "settled" {
             for (a, b) in original.iter().zip(&restored) {
                 assert!(
