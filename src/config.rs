@@ -209,7 +209,7 @@ impl Default for ProcessSettings {
         ProcessSettings {
             listen,
             live_listen: None,
-            public_url: format!("http://{listen}"),
+            public_url: derived_public_url(listen),
             data_dir: PathBuf::from("data"),
             media_dir: PathBuf::from("media"),
             schedule: PathBuf::from("schedules/weekly.toml"),
@@ -522,8 +522,7 @@ impl Settings {
                 }
                 u.trim_end_matches('/').to_string()
             }
-            None if listen.ip().is_unspecified() => format!("http://localhost:{}", listen.port()),
-            None => format!("http://{listen}"),
+            None => derived_public_url(listen),
         };
         let embed_ancestors = match file.embed_ancestors.clone() {
             Some(a) => embed_ancestors(&a)?,
@@ -624,7 +623,30 @@ fn embed_ancestors(value: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// The public URL when none is set: the listen address, `localhost` for a wildcard one.
+fn derived_public_url(listen: SocketAddr) -> String {
+    if listen.ip().is_unspecified() {
+        format!("http://localhost:{}", listen.port())
+    } else {
+        format!("http://{listen}")
+    }
+}
+
 impl ProcessSettings {
+    /// After binding: with `--listen …:0` the kernel picked a free port, which replaces the 0
+    /// in [`Self::listen`] and in a public URL derived from it (so what the daemon prints and
+    /// links is reachable). Scripts and tests use it to run a daemon without racing other
+    /// programs for a port.
+    pub fn bound_to(&mut self, bound: SocketAddr) {
+        if self.listen.port() != 0 {
+            return;
+        }
+        if self.public_url == derived_public_url(self.listen) {
+            self.public_url = derived_public_url(bound);
+        }
+        self.listen = bound;
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         if self.backup_every_s == 0 || self.backup_keep == 0 {
             return Err(ConfigError::Invalid {

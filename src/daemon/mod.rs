@@ -23,13 +23,14 @@ use crate::config::Settings;
 
 /// Runs `antenne serve` until `shutdown` resolves, then stops within a few seconds.
 pub async fn run(
-    settings: Settings,
+    mut settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let file_size_signal = survive_file_size_limit();
     let listener = TcpListener::bind(settings.process.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.process.listen))?;
+    settings.process.bound_to(listener.local_addr()?);
     let state = AppState::open(settings).await?;
     if let Some(task) = file_size_signal {
         let shutdown = state.shutdown_token().clone();

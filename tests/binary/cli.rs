@@ -98,17 +98,15 @@ fn a_token_is_printed_once_and_only_its_hash_is_stored() {
 #[cfg(unix)]
 #[test]
 fn serve_stops_within_five_seconds_of_sigterm_while_ingesting() {
-    use std::io::Read;
+    use std::io::BufRead;
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 0: the kernel picks a free one and the daemon prints it (the interop scripts rely
+    // on it: a port chosen beforehand may be taken by the time the daemon binds, CI run of
+    // 2026-12-06).
     let mut child = Command::new(env!("CARGO_BIN_EXE_antenne"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--schedule")
         .arg(repo.join("schedules/weekly.toml"))
         .arg("--media-dir")
@@ -118,7 +116,26 @@ fn serve_stops_within_five_seconds_of_sigterm_while_ingesting() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Up when it answers.
+    let mut printed = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut out = String::new();
+    while !out.contains("feed:") {
+        assert!(printed.read_line(&mut out).unwrap() > 0, "{out}");
+    }
+    let page = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("page:"))
+        .expect("the page URL is printed")
+        .trim();
+    let port: u16 = page
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("a real port in {page}"));
+    assert_ne!(port, 0, "{out}");
+    assert!(
+        out.contains(&format!("stream: http://127.0.0.1:{port}/stream")),
+        "{out}"
+    );
+    // Up when it answers on the printed port.
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -145,15 +162,4 @@ fn serve_stops_within_five_seconds_of_sigterm_while_ingesting() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert!(
-        out.contains(&format!("stream: http://127.0.0.1:{port}/stream")),
-        "{out}"
-    );
 }

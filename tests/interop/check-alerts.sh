@@ -15,9 +15,9 @@ tmp=${INTEROP_TMP:-$(mktemp -d)}/alerts
 mkdir -p "$tmp/media" "$tmp/mail" "$tmp/data"
 cp -r "$repo/media/beds" "$repo/media/idents" "$tmp/media/"
 cp "$repo/schedules/weekly.toml" "$tmp/weekly.toml"
-smtp_port=$(( 20000 + RANDOM % 20000 ))
-port=$(( smtp_port + 1 ))
-url="http://127.0.0.1:$port"
+# aiosmtpd needs its port beforehand (its controller connects to it to check it is up): one
+# the kernel reports free, which leaves only the moment until aiosmtpd binds it to chance.
+smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # The SMTP server: every message received is written to mail/N.eml.
 python3 - "$smtp_port" "$tmp/mail" >"$tmp/smtp.log" 2>&1 <<'PY' &
 import asyncio, pathlib, sys
@@ -33,9 +33,9 @@ c.start()
 asyncio.new_event_loop().run_forever()
 PY
 smtp=$!
-daemon=
+DAEMON_PID=
 cleanup() {
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   kill "$smtp" 2>/dev/null; wait "$smtp" 2>/dev/null
 }
 trap cleanup EXIT
@@ -47,11 +47,9 @@ tls = "none"
 from = "Antenne <antenne@radio.example>"
 to = ["regie@radio.example"]
 TOML
-"$bin" serve --config "$tmp/antenne.toml" --data-dir "$tmp/data" --media-dir "$tmp/media" \
-  --schedule "$tmp/weekly.toml" --listen "127.0.0.1:$port" >"$tmp/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "$url/api/status" >/dev/null || fail "the daemon did not start: $(cat "$tmp/daemon.log")"
+serve_antenne "$tmp/daemon.log" --config "$tmp/antenne.toml" --data-dir "$tmp/data" \
+  --media-dir "$tmp/media" --schedule "$tmp/weekly.toml" || fail "the daemon did not start"
+url=$DAEMON_URL
 ok "daemon sending alerts to aiosmtpd on port $smtp_port"
 
 # A broken edit: the reload refuses it, the previous schedule stays on air.

@@ -21,17 +21,10 @@ ln -s "$(pwd)/media/idents" "$here/media/idents"
 token=$("$ANTENNE_BIN" token add "console-interop" --data-dir "$here/data" 2>/dev/null) \
   || fail "antenne token add"
 ok "operator token created"
-port=$(( 40000 + RANDOM % 20000 ))
-export CONSOLE_URL="http://127.0.0.1:$port"
-"$ANTENNE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$here/data" \
-  --media-dir "$here/media" --schedule "$here/schedules/weekly.toml" >"$here/daemon.log" 2>&1 &
-daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "$CONSOLE_URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "$CONSOLE_URL/healthz" >/dev/null || { tail -n 20 "$here/daemon.log"; fail "the console's daemon did not start"; }
+trap 'kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null' EXIT
+serve_antenne "$here/daemon.log" --data-dir "$here/data" --media-dir "$here/media" \
+  --schedule "$here/schedules/weekly.toml" || fail "the console's daemon did not start"
+export CONSOLE_URL=$DAEMON_URL
 export ANTENNE_TOKEN=$token
 export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$(pwd)/target/interop/screenshots}
 mkdir -p "$SCREENSHOT_DIR"

@@ -17,20 +17,16 @@ data="$tmp/data"
 mkdir -p "$data" "$tmp/media"
 cp -r "$repo/media/beds" "$repo/media/idents" "$tmp/media/"
 mount -t tmpfs -o size=20m tmpfs "$data" || fail "cannot mount a tmpfs on $data"
-port=$(( 20000 + RANDOM % 20000 ))
-url="http://127.0.0.1:$port"
-daemon=
+DAEMON_PID=
 cleanup() {
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   umount "$data" 2>/dev/null
 }
 trap cleanup EXIT
-args=(--data-dir "$data" --media-dir "$tmp/media" --schedule "$repo/schedules/weekly.toml" --listen "127.0.0.1:$port")
+args=(--data-dir "$data" --media-dir "$tmp/media" --schedule "$repo/schedules/weekly.toml")
 token=$("$bin" "${args[@]}" token add faults) || fail "cannot create a token"
-"$bin" "${args[@]}" serve >"$tmp/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "$url/healthz" >/dev/null || fail "the daemon did not start: $(cat "$tmp/daemon.log")"
+serve_antenne "$tmp/daemon.log" "${args[@]}" || fail "the daemon did not start"
+url=$DAEMON_URL
 
 # 4 MB of stereo 16-bit noise, 24 s.
 python3 - "$tmp/episode.wav" <<'PY' || fail "cannot generate the recording"

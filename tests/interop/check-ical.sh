@@ -46,16 +46,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$ANTENN
 [ "$code" = 304 ] || fail "If-None-Match $etag -> $code"
 ok "text/calendar; charset=utf-8, ETag $etag, 304 when unchanged"
 
-port=$(( 20000 + RANDOM % 20000 ))
-"$ANTENNE_BIN" serve --config /dev/null --listen "127.0.0.1:$port" --data-dir "$dir/data" \
-  --media-dir "$dir/media" --schedule "$INTEROP_DIR/dst-2027.toml" >"$dir/daemon.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-compare "http://127.0.0.1:$port" "$INTEROP_DIR/dst-2027.toml" dst
+trap 'kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null' EXIT
+serve_antenne "$dir/daemon.log" --config /dev/null --data-dir "$dir/data" \
+  --media-dir "$dir/media" --schedule "$INTEROP_DIR/dst-2027.toml" || fail "the daemon did not start"
+compare "$DAEMON_URL" "$INTEROP_DIR/dst-2027.toml" dst
 # The window must hold DST changes for the test to mean something: occurrences whose UTC
 # length differs from their wall-clock length.
 python3 - "$dir/dst.json" <<'PY' || fail "no occurrence across a DST change in the window"

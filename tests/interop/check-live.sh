@@ -13,8 +13,6 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=${INTEROP_TMP:-$(mktemp -d)}/live
 mkdir -p "$tmp/media" "$tmp/data"
 cp -r "$repo/media/beds" "$repo/media/idents" "$tmp/media/"
-port=$(( 20000 + RANDOM % 20000 ))
-url="http://127.0.0.1:$port"
 # A live special from the last minute for 3 minutes, station time.
 python3 - "$tmp/weekly.toml" <<'PY' || fail "cannot write the schedule"
 import sys, datetime, zoneinfo
@@ -43,14 +41,12 @@ play = "live"
 ''')
 print(start.isoformat())
 PY
-args=(--data-dir "$tmp/data" --media-dir "$tmp/media" --schedule "$tmp/weekly.toml" --listen "127.0.0.1:$port")
+args=(--data-dir "$tmp/data" --media-dir "$tmp/media" --schedule "$tmp/weekly.toml")
 token=$("$bin" "${args[@]}" token add amina --show fete-des-ors --live 2>/dev/null) || fail "cannot create a live token"
 upload_only=$("$bin" "${args[@]}" token add karim --show fete-des-ors 2>/dev/null) || fail "cannot create a token"
-"$bin" "${args[@]}" serve >"$tmp/daemon.log" 2>&1 &
-daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
-for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "$url/healthz" >/dev/null || fail "the daemon did not start: $(cat "$tmp/daemon.log")"
+trap 'kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null' EXIT
+serve_antenne "$tmp/daemon.log" "${args[@]}" || fail "the daemon did not start"
+url=$DAEMON_URL port=$DAEMON_PORT
 
 # A source client: `seconds` of a 1 kHz tone, in real time, as FORMAT (mp3, ogg, opus).
 source_client() { # PASSWORD FORMAT SECONDS

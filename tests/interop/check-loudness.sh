@@ -27,12 +27,10 @@ shuffle = false
 # meters items with the default crossfade).
 crossfade = "0s"
 TOML
-port=$(( 20000 + RANDOM % 20000 ))
-url="http://127.0.0.1:$port"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" --media-dir "$tmp/media" \
-  --schedule "$tmp/weekly.toml" >"$tmp/daemon.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+trap 'kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null' EXIT
+serve_antenne "$tmp/daemon.log" --data-dir "$tmp/data" --media-dir "$tmp/media" \
+  --schedule "$tmp/weekly.toml" || fail "the daemon did not start"
+url=$DAEMON_URL
 wait_library "$url" 2 "$tmp/daemon.log"
 ok "/api/library lists both beds: $(curl -fs "$url/api/library" | python3 -c 'import json,sys; print(", ".join("%s %.1f LUFS -> %+.1f dB" % (f["path"], f["integrated_lufs"], f["gain_db"]) for f in json.load(sys.stdin)["files"]))')"
 # A bed already decoding (5 s ahead) when the analysis landed airs at the default gain: let

@@ -64,12 +64,10 @@ TOML
 common=(--data-dir "$tmp/data" --media-dir "$tmp/media" --schedule "$tmp/weekly.toml")
 "$bin" ingest "${common[@]}" --show emission --title "Épisode trop bas" "$tmp/episode.wav" \
   >"$tmp/ingest.log" 2>&1 || fail "antenne ingest failed: $(tail -n 5 "$tmp/ingest.log")"
-port=$(( 20000 + RANDOM % 20000 ))
-url="http://127.0.0.1:$port"
-"$bin" serve --listen "127.0.0.1:$port" "${common[@]}" >"$tmp/daemon.log" 2>&1 &
-pid=$!
-poller=
+pid= poller=
 trap 'kill $pid $poller 2>/dev/null; wait $pid $poller 2>/dev/null' EXIT
+serve_antenne "$tmp/daemon.log" "${common[@]}" || fail "the daemon did not start"
+pid=$DAEMON_PID url=$DAEMON_URL
 wait_library "$url" 4 "$tmp/daemon.log"
 # An item that started decoding (5 s ahead) before its analysis landed airs at the default
 # gain: items that started before then are not metered.

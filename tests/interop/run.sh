@@ -17,8 +17,7 @@ export INTEROP_TMP=$(mktemp -d)
 chmod 755 "$INTEROP_TMP"
 export PATH="$repo/target/interop/venv/bin:$PATH"
 export NODE_PATH="$repo/target/interop/node/node_modules"
-port=$(( 20000 + RANDOM % 20000 ))
-export ANTENNE_URL="http://127.0.0.1:$port"
+. "$here/lib.sh"
 cd "$repo"
 # HLS in 2 s segments (check-hls, check-web); the page loads hls.js from /vendor/, which the
 # browser test serves from npm's hls.js.
@@ -36,13 +35,13 @@ if command -v icecast2 >/dev/null 2>&1; then
     printf '[[icecast]]\nurl = "%s"\npassword = "%s"\nstream = "opus"\n' "${ICECAST_URL%.mp3}.opus" "$ICECAST_PASS" >>"$config"
   fi
 fi
-"$bin" serve --config "$config" --listen "127.0.0.1:$port" --data-dir "$INTEROP_TMP/data" >"$INTEROP_TMP/daemon.log" 2>&1 &
-daemon=$!
-trap 'kill $daemon $icecast_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$INTEROP_TMP"' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "$ANTENNE_URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+DAEMON_PID=
+trap 'kill $DAEMON_PID $icecast_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$INTEROP_TMP"' EXIT
+serve_antenne "$INTEROP_TMP/daemon.log" --config "$config" --data-dir "$INTEROP_TMP/data" || {
+  echo "interop: the demo station did not start"
+  exit 1
+}
+export ANTENNE_URL=$DAEMON_URL
 # Let the first-run seeding finish (the demo episodes ingested), so every check sees a settled
 # catalog and feeds that do not change under it.
 for _ in $(seq 1 300); do
@@ -66,7 +65,7 @@ for check in "$here"/check-*.sh; do
     *) failed=$((failed + 1)); echo "FAILED: $name (exit $rc)"; tail -n 30 "$INTEROP_TMP/daemon.log" ;;
   esac
 done
-if ! kill -0 $daemon 2>/dev/null; then
+if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
   echo "FAILED: the daemon died during the suite"; tail -n 50 "$INTEROP_TMP/daemon.log"; failed=$((failed + 1))
 fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
