@@ -138,6 +138,15 @@ if [ -z "${SKIP_LATENCY:-}" ]; then
     -t $(( onsets * 4 )) -c:a libmp3lame -b:a 128k -write_xing 0 -id3v2_version 0 -f mp3 "$tmp/onsets.mp3"
   mkdir -p "$tmp/heard"
   echo "latency: $onsets onsets" >&2
+  # The live input's state twice a second, to tell what happened while the source streamed
+  # from what the sender's end does (it stays connected, silent, for 25 s while the
+  # listeners take the last onsets: the buffer runs dry then, rightly counted as underrun).
+  (while :; do echo "$(date +%s.%N)	$(live_status "'\\t'.join(map(str, [bool(live['connected']), live['underruns'], live['cushion_ms'], live['buffer_ms']]))" 2>/dev/null)"
+    sleep 0.5; done >"$tmp/live-status.tsv") &
+  poller=$!
+  pids+=("$poller")
+  # The sender starts 2 s after the listeners; its last frame is due onsets × 4 s later.
+  streaming_until=$(python3 -c "import time; print(time.time() + 2 + $onsets * 4)")
   python3 "$here/live.py" latency --source "$tmp/onsets.mp3" \
     --to "http://source:$token@127.0.0.1:$LIVE_PORT/live" \
     --to "http://source:harbor@127.0.0.1:$lq_port/live" \
@@ -163,5 +172,8 @@ for k, name in names.items():
     print(f"| {name} | {v['onsets']} | {fmt(h['median_s'])} | {fmt(h['max_s'])} | {fmt(a['median_s'])} | {fmt(a['max_s'])} |")
 print("\nonsets heard (s after the sender's start):", {k: r[k]["at"] for k in names}, file=sys.stderr)
 PY
+  kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || true
+  awk -F'\t' -v until="$streaming_until" '$1 < until && $2 == "True" { n++; if ($3 > u) u = $3; if ($4 > c) c = $4; if (b == "" || $5 < b) b = $5 }
+    END { printf "Antenne while the source streamed (%d polls): %d underruns, cushion at most %d ms, buffer at least %d ms\n", n, u, c, b }' "$tmp/live-status.tsv"
   echo "Antenne at the end: $(live_status "f\"{live['underruns']} underruns, {live['cushion_ms']} ms cushion, {live['buffer_ms']} ms buffered\"")"
 fi

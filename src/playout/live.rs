@@ -149,7 +149,8 @@ pub struct LiveCounters {
     pub overflow_frames: AtomicU64,
     /// Frames read as silence while the buffer built its cushion.
     pub waiting_frames: AtomicU64,
-    /// Underruns: times the buffer ran dry while on air (each one a gap a listener hears).
+    /// Underruns: times the buffer ran dry while on air with the source connected (each one
+    /// a gap a listener hears; the end of a source's audio after it left is not one).
     pub underruns: AtomicU64,
 }
 
@@ -249,9 +250,14 @@ impl LiveInput {
             ring.priming = false;
         }
         let have = (ring.samples.len() / CHANNELS).min(frames);
+        // Running dry after the source left is the end of its audio (the grace period then
+        // decides what airs), not a gap in it: only a connected source's counts.
+        let underrun = have < frames && ring.connected;
         if have < frames {
             // Ran dry: build the cushion again before reading on.
             ring.priming = true;
+        }
+        if underrun {
             self.counters.underruns.fetch_add(1, Ordering::Relaxed);
         }
         for (k, frame) in out.chunks_exact_mut(CHANNELS).take(have).enumerate() {
@@ -262,7 +268,7 @@ impl LiveInput {
         }
         drop(ring);
         out[have * CHANNELS..].fill(0.0);
-        if have < frames {
+        if underrun {
             self.counters
                 .underrun_frames
                 .fetch_add((frames - have) as u64, Ordering::Relaxed);
@@ -340,6 +346,22 @@ mod tests {
         let inputs = LiveInputs::new(["live"], LiveBuffer::unprimed(4));
         let input = inputs.get("live").unwrap().clone();
         (inputs, input)
+    }
+
+    /// Issue 14: the latency benchmark reported an underrun for every run, which was the
+    /// source's last frames draining after it hung up.
+    #[test]
+    fn the_audio_left_after_a_disconnection_plays_out_without_counting_an_underrun() {
+        let (_, input) = input();
+        let w = input.connect().unwrap();
+        w.write(&[0.1, 0.1, 0.2, 0.2]);
+        drop(w);
+        let mut out = [9.0; 8];
+        assert_eq!(input.read(&mut out, |_| 1.0), 2);
+        assert_eq!(out, [0.1, 0.1, 0.2, 0.2, 0.0, 0.0, 0.0, 0.0]);
+        let c = input.counters();
+        assert_eq!(c.underruns.load(Ordering::Relaxed), 0);
+        assert_eq!(c.underrun_frames.load(Ordering::Relaxed), 0);
     }
 
     #[test]
