@@ -35,6 +35,10 @@ use crate::feed::stats::{EpisodeFile, Served};
 /// blocking-pool hop each) small against the bytes moved.
 const CHUNK: usize = 256 * 1024;
 
+/// Chunk of a mapped rendition's body: each costs hyper a poll and our count an update,
+/// and bounds how much a listener who leaves can be counted for beyond what they took.
+const MAPPED_CHUNK: usize = 1024 * 1024;
+
 /// Bodies up to this size that are not in memory are read in one blocking-pool hop
 /// (streaming costs a hop per chunk). Bounded memory: 1 MiB per request.
 const READ_AT_ONCE: u64 = 1024 * 1024;
@@ -91,6 +95,11 @@ pub struct FileState {
     /// The file they were read from, open, when bodies of kept bytes may be sent from it
     /// with `sendfile` (renditions: never changed in place; see `http::splice`).
     source: Option<Arc<std::fs::File>>,
+    /// With `source`, for a rendition past [`KEEP_WHOLE`]: the whole file mapped, so that
+    /// bodies past the kept bytes are views of it the connection sends from the file. The
+    /// pages are the kernel's page cache, touched only if a `sendfile` fails: not part of
+    /// the cache budget.
+    mapped: Option<Bytes>,
 }
 
 impl FileState {
@@ -114,7 +123,32 @@ impl FileState {
             last_modified: HeaderValue::try_from(http_date(modified)).map_err(invalid)?,
             kept: Bytes::from(data),
             source: None,
+            mapped: None,
         })
+    }
+
+    /// Marks the bodies of this file as sendable from `file`, the open file it was read
+    /// from, which must never change in place (renditions): the kept bytes, and for a file
+    /// past them the whole file, mapped (blocking). A file that cannot be mapped keeps the
+    /// kept bytes' `sendfile` and reads the rest.
+    pub fn send_from(&mut self, file: std::fs::File) {
+        if self.len > self.kept.len() as u64 {
+            // SAFETY: a mapped file changed or truncated by another process shows the change
+            // or faults. Renditions are written once under a new name and never changed in
+            // place (see `http::splice`), and the mapping is only read if a `sendfile` fails.
+            let mapped = unsafe { memmap2::Mmap::map(&file) };
+            self.mapped = mapped
+                .ok()
+                .filter(|m| m.len() as u64 == self.len)
+                .map(Bytes::from_owner);
+        }
+        self.source = Some(Arc::new(file));
+    }
+
+    /// Bodies go out from memory from now on (the number of open files is bounded).
+    pub fn send_from_memory(&mut self) {
+        self.source = None;
+        self.mapped = None;
     }
 
     /// The strong ETag (`"mtime-len"`, as nginx).
@@ -300,6 +334,20 @@ async fn serve_state(
                 mark = Some(FileBytes::new(bytes.clone(), file.clone(), start));
             }
             Body::from(bytes)
+        } else if let (Some(file), Some(mapped)) = (&state.source, &state.mapped) {
+            // A large rendition: views of its mapping, which the connection sends from the
+            // file, in chunks that count what went out (a listener may leave halfway).
+            let bytes = mapped.slice(start as usize..end as usize);
+            mark = Some(FileBytes::new(bytes.clone(), file.clone(), start));
+            let chunks = (0..bytes.len())
+                .step_by(MAPPED_CHUNK)
+                .map(move |at| Ok(bytes.slice(at..(at + MAPPED_CHUNK).min(bytes.len()))));
+            Body::from_stream(Counted {
+                inner: futures_util::stream::iter(chunks),
+                sent: 0,
+                delivery,
+                report: Some(Box::new(report)),
+            })
         } else {
             match fetch(path, state, start, count).await? {
                 Fetched::Read(data) => {

@@ -178,7 +178,7 @@ impl MediaCache {
                 .count()
                 >= SPLICE_FILES
         {
-            found.file.source = None;
+            found.file.send_from_memory();
         }
         inner.kept += found.file.kept();
         let found = Arc::new(found);
@@ -255,7 +255,7 @@ fn locate(files: &MediaFiles, id: &str, kind: MediaKind) -> Option<Located> {
     let mut file = FileState::read(&mut opened, KEEP_WHOLE, KEEP_PREFIX).ok()?;
     if kind == MediaKind::Audio && file.kept() >= MIN_SPLICE {
         // A rendition is never changed in place: its bytes may go out from the file.
-        file.source = Some(Arc::new(opened));
+        file.send_from(opened);
     }
     let episode = (kind == MediaKind::Audio).then(|| {
         let length = file.len;

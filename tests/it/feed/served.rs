@@ -1,5 +1,5 @@
 //! Feeds and enclosures through `http::serve` on a real socket, where bodies that are also a
-//! file's (a feed's sealed memfd, a rendition kept in memory) leave with `sendfile`
+//! file's (a feed's sealed memfd, a rendition kept in memory or mapped) leave with `sendfile`
 //! (`http::splice`): every answer of a keep-alive connection carries exactly the bytes the
 //! router answers, whichever way they were sent.
 
@@ -124,6 +124,64 @@ async fn a_keep_alive_connection_gets_the_exact_bytes_of_feeds_and_enclosures() 
         assert!(got.2 == rendition[1000..], "a range, from its offset");
         let got = client.send("GET", &media, &[("range", "bytes=0-1")]).await;
         assert_eq!((got.0, &got.2[..]), (206, &rendition[..2]));
+    }
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+/// Issue 18: a rendition past the 4 MiB kept in memory (a 30-minute episode is 29 MB) is
+/// mapped and sent with `sendfile` in 1 MiB chunks; whole, and from ranges that start in the
+/// kept prefix, cross a chunk's edge or end at the last byte, on one keep-alive connection.
+#[tokio::test]
+async fn a_rendition_past_what_memory_keeps_is_sent_exactly_from_its_mapping() {
+    let st = station().await;
+    let id = ingest(&st, "la-matinale", "Un ton").await;
+    let path = st
+        .dir
+        .path()
+        .join("data/renditions")
+        .join(format!("{id}.mp3"));
+    // 5.5 MiB and an odd byte of made-up content, renamed into place as renditions are.
+    let mut x = 0x2545_f491_u32;
+    let large: Vec<u8> = (0..5 * 1024 * 1024 + 512 * 1024 + 1)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, &large).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(antenne::http::serve(listener, st.state.http(), async {
+        let _ = stopped.await;
+    }));
+    let mut client = Client::connect(addr).await;
+    let media = format!("/media/{id}.mp3");
+    let n = large.len();
+    let mib = 1024 * 1024;
+    for _ in 0..2 {
+        let got = client.send("GET", &media, &[]).await;
+        assert_eq!(got.0, 200);
+        assert!(got.2 == large, "the whole rendition, byte for byte");
+        for (from, to) in [
+            (1000, n - 1),
+            (mib - 7, mib + 7),
+            (4 * mib - 1, 5 * mib + 1),
+            (n - 1, n - 1),
+        ] {
+            let range = format!("bytes={from}-{to}");
+            let got = client.send("GET", &media, &[("range", &range)]).await;
+            assert_eq!(got.0, 206, "{range}");
+            assert!(got.2 == large[from..=to], "{range}");
+        }
+        let got = client.send("GET", &media, &[("range", "bytes=0-1")]).await;
+        assert_eq!((got.0, &got.2[..]), (206, &large[..2]));
     }
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
