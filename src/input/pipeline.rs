@@ -1,5 +1,6 @@
 //! One live source's audio, on a thread of its own (decoding is blocking work, kept off the
-//! async runtime): the bytes as they arrive → the recording → (MP3: the frame check,
+//! async runtime): the bytes as they arrive → the recording (queued to a thread of its own:
+//! [`RecorderThread`]) → (MP3: the frame check,
 //! [`super::mp3sync`]) → the decoder (any format
 //! symphonia reads from a stream: MP3, Ogg Vorbis, Ogg FLAC, AAC in ADTS) → downmix to stereo
 //! → the drift resampler to the station rate → the leveler → the live input's buffer. The
@@ -22,7 +23,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc::Receiver;
 
 use super::mp3sync::Mp3SyncReader;
-use super::record::Recorder;
+use super::record::{Recorder, RecorderThread};
 use super::status::SourceStats;
 use symphonia::core::audio::Channels;
 use symphonia::core::io::ReadOnlySource;
@@ -61,12 +62,19 @@ pub enum Ended {
     Undecodable(String),
 }
 
+/// Where the received bytes are recorded: on a thread of its own (the disk never holds up the
+/// audio), or here when no thread could be started.
+enum Recording {
+    Thread(RecorderThread),
+    Inline(Recorder),
+}
+
 /// The bytes a connection delivers, read by the decoder as a stream; each chunk is recorded
 /// before the decoder sees it.
 struct Incoming {
     rx: Receiver<Bytes>,
     chunk: Bytes,
-    recorder: Option<Recorder>,
+    recording: Option<Recording>,
     stats: Arc<SourceStats>,
 }
 
@@ -78,12 +86,16 @@ impl Read for Incoming {
                     self.stats
                         .bytes
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    if let Some(r) = &mut self.recorder
-                        && let Err(e) = r.append(&chunk)
-                    {
-                        // The show goes on air all the same; the operator sees the reason.
-                        tracing::error!("live recording stopped: {e}");
-                        self.recorder = None;
+                    match &mut self.recording {
+                        Some(Recording::Thread(r)) => r.append(chunk.clone()),
+                        Some(Recording::Inline(r)) => {
+                            if let Err(e) = r.append(&chunk) {
+                                // The show goes on air all the same; the operator sees why.
+                                tracing::error!("live recording stopped: {e}");
+                                self.recording = None;
+                            }
+                        }
+                        None => {}
                     }
                     self.chunk = chunk;
                 }
@@ -106,10 +118,14 @@ pub fn run(
     writer: &LiveWriter,
     stats: &Arc<SourceStats>,
 ) -> (Ended, Option<Recorder>) {
+    let recording = recorder.map(|r| match RecorderThread::spawn(r) {
+        Ok(thread) => Recording::Thread(thread),
+        Err(r) => Recording::Inline(r),
+    });
     let incoming = Arc::new(Mutex::new(Incoming {
         rx,
         chunk: Bytes::new(),
-        recorder,
+        recording,
         stats: stats.clone(),
     }));
     // The decoder wants an owned source: it reads through a handle on the shared state; an
@@ -131,7 +147,12 @@ pub fn run(
     if matches!(ended, Ended::Closed) {
         while matches!(incoming.read(&mut rest), Ok(n) if n > 0) {}
     }
-    (ended, incoming.recorder.take())
+    let recorder = match incoming.recording.take() {
+        Some(Recording::Thread(r)) => r.finish(),
+        Some(Recording::Inline(r)) => Some(r),
+        None => None,
+    };
+    (ended, recorder)
 }
 
 /// The decoder's handle on the shared [`Incoming`].

@@ -86,12 +86,7 @@ impl Recording {
             .append(true)
             .open(&path)?;
         intake::sync_dir(&self.dir)?;
-        Ok(Recorder {
-            file,
-            path,
-            synced: Instant::now(),
-            bytes: 0,
-        })
+        Ok(Recorder::new(file, path))
     }
 
     /// The pieces, in order.
@@ -121,6 +116,16 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder appending to `file`, opened for writing, at `path`.
+    pub fn new(file: File, path: PathBuf) -> Recorder {
+        Recorder {
+            file,
+            path,
+            synced: Instant::now(),
+            bytes: 0,
+        }
+    }
+
     /// Appends received bytes; syncs them to disk every [`SYNC_EVERY`].
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.file.write_all(bytes)?;
@@ -271,4 +276,60 @@ pub fn pending(data_dir: &Path) -> Vec<Recording> {
         .collect();
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
     out
+}
+
+/// A [`Recorder`] on a thread of its own, fed through a queue. The live audio is decoded from
+/// the same bytes on the source's pipeline thread, which must never wait for the disk: when
+/// other programs write a lot, an `fsync` can take seconds, and a pipeline waiting for it
+/// let the live input's buffer run dry (issue 14's latency runs on a busy machine). The
+/// queue is unbounded: a source sends 16-40 KB a second, so a disk stalled for a minute
+/// queues a few MB, and no received byte is dropped.
+pub struct RecorderThread {
+    tx: std::sync::mpsc::Sender<bytes::Bytes>,
+    thread: std::thread::JoinHandle<Option<Recorder>>,
+}
+
+impl RecorderThread {
+    /// Starts recording on a new thread; `Err` gives the recorder back when no thread can be
+    /// started.
+    pub fn spawn(recorder: Recorder) -> Result<RecorderThread, Recorder> {
+        let (tx, rx) = std::sync::mpsc::channel::<bytes::Bytes>();
+        // The recorder moves into the thread only once it runs: a failed spawn keeps it.
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(recorder)));
+        let inside = slot.clone();
+        let spawned = std::thread::Builder::new()
+            .name("antenne-live-rec".into())
+            .spawn(move || {
+                let mut recorder = inside.lock().ok()?.take()?;
+                while let Ok(chunk) = rx.recv() {
+                    if let Err(e) = recorder.append(&chunk) {
+                        // The show goes on air all the same; the operator sees the reason.
+                        tracing::error!("live recording stopped: {e}");
+                        return None;
+                    }
+                }
+                Some(recorder)
+            });
+        match spawned {
+            Ok(thread) => Ok(RecorderThread { tx, thread }),
+            Err(e) => {
+                tracing::warn!("live recording on the pipeline's thread: {e}");
+                let recorder = slot.lock().ok().and_then(|mut r| r.take());
+                Err(recorder.expect("the thread never started"))
+            }
+        }
+    }
+
+    /// Queues received bytes (never waits).
+    pub fn append(&self, chunk: bytes::Bytes) {
+        // After a write error the thread is gone and the bytes have nowhere to go.
+        let _ = self.tx.send(chunk);
+    }
+
+    /// Waits until every queued byte is written; the recorder, to be closed (`None` when
+    /// writing failed).
+    pub fn finish(self) -> Option<Recorder> {
+        drop(self.tx);
+        self.thread.join().ok().flatten()
+    }
 }

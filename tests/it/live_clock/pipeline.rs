@@ -16,9 +16,8 @@ use crate::support::mp3::lame_tone;
 
 const STATION: u32 = 44_100;
 
-/// Runs `bytes` through the pipeline, on air, in pieces of 4 KiB; returns how it ended and
-/// every frame it wrote to the live input (left channel).
-fn through_pipeline(bytes: &[u8]) -> (Ended, Vec<f32>) {
+/// A live input of 30 s, on air, and the pipeline's settings for it.
+fn on_air() -> (LiveInputs, PipelineConfig) {
     let inputs = LiveInputs::new(
         ["live"],
         LiveBuffer {
@@ -26,8 +25,6 @@ fn through_pipeline(bytes: &[u8]) -> (Ended, Vec<f32>) {
             prime_frames: 0,
         },
     );
-    let input = inputs.get("live").unwrap().clone();
-    let writer = input.connect().unwrap();
     let now = "2026-12-05T09:00:00Z".parse().unwrap();
     let config = PipelineConfig {
         station_rate: STATION,
@@ -40,6 +37,15 @@ fn through_pipeline(bytes: &[u8]) -> (Ended, Vec<f32>) {
         clock: Arc::new(ManualClock::new(now)),
         name: "live.mp3".into(),
     };
+    (inputs, config)
+}
+
+/// Runs `bytes` through the pipeline, on air, in pieces of 4 KiB; returns how it ended and
+/// every frame it wrote to the live input (left channel).
+fn through_pipeline(bytes: &[u8]) -> (Ended, Vec<f32>) {
+    let (inputs, config) = on_air();
+    let input = inputs.get("live").unwrap().clone();
+    let writer = input.connect().unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
     for piece in bytes.chunks(4096) {
         tx.try_send(Bytes::copy_from_slice(piece)).unwrap();
@@ -171,4 +177,72 @@ fn garbage_in_the_middle_of_an_mp3_source_airs_no_noise_and_the_tone_comes_back(
     let mut d = SineContinuity::new(440.0, rate, 0.01);
     d.push(left[after..].iter().copied());
     assert_eq!(d.glitches(), 0, "the tone after the garbage: {d:?}");
+}
+
+/// Issue 14: the disk under the recording stalling (an `fsync` taking seconds while other
+/// programs write) never holds up the live audio. The recording goes into a pipe nobody reads
+/// yet, which blocks its writes once 64 KiB are in it: every frame of 10 s of MP3 (160 KB)
+/// still reaches the live input; once the pipe is read, the recording holds every byte sent.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stalled_recording_disk_never_holds_up_the_live_audio() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("001.mp3");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    // The reading end first (without it, opening the writing end waits), left unread.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let recorder = antenne::input::record::Recorder::new(file, fifo.clone());
+
+    let bytes = lame_tone(10.0);
+    assert!(bytes.len() > 128 * 1024, "more than a pipe holds");
+    let (inputs, config) = on_air();
+    let input = inputs.get("live").unwrap().clone();
+    let writer = input.connect().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    for piece in bytes.chunks(4096) {
+        tx.try_send(Bytes::copy_from_slice(piece)).unwrap();
+    }
+    drop(tx);
+    let pipeline = std::thread::spawn(move || {
+        let stats = Arc::new(SourceStats::default());
+        let (ended, recorder) = pipeline::run(&config, rx, Some(recorder), &writer, &stats);
+        // Closing the piece ends the pipe for its reader.
+        drop(recorder);
+        ended
+    });
+    let started = Instant::now();
+    while input.buffered_frames() < 9 * STATION as usize {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the audio waited for the recording: {} frames buffered",
+            input.buffered_frames()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!pipeline.is_finished(), "the recording is still blocked");
+    let mut recorded = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => recorded.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(pipeline.join().unwrap(), Ended::Closed);
+    assert!(recorded == bytes, "the recording holds every byte sent");
 }
