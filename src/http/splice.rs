@@ -17,7 +17,10 @@
 //! bytes. A mark is only made for a file holding those bytes (a memfd sealed against writes,
 //! or a rendition, which is never changed in place: a re-render writes a new file); a slice
 //! that is not inside the marked bytes, or a `sendfile` that fails or comes up short, is
-//! written from memory as before, so the answer hyper framed is always the one sent.
+//! written from memory as before, so the answer hyper framed is always the one sent. The
+//! exception is a mark of a mapped file ([`FileBytes::mapped`], large renditions): there the
+//! file is the truth, its slices always go out with `sendfile`, and one that fails fails
+//! the connection instead of reading the mapping.
 
 use std::fs::File;
 use std::future::Future;
@@ -56,6 +59,8 @@ pub struct FileBytes {
     bytes: Bytes,
     file: Source,
     offset: u64,
+    /// The bytes are a mapping of the file ([`FileBytes::mapped`]): never read from memory.
+    only_file: bool,
 }
 
 impl std::fmt::Debug for FileBytes {
@@ -76,6 +81,19 @@ impl FileBytes {
             bytes,
             file,
             offset,
+            only_file: false,
+        }
+    }
+
+    /// Like [`FileBytes::new`] for `bytes` that are a memory mapping of `file`: every slice of
+    /// them, however small, goes out with `sendfile`, and when that fails or comes up short
+    /// the connection fails rather than reading the mapping (a file truncated under its
+    /// mapping would fault the process; renditions are never changed in place, but a disk
+    /// error or a hand on the data folder should cost one download, not the station).
+    pub fn mapped(bytes: Bytes, file: Source, offset: u64) -> FileBytes {
+        FileBytes {
+            only_file: true,
+            ..FileBytes::new(bytes, file, offset)
         }
     }
 
@@ -193,9 +211,9 @@ impl Spliced {
     #[cfg(target_os = "linux")]
     fn marked(&self, bufs: &[io::IoSlice<'_>]) -> Option<(usize, FileBytes)> {
         let mark = self.slot.lock().clone()?;
-        let i = bufs
-            .iter()
-            .position(|b| b.len() >= MIN_SPLICE && mark.offset_of(b).is_some())?;
+        let i = bufs.iter().position(|b| {
+            (b.len() >= MIN_SPLICE || mark.only_file) && mark.offset_of(b).is_some()
+        })?;
         Some((i, mark))
     }
 
@@ -242,6 +260,13 @@ impl Spliced {
             // Having sent the head, say so; hyper comes back for the body.
             Poll::Pending if sent > 0 => Poll::Ready(Ok(sent)),
             Poll::Pending => Poll::Pending,
+            // A mapping is never read: the mark stays for hyper's next try, which fails.
+            Poll::Ready(_) if mark.only_file && sent > 0 => Poll::Ready(Ok(sent)),
+            Poll::Ready(Ok(_)) if mark.only_file => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file is shorter than when it was mapped",
+            ))),
+            Poll::Ready(Err(e)) if mark.only_file => Poll::Ready(Err(e)),
             // The file came up short or cannot be sent from: write from memory from now on.
             Poll::Ready(_) => {
                 self.slot.lock().take();
@@ -397,6 +422,38 @@ mod tests {
         let got = exchange(&mut io, &mut client, b"", &other).await;
         assert!(got == other[..]);
         io.shutdown().await.unwrap();
+    }
+
+    /// A mapped file's bytes are never read from memory: small slices go out from the file
+    /// too, and a file shorter than its mapping (truncated under it, which would fault a
+    /// read of the mapping) fails the connection after what the file had.
+    #[tokio::test]
+    async fn a_mapped_mark_never_falls_back_to_memory() {
+        let body = body(100_000);
+        let file = sealed_copy(&body).expect("memfd");
+        let slot = Slot::default();
+        let (mut io, mut client) = pair(slot.clone()).await;
+        let small = body.slice(99_000..);
+        *slot.lock() = Some(FileBytes::mapped(body.clone(), file, 0));
+        let got = exchange(&mut io, &mut client, b"head", &small).await;
+        assert!(got[4..] == small[..], "1,000 bytes from the file");
+        assert!(slot.lock().is_none(), "the body is out");
+
+        let short = sealed_copy(&body[..50_000]).expect("memfd");
+        *slot.lock() = Some(FileBytes::mapped(body.clone(), short, 0));
+        let mut sent = 0;
+        let failed = loop {
+            match io.write_vectored(&[io::IoSlice::new(&body[sent..])]).await {
+                Ok(n) => sent += n,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(failed.kind(), io::ErrorKind::UnexpectedEof, "{failed}");
+        assert_eq!(sent, 50_000, "what the file had, then the failure");
+        assert!(
+            slot.lock().is_some(),
+            "the mark stays: no retry reads memory"
+        );
     }
 
     #[test]

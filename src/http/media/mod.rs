@@ -97,7 +97,7 @@ pub struct FileState {
     source: Option<Arc<std::fs::File>>,
     /// With `source`, for a rendition past [`KEEP_WHOLE`]: the whole file mapped, so that
     /// bodies past the kept bytes are views of it the connection sends from the file. The
-    /// pages are the kernel's page cache, touched only if a `sendfile` fails: not part of
+    /// pages are the kernel's page cache, which the connection never reads: not part of
     /// the cache budget.
     mapped: Option<Bytes>,
 }
@@ -134,8 +134,9 @@ impl FileState {
     pub fn send_from(&mut self, file: std::fs::File) {
         if self.len > self.kept.len() as u64 {
             // SAFETY: a mapped file changed or truncated by another process shows the change
-            // or faults. Renditions are written once under a new name and never changed in
-            // place (see `http::splice`), and the mapping is only read if a `sendfile` fails.
+            // or faults when read. Renditions are written once under a new name and never
+            // changed in place, and the connection never reads the mapping: its bodies go
+            // out with `sendfile` or fail (`splice::FileBytes::mapped`).
             let mapped = unsafe { memmap2::Mmap::map(&file) };
             self.mapped = mapped
                 .ok()
@@ -338,7 +339,7 @@ async fn serve_state(
             // A large rendition: views of its mapping, which the connection sends from the
             // file, in chunks that count what went out (a listener may leave halfway).
             let bytes = mapped.slice(start as usize..end as usize);
-            mark = Some(FileBytes::new(bytes.clone(), file.clone(), start));
+            mark = Some(FileBytes::mapped(bytes.clone(), file.clone(), start));
             let chunks = (0..bytes.len())
                 .step_by(MAPPED_CHUNK)
                 .map(move |at| Ok(bytes.slice(at..(at + MAPPED_CHUNK).min(bytes.len()))));
