@@ -71,7 +71,8 @@ async fn the_segment_dated_at_a_show_start_holds_the_show_at_that_offset() {
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     // The playout on a clock the test moves a quarter second at a time, so that the output
-    // keeps up (what is tested is where the audio lands, not a machine's speed).
+    // keeps up (what is tested is where the audio lands, not a machine's speed); an engine
+    // left behind by a loaded machine catches up rather than skipping ahead.
     let clock = Arc::new(ManualClock::new(from));
     let playout = PlayoutConfig {
         sample_rate: RATE,
@@ -79,6 +80,7 @@ async fn the_segment_dated_at_a_show_start_holds_the_show_at_that_offset() {
         wait_for_data: true,
         run_until: Some(to),
         plan_ahead: Duration::from_secs(60),
+        catch_up_limit: Duration::from_secs(3600),
         ..PlayoutConfig::default()
     };
     let (_tx, rx) = tokio::sync::watch::channel(Arc::new(schedule));
