@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Opus stream (issue 15): ffprobe reads /stream.opus's Ogg headers (Opus, 48 kHz, stereo,
 # the now-playing TITLE in its comments), ffmpeg decodes 6 s of it without an error, and
-# Icecast relays it as a second mount (/live.opus) that ffmpeg decodes too.
+# Icecast relays it as a second mount (/live.opus) that ffmpeg decodes too. A listener of
+# /stream.opus is counted under `opus` in /api/now and /metrics while it listens.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need ffmpeg ffprobe curl python3
@@ -38,6 +39,35 @@ PY
 }
 decode "$url/stream.opus" stream
 ok "ffmpeg decodes /stream.opus without an error"
+
+# Listener accounting: one more `opus` listener while curl reads the stream, none after.
+opus_now() { curl -fs "$url/api/now" | python3 -c 'import json,sys; print(json.load(sys.stdin)["listeners_by_output"]["opus"])'; }
+opus_metric() { curl -fs "$url/metrics" | sed -n 's/^antenne_output_listeners{output="opus"} //p'; }
+# The decoders above leave as their connections close: wait until the count holds for 1 s.
+before=$(opus_now) || fail "/api/now has no listeners_by_output.opus"
+same=0
+for _ in $(seq 1 100); do
+  sleep 0.2
+  n=$(opus_now)
+  if [ "$n" = "$before" ]; then same=$((same + 1)); else same=0 before=$n; fi
+  [ $same -ge 5 ] && break
+done
+curl -s --max-time 6 -o /dev/null "$url/stream.opus" &
+reader=$!
+for _ in $(seq 1 30); do
+  [ "$(opus_now)" -gt "$before" ] 2>/dev/null && break
+  sleep 0.1
+done
+during=$(opus_now) metric=$(opus_metric)
+[ "$during" -eq $((before + 1)) ] || fail "opus listeners: $before before, $during while one listens"
+[ "$metric" = "$during" ] || fail "/metrics says $metric opus listeners, /api/now $during"
+wait $reader
+for _ in $(seq 1 50); do
+  [ "$(opus_now)" -eq "$before" ] && break
+  sleep 0.1
+done
+[ "$(opus_now)" -eq "$before" ] || fail "the opus listener is still counted after it left"
+ok "a /stream.opus listener is counted under opus in /api/now and /metrics ($before -> $during -> $before)"
 
 if [ -n "${ICECAST_URL:-}" ]; then
   relay="${ICECAST_URL%.mp3}.opus"

@@ -3,5 +3,6 @@
 mod http;
 mod hub;
 mod icecast;
+mod opus;
 mod opus_titles;
 mod served;

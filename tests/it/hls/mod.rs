@@ -2,6 +2,7 @@
 //! time of its frames, a restart, pruning, and what `/hls/` answers.
 
 mod http;
+mod onair;
 mod playlist;
 
 use std::path::Path;

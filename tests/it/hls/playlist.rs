@@ -4,7 +4,7 @@
 use antenne::broadcast::encoder::MP3_DELAY;
 use antenne::broadcast::hls::program_date_time;
 use antenne::broadcast::hls::segment::{read_timestamp, timestamp_90k};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 
@@ -71,8 +71,15 @@ async fn the_playlist_is_valid_and_dated_by_the_frames_instants() {
             p.target
         );
         if (at..at + samples).contains(&show_frame) {
-            // The show's first frame is inside this segment, at its exact offset.
-            assert_eq!(tb.instant(at + (show_frame - at)), show);
+            // The show's first frame is inside this segment: the segment's PROGRAM-DATE-TIME
+            // as listed, plus the show's offset in samples, is the show's instant (to the
+            // millisecond the tag carries).
+            let offset = SignedDuration::from_secs_f64((show_frame - at) as f64 / f64::from(RATE));
+            let listed = e.start + offset;
+            assert!(
+                listed.duration_since(show).abs() < SignedDuration::from_millis(1),
+                "{listed} for {show}"
+            );
             covers_show = true;
             assert!(e.title.starts_with("Fond sonore") || e.title.starts_with("La matinale"));
         }
