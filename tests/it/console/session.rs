@@ -78,7 +78,11 @@ async fn a_session_idle_for_12_hours_is_over() {
     // Counted from that request, not from the sign-in: 23:59:58 after it, still open.
     tokio::time::advance(IDLE_EXPIRY - second).await;
     let home = b.get(&d.state, "/console").await;
-    assert_eq!(home.status, 200, "11:59:59 after the last request: {}", home.body);
+    assert_eq!(
+        home.status, 200,
+        "11:59:59 after the last request: {}",
+        home.body
+    );
 
     tokio::time::advance(IDLE_EXPIRY).await;
     let form = b
@@ -90,7 +94,11 @@ async fn a_session_idle_for_12_hours_is_over() {
         )
         .await;
     assert_eq!(form.status, 401, "a form 12 h after the last request");
-    assert!(form.body.contains("action=\"/console/sign-in\""), "{}", form.body);
+    assert!(
+        form.body.contains("action=\"/console/sign-in\""),
+        "{}",
+        form.body
+    );
     let page = b.get(&d.state, "/console").await;
     assert_eq!(page.status, 401, "a page 12 h after the last request");
     assert!(
