@@ -1,9 +1,9 @@
 //! The daemon's scheduled backups: one every `backup_every` into `backup_dir`, the newest
 //! `backup_keep` kept, and the outcome of the last ones for `/api/status` and `/metrics`.
 //!
-//! A failed backup is logged as an error and recorded in the [`BackupLog`]; the log is a watch
-//! channel, so an alert (issue 16) subscribes to it ([`BackupLog::subscribe`]) rather than
-//! polling the status.
+//! A failed backup is logged as an error and recorded in the [`BackupLog`], which the daemon's
+//! alerts read: a new failure is a `backup_failed` alert (`daemon::alerts`). The log is also a
+//! watch channel ([`BackupLog::subscribe`]) for whoever wants each change as it happens.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -137,7 +137,7 @@ pub async fn run(
 }
 
 fn failed(log: &BackupLog, at: jiff::Timestamp, reason: String) {
-    // The alert of issue 16 subscribes to the log; until then, the error log is the alarm.
+    // The error log, and the alerts that watch the count of failures (`backup_failed`).
     tracing::error!(reason = %reason, "scheduled backup failed");
     log.update(|o| {
         o.last_failure = Some(at);

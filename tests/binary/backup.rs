@@ -1,7 +1,8 @@
 //! Backups that restore (issue 17): `antenne backup` taken while uploads, ingest jobs and
 //! schedule edits run, restored by `antenne restore` into fresh folders where the daemon
 //! serves the same feeds byte for byte and every rendition matches the manifest; corrupted
-//! backups and non-empty targets refused; scheduled backups rotated, their outcome reported.
+//! backups and non-empty targets refused; scheduled backups rotated, their outcome reported,
+//! a failed one alerted to a webhook.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -186,21 +187,25 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
     // The load: uploads whose jobs render, and schedule edits, until told to stop.
     let st = Arc::new(st);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    {
+    let uploads = {
         let (st, stop) = (st.clone(), stop.clone());
-        threads.push(std::thread::spawn(move || {
+        std::thread::spawn(move || {
+            // When each accepted upload's request began and ended.
+            let mut accepted = Vec::new();
             let mut k = 0;
             while !stop.load(Ordering::Relaxed) {
-                upload(&st, &format!("pendant {k}"), &wav_bytes(7100 + k, 3.0));
+                let began = Instant::now();
+                if upload(&st, &format!("pendant {k}"), &wav_bytes(7100 + k, 3.0)).is_some() {
+                    accepted.push((began, Instant::now()));
+                }
                 k += 1;
             }
-            k
-        }));
-    }
-    {
+            accepted
+        })
+    };
+    let edits = {
         let (st, stop) = (st.clone(), stop.clone());
-        threads.push(std::thread::spawn(move || {
+        std::thread::spawn(move || {
             let mut k = 0;
             while !stop.load(Ordering::Relaxed) {
                 let path = st.schedule_path();
@@ -218,19 +223,37 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
                 k += 1;
             }
             k
-        }));
-    }
+        })
+    };
     std::thread::sleep(Duration::from_millis(1500));
     let backups = tempfile::tempdir().unwrap();
     let under_load = backups.path().join("under-load");
+    let began = Instant::now();
     let out = backup(&st, &under_load);
+    let ended = Instant::now();
     assert!(out.status.success(), "{out:?}");
     stop.store(true, Ordering::Relaxed);
-    let counts: Vec<u32> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let accepted = uploads.join().unwrap();
+    let edited = edits.join().unwrap();
+    // The load really ran while the backup did: uploads accepted during it (their request
+    // overlapping the backup), not only before or after.
+    let during = accepted
+        .iter()
+        .filter(|(from, to)| *to >= began && *from <= ended)
+        .count();
     println!(
-        "backup under load: {} uploads, {} schedule edits during the load",
-        counts[0], counts[1]
+        "backup under load ({} ms): {} uploads accepted, {during} of them during the backup; \
+         {edited} schedule edits",
+        (ended - began).as_millis(),
+        accepted.len()
     );
+    assert!(
+        during >= 1,
+        "no upload accepted during the backup ({} ms; {} in all)",
+        (ended - began).as_millis(),
+        accepted.len()
+    );
+    assert!(edited >= 2, "{edited} schedule edits during the load");
 
     // Once the load is over: a backup of the settled station.
     wait_for_idle_queue(&st.data_dir(), Duration::from_secs(120));
@@ -254,6 +277,13 @@ fn issue17_a_backup_taken_under_load_restores_to_the_same_station() {
             .filter(|e| matches!(e.status, EpisodeStatus::Queued | EpisodeStatus::Processing))
             .count();
         println!("{name}: {renditions} renditions, {busy} jobs in flight in the backup");
+        if name == "under-load" {
+            // Taken while uploads kept coming: it caught jobs queued or rendering, which the
+            // restored station must render again (the point of this test).
+            assert!(busy >= 1, "the backup under load caught no job in flight");
+        } else {
+            assert_eq!(busy, 0, "the settled station's backup has jobs in flight");
+        }
         let (r, port) = serve_restored(
             target.path(),
             &data,
@@ -441,12 +471,72 @@ fn issue17_scheduled_backups_rotate_and_report_their_outcome() {
         "{text}"
     );
     drop(d);
+}
 
-    // A backup folder that cannot be written: the failure and its reason are reported.
-    let mut st = Station::new();
+/// A webhook receiver on 127.0.0.1: every request's body, answered 204.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/alertes", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut sock in listener.incoming().flatten() {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = sock.read(&mut buf) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let Some(h) = find(&got, b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&got[..h]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if got.len() >= h + 4 + length {
+                    break Some(String::from_utf8_lossy(&got[h + 4..h + 4 + length]).into_owned());
+                }
+            };
+            let _ = sock.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if let Some(body) = body
+                && tx.send(body).is_err()
+            {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn issue17_a_failed_scheduled_backup_is_reported_and_alerted() {
+    // A backup folder that cannot be written (its parent is a file: refused even to root).
+    let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "not a folder").unwrap();
+    let (url, alerts) = webhook_receiver();
+    let settings = dir.path().join("antenne.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[[webhook]]\nurl = \"{url}\"\nsecret = \"le secret de la station\"\n\
+             events = [\"backup_failed\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut st = Station::new();
     st.extra = vec![
+        "--config".into(),
+        s(&settings),
         "--backup-dir".into(),
         s(&blocker.join("backups")),
         "--backup-every".into(),
@@ -469,6 +559,25 @@ fn issue17_scheduled_backups_rotate_and_report_their_outcome() {
         .unwrap_or_default();
     assert!(reason.contains("a-file"), "{status}");
     assert!(st.log().contains("scheduled backup failed"), "{}", st.log());
+
+    // The webhook gets a `backup_failed` alert naming the reason, in both languages.
+    let body = alerts
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no alert within 30 s:\n{}", st.log()));
+    let alert: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(alert["event"], "backup_failed", "{alert}");
+    assert_eq!(alert["state"], "firing", "{alert}");
+    for lang in ["fr", "en"] {
+        let text = alert["text"][lang].as_str().unwrap_or_default();
+        assert!(text.contains("a-file"), "{lang}: {alert}");
+    }
+    assert!(
+        alert["text"]["fr"]
+            .as_str()
+            .unwrap()
+            .starts_with("Échec de la sauvegarde"),
+        "{alert}"
+    );
 }
 
 #[test]

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The operators' console in a real browser (Debian's Chromium driven by playwright-core,
 # console-page.cjs), on a daemon of its own whose schedule is a copy (the console saves it):
-# sign in with an operator token, break the schedule and see the error at its line, fix it
-# by cancelling next Wednesday's show, see the preview, save, and see the daemon reload it.
+# sign in with an operator token; break the schedule and see the error at its line; through
+# the forms, cancel next Wednesday's show and add a live special on Saturday, each previewed,
+# saved and aired by the reloaded daemon (/api/schedule); a save refused when the file changed
+# on disk meanwhile; the oldest version restored; a volunteer's token created, uploading,
+# revoked and refused; a POST without the CSRF token refused (403); the session cookie
+# replayed after sign-out refused (401).
 # Screenshots at 1280 and 390 px go to target/interop/screenshots/ (console-*.png).
 set -uo pipefail
 . "$INTEROP_DIR/lib.sh"
@@ -26,6 +30,7 @@ serve_antenne "$here/daemon.log" --data-dir "$here/data" --media-dir "$here/medi
   --schedule "$here/schedules/weekly.toml" || fail "the console's daemon did not start"
 export CONSOLE_URL=$DAEMON_URL
 export ANTENNE_TOKEN=$token
+export SCHEDULE_FILE=$here/schedules/weekly.toml
 export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$(pwd)/target/interop/screenshots}
 mkdir -p "$SCREENSHOT_DIR"
 node "$INTEROP_DIR/console-page.cjs" || { tail -n 20 "$here/daemon.log"; fail "browser checks"; }

@@ -189,7 +189,7 @@ fn forms_html(op: &Operator, on_air: &OnAir, base: &str) -> String {
          <label>{start}<input type=\"time\" name=\"start\" required></label>\
          <label>{duration}<input name=\"duration\" value=\"1h\" required pattern=\"[0-9hms ]+\"></label>\
          <label>{play}<select name=\"play\">{plays}</select></label>\
-         <label>{id} <small>({optional})</small><input name=\"id\" pattern=\"[a-z0-9-]*\"></label>\
+         <label>{id} <small>({optional})</small><input name=\"id\" pattern=\"[a-z0-9\\-]*\"></label>\
          <button type=\"submit\">{preview}</button></form>\
          {move_head}<h3>{move_}</h3>\
          <label>{slot}<select name=\"slot\" required>{slots}</select></label>\

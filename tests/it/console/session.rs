@@ -4,6 +4,8 @@ use std::time::{Duration, Instant};
 
 use antenne::catalog::Grant;
 
+use antenne::http::console::IDLE_EXPIRY;
+
 use super::{Browser, OPERATOR, desk, desk_with, operator};
 use crate::support::upload::grant;
 
@@ -60,6 +62,53 @@ async fn an_operator_signs_in_and_out_and_the_cookie_is_dead_after() {
         !d.state.catalog().list_tokens().unwrap()[0].revoked,
         "nothing done by a dead session"
     );
+}
+
+/// The idle expiry on a paused clock: a request within 12 h keeps the session and starts its
+/// idle clock again; 12 h without one ends it, for pages and forms alike.
+#[tokio::test(start_paused = true)]
+async fn a_session_idle_for_12_hours_is_over() {
+    assert_eq!(IDLE_EXPIRY, Duration::from_secs(12 * 3600));
+    let d = desk().await;
+    let b = operator(&d).await;
+    let second = Duration::from_secs(1);
+    tokio::time::advance(IDLE_EXPIRY - second).await;
+    let home = b.get(&d.state, "/console").await;
+    assert_eq!(home.status, 200, "11:59:59 after sign-in: {}", home.body);
+    // Counted from that request, not from the sign-in: 23:59:58 after it, still open.
+    tokio::time::advance(IDLE_EXPIRY - second).await;
+    let home = b.get(&d.state, "/console").await;
+    assert_eq!(
+        home.status, 200,
+        "11:59:59 after the last request: {}",
+        home.body
+    );
+
+    tokio::time::advance(IDLE_EXPIRY).await;
+    let form = b
+        .submit(
+            &d.state,
+            &home,
+            "/console/tokens/revoke",
+            &[("name", "alice")],
+        )
+        .await;
+    assert_eq!(form.status, 401, "a form 12 h after the last request");
+    assert!(
+        form.body.contains("action=\"/console/sign-in\""),
+        "{}",
+        form.body
+    );
+    let page = b.get(&d.state, "/console").await;
+    assert_eq!(page.status, 401, "a page 12 h after the last request");
+    assert!(
+        !d.state.catalog().list_tokens().unwrap()[0].revoked,
+        "the expired session's form revoked a token"
+    );
+    // A new sign-in opens a new session.
+    let again = operator(&d).await;
+    assert_ne!(again.cookie, b.cookie);
+    assert_eq!(again.get(&d.state, "/console").await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
