@@ -3,6 +3,8 @@
 //! one alert and one "resolved"; an endpoint that is down gets its bounded retries while
 //! senders never wait.
 
+mod watcher;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
