@@ -8,7 +8,8 @@
 //! CSV follows RFC 4180 (the `csv` crate: quoting, CRLF), starts with a UTF-8 BOM so that
 //! spreadsheet applications read the accents, and with `semicolon` uses `;` and a decimal
 //! comma, as French Excel expects. Items without a title or performer tag are flagged, with
-//! their file, so operators can fix them (`GET /api/library/untagged` lists those files).
+//! their file, so operators can fix them (`GET /api/library/untagged`, operator token, lists
+//! those files).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -304,10 +305,15 @@ pub async fn download(
 }
 
 /// `GET /api/library/untagged`: the aired files without a title or performer tag, for the
-/// operators to fix before the declaration.
+/// operators to fix before the declaration; operator tokens only (the files' names are the
+/// station's business).
 pub async fn untagged(
+    auth: Auth,
     State(catalog): State<CatalogAccess>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    if !auth.0.is_operator() {
+        return Err(ApiError::Forbidden);
+    }
     let files = catalog.with_catalog(|c| c.untagged_media()).await?;
     Ok(Json(serde_json::json!({ "untagged": files })))
 }

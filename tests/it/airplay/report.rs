@@ -249,11 +249,15 @@ async fn operators_download_the_same_declaration_over_http() {
         reports::render(&log, &period, &tz, Options::default())
     );
     let bad = "/api/reports/airplay?from=2027-03-31&to=2027-03-01";
-    assert_eq!(get(Some(operator), bad).await.0, 400);
-    // The untagged files, public, by name.
-    let (status, body) = support::get(&st.state, "/api/library/untagged").await;
+    assert_eq!(get(Some(operator.clone()), bad).await.0, 400);
+    // The untagged files, by name, for operators only.
+    let untagged = "/api/library/untagged";
+    let show = token(&st.state, "soir", &["musiques"]);
+    assert_eq!(get(None, untagged).await.0, 401);
+    assert_eq!(get(Some(show), untagged).await.0, 403);
+    let (status, _, body) = get(Some(operator.clone()), untagged).await;
     assert_eq!(status, 200);
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["untagged"][0]["path"], "beds/nappe.mp3");
     assert_eq!(v["untagged"].as_array().unwrap().len(), 1);
     // The log's own counters, for operators and Prometheus.
