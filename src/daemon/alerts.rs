@@ -64,6 +64,7 @@ pub async fn watch(st: AppState, tx: Alerts, inputs: WatchInputs) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut title = now_rx.borrow_and_update().stream_title();
     let (mut frames, mut frames_at) = (st.playout_status().frames_rendered, Instant::now());
+    let mut alarms = st.playout_status().silence_alarms;
     let mut refused_at = st.schedule().refused.as_ref().map(|r| r.at);
     let mut backups_failed = st.http().process.backups.snapshot().failed;
     let mut disk_at: Option<Instant> = None;
@@ -85,9 +86,14 @@ pub async fn watch(st: AppState, tx: Alerts, inputs: WatchInputs) {
             _ = tick.tick() => {}
         }
         let p = st.playout_status();
-        if p.silence_alarm {
+        // An alarm raised since the last tick is dead air even if sound is already back
+        // (the fallback replaces a silent show item as the alarm fires): it fires, then
+        // resolves on the same tick.
+        if p.silence_alarm || p.silence_alarms != alarms {
             tx.raise(Event::DeadAir);
-        } else {
+        }
+        alarms = p.silence_alarms;
+        if !p.silence_alarm {
             tx.clear("dead_air");
         }
         if p.frames_rendered != frames {

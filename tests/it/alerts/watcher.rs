@@ -125,6 +125,23 @@ async fn frames_that_stop_are_one_stream_down_and_one_resolved_per_incident() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_alarm_over_between_two_ticks_is_still_dead_air_and_resolved() {
+    use AlertState::{Firing, Resolved};
+    let mut w = watched().await;
+    let (alerts, _) = w.run(5, true).await;
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // The engine raises the alarm and, the silent item replaced by the fallback, clears it
+    // a few milliseconds later: the watcher never sees the flag up, only the count.
+    w.status.silence_alarms.fetch_add(1, Ordering::Relaxed);
+    let (alerts, _) = w.run(5, true).await;
+    assert_eq!(
+        keys(&alerts),
+        [("dead_air", Firing), ("dead_air", Resolved)]
+    );
+    assert_eq!(alerts[0].2, alerts[1].2, "on the same tick");
+}
+
+#[tokio::test(start_paused = true)]
 async fn free_space_under_the_threshold_is_one_disk_low_and_one_resolved() {
     use AlertState::{Firing, Resolved};
     let mut w = watched().await;
