@@ -3,9 +3,11 @@
 //! retries without holding up the others); senders never wait (`try_send` on a bounded
 //! channel: when the task is far behind, a signal is dropped and counted, never the audio).
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -89,6 +91,47 @@ pub fn alert_body(station: &str, alert: &Alert) -> serde_json::Value {
     })
 }
 
+/// Keeps one incident's messages in order at each destination: its "resolved" leaves only
+/// once its alert was delivered there (or given up), so an operator never reads "Résolu"
+/// first, even when both come on the same tick. Other destinations and incidents are not
+/// held up.
+#[derive(Default)]
+struct Order(HashMap<(String, String), oneshot::Receiver<()>>);
+
+/// The delivery to wait for before sending (none: at once), and the signal this one gives.
+#[derive(Default)]
+struct After {
+    previous: Option<oneshot::Receiver<()>>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl Order {
+    /// The place of the next message of `(destination, incident)`.
+    fn next(&mut self, key: (String, String)) -> After {
+        // Deliveries finished (or abandoned) hold nothing up: forget them.
+        self.0
+            .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
+        let (done, rx) = oneshot::channel();
+        After {
+            previous: self.0.insert(key, rx),
+            done: Some(done),
+        }
+    }
+}
+
+impl After {
+    /// `delivery`, once the previous message of its incident is out.
+    async fn then(self, delivery: impl std::future::Future<Output = ()>) {
+        if let Some(previous) = self.previous {
+            let _ = previous.await;
+        }
+        delivery.await;
+        if let Some(done) = self.done {
+            let _ = done.send(());
+        }
+    }
+}
+
 /// Runs until `cancel`; pending deliveries are abandoned then.
 pub async fn run(
     config: AlertsConfig,
@@ -98,6 +141,7 @@ pub async fn run(
 ) {
     let mut tracker = Tracker::new(config.quiet);
     let mut deliveries = JoinSet::new();
+    let mut order = Order::default();
     loop {
         let input = tokio::select! {
             () = cancel.cancelled() => break,
@@ -107,20 +151,29 @@ pub async fn run(
                 None => break,
             },
         };
-        let (kind, body) = match input {
+        let (kind, body, incident) = match input {
             Input::Signal(signal) => {
                 let Some(alert) = tracker.signal(signal, Instant::now()) else {
                     continue;
                 };
                 tracing::warn!(event = alert.event.kind(), state = ?alert.state, "alert: {}", alert.event.text(Lang::En));
+                let incident = alert.event.key();
                 if let Some(mailer) = &config.mail {
                     let (mailer, alert, log, retry) =
                         (mailer.clone(), alert.clone(), log.clone(), config.retry);
                     let station = config.station.clone();
-                    deliveries
-                        .spawn(async move { mailer.deliver(&station, &alert, retry, &log).await });
+                    let after = order.next(("smtp".into(), incident.clone()));
+                    deliveries.spawn(
+                        after.then(
+                            async move { mailer.deliver(&station, &alert, retry, &log).await },
+                        ),
+                    );
                 }
-                (alert.event.kind(), alert_body(&config.station, &alert))
+                (
+                    alert.event.kind(),
+                    alert_body(&config.station, &alert),
+                    Some(incident),
+                )
             }
             Input::NowPlaying { title, kind } => (
                 "now_playing",
@@ -131,13 +184,20 @@ pub async fn run(
                     "title": title,
                     "kind": kind,
                 }),
+                None,
             ),
         };
         let body = Bytes::from(body.to_string());
         for endpoint in config.webhooks.iter().filter(|w| w.wants(kind)) {
+            let after = match &incident {
+                Some(key) => order.next((endpoint.url.to_string(), key.clone())),
+                None => After::default(),
+            };
             let (endpoint, body, log, retry) =
                 (endpoint.clone(), body.clone(), log.clone(), config.retry);
-            deliveries.spawn(async move { deliver(&endpoint, kind, body, retry, &log).await });
+            deliveries.spawn(
+                after.then(async move { deliver(&endpoint, kind, body, retry, &log).await }),
+            );
         }
     }
     deliveries.abort_all();

@@ -5,7 +5,7 @@
 //! **Invariant:** only this module spawns long-lived tasks; each is tracked by the
 //! [`tokio_util::task::TaskTracker`] in the state and stops on its [`CancellationToken`].
 
-mod alerts;
+pub mod alerts;
 pub mod edge;
 mod notify;
 pub mod schedule;

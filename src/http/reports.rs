@@ -1,13 +1,15 @@
 //! The music declaration (SACEM/SPRÉ): the airplay log of a period as the summary the
 //! collecting societies ask for (one row per track: title, performer, authors/composers,
 //! ISRC, duration, plays, seconds aired) or as the detailed log (one row per airing), in CSV
-//! or JSON. `antenne report airplay` and `GET /api/reports/airplay` (operator token) both
-//! call [`render`], so the file downloaded and the file printed are the same bytes.
+//! or JSON. `antenne report airplay`, `GET /api/reports/airplay` (operator token) and the
+//! console's form (`/console/declaration`) all call [`render`], so the file downloaded and
+//! the file printed are the same bytes.
 //!
 //! CSV follows RFC 4180 (the `csv` crate: quoting, CRLF), starts with a UTF-8 BOM so that
 //! spreadsheet applications read the accents, and with `semicolon` uses `;` and a decimal
 //! comma, as French Excel expects. Items without a title or performer tag are flagged, with
-//! their file, so operators can fix them (`GET /api/library/untagged` lists those files).
+//! their file, so operators can fix them (`GET /api/library/untagged`, operator token, lists
+//! those files).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -251,6 +253,16 @@ pub async fn airplay(
     if !auth.0.is_operator() {
         return Err(ApiError::Forbidden);
     }
+    download(&catalog, &on_air, &q).await
+}
+
+/// The declaration of `q`'s period as a file to download (`Content-Disposition`), for the
+/// API and for the operators' console (`/console/declaration`): the caller checked who asks.
+pub async fn download(
+    catalog: &CatalogAccess,
+    on_air: &OnAir,
+    q: &ReportQuery,
+) -> Result<Response, ApiError> {
     let tz = on_air.schedule().schedule.station().timezone.clone();
     let period = period(&q.from, &q.to, &tz).map_err(ApiError::BadRequest)?;
     let opts = Options {
@@ -293,10 +305,15 @@ pub async fn airplay(
 }
 
 /// `GET /api/library/untagged`: the aired files without a title or performer tag, for the
-/// operators to fix before the declaration.
+/// operators to fix before the declaration; operator tokens only (the files' names are the
+/// station's business).
 pub async fn untagged(
+    auth: Auth,
     State(catalog): State<CatalogAccess>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    if !auth.0.is_operator() {
+        return Err(ApiError::Forbidden);
+    }
     let files = catalog.with_catalog(|c| c.untagged_media()).await?;
     Ok(Json(serde_json::json!({ "untagged": files })))
 }

@@ -663,6 +663,7 @@ impl Renderer {
             .store(self.detector.quiet_frames(), Ordering::Relaxed);
         match event {
             Some(SilenceEvent::Started) => {
+                status.silence_alarms.fetch_add(1, Ordering::Relaxed);
                 status.silence_alarm.store(true, Ordering::Relaxed);
                 let secs = self.tb.duration_of(self.detector.quiet_frames()).as_secs();
                 tracing::error!(seconds = secs, "playout: sustained silence on air");

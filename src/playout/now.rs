@@ -83,6 +83,10 @@ pub struct PlayoutStatus {
     pub failed_items: AtomicU64,
     /// Sustained silence on the output (> 30 s below -60 dBFS, outside meant silence).
     pub silence_alarm: AtomicBool,
+    /// Silence alarms raised since the start: an alarm the fallback ends within a fraction
+    /// of a second (a silent show item is replaced as it fires) is still seen by a watcher
+    /// that polls once a second.
+    pub silence_alarms: AtomicU64,
     /// Length of the current silent run, in frames.
     pub quiet_frames: AtomicU64,
     /// How far the rendered audio is ahead of the wall clock, ms (negative: behind).
@@ -98,6 +102,7 @@ pub struct StatusSnapshot {
     pub skipped_frames: u64,
     pub failed_items: u64,
     pub silence_alarm: bool,
+    pub silence_alarms: u64,
     pub quiet_frames: u64,
     pub lead_ms: i64,
 }
@@ -112,6 +117,7 @@ impl PlayoutStatus {
             skipped_frames: self.skipped_frames.load(r),
             failed_items: self.failed_items.load(r),
             silence_alarm: self.silence_alarm.load(r),
+            silence_alarms: self.silence_alarms.load(r),
             quiet_frames: self.quiet_frames.load(r),
             lead_ms: self.lead_ms.load(r),
         }

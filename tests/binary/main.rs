@@ -4,6 +4,7 @@
 
 mod support;
 
+mod alerts;
 mod audience;
 mod backup;
 mod cli;

@@ -20,6 +20,7 @@
 //! validation it runs on reload ([`Validator`]): `http` never names the daemon.
 
 mod audio;
+mod declaration;
 mod edits;
 mod episodes;
 mod history;
@@ -133,6 +134,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/console/schedule/history", get(history::list))
         .route("/console/schedule/history/{name}", get(history::version))
         .route("/console/schedule/restore", post(history::restore))
+        .route("/console/declaration", get(declaration::download))
         .route("/console/tokens", get(tokens::list).post(tokens::create))
         .route("/console/tokens/revoke", post(tokens::revoke))
         .route("/console/episodes", get(episodes::list))

@@ -199,6 +199,7 @@ pub async fn home(
         ));
     }
     body.push_str("</tbody></table></section>");
+    body.push_str(&super::declaration::form(lang, &on_air));
     body.push_str(&format!(
         "<section><h2>{}</h2><table class=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(lang, "audit"),

@@ -27,7 +27,7 @@ pub const EDGE: u64 = 15;
 /// Wednesday 3 March 2027, midnight to midnight in Paris.
 pub const DAY: (&str, &str) = ("2027-03-02T23:00:00Z", "2027-03-03T23:00:00Z");
 
-const SCHEDULE: &str = r#"
+pub const SCHEDULE: &str = r#"
 [station]
 name = "Radio test"
 description = "Une journée simulée."

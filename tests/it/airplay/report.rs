@@ -249,11 +249,15 @@ async fn operators_download_the_same_declaration_over_http() {
         reports::render(&log, &period, &tz, Options::default())
     );
     let bad = "/api/reports/airplay?from=2027-03-31&to=2027-03-01";
-    assert_eq!(get(Some(operator), bad).await.0, 400);
-    // The untagged files, public, by name.
-    let (status, body) = support::get(&st.state, "/api/library/untagged").await;
+    assert_eq!(get(Some(operator.clone()), bad).await.0, 400);
+    // The untagged files, by name, for operators only.
+    let untagged = "/api/library/untagged";
+    let show = token(&st.state, "soir", &["musiques"]);
+    assert_eq!(get(None, untagged).await.0, 401);
+    assert_eq!(get(Some(show), untagged).await.0, 403);
+    let (status, _, body) = get(Some(operator.clone()), untagged).await;
     assert_eq!(status, 200);
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["untagged"][0]["path"], "beds/nappe.mp3");
     assert_eq!(v["untagged"].as_array().unwrap().len(), 1);
     // The log's own counters, for operators and Prometheus.
@@ -303,5 +307,69 @@ fn the_command_prints_the_declaration_and_refuses_a_bad_period() {
         let err = run(&args(from, to, FormatArg::Csv), &settings, &mut Vec::new()).unwrap_err();
         assert!(matches!(err, CliError::User(_)), "{err:?}");
         assert_eq!(err.exit_code(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_signed_in_operator_downloads_the_declaration_from_the_console() {
+    use crate::console::{Browser, desk, operator};
+    let desk = desk().await;
+    small_log(desk.state.catalog());
+    let query = |detail: &str| {
+        format!(
+            "/console/declaration?format=csv&from=2027-03-01&to=2027-03-31&detail={detail}&semicolon=1"
+        )
+    };
+    // Signed out: the sign-in page, no file.
+    let p = Browser::new().get(&desk.state, &query("0")).await;
+    assert_eq!(p.status, 401);
+    assert!(p.headers.get("content-disposition").is_none());
+    // The form on the console's home, with every field the download reads.
+    let b = operator(&desk).await;
+    let home = b.get(&desk.state, "/console").await;
+    assert_eq!(home.status, 200);
+    for field in [
+        "action=\"/console/declaration\"",
+        "name=\"from\"",
+        "name=\"to\"",
+        "<option value=\"0\">",
+        "<option value=\"1\">",
+        "name=\"semicolon\" value=\"1\" checked",
+        "name=\"format\" value=\"csv\"",
+        "Déclaration SACEM/SPRÉ",
+    ] {
+        assert!(home.body.contains(field), "{field} not in {}", home.body);
+    }
+    // What the browser submits: the same bytes as the API's and the command's.
+    let tz = TimeZone::get("Europe/Paris").unwrap();
+    let period = reports::period("2027-03-01", "2027-03-31", &tz).unwrap();
+    let log = desk
+        .state
+        .catalog()
+        .airplay_between(period.start, period.end)
+        .unwrap();
+    for (detail, header, name) in [
+        ("0", SUMMARY_HEADER, "airplay"),
+        ("1", DETAIL_HEADER, "airplay-log"),
+    ] {
+        let p = b.get(&desk.state, &query(detail)).await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.headers["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            p.headers["content-disposition"],
+            format!("attachment; filename=\"{name}-2027-03-01-2027-03-31.csv\"").as_str()
+        );
+        let opts = Options {
+            format: Format::Csv,
+            detail: detail == "1",
+            semicolon: true,
+        };
+        assert_eq!(
+            p.body.as_bytes(),
+            reports::render(&log, &period, &tz, opts).as_slice()
+        );
+        let rows = parse(p.body.as_bytes(), b';');
+        assert_eq!(rows[0], header);
+        assert!(rows.len() > 2, "{rows:?}");
     }
 }

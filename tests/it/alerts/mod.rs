@@ -3,6 +3,8 @@
 //! one alert and one "resolved"; an endpoint that is down gets its bounded retries while
 //! senders never wait.
 
+mod watcher;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +42,7 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> String {
 struct Received {
     headers: Vec<(String, String)>,
     body: String,
+    at: std::time::Instant,
 }
 
 impl Received {
@@ -57,6 +60,11 @@ impl Received {
 
 /// A minimal HTTP/1.1 endpoint that records every request and answers 204.
 async fn endpoint() -> (String, Arc<Mutex<Vec<Received>>>) {
+    slow_endpoint(Duration::ZERO).await
+}
+
+/// [`endpoint`], answering each request `delay` after it arrived.
+async fn slow_endpoint(delay: Duration) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks/antenne", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -93,7 +101,9 @@ async fn endpoint() -> (String, Arc<Mutex<Vec<Received>>>) {
                     .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_string()))
                     .collect();
                 let body = String::from_utf8(buf[head_end..head_end + length].to_vec()).unwrap();
-                seen.lock().unwrap().push(Received { headers, body });
+                let at = std::time::Instant::now();
+                seen.lock().unwrap().push(Received { headers, body, at });
+                tokio::time::sleep(delay).await;
                 sock.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
                     .await
                     .unwrap();
@@ -283,6 +293,51 @@ async fn an_endpoint_that_is_down_gets_bounded_retries_and_nobody_waits() {
     wait_for("more deliveries", || log.snapshot().len() >= 50).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(log.snapshot().len(), 50);
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_incidents_resolved_leaves_only_after_its_alert() {
+    // Dead air raised and cleared on the same tick, to an endpoint slow to answer.
+    let (url, got) = slow_endpoint(Duration::from_millis(300)).await;
+    let (alerts, rx) = Alerts::channel();
+    let (log, cancel) = (DeliveryLog::default(), CancellationToken::new());
+    let task = tokio::spawn(run(
+        config(&url, &[], FAST),
+        rx,
+        log.clone(),
+        cancel.clone(),
+    ));
+    alerts.raise(Event::DeadAir);
+    alerts.clear("dead_air");
+    alerts.raise(Event::UploadUnauthorised { name: "bob".into() });
+    wait_for("three deliveries", || log.snapshot().len() == 3).await;
+    let got = got.lock().unwrap().clone();
+    let state = |r: &Received| {
+        let j = r.json();
+        format!(
+            "{} {}",
+            j["incident"].as_str().unwrap(),
+            j["state"].as_str().unwrap()
+        )
+    };
+    let firing = got.iter().find(|r| state(r) == "dead_air firing").unwrap();
+    let resolved = got
+        .iter()
+        .find(|r| state(r) == "dead_air resolved")
+        .unwrap();
+    let other = got
+        .iter()
+        .find(|r| state(r) == "upload_unauthorised:bob firing")
+        .unwrap();
+    // The resolved waited for the alert's answer; another incident did not.
+    assert!(
+        resolved.at >= firing.at + Duration::from_millis(300),
+        "{:?}",
+        resolved.at - firing.at
+    );
+    assert!(other.at < firing.at + Duration::from_millis(250));
     cancel.cancel();
     task.await.unwrap();
 }
