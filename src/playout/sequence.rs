@@ -13,9 +13,12 @@
 //!   are laid out by their audible frames ([`Media::audible`]): silence at both ends is
 //!   trimmed first. The two overlapping segments are whole segments of their own; the
 //!   renderer mixes them.
-//! - **Idents at marks** (`[station] ident_every`): at the first item boundary at or after a
-//!   mark, the ident airs dry (no overlap: its words are never under music), then the next
-//!   track. Never inside an item, so never inside an episode or a live show.
+//! - **Idents at marks** (`[station] ident_every`): on the mark, dry (no overlap: its words are
+//!   never under music), then the next track. A track that would cross the mark is cut there
+//!   with the overrun fade, unless it ends at most [`MARK_SLACK`] after the mark (the ident
+//!   follows it) or starts at most that much before (the ident airs first): an ident is never
+//!   more than that off the mark, and no track is cut to a few seconds. Never inside an
+//!   episode or a live show, which are not tracks: the ident waits for the item's end.
 //! - **An ident at the show start** (`ident_at_show_start`): when the stretch ends on an
 //!   occurrence's start, the stretch's last ident-length is reserved for an ident that ends
 //!   exactly on that frame; the filler before it is cut (with the overrun fade) where the
@@ -31,6 +34,9 @@ use super::media::{Media, stable_hash};
 use super::programme::Programme;
 use super::timeline::{Airing, Kind, Next, Segment, Source};
 use crate::schedule::{Occurrence, Overrun};
+
+/// How far off its mark an ident may air rather than cut a track to a few seconds.
+pub(super) const MARK_SLACK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One item to lay out: a file's frames `[offset, offset + len)`.
 #[derive(Debug, Clone)]
@@ -215,16 +221,31 @@ impl Programme<'_> {
             Vec::new()
         };
         marks.reverse(); // popped from the back, earliest first
+        // Tracks are cut for a mark only when there is an ident to air on it.
+        let idents_on_marks = !marks.is_empty() && self.pick_ident(st.start).is_some();
+        let slack = (MARK_SLACK.as_secs() * u64::from(tb.rate())).max(1);
         let mut prev: Option<Prev> = None;
         let mut p = st.start;
         while p < end {
-            let due = marks.last().is_some_and(|&m| m <= p);
+            let mut due = marks.last().is_some_and(|&m| m <= p);
             while marks.last().is_some_and(|&m| m <= p) {
                 marks.pop();
             }
             let Some(next) = cues.next(self.media) else {
                 break;
             };
+            // A track starting just before a mark and crossing it: the ident airs first.
+            if idents_on_marks
+                && !due
+                && next.is_track()
+                && let Some(&m) = marks.last()
+                && m < end
+                && m - p <= slack
+                && p + next.len > m + slack
+            {
+                due = true;
+                marks.pop();
+            }
             if due && let Some(ident) = self.pick_ident(p) {
                 // Past the planning window nothing more of the stretch is kept, so nothing
                 // more is probed (the item before ends dry, whatever follows the ident).
@@ -256,7 +277,25 @@ impl Programme<'_> {
             if start >= window.1 {
                 return end;
             }
-            let placed = self.place(&next, start, end, x, None, owner, window, out);
+            // A track crossing the next mark by more than the slack is cut on it for the ident.
+            let on_mark = marks.last().copied().filter(|&m| {
+                idents_on_marks && next.is_track() && m < end && start + next.len > m + slack
+            });
+            let placed = self.place(
+                &next,
+                start,
+                on_mark.unwrap_or(end),
+                x,
+                None,
+                owner,
+                window,
+                out,
+            );
+            if on_mark.is_some()
+                && let Some(i) = placed.index
+            {
+                out[i].fade_out = self.fades.overrun.min(out[i].len() / 2);
+            }
             p = placed.end;
             prev = Some(placed);
         }
