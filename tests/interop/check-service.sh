@@ -71,13 +71,4 @@ grep -q "install -d -o antenne -g antenne.* $sdir\$" "$work/postinst" \
 grep -q "/usr/share/antenne/weekly.toml $schedule" "$work/postinst" \
   || fail "postinst does not install $schedule from /usr/share/antenne/weekly.toml"
 ok "the schedule $schedule and its history/ are writable by the service (ReadWritePaths: $(echo $writable))"
-# The packaged service runs with Debian's jemalloc: the unit preloads it, the package
-# depends on it, and with that preload the binary does run on jemalloc (its statistics,
-# printed at exit when asked, say so).
-preload=$(sed -n 's/^Environment=LD_PRELOAD=//p' "$iunit")
-[ -n "$preload" ] || fail "the unit does not preload jemalloc"
-dpkg-deb --field "$deb" Depends | grep -q libjemalloc2 || fail "the .deb does not depend on libjemalloc2"
-jemalloc=$(MALLOC_CONF=stats_print:true LD_PRELOAD="$preload" "$ANTENNE_BIN" --version 2>&1 | sed -n 's/^Version: "\([0-9.]*\).*/\1/p')
-[ -n "$jemalloc" ] || fail "with LD_PRELOAD=$preload the daemon does not run on jemalloc"
-ok "the unit runs the daemon on jemalloc $jemalloc (LD_PRELOAD=$preload; the .deb depends on libjemalloc2)"
 ok "$(grep '^lintian:' "$work/deb.log")"

@@ -5,13 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 need_apt=()
 for pkg_cmd in mount:mount ffmpeg:ffprobe icecast2:icecast2 libxml2-utils:xmllint curl:curl chromium:chromium python3-venv:__venv__ nodejs:node npm:npm \
-    systemd:systemd-analyze lintian:lintian liquidsoap:liquidsoap ices2:ices2 darkice:darkice \
-    libjemalloc2:__jemalloc__; do
+    systemd:systemd-analyze lintian:lintian liquidsoap:liquidsoap ices2:ices2 darkice:darkice; do
   pkg=${pkg_cmd%%:*} cmd=${pkg_cmd##*:}
   if [ "$cmd" = __venv__ ]; then
     python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=("$pkg")
-  elif [ "$cmd" = __jemalloc__ ]; then
-    ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || need_apt+=("$pkg")
   elif ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ]; then
     need_apt+=("$pkg")
   fi
