@@ -13,23 +13,16 @@ use antenne::schedule::{NoFacts, Schedule};
 use antenne_testkit::playout::{R, ts};
 use jiff::SignedDuration;
 
-use super::day::{DAY, EDGE, RunSink, SCHEDULE, station};
+use super::day::{DAY, EDGE, RunSink, SCHEDULE, Station, station};
 
-#[test]
-fn an_override_is_one_special_airing_and_cuts_the_bed_in_two() {
-    let st = station();
-    let (from, to) = (ts("2027-03-03T12:00:00Z"), ts("2027-03-03T12:02:00Z"));
-    let (since, until) = (
-        from + SignedDuration::from_secs(5),
-        from + SignedDuration::from_secs(25),
-    );
-    let inputs = LiveInputs::new(["live"], LiveBuffer::unprimed(R as usize));
-    let input = inputs.get("live").unwrap().clone();
-    let _source = input.connect().unwrap();
-    input.set_takeover(Some(Takeover {
-        since,
-        until: Some(until),
-    }));
+/// Runs the playout of `st` with `inputs` from `from` to `to` on a manual clock, with the
+/// airplay log kept, and returns what the log holds for that span.
+fn air(
+    st: &Station,
+    inputs: &LiveInputs,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) -> Vec<antenne::catalog::AirplayEntry> {
     let clock = Arc::new(ManualClock::auto_advance(from));
     let (airplay, writer) = AirplayWriter::start(
         st.catalog.clone(),
@@ -53,12 +46,35 @@ fn an_override_is_one_special_airing_and_cuts_the_bed_in_two() {
         airplay,
         ..PlayoutConfig::default()
     };
-    let sink = RunSink::default();
-    antenne::playout::start(config, rx, st.catalog.clone(), Box::new(sink), clock)
-        .unwrap()
-        .join();
+    antenne::playout::start(
+        config,
+        rx,
+        st.catalog.clone(),
+        Box::new(RunSink::default()),
+        clock,
+    )
+    .unwrap()
+    .join();
     writer.stop();
-    let log = st.catalog.airplay_between(from, to).unwrap();
+    st.catalog.airplay_between(from, to).unwrap()
+}
+
+#[test]
+fn an_override_is_one_special_airing_and_cuts_the_bed_in_two() {
+    let st = station();
+    let (from, to) = (ts("2027-03-03T12:00:00Z"), ts("2027-03-03T12:02:00Z"));
+    let (since, until) = (
+        from + SignedDuration::from_secs(5),
+        from + SignedDuration::from_secs(25),
+    );
+    let inputs = LiveInputs::new(["live"], LiveBuffer::unprimed(R as usize));
+    let input = inputs.get("live").unwrap().clone();
+    let _source = input.connect().unwrap();
+    input.set_takeover(Some(Takeover {
+        since,
+        until: Some(until),
+    }));
+    let log = air(&st, &inputs, from, to);
     let tb = Timebase::unix(R);
     let (s, e) = (tb.frame_at(since), tb.frame_at(until));
     let special: Vec<_> = log.iter().filter(|a| a.kind == AirKind::Special).collect();
@@ -120,40 +136,7 @@ fn a_source_in_its_live_slot_is_one_live_airing_of_the_slot() {
     // Some of the show's audio is there; the rest of the minute is the source's underrun,
     // still the live show on air.
     source.write(&vec![0.25; 2 * R as usize]);
-    let clock = Arc::new(ManualClock::auto_advance(from));
-    let (airplay, writer) = AirplayWriter::start(
-        st.catalog.clone(),
-        WriterConfig {
-            sample_rate: R,
-            media_dir: st.media.clone(),
-            data_dir: st.catalog.data_dir().to_path_buf(),
-            clock: clock.clone(),
-        },
-    )
-    .unwrap();
-    let (_tx, rx) = tokio::sync::watch::channel(st.schedule.clone());
-    let config = PlayoutConfig {
-        sample_rate: R,
-        media_dir: st.media.clone(),
-        block_frames: 256,
-        edge_fade: Duration::from_millis(EDGE),
-        wait_for_data: true,
-        run_until: Some(to),
-        live: inputs.clone(),
-        airplay,
-        ..PlayoutConfig::default()
-    };
-    antenne::playout::start(
-        config,
-        rx,
-        st.catalog.clone(),
-        Box::new(RunSink::default()),
-        clock,
-    )
-    .unwrap()
-    .join();
-    writer.stop();
-    let log = st.catalog.airplay_between(from, to).unwrap();
+    let log = air(&st, &inputs, from, to);
     let tb = Timebase::unix(R);
     let f0 = tb.frame_at(from);
     let brief: Vec<_> = log
